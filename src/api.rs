@@ -1,0 +1,348 @@
+//! What goes into the core and what comes out of it: commands from a user,
+//! events for a user, and datagrams for the driver to send. The headless
+//! mode, the window and the tests all speak these types.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::types::{Chat, MessageKind, MsgId, NodeId, Status};
+
+/// Something a user asks the node to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Send a text (or `/me` action) to one or more chats.
+    Say {
+        /// Channels and people; several people make a memo with one id.
+        to: Vec<Target>,
+        /// The text, at most [`crate::types::MAX_TEXT`] bytes.
+        text: String,
+        /// Text or action.
+        kind: MessageKind,
+    },
+    /// Join (or create) a channel.
+    Join {
+        /// Channel name, with or without `#`.
+        channel: String,
+    },
+    /// Leave a channel (not `#Main`).
+    Part {
+        /// Channel name.
+        channel: String,
+    },
+    /// Set a channel's topic.
+    Topic {
+        /// Channel name.
+        channel: String,
+        /// The new topic.
+        text: String,
+    },
+    /// Change my nickname.
+    Nick(String),
+    /// Change my status and its text.
+    Status {
+        /// Available, away or do-not-disturb.
+        status: Status,
+        /// Free text, may be empty.
+        text: String,
+    },
+    /// Ask a person for attention.
+    Beep(Target),
+    /// List the people online.
+    Who,
+    /// List the channels known on the LAN.
+    Channels,
+    /// Replay the newest `limit` messages of a chat (answered by the driver,
+    /// which holds history; the core ignores it).
+    History {
+        /// Which chat.
+        chat: Target,
+        /// How many messages at most.
+        limit: usize,
+    },
+    /// Leave the network gracefully.
+    Quit,
+}
+
+/// Whom a command is about, as the user named it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A channel name, with its `#`.
+    Channel(String),
+    /// A nick, `nick#abcd` (nick and the start of the node id), or a node id.
+    Person(String),
+    /// A node, by id.
+    Node(NodeId),
+}
+
+/// What a peer looks like to the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerInfo {
+    /// Stable id.
+    pub id: NodeId,
+    /// Current life.
+    pub epoch: u64,
+    /// Display name as the peer set it.
+    pub nick: String,
+    /// `nick`, or `nick#abcd` when someone else online has the same nick.
+    pub label: String,
+    /// The peer's unicast socket.
+    pub addr: SocketAddr,
+    /// Available, away or do-not-disturb.
+    pub status: Status,
+    /// Status text.
+    pub status_text: String,
+    /// Host name.
+    pub host: String,
+    /// Program version.
+    pub version: String,
+    /// Wall time (ms since the Unix epoch) it came online.
+    pub since_ms: u64,
+    /// The channels it is in.
+    pub channels: Vec<String>,
+}
+
+/// A message shown in a chat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatMessage {
+    /// Message id.
+    pub id: MsgId,
+    /// The channel, or the direct chat with the other party.
+    pub chat: Chat,
+    /// The author.
+    pub from: NodeId,
+    /// The author's nick when it was received.
+    pub nick: String,
+    /// Text or action.
+    pub kind: MessageKind,
+    /// The whole text, reassembled.
+    pub text: String,
+    /// Wall time of sending in ms since the Unix epoch, as the sender's clock
+    /// said (clamped so a clock far ahead cannot move it into the future).
+    pub time_ms: u64,
+    /// Hybrid logical clock stamp: display order across senders is
+    /// `(hlc, from)`.
+    pub hlc: u64,
+}
+
+/// A channel as `/channels` lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelSummary {
+    /// Name with `#`.
+    pub name: String,
+    /// People in it, me included.
+    pub members: usize,
+    /// Current topic, if any.
+    pub topic: Option<String>,
+    /// Whether I am in it.
+    pub joined: bool,
+}
+
+/// Why a peer went offline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfflineReason {
+    /// It said goodbye.
+    Quit,
+    /// It stopped answering.
+    Timeout,
+}
+
+impl OfflineReason {
+    /// The word used in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfflineReason::Quit => "quit",
+            OfflineReason::Timeout => "timeout",
+        }
+    }
+}
+
+/// Something the user should know.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A peer came online, came back, or restarted.
+    PeerOnline(PeerInfo),
+    /// A peer went offline.
+    PeerOffline {
+        /// Who.
+        id: NodeId,
+        /// Its nick.
+        nick: String,
+        /// Quit or timeout.
+        reason: OfflineReason,
+    },
+    /// Someone (maybe me) changed nick.
+    NickChanged {
+        /// Who.
+        id: NodeId,
+        /// Before.
+        old: String,
+        /// After.
+        new: String,
+    },
+    /// Someone (maybe me) changed status.
+    StatusChanged {
+        /// Who.
+        id: NodeId,
+        /// Their nick.
+        nick: String,
+        /// New status.
+        status: Status,
+        /// New status text.
+        text: String,
+    },
+    /// A message arrived.
+    Message(ChatMessage),
+    /// I sent a message (one event per chat it went to).
+    Sent {
+        /// Message id.
+        id: MsgId,
+        /// Where it went.
+        chat: Chat,
+        /// Its text.
+        text: String,
+        /// Text or action.
+        kind: MessageKind,
+        /// Its HLC stamp, for ordering beside received messages.
+        hlc: u64,
+    },
+    /// A direct message reached its recipient.
+    Delivered {
+        /// Message id.
+        id: MsgId,
+        /// Recipient.
+        to: NodeId,
+    },
+    /// A direct message could not be delivered yet; it is kept and retried
+    /// when the recipient is seen again.
+    Queued {
+        /// Message id.
+        id: MsgId,
+        /// Recipient.
+        to: NodeId,
+    },
+    /// Someone (maybe me) joined a channel I am in.
+    Joined {
+        /// Channel.
+        channel: String,
+        /// Who.
+        id: NodeId,
+        /// Their nick.
+        nick: String,
+    },
+    /// Someone (maybe me) left a channel I am in.
+    Parted {
+        /// Channel.
+        channel: String,
+        /// Who.
+        id: NodeId,
+        /// Their nick.
+        nick: String,
+    },
+    /// A channel's topic changed (or was learnt on joining).
+    Topic {
+        /// Channel.
+        channel: String,
+        /// The topic.
+        text: String,
+        /// Who set it.
+        by: NodeId,
+        /// Their nick then.
+        nick: String,
+    },
+    /// Someone beeped me.
+    Beep {
+        /// Who.
+        from: NodeId,
+        /// Their nick.
+        nick: String,
+    },
+    /// Answer to [`Command::Who`].
+    Who(Vec<PeerInfo>),
+    /// Answer to [`Command::Channels`].
+    Channels(Vec<ChannelSummary>),
+    /// Messages that can no longer be had (their sender left before
+    /// repairing them).
+    Missed {
+        /// The chat.
+        chat: Chat,
+        /// The sender.
+        from: NodeId,
+        /// How many datagrams were skipped.
+        count: u64,
+    },
+    /// A command could not be done.
+    Error(String),
+    /// The node has said goodbye; nothing more will come.
+    Stopped,
+}
+
+/// Where the driver sends a datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// Everyone: the multicast group and every interface's broadcast address.
+    Group,
+    /// One peer's unicast socket.
+    Unicast(SocketAddr),
+}
+
+/// A datagram for the driver to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to.
+    pub dest: Dest,
+    /// The encoded datagram.
+    pub bytes: Vec<u8>,
+}
+
+/// The protocol's timing, one place for every interval (tests shrink or
+/// stretch none of them; they are the product's figures).
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// Mean heartbeat interval.
+    pub heartbeat: Duration,
+    /// Heartbeat jitter, as a fraction of the interval (±).
+    pub jitter: f64,
+    /// Delays of the start-up announces after start.
+    pub announces: Vec<Duration>,
+    /// Silence after which a peer is suspected and probed.
+    pub suspect_after: Duration,
+    /// Silence after which a peer is declared offline.
+    pub offline_after: Duration,
+    /// Interval between direct probes of a suspect.
+    pub probe_interval: Duration,
+    /// Helpers asked for an indirect probe each round.
+    pub indirect_probes: usize,
+    /// Longest random wait before the first repair request for a gap.
+    pub nack_delay: Duration,
+    /// First wait before asking again for a gap; doubles per try.
+    pub nack_retry: Duration,
+    /// Longest wait between repair requests.
+    pub nack_retry_max: Duration,
+    /// First direct-message retransmission timeout; doubles per try.
+    pub dm_rto: Duration,
+    /// Longest retransmission timeout.
+    pub dm_rto_max: Duration,
+    /// Unacknowledged tries after which a direct message is reported queued.
+    pub dm_tries_before_queued: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        let ms = Duration::from_millis;
+        Timing {
+            heartbeat: ms(1000),
+            jitter: 0.2,
+            announces: vec![ms(0), ms(60), ms(150), ms(300), ms(500), ms(700), ms(900), ms(2000)],
+            suspect_after: ms(1500),
+            offline_after: ms(5000),
+            probe_interval: ms(300),
+            indirect_probes: 3,
+            nack_delay: ms(30),
+            nack_retry: ms(120),
+            nack_retry_max: ms(1000),
+            dm_rto: ms(200),
+            dm_rto_max: ms(3200),
+            dm_tries_before_queued: 6,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! lanchat: a serverless chat for one office or home network.
+//!
+//! ```text
+//!  ui/ (egui)      headless (stdin/stdout)      tests, benches
+//!       \               |                          /
+//!        `------ NodeHandle: Command in, Event out -'
+//!                       |
+//!                net/ driver (the one thread that touches sockets and timers)
+//!                       |
+//!                node: pure state machine, no I/O, time passed in
+//!           discovery/   channels/   direct/   wire.rs
+//! ```
+//!
+//! The core ([`node::Node`] and the modules under it) is sans-IO: it never
+//! reads a clock, opens a socket or spawns a task. The driver in [`net`] feeds
+//! it datagrams, commands and timeouts and carries out what it asks. That is
+//! what lets `tests/` run hundreds of peers on a seeded lossy network in
+//! virtual time.
+
+pub mod api;
+pub mod channels;
+pub mod direct;
+pub mod discovery;
+pub mod hlc;
+pub mod node;
+pub mod types;
+pub mod wire;
+
+pub use api::{Command, Event, Target, Timing};
+pub use node::{Config, Node, Stats};
+pub use types::{Chat, MessageKind, MsgId, NodeId, Status};

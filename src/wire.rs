@@ -1,0 +1,523 @@
+//! The datagram format: a fixed header (magic, protocol version, flags) and a
+//! bincode-encoded [`Packet`]. This file is the only place that knows the
+//! encoding, so it can be swapped without touching the protocol.
+//!
+//! Decoding never trusts the peer: the body is read with a byte limit, a
+//! datagram with trailing bytes is rejected, and every string and list is
+//! checked against its cap before the packet is handed on.
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{
+    MAX_CHANNEL_NAME, MAX_HOST, MAX_JOINED, MAX_NICK, MAX_STATUS_TEXT, MAX_TOPIC, MessageKind,
+    MsgId, NodeId, Status,
+};
+
+/// First bytes of every lanchat datagram.
+pub const MAGIC: [u8; 4] = *b"LNCH";
+/// Protocol version; a datagram of another version is dropped.
+pub const VERSION: u8 = 1;
+/// Largest datagram lanchat sends or accepts.
+pub const MAX_DATAGRAM: usize = 1200;
+/// Bytes kept free in every datagram for a signature and an encryption tag
+/// (the security work adds them behind the header flags).
+pub const RESERVED_FOR_SECURITY: usize = 96;
+/// Largest encoded packet body.
+pub const MAX_BODY: usize = MAX_DATAGRAM - HEADER_LEN - RESERVED_FOR_SECURITY;
+/// Text bytes carried by one fragment of a message.
+pub const FRAGMENT_TEXT: usize = 900;
+/// Most fragments one message may have (64 KiB / 900 B rounded up).
+pub const MAX_PARTS: u16 = 73;
+/// Most ranges in one repair request.
+pub const MAX_NACK_RANGES: usize = 16;
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = 6;
+/// Header flag bits that this version understands (none yet).
+const KNOWN_FLAGS: u8 = 0;
+
+/// One datagram's content: who sent it, in which life, and what it says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Packet {
+    /// The sending node.
+    pub from: NodeId,
+    /// The sender's epoch: grows at each start, so a restart replaces the old entry.
+    pub epoch: u64,
+    /// What the packet says.
+    pub body: Body,
+}
+
+/// Every kind of datagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Body {
+    /// Who I am and what I am in; sent in the start-up burst and as heartbeat.
+    Presence(Presence),
+    /// I am leaving (sent a few times).
+    Leave,
+    /// Are you there? Answer to `reply_to`, or to the sender when `None`.
+    Probe {
+        /// Echoed in the answer.
+        nonce: u64,
+        /// Where to answer, for a probe made on someone else's behalf.
+        reply_to: Option<SocketAddr>,
+    },
+    /// Yes, I am here.
+    ProbeAck {
+        /// The nonce of the probe answered.
+        nonce: u64,
+    },
+    /// Please probe `target` at `addr` for me (an indirect probe).
+    ProbeRequest {
+        /// The node to probe.
+        target: NodeId,
+        /// Its unicast address.
+        addr: SocketAddr,
+        /// Echoed by the target.
+        nonce: u64,
+    },
+    /// A fragment of a channel message, sent to the group.
+    Channel(ChannelMsg),
+    /// A channel message of another node, resent by a peer that holds it.
+    Repair {
+        /// The node that wrote it.
+        origin: NodeId,
+        /// That node's epoch when it wrote it.
+        origin_epoch: u64,
+        /// The message.
+        msg: ChannelMsg,
+    },
+    /// I miss these sequence numbers of this sender in this channel.
+    Nack(Nack),
+    /// The sender no longer holds these messages; stop waiting for them.
+    Gone {
+        /// The channel.
+        channel: String,
+        /// Every sequence number up to and including this one is gone.
+        upto: u64,
+    },
+    /// A fragment of a direct message, unicast.
+    Direct(DirectMsg),
+    /// Direct fragment received.
+    DirectAck {
+        /// The epoch of the direct stream acknowledged.
+        stream_epoch: u64,
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// Send me the topic you know for this channel.
+    TopicRequest {
+        /// The channel.
+        channel: String,
+    },
+    /// A channel's topic; the highest stamp wins.
+    Topic(TopicInfo),
+}
+
+/// A node's self-description.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Presence {
+    /// Display name.
+    pub nick: String,
+    /// Available, away or do-not-disturb.
+    pub status: Status,
+    /// Free text with the status.
+    pub status_text: String,
+    /// Host name, for "info".
+    pub host: String,
+    /// Program version, for "info".
+    pub version: String,
+    /// Wall time (ms since the Unix epoch) this life started.
+    pub since_ms: u64,
+    /// The channels this node is in, with its newest sequence number in each.
+    pub channels: Vec<ChannelState>,
+    /// Set in the start-up burst: peers answer with their own presence.
+    pub hello: bool,
+}
+
+/// A node's position in one channel, as advertised in its presence.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelState {
+    /// Channel name.
+    pub name: String,
+    /// The newest sequence number this node sent there (0: none yet).
+    pub tail: u64,
+    /// Stamp of the newest topic this node knows for the channel (0: none).
+    pub topic_stamp: u64,
+}
+
+/// One fragment of a channel message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelMsg {
+    /// Channel name.
+    pub channel: String,
+    /// Per-sender, per-channel, per-epoch sequence number, from 1.
+    pub seq: u64,
+    /// Message id, shared by its fragments.
+    pub id: MsgId,
+    /// Hybrid logical clock stamp of the message.
+    pub hlc: u64,
+    /// Text or action.
+    pub kind: MessageKind,
+    /// Index of this fragment.
+    pub part: u16,
+    /// Number of fragments.
+    pub parts: u16,
+    /// This fragment's text.
+    pub text: String,
+}
+
+/// One fragment of a direct message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DirectMsg {
+    /// The recipient.
+    pub to: NodeId,
+    /// Sequence number in the sender's stream to this recipient.
+    pub seq: u64,
+    /// Everything below this sequence number is acknowledged already.
+    pub base: u64,
+    /// Message id, shared by its fragments (and by a memo's copies).
+    pub id: MsgId,
+    /// Hybrid logical clock stamp.
+    pub hlc: u64,
+    /// Text, action or beep.
+    pub kind: MessageKind,
+    /// Index of this fragment.
+    pub part: u16,
+    /// Number of fragments.
+    pub parts: u16,
+    /// This fragment's text.
+    pub text: String,
+}
+
+/// A repair request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Nack {
+    /// Whose messages are missing.
+    pub sender: NodeId,
+    /// In which of its lives.
+    pub epoch: u64,
+    /// In which channel.
+    pub channel: String,
+    /// Inclusive ranges of missing sequence numbers.
+    pub ranges: Vec<(u64, u64)>,
+    /// How many times this requester asked already; after the first tries any
+    /// holder answers, not just the sender.
+    pub attempt: u8,
+}
+
+/// A channel topic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicInfo {
+    /// Channel name.
+    pub channel: String,
+    /// The topic.
+    pub text: String,
+    /// HLC stamp; the highest wins, ties broken by setter.
+    pub stamp: u64,
+    /// Who set it.
+    pub setter: NodeId,
+    /// The setter's nick at the time.
+    pub setter_nick: String,
+}
+
+/// Why a datagram was dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Shorter than the header, or longer than [`MAX_DATAGRAM`].
+    #[error("datagram of {0} bytes is outside the allowed size")]
+    Size(usize),
+    /// Does not start with [`MAGIC`]: not ours.
+    #[error("bad magic")]
+    Magic,
+    /// Another protocol version.
+    #[error("protocol version {0} is not supported")]
+    Version(u8),
+    /// Header flags this version does not understand.
+    #[error("unknown header flags {0:#04x}")]
+    Flags(u8),
+    /// The body is not a valid packet.
+    #[error("body does not decode: {0}")]
+    Body(String),
+    /// Bytes left over after the body.
+    #[error("{0} trailing bytes")]
+    Trailing(usize),
+    /// A string or list is over its cap.
+    #[error("field {0} is over its limit")]
+    Limit(&'static str),
+}
+
+/// Why a packet could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The encoder failed.
+    #[error("packet does not encode: {0}")]
+    Encode(String),
+    /// The encoded packet would exceed the datagram budget.
+    #[error("packet of {0} bytes is over the datagram budget")]
+    TooLarge(usize),
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_BODY>()
+}
+
+/// Encodes a packet into one datagram.
+pub fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(0);
+    // bincode does not apply the limit when encoding: check the size after.
+    let body = bincode::serde::encode_to_vec(packet, bincode::config::standard())
+        .map_err(|e| EncodeError::Encode(e.to_string()))?;
+    if body.len() > MAX_BODY {
+        return Err(EncodeError::TooLarge(body.len()));
+    }
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Decodes and checks one datagram.
+pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
+    if bytes.len() < HEADER_LEN || bytes.len() > MAX_DATAGRAM {
+        return Err(DecodeError::Size(bytes.len()));
+    }
+    if bytes[..4] != MAGIC {
+        return Err(DecodeError::Magic);
+    }
+    if bytes[4] != VERSION {
+        return Err(DecodeError::Version(bytes[4]));
+    }
+    if bytes[5] & !KNOWN_FLAGS != 0 {
+        return Err(DecodeError::Flags(bytes[5]));
+    }
+    let body = &bytes[HEADER_LEN..];
+    let (packet, used): (Packet, usize) = bincode::serde::decode_from_slice(body, config())
+        .map_err(|e| DecodeError::Body(e.to_string()))?;
+    if used != body.len() {
+        return Err(DecodeError::Trailing(body.len() - used));
+    }
+    check(&packet)?;
+    Ok(packet)
+}
+
+fn cap(what: &'static str, len: usize, max: usize) -> Result<(), DecodeError> {
+    if len > max {
+        Err(DecodeError::Limit(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_fragment(part: u16, parts: u16, text: &str) -> Result<(), DecodeError> {
+    cap("text", text.len(), FRAGMENT_TEXT)?;
+    if parts == 0 || parts > MAX_PARTS || part >= parts {
+        return Err(DecodeError::Limit("parts"));
+    }
+    Ok(())
+}
+
+fn check_channel_msg(m: &ChannelMsg) -> Result<(), DecodeError> {
+    cap("channel", m.channel.len(), MAX_CHANNEL_NAME)?;
+    if m.seq == 0 {
+        return Err(DecodeError::Limit("seq"));
+    }
+    check_fragment(m.part, m.parts, &m.text)
+}
+
+/// Checks every cap a decoded packet must respect.
+fn check(packet: &Packet) -> Result<(), DecodeError> {
+    match &packet.body {
+        Body::Presence(p) => {
+            cap("nick", p.nick.len(), MAX_NICK)?;
+            if p.nick.is_empty() {
+                return Err(DecodeError::Limit("nick"));
+            }
+            cap("status_text", p.status_text.len(), MAX_STATUS_TEXT)?;
+            cap("host", p.host.len(), MAX_HOST)?;
+            cap("version", p.version.len(), 16)?;
+            cap("channels", p.channels.len(), MAX_JOINED)?;
+            for c in &p.channels {
+                cap("channel", c.name.len(), MAX_CHANNEL_NAME)?;
+            }
+        }
+        Body::Channel(m) => check_channel_msg(m)?,
+        Body::Repair { msg, .. } => check_channel_msg(msg)?,
+        Body::Nack(n) => {
+            cap("channel", n.channel.len(), MAX_CHANNEL_NAME)?;
+            cap("ranges", n.ranges.len(), MAX_NACK_RANGES)?;
+            if n.ranges.is_empty() || n.ranges.iter().any(|(a, b)| *a == 0 || a > b) {
+                return Err(DecodeError::Limit("ranges"));
+            }
+        }
+        Body::Gone { channel, .. } | Body::TopicRequest { channel } => {
+            cap("channel", channel.len(), MAX_CHANNEL_NAME)?;
+        }
+        Body::Direct(m) => {
+            if m.seq == 0 || m.base == 0 || m.base > m.seq {
+                return Err(DecodeError::Limit("seq"));
+            }
+            check_fragment(m.part, m.parts, &m.text)?;
+        }
+        Body::Topic(t) => {
+            cap("channel", t.channel.len(), MAX_CHANNEL_NAME)?;
+            cap("topic", t.text.len(), MAX_TOPIC)?;
+            cap("nick", t.setter_nick.len(), MAX_NICK)?;
+        }
+        Body::Leave
+        | Body::Probe { .. }
+        | Body::ProbeAck { .. }
+        | Body::ProbeRequest { .. }
+        | Body::DirectAck { .. } => {}
+    }
+    Ok(())
+}
+
+/// Splits a text into fragments of at most [`FRAGMENT_TEXT`] bytes, on
+/// character boundaries. An empty text is one empty fragment.
+pub fn split_text(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.len() > FRAGMENT_TEXT {
+        let mut end = FRAGMENT_TEXT;
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        parts.push(head);
+        rest = tail;
+    }
+    parts.push(rest);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{MAX_TEXT, clip};
+
+    fn id(n: u8) -> NodeId {
+        NodeId([n; 16])
+    }
+
+    fn full_presence() -> Packet {
+        let channels = (0..MAX_JOINED)
+            .map(|i| ChannelState {
+                name: clip(&format!("#{i}{}", "w".repeat(40)), MAX_CHANNEL_NAME),
+                tail: u64::MAX,
+                topic_stamp: u64::MAX,
+            })
+            .collect();
+        Packet {
+            from: id(1),
+            epoch: u64::MAX,
+            body: Body::Presence(Presence {
+                nick: "ж".repeat(MAX_NICK / 2),
+                status: Status::DoNotDisturb,
+                status_text: "s".repeat(MAX_STATUS_TEXT),
+                host: "h".repeat(MAX_HOST),
+                version: "v".repeat(16),
+                since_ms: u64::MAX,
+                channels,
+                hello: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn largest_presence_fits_a_datagram() {
+        let bytes = encode(&full_presence()).expect("encodes");
+        assert!(bytes.len() <= MAX_DATAGRAM - RESERVED_FOR_SECURITY);
+        assert_eq!(decode(&bytes), Ok(full_presence()));
+    }
+
+    #[test]
+    fn largest_fragments_fit_a_datagram() {
+        let msg = ChannelMsg {
+            channel: "#".to_string() + &"c".repeat(MAX_CHANNEL_NAME - 1),
+            seq: u64::MAX,
+            id: MsgId([9; 16]),
+            hlc: u64::MAX,
+            kind: MessageKind::Action,
+            part: MAX_PARTS - 1,
+            parts: MAX_PARTS,
+            text: "я".repeat(FRAGMENT_TEXT / 2),
+        };
+        let repair = Packet {
+            from: id(2),
+            epoch: u64::MAX,
+            body: Body::Repair { origin: id(3), origin_epoch: u64::MAX, msg: msg.clone() },
+        };
+        assert!(encode(&repair).is_ok());
+        let direct = Packet {
+            from: id(2),
+            epoch: u64::MAX,
+            body: Body::Direct(DirectMsg {
+                to: id(4),
+                seq: u64::MAX,
+                base: u64::MAX,
+                id: msg.id,
+                hlc: u64::MAX,
+                kind: MessageKind::Text,
+                part: 0,
+                parts: MAX_PARTS,
+                text: msg.text.clone(),
+            }),
+        };
+        let bytes = encode(&direct).expect("encodes");
+        assert_eq!(decode(&bytes), Ok(direct));
+    }
+
+    #[test]
+    fn longest_text_splits_within_part_limit() {
+        let text = "ю".repeat(MAX_TEXT / 2);
+        let parts = split_text(&text);
+        assert!(parts.len() <= MAX_PARTS as usize);
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|p| p.len() <= FRAGMENT_TEXT));
+        assert_eq!(split_text(""), vec![""]);
+    }
+
+    #[test]
+    fn header_and_trailing_bytes_are_checked() {
+        let mut bytes = encode(&Packet { from: id(1), epoch: 1, body: Body::Leave }).expect("ok");
+        assert!(decode(&bytes).is_ok());
+        let mut bad = bytes.clone();
+        bad[0] = b'X';
+        assert_eq!(decode(&bad), Err(DecodeError::Magic));
+        let mut bad = bytes.clone();
+        bad[4] = 99;
+        assert_eq!(decode(&bad), Err(DecodeError::Version(99)));
+        let mut bad = bytes.clone();
+        bad[5] = 1;
+        assert_eq!(decode(&bad), Err(DecodeError::Flags(1)));
+        bytes.push(0);
+        assert_eq!(decode(&bytes), Err(DecodeError::Trailing(1)));
+        assert!(matches!(decode(&[1, 2]), Err(DecodeError::Size(2))));
+    }
+
+    #[test]
+    fn forged_huge_length_is_refused_without_allocating() {
+        // A presence whose nick claims u64::MAX bytes.
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[VERSION, 0]);
+        bytes.extend_from_slice(&[7; 16]); // from
+        bytes.push(1); // epoch
+        bytes.push(0); // Body::Presence
+        bytes.push(253); // varint u64 marker
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(decode(&bytes), Err(DecodeError::Body(_))));
+    }
+
+    #[test]
+    fn over_cap_fields_are_refused() {
+        let mut p = full_presence();
+        if let Body::Presence(pr) = &mut p.body {
+            pr.channels.clear();
+            pr.nick = "n".repeat(MAX_NICK + 1);
+        }
+        let bytes = encode(&p).expect("still fits");
+        assert_eq!(decode(&bytes), Err(DecodeError::Limit("nick")));
+    }
+}
