@@ -258,8 +258,13 @@ pub enum EncodeError {
     TooLarge(usize),
 }
 
+/// Most memory one decode may claim. bincode counts the in-memory size of
+/// what it allocates (a `Vec` of structs claims more than its wire bytes), so
+/// this is above [`MAX_BODY`] yet still stops a forged length at once.
+const DECODE_LIMIT: usize = 16 * 1024;
+
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<MAX_BODY>()
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
 /// Encodes a packet into one datagram.
