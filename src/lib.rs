@@ -20,6 +20,7 @@
 pub mod api;
 pub mod channels;
 pub mod direct;
+pub(crate) mod fragments;
 pub mod discovery;
 pub mod hlc;
 pub mod node;

@@ -1,10 +1,30 @@
-//! The protocol core (stub API while the core is written).
+//! The protocol core: one node's whole state machine, without I/O.
+//!
+//! Call order, as in quinn-proto: feed input with [`Node::handle_datagram`],
+//! [`Node::handle_command`] and [`Node::handle_timeout`] (at or after
+//! [`Node::poll_timeout`]); after each, drain [`Node::poll_transmit`] and
+//! [`Node::poll_event`]. Time is always passed in; the node never reads a
+//! clock, so a simulation can run it on virtual time.
 
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::api::{Command, Event, PeerInfo, Timing, Transmit};
-use crate::types::NodeId;
+use tracing::debug;
+
+use crate::api::{
+    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Target, Timing, Transmit,
+};
+use crate::channels::{Arrival, Channels, Joined};
+use crate::direct::{Inbox, Outbox, OutboxNews};
+use crate::discovery::{Liveness, PeerTable, Standing};
+use crate::fragments::Assembled;
+use crate::hlc::{self, Hlc};
+use crate::types::{
+    Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId, NodeId, Status,
+    channel_name, clip, valid_nick,
+};
+use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo};
 
 /// How to start a node.
 #[derive(Clone, Debug)]
@@ -25,53 +45,906 @@ pub struct Config {
     pub timing: Timing,
 }
 
-/// Counters of what the node dropped and why.
+/// Counters of what the node received and dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Datagrams handled.
     pub datagrams: u64,
     /// Datagrams that did not decode.
     pub malformed: u64,
+    /// Packets of an older life, or of a life that said goodbye.
+    pub stale: u64,
+    /// Packets dropped because a table or buffer was full.
+    pub over_capacity: u64,
+    /// Fragments that did not fit the message they claimed to continue.
+    pub broken_fragments: u64,
+    /// Beeps ignored by the rate limit.
+    pub beeps_limited: u64,
+    /// Direct messages addressed to another node.
+    pub misaddressed: u64,
+    /// Channel datagrams resent on request.
+    pub repairs_sent: u64,
+    /// Repair requests sent.
+    pub nacks_sent: u64,
 }
+
+/// Spacing between resends of one datagram, however many ask for it.
+const RESEND_SPACING: Duration = Duration::from_millis(40);
+/// Least time between two refutations (presence sent because we were probed).
+const REFUTE_SPACING: Duration = Duration::from_millis(500);
+/// Least time between two answers to one peer's hello.
+const HELLO_REPLY_SPACING: Duration = Duration::from_millis(80);
+/// Extra presences after a change or a channel message: tails reach
+/// receivers that lost the last message well before the next heartbeat.
+const QUICK_BEATS: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(500)];
+/// Beeps accepted from one peer: one per this interval.
+const BEEP_SPACING: Duration = Duration::from_secs(3);
+/// Leave datagrams sent on quit.
+const LEAVE_COPIES: usize = 3;
+/// Most addresses remembered for hellos to unknown senders.
+const MAX_HELLO_TARGETS: usize = 256;
+/// NACK tries after which a gap of an offline sender is given up.
+const GIVE_UP_ATTEMPTS: u8 = 8;
 
 /// One lanchat node's protocol state.
 pub struct Node {
     id: NodeId,
+    epoch: u64,
+    presence: Presence,
+    timing: Timing,
+    start: Instant,
+    start_wall_ms: u64,
+    hlc: Hlc,
+    rng: fastrand::Rng,
+    peers: PeerTable,
+    channels: Channels,
+    outbox: Outbox,
+    inbox: Inbox,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    next_heartbeat: Instant,
+    announces: VecDeque<Instant>,
+    quick_beats: Vec<Instant>,
+    last_refute: Option<Instant>,
+    hello_sent: HashMap<SocketAddr, Instant>,
+    beeps: HashMap<NodeId, Instant>,
+    stopped: bool,
+    stats: Stats,
 }
 
 impl Node {
-    /// Creates a node; `now` is its start time.
-    pub fn new(config: Config, _now: Instant) -> Node {
-        Node { id: config.id }
+    /// Creates a node in `#Main`; `now` is its start time.
+    pub fn new(config: Config, now: Instant) -> Node {
+        let mut rng = fastrand::Rng::with_seed(config.seed);
+        let nick = if valid_nick(&config.nick) { config.nick } else { "user".to_string() };
+        let presence = Presence {
+            nick,
+            status: Status::Available,
+            status_text: String::new(),
+            host: clip(&config.host, crate::types::MAX_HOST),
+            version: clip(env!("CARGO_PKG_VERSION"), 16),
+            since_ms: config.wall_ms,
+            channels: Vec::new(),
+            hello: false,
+        };
+        let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
+        let announces = config.timing.announces.iter().map(|d| now + *d).collect();
+        let mut channels = Channels::default();
+        channels.joined.insert(MAIN_CHANNEL.to_string(), Joined::default());
+        Node {
+            id: config.id,
+            epoch: config.epoch,
+            presence,
+            peers: PeerTable::new(config.timing.clone()),
+            timing: config.timing,
+            start: now,
+            start_wall_ms: config.wall_ms,
+            hlc: Hlc::default(),
+            rng,
+            channels,
+            outbox: Outbox::default(),
+            inbox: Inbox::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            next_heartbeat: first_beat,
+            announces,
+            quick_beats: Vec::new(),
+            last_refute: None,
+            hello_sent: HashMap::new(),
+            beeps: HashMap::new(),
+            stopped: false,
+            stats: Stats::default(),
+        }
     }
+
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
     }
-    /// Feeds a received datagram.
-    pub fn handle_datagram(&mut self, _now: Instant, _from: SocketAddr, _bytes: &[u8]) {}
-    /// Feeds a user command.
-    pub fn handle_command(&mut self, _now: Instant, _cmd: Command) {}
-    /// Tells the node that `now` has come (call at or after [`Node::poll_timeout`]).
-    pub fn handle_timeout(&mut self, _now: Instant) {}
-    /// Next datagram to send.
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        None
+
+    /// This life's epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
-    /// Next event for the user.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        None
+
+    /// Current nickname.
+    pub fn nick(&self) -> &str {
+        &self.presence.nick
     }
-    /// When the node next wants [`Node::handle_timeout`].
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
-        Stats::default()
+        self.stats.clone()
     }
+
     /// Peers online now.
     pub fn peers(&self) -> Vec<PeerInfo> {
-        Vec::new()
+        let me = (self.id, self.presence.nick.as_str());
+        let mut list: Vec<PeerInfo> = self.peers.iter().filter_map(|(id, _)| self.peers.info(*id, me)).collect();
+        list.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+        list
+    }
+
+    /// Channels this node is in.
+    pub fn joined_channels(&self) -> Vec<String> {
+        self.channels.joined.keys().cloned().collect()
+    }
+
+    /// Direct-message fragments waiting for acknowledgement.
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Next event for the user.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When the node next wants [`Node::handle_timeout`].
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.stopped {
+            return None;
+        }
+        let online = |id: NodeId| self.peers.get(id).is_some();
+        [
+            Some(self.next_heartbeat),
+            self.announces.front().copied(),
+            self.quick_beats.iter().min().copied(),
+            self.peers.next_deadline(),
+            self.channels.next_deadline(),
+            self.outbox.next_deadline(online),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn wall_ms(&self, now: Instant) -> u64 {
+        self.start_wall_ms + now.saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    fn me(&self) -> (NodeId, &str) {
+        (self.id, self.presence.nick.as_str())
+    }
+
+    fn send(&mut self, dest: Dest, body: Body) {
+        let packet = Packet { from: self.id, epoch: self.epoch, body };
+        match wire::encode(&packet) {
+            Ok(bytes) => self.transmits.push_back(Transmit { dest, bytes }),
+            Err(err) => debug!(cause = %err, "packet not sent"),
+        }
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.events.push_back(Event::Error(message.into()));
+    }
+
+    fn own_presence(&self, hello: bool) -> Body {
+        let mut p = self.presence.clone();
+        p.channels = self.channels.states();
+        p.hello = hello;
+        Body::Presence(p)
+    }
+
+    fn beat(&mut self, dest: Dest, hello: bool) {
+        let body = self.own_presence(hello);
+        self.send(dest, body);
+    }
+
+    /// A presence now and a couple soon after, so a change is seen quickly
+    /// even under loss.
+    fn announce_change(&mut self, now: Instant) {
+        self.beat(Dest::Group, false);
+        self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+    }
+
+    // ----- timeouts -------------------------------------------------------
+
+    /// Tells the node that `now` has come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.stopped {
+            return;
+        }
+        let mut hello_due = false;
+        while self.announces.front().is_some_and(|t| *t <= now) {
+            self.announces.pop_front();
+            hello_due = true;
+        }
+        if hello_due {
+            self.beat(Dest::Group, true);
+        }
+        let quick_due = self.quick_beats.iter().any(|t| *t <= now);
+        self.quick_beats.retain(|t| *t > now);
+        if self.next_heartbeat <= now || quick_due && !hello_due {
+            self.beat(Dest::Group, false);
+        }
+        if self.next_heartbeat <= now {
+            let j = self.timing.jitter;
+            let factor = 1.0 - j + self.rng.f64() * 2.0 * j;
+            self.next_heartbeat = now + self.timing.heartbeat.mul_f64(factor);
+        }
+        self.check_liveness(now);
+        self.run_nacks(now);
+        self.run_outbox(now);
+    }
+
+    fn check_liveness(&mut self, now: Instant) {
+        let mut rng = self.rng.clone();
+        let work = self.peers.check(now, |n| rng.usize(..n));
+        self.rng = rng;
+        for item in work {
+            match item {
+                Liveness::Offline(id) => self.peer_gone(id, OfflineReason::Timeout, now),
+                Liveness::Probe { target, addr, helpers } => {
+                    let nonce = self.rng.u64(..);
+                    self.send(Dest::Unicast(addr), Body::Probe { nonce, reply_to: None });
+                    for h in helpers {
+                        self.send(Dest::Unicast(h), Body::ProbeRequest { target, addr, nonce });
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_nacks(&mut self, now: Instant) {
+        let due: Vec<_> = self
+            .channels
+            .streams
+            .iter()
+            .filter(|(_, s)| s.nack_at().is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let (sender, epoch, channel) = key.clone();
+            let sender_here = self.peers.get(sender).is_some_and(|p| p.epoch == epoch);
+            let retry = self.nack_retry(&key);
+            let Some(stream) = self.channels.streams.get_mut(&key) else { continue };
+            if !stream.has_gap() {
+                stream.arm(now, Duration::ZERO);
+                continue;
+            }
+            if !sender_here && stream.attempt() >= GIVE_UP_ATTEMPTS {
+                let count = stream.skip_gap();
+                self.events.push_back(Event::Missed { chat: Chat::Channel(channel), from: sender, count });
+                self.deliver_stream(&key, now);
+                continue;
+            }
+            let nack = Nack { sender, epoch, channel, ranges: stream.missing(), attempt: stream.attempt() };
+            stream.nacked(now, retry);
+            self.stats.nacks_sent += 1;
+            self.send(Dest::Group, Body::Nack(nack));
+        }
+    }
+
+    fn nack_retry(&mut self, key: &crate::channels::StreamKey) -> Duration {
+        let attempt = self.channels.streams.get(key).map_or(0, |s| s.attempt());
+        let base = self.timing.nack_retry.saturating_mul(1 << attempt.min(6));
+        base.min(self.timing.nack_retry_max).mul_f64(1.0 + self.rng.f64() * 0.5)
+    }
+
+    fn run_outbox(&mut self, now: Instant) {
+        let peers = &self.peers;
+        let news = self.outbox.due(now, &self.timing, |id| peers.get(id).is_some());
+        for n in news {
+            match n {
+                OutboxNews::Send(to, msg) => {
+                    if let Some(addr) = self.peers.get(to).map(|p| p.addr) {
+                        self.send(Dest::Unicast(addr), Body::Direct(msg));
+                    }
+                }
+                OutboxNews::Queued(to, id) => self.events.push_back(Event::Queued { id, to }),
+            }
+        }
+    }
+
+    // ----- peers ----------------------------------------------------------
+
+    fn peer_gone(&mut self, id: NodeId, reason: OfflineReason, now: Instant) {
+        let Some(peer) = self.peers.depart(id, reason, now) else { return };
+        debug!(peer = %id, reason = reason.as_str(), "peer offline");
+        self.events.push_back(Event::PeerOffline { id, nick: peer.presence.nick.clone(), reason });
+        for msg in self.outbox.peer_offline(id) {
+            self.events.push_back(Event::Queued { id: msg, to: id });
+        }
+    }
+
+    fn peer_info_event(&mut self, id: NodeId) {
+        if let Some(info) = self.peers.info(id, self.me()) {
+            self.events.push_back(Event::PeerOnline(info));
+        }
+    }
+
+    // ----- datagrams ------------------------------------------------------
+
+    /// Feeds a received datagram; `from` is the sender's unicast socket.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        if self.stopped {
+            return;
+        }
+        self.stats.datagrams += 1;
+        let packet = match wire::decode(bytes) {
+            Ok(p) => p,
+            Err(err) => {
+                self.stats.malformed += 1;
+                debug!(%from, cause = %err, "datagram dropped");
+                return;
+            }
+        };
+        if packet.from == self.id {
+            return; // our own multicast, looped back
+        }
+        let Packet { from: id, epoch, body } = packet;
+        let standing = self.peers.standing(id, epoch);
+        if standing == Standing::Stale {
+            self.stats.stale += 1;
+            return;
+        }
+        if let Body::Presence(p) = body {
+            self.on_presence(now, id, epoch, from, standing, p);
+            return;
+        }
+        match standing {
+            Standing::Known => self.peers.heard(id, now),
+            Standing::Restarted | Standing::Returning | Standing::New => {
+                // Ask who it is; its presence makes it an online peer.
+                self.hello_unknown(now, from);
+            }
+            Standing::Stale => {}
+        }
+        match body {
+            Body::Presence(_) => {}
+            Body::Leave => {
+                if standing == Standing::Known {
+                    self.peer_gone(id, OfflineReason::Quit, now);
+                }
+            }
+            Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
+            Body::ProbeAck { .. } => {}
+            Body::ProbeRequest { addr, nonce, .. } => {
+                self.send(Dest::Unicast(addr), Body::Probe { nonce, reply_to: Some(from) });
+            }
+            Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg),
+            Body::Repair { origin, origin_epoch, msg } => {
+                if origin != self.id && self.peers.standing(origin, origin_epoch) != Standing::Stale {
+                    self.on_channel_msg(now, origin, origin_epoch, msg);
+                }
+            }
+            Body::Nack(nack) => self.on_nack(now, from, nack),
+            Body::Gone { channel, upto } => {
+                let key = (id, epoch, channel.clone());
+                if let Some(stream) = self.channels.streams.get_mut(&key) {
+                    let count = stream.jump(upto.saturating_add(1));
+                    if count > 0 {
+                        self.events.push_back(Event::Missed { chat: Chat::Channel(channel), from: id, count });
+                    }
+                    self.deliver_stream(&key, now);
+                }
+            }
+            Body::Direct(msg) => self.on_direct(now, id, epoch, from, msg),
+            Body::DirectAck { stream_epoch, seq } => {
+                if stream_epoch == self.epoch {
+                    if let Some(msg) = self.outbox.ack(id, seq) {
+                        self.events.push_back(Event::Delivered { id: msg, to: id });
+                    }
+                }
+            }
+            Body::TopicRequest { channel } => {
+                if let Some(topic) = self.channels.joined.get(&channel).and_then(|j| j.topic.clone()) {
+                    self.send(Dest::Unicast(from), Body::Topic(topic));
+                }
+            }
+            Body::Topic(topic) => self.on_topic(topic),
+        }
+    }
+
+    fn hello_unknown(&mut self, now: Instant, addr: SocketAddr) {
+        if self.hello_sent.get(&addr).is_some_and(|t| now < *t + REFUTE_SPACING) {
+            return;
+        }
+        if self.hello_sent.len() >= MAX_HELLO_TARGETS {
+            self.hello_sent.retain(|_, t| now < *t + REFUTE_SPACING);
+            if self.hello_sent.len() >= MAX_HELLO_TARGETS {
+                return;
+            }
+        }
+        self.hello_sent.insert(addr, now);
+        self.beat(Dest::Unicast(addr), true);
+    }
+
+    fn on_presence(&mut self, now: Instant, id: NodeId, epoch: u64, addr: SocketAddr, standing: Standing, p: Presence) {
+        if standing == Standing::Restarted {
+            if let Some(old) = self.peers.get(id).map(|p| p.epoch) {
+                self.channels.forget_life(id, old);
+            }
+        }
+        if matches!(standing, Standing::New | Standing::Returning) && !self.peers.has_room() {
+            self.stats.over_capacity += 1;
+            return;
+        }
+        if standing == Standing::New {
+            if let Some(d) = self.peers.departed_record(id) {
+                let old = d.epoch;
+                if old != epoch {
+                    self.channels.forget_life(id, old);
+                }
+            }
+        }
+        let change = self.peers.apply_presence(id, epoch, addr, &p, now);
+        match change {
+            None => {
+                debug!(peer = %id, nick = %p.nick, "peer online");
+                self.peer_info_event(id);
+                self.outbox.peer_online(id, now, &self.timing);
+                self.run_outbox(now);
+            }
+            Some(change) => {
+                if let Some(old) = change.old_nick {
+                    self.events.push_back(Event::NickChanged { id, old, new: p.nick.clone() });
+                }
+                if change.status_changed {
+                    self.events.push_back(Event::StatusChanged {
+                        id,
+                        nick: p.nick.clone(),
+                        status: p.status,
+                        text: p.status_text.clone(),
+                    });
+                }
+                for channel in change.joined.into_iter().filter(|c| self.channels.joined.contains_key(c)) {
+                    self.events.push_back(Event::Joined { channel, id, nick: p.nick.clone() });
+                }
+                for channel in change.parted.into_iter().filter(|c| self.channels.joined.contains_key(c)) {
+                    self.events.push_back(Event::Parted { channel, id, nick: p.nick.clone() });
+                }
+            }
+        }
+        for state in &p.channels {
+            let Some(joined) = self.channels.joined.get_mut(&state.name) else { continue };
+            if state.topic_stamp > joined.topic_stamp()
+                && joined.topic_asked.is_none_or(|t| now >= t + Duration::from_secs(1))
+            {
+                joined.topic_asked = Some(now);
+                self.send(Dest::Unicast(addr), Body::TopicRequest { channel: state.name.clone() });
+            }
+            let key = (id, epoch, state.name.clone());
+            match self.channels.stream(key.clone(), state.tail + 1) {
+                Some(stream) => stream.saw_tail(state.tail),
+                None => self.stats.over_capacity += 1,
+            }
+            // A peer's messages that came before its presence wait for it.
+            self.deliver_stream(&key, now);
+        }
+        if p.hello {
+            let due = self
+                .peers
+                .get(id)
+                .is_none_or(|peer| peer.last_hello_reply.is_none_or(|t| now >= t + HELLO_REPLY_SPACING));
+            if due {
+                if let Some(peer) = self.peers.get_mut(id) {
+                    peer.last_hello_reply = Some(now);
+                }
+                self.beat(Dest::Unicast(addr), false);
+            }
+        }
+    }
+
+    fn on_probe(&mut self, now: Instant, from: SocketAddr, nonce: u64, reply_to: Option<SocketAddr>) {
+        self.send(Dest::Unicast(reply_to.unwrap_or(from)), Body::ProbeAck { nonce });
+        // Someone suspects us: tell everyone at once that we are here.
+        if self.last_refute.is_none_or(|t| now >= t + REFUTE_SPACING) {
+            self.last_refute = Some(now);
+            self.beat(Dest::Group, false);
+        }
+    }
+
+    fn on_channel_msg(&mut self, now: Instant, sender: NodeId, epoch: u64, msg: ChannelMsg) {
+        if !self.channels.joined.contains_key(&msg.channel) {
+            return;
+        }
+        let key = (sender, epoch, msg.channel.clone());
+        let seq = msg.seq;
+        let Some(stream) = self.channels.stream(key.clone(), seq) else {
+            self.stats.over_capacity += 1;
+            return;
+        };
+        if stream.receive(msg) == Arrival::Full {
+            self.stats.over_capacity += 1;
+        }
+        self.deliver_stream(&key, now);
+    }
+
+    /// Delivers what a stream has ready (if its sender is known) and re-arms
+    /// its NACK timer.
+    fn deliver_stream(&mut self, key: &crate::channels::StreamKey, now: Instant) {
+        let delay = self.timing.nack_delay.mul_f64(self.rng.f64());
+        let known = self.peers.get(key.0).is_some_and(|p| p.epoch == key.1)
+            || self.peers.departed_record(key.0).is_some_and(|d| d.epoch == key.1);
+        let Some(stream) = self.channels.streams.get_mut(key) else { return };
+        stream.arm(now, delay);
+        if !known {
+            return;
+        }
+        let (ready, broken) = stream.ready();
+        stream.arm(now, delay);
+        self.stats.broken_fragments += broken;
+        for a in ready {
+            self.deliver(now, Chat::Channel(key.2.clone()), key.0, a);
+        }
+    }
+
+    fn deliver(&mut self, now: Instant, chat: Chat, from: NodeId, a: Assembled) {
+        let stamp = self.hlc.observe(a.hlc, self.wall_ms(now));
+        let nick = self.peers.nick(from).map_or_else(|| format!("?{}", from.short()), str::to_string);
+        self.events.push_back(Event::Message(ChatMessage {
+            id: a.id,
+            chat,
+            from,
+            nick,
+            kind: a.kind,
+            text: a.text,
+            time_ms: hlc::wall_ms(stamp),
+            hlc: stamp,
+        }));
+    }
+
+    fn on_nack(&mut self, now: Instant, from: SocketAddr, nack: Nack) {
+        let seqs = nack.ranges.iter().flat_map(|(a, b)| *a..=*b).take(256);
+        if nack.sender == self.id {
+            if nack.epoch != self.epoch {
+                return;
+            }
+            let Some(joined) = self.channels.joined.get_mut(&nack.channel) else { return };
+            let oldest = joined.oldest();
+            let mut resend = Vec::new();
+            let mut gone = 0;
+            for seq in seqs {
+                if seq < oldest {
+                    gone = gone.max(seq);
+                } else if let Some(m) = joined.resend(seq, now, RESEND_SPACING) {
+                    resend.push(m);
+                }
+            }
+            if gone > 0 {
+                self.send(Dest::Group, Body::Gone { channel: nack.channel.clone(), upto: oldest - 1 });
+            }
+            self.stats.repairs_sent += resend.len() as u64;
+            for m in resend {
+                self.send(Dest::Group, Body::Channel(m));
+            }
+            return;
+        }
+        let key = (nack.sender, nack.epoch, nack.channel.clone());
+        let sender_here = self.peers.get(nack.sender).is_some_and(|p| p.epoch == nack.epoch);
+        let hold = self.timing.nack_retry;
+        let Some(stream) = self.channels.streams.get_mut(&key) else { return };
+        stream.suppress(now, hold, &nack.ranges);
+        // After the first tries (or when the sender is gone) holders help;
+        // each answers with a probability that keeps the expected number of
+        // answers near two.
+        if sender_here && nack.attempt < 2 {
+            return;
+        }
+        let members = self.peers.iter().filter(|(_, p)| p.presence.channels.iter().any(|c| c.name == nack.channel));
+        let p = (2.0 / members.count().max(1) as f64).min(1.0);
+        if self.rng.f64() >= p {
+            return;
+        }
+        let repairs: Vec<ChannelMsg> = seqs.filter_map(|s| stream.kept(s).cloned()).take(64).collect();
+        self.stats.repairs_sent += repairs.len() as u64;
+        for msg in repairs {
+            self.send(Dest::Unicast(from), Body::Repair { origin: nack.sender, origin_epoch: nack.epoch, msg });
+        }
+    }
+
+    fn on_direct(&mut self, now: Instant, id: NodeId, epoch: u64, from: SocketAddr, msg: crate::wire::DirectMsg) {
+        if msg.to != self.id {
+            self.stats.misaddressed += 1;
+            return;
+        }
+        let seq = msg.seq;
+        let received = self.inbox.receive(id, epoch, msg);
+        if received.ack {
+            self.send(Dest::Unicast(from), Body::DirectAck { stream_epoch: epoch, seq });
+        } else {
+            self.stats.over_capacity += 1;
+        }
+        self.stats.broken_fragments += received.broken;
+        for a in received.messages {
+            if a.kind == MessageKind::Beep {
+                if self.beeps.get(&id).is_some_and(|t| now < *t + BEEP_SPACING) {
+                    self.stats.beeps_limited += 1;
+                    continue;
+                }
+                if self.beeps.len() >= crate::discovery::MAX_PEERS {
+                    self.beeps.retain(|_, t| now < *t + BEEP_SPACING);
+                }
+                self.beeps.insert(id, now);
+                let nick = self.peers.nick(id).unwrap_or("?").to_string();
+                self.events.push_back(Event::Beep { from: id, nick });
+                continue;
+            }
+            self.deliver(now, Chat::Direct(id), id, a);
+        }
+    }
+
+    fn on_topic(&mut self, topic: TopicInfo) {
+        let Some(joined) = self.channels.joined.get_mut(&topic.channel) else { return };
+        let newer = joined
+            .topic
+            .as_ref()
+            .is_none_or(|t| (topic.stamp, topic.setter) > (t.stamp, t.setter));
+        if !newer {
+            return;
+        }
+        joined.topic = Some(topic.clone());
+        self.events.push_back(Event::Topic {
+            channel: topic.channel,
+            text: topic.text,
+            by: topic.setter,
+            nick: topic.setter_nick,
+        });
+    }
+
+    // ----- commands -------------------------------------------------------
+
+    /// Feeds a user command.
+    pub fn handle_command(&mut self, now: Instant, cmd: Command) {
+        if self.stopped {
+            return;
+        }
+        match cmd {
+            Command::Say { to, text, kind } => self.say(now, to, text, kind),
+            Command::Join { channel } => self.join(now, &channel),
+            Command::Part { channel } => self.part(now, &channel),
+            Command::Topic { channel, text } => self.set_topic(now, &channel, text),
+            Command::Nick(nick) => self.set_nick(now, nick),
+            Command::Status { status, text } => {
+                self.presence.status = status;
+                self.presence.status_text = clip(text.trim(), MAX_STATUS_TEXT);
+                self.events.push_back(Event::StatusChanged {
+                    id: self.id,
+                    nick: self.presence.nick.clone(),
+                    status,
+                    text: self.presence.status_text.clone(),
+                });
+                self.announce_change(now);
+            }
+            Command::Beep(target) => self.say(now, vec![target], String::new(), MessageKind::Beep),
+            Command::Who => {
+                let list = self.peers();
+                self.events.push_back(Event::Who(list));
+            }
+            Command::Channels => {
+                let list = self.channel_list();
+                self.events.push_back(Event::Channels(list));
+            }
+            Command::History { .. } => self.error("history is kept by the driver, not the core"),
+            Command::Quit => {
+                for _ in 0..LEAVE_COPIES {
+                    self.send(Dest::Group, Body::Leave);
+                }
+                self.stopped = true;
+                self.events.push_back(Event::Stopped);
+            }
+        }
+    }
+
+    fn say(&mut self, now: Instant, to: Vec<Target>, text: String, kind: MessageKind) {
+        if kind != MessageKind::Beep && text.trim().is_empty() {
+            return self.error("nothing to send");
+        }
+        if text.len() > MAX_TEXT {
+            return self.error(format!("the text is {} bytes; the limit is {MAX_TEXT}", text.len()));
+        }
+        if to.is_empty() {
+            return self.error("no recipient");
+        }
+        let mut chats = Vec::new();
+        for target in &to {
+            let chat = match target {
+                Target::Channel(name) => match channel_name(name) {
+                    Ok(name) if self.channels.joined.contains_key(&name) => Chat::Channel(name),
+                    Ok(name) => return self.error(format!("you are not in {name}; /join {name} first")),
+                    Err(err) => return self.error(format!("{name}: {err}")),
+                },
+                person => match self.peers.resolve(person, self.me()) {
+                    Ok(id) if id == self.id => return self.error("that is you"),
+                    Ok(id) => Chat::Direct(id),
+                    Err(err) => return self.error(err),
+                },
+            };
+            if kind == MessageKind::Beep && matches!(chat, Chat::Channel(_)) {
+                return self.error("a beep goes to a person, not a channel");
+            }
+            if !chats.contains(&chat) {
+                chats.push(chat);
+            }
+        }
+        let id = MsgId::from_bits(self.rng.u128(..));
+        let hlc = self.hlc.stamp(self.wall_ms(now));
+        for chat in chats {
+            match &chat {
+                Chat::Channel(name) => self.send_channel(now, name, id, hlc, kind, &text),
+                Chat::Direct(peer) => {
+                    if let Err(err) = self.outbox.push(now, &self.timing, *peer, id, hlc, kind, &text) {
+                        return self.error(err);
+                    }
+                    if self.peers.get(*peer).is_none() {
+                        self.events.push_back(Event::Queued { id, to: *peer });
+                        // Mark it reported so going offline does not repeat it.
+                        self.outbox.peer_offline(*peer);
+                    }
+                }
+            }
+            self.events.push_back(Event::Sent { id, chat, text: text.clone(), kind, hlc });
+        }
+        self.run_outbox(now);
+    }
+
+    fn send_channel(&mut self, now: Instant, channel: &str, id: MsgId, hlc: u64, kind: MessageKind, text: &str) {
+        let pieces = wire::split_text(text);
+        let parts = pieces.len() as u16;
+        let Some(joined) = self.channels.joined.get_mut(channel) else { return };
+        let msgs: Vec<ChannelMsg> = pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                joined.record(ChannelMsg {
+                    channel: channel.to_string(),
+                    seq: 0,
+                    id,
+                    hlc,
+                    kind,
+                    part: i as u16,
+                    parts,
+                    text: piece.to_string(),
+                })
+            })
+            .collect();
+        for m in msgs {
+            self.send(Dest::Group, Body::Channel(m));
+        }
+        self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+    }
+
+    fn join(&mut self, now: Instant, raw: &str) {
+        let name = match channel_name(raw) {
+            Ok(n) => n,
+            Err(err) => return self.error(format!("{raw}: {err}")),
+        };
+        if self.channels.joined.contains_key(&name) {
+            return self.error(format!("you are already in {name}"));
+        }
+        if self.channels.joined.len() >= MAX_JOINED {
+            return self.error(format!("you are in {MAX_JOINED} channels already; /part one first"));
+        }
+        self.channels.joined.insert(name.clone(), Joined::default());
+        self.events.push_back(Event::Joined { channel: name.clone(), id: self.id, nick: self.presence.nick.clone() });
+        // Members already known start their streams at their current tail
+        // (a joiner gets what is said from now on) and tell us the topic.
+        let members: Vec<(NodeId, u64, SocketAddr, u64, u64)> = self
+            .peers
+            .iter()
+            .filter_map(|(id, p)| {
+                p.presence
+                    .channels
+                    .iter()
+                    .find(|c| c.name == name)
+                    .map(|c| (*id, p.epoch, p.addr, c.tail, c.topic_stamp))
+            })
+            .collect();
+        let mut asked = false;
+        for (id, epoch, addr, tail, topic_stamp) in members {
+            if let Some(s) = self.channels.stream((id, epoch, name.clone()), tail + 1) {
+                s.saw_tail(tail);
+            }
+            if topic_stamp > 0 && !asked {
+                asked = true;
+                self.send(Dest::Unicast(addr), Body::TopicRequest { channel: name.clone() });
+            }
+        }
+        self.announce_change(now);
+    }
+
+    fn part(&mut self, now: Instant, raw: &str) {
+        let name = match channel_name(raw) {
+            Ok(n) => n,
+            Err(err) => return self.error(format!("{raw}: {err}")),
+        };
+        if name == MAIN_CHANNEL {
+            return self.error(format!("{MAIN_CHANNEL} cannot be left"));
+        }
+        if self.channels.joined.remove(&name).is_none() {
+            return self.error(format!("you are not in {name}"));
+        }
+        self.channels.forget_channel(&name);
+        self.events.push_back(Event::Parted { channel: name, id: self.id, nick: self.presence.nick.clone() });
+        self.announce_change(now);
+    }
+
+    fn set_topic(&mut self, now: Instant, raw: &str, text: String) {
+        let name = match channel_name(raw) {
+            Ok(n) => n,
+            Err(err) => return self.error(format!("{raw}: {err}")),
+        };
+        if !self.channels.joined.contains_key(&name) {
+            return self.error(format!("you are not in {name}"));
+        }
+        if text.len() > MAX_TOPIC {
+            return self.error(format!("a topic is at most {MAX_TOPIC} bytes"));
+        }
+        let topic = TopicInfo {
+            channel: name,
+            text: text.trim().to_string(),
+            stamp: self.hlc.stamp(self.wall_ms(now)),
+            setter: self.id,
+            setter_nick: self.presence.nick.clone(),
+        };
+        self.on_topic(topic.clone());
+        self.send(Dest::Group, Body::Topic(topic));
+        self.announce_change(now);
+    }
+
+    fn set_nick(&mut self, now: Instant, nick: String) {
+        let nick = nick.trim().to_string();
+        if !valid_nick(&nick) {
+            return self.error(format!(
+                "\"{nick}\" is not a valid nick: 1 to {} bytes, no spaces, commas, '@' or leading '#'",
+                crate::types::MAX_NICK
+            ));
+        }
+        if nick == self.presence.nick {
+            return;
+        }
+        let old = std::mem::replace(&mut self.presence.nick, nick.clone());
+        self.events.push_back(Event::NickChanged { id: self.id, old, new: nick });
+        self.announce_change(now);
+    }
+
+    fn channel_list(&self) -> Vec<ChannelSummary> {
+        let mut map: std::collections::BTreeMap<String, ChannelSummary> = std::collections::BTreeMap::new();
+        for (name, j) in &self.channels.joined {
+            map.insert(
+                name.clone(),
+                ChannelSummary {
+                    name: name.clone(),
+                    members: 1,
+                    topic: j.topic.as_ref().map(|t| t.text.clone()),
+                    joined: true,
+                },
+            );
+        }
+        for (_, p) in self.peers.iter() {
+            for c in &p.presence.channels {
+                map.entry(c.name.clone())
+                    .and_modify(|s| s.members += 1)
+                    .or_insert_with(|| ChannelSummary { name: c.name.clone(), members: 1, topic: None, joined: false });
+            }
+        }
+        map.into_values().collect()
     }
 }

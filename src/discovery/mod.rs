@@ -1,1 +1,362 @@
-//! (being written)
+//! Who is online: the peer table and its failure detector.
+//!
+//! A peer is alive while anything valid arrives from it. After
+//! [`Timing::suspect_after`] of silence it is suspected and probed, directly
+//! and through a few other peers (SWIM's indirect probes); any valid packet
+//! refutes the suspicion. Only after [`Timing::offline_after`] of silence is
+//! it declared offline. A higher epoch from the same node id is a restart:
+//! the entry is replaced at once, so no duplicate or phantom appears. Peers
+//! that left are remembered (bounded) so a late or replayed packet of a life
+//! that said goodbye does not bring it back.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::api::{OfflineReason, PeerInfo, Target, Timing};
+use crate::types::NodeId;
+use crate::wire::{ChannelState, Presence};
+
+/// Most peers kept online at once.
+pub const MAX_PEERS: usize = 1024;
+/// Most departed peers remembered.
+pub const MAX_DEPARTED: usize = 1024;
+
+/// One peer that is online.
+#[derive(Clone, Debug)]
+pub(crate) struct Peer {
+    pub(crate) epoch: u64,
+    pub(crate) addr: SocketAddr,
+    pub(crate) presence: Presence,
+    pub(crate) last_heard: Instant,
+    pub(crate) suspect: Option<Suspicion>,
+    pub(crate) last_hello_reply: Option<Instant>,
+}
+
+/// Probing state of a suspected peer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Suspicion {
+    pub(crate) next_probe: Instant,
+}
+
+/// A peer that went offline.
+#[derive(Clone, Debug)]
+pub(crate) struct Departed {
+    pub(crate) epoch: u64,
+    pub(crate) nick: String,
+    pub(crate) reason: OfflineReason,
+    pub(crate) at: Instant,
+}
+
+/// How a packet's sender relates to what the table knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// Online, same life.
+    Known,
+    /// Online under an older epoch: it restarted.
+    Restarted,
+    /// Offline by timeout, same or newer life: it is back.
+    Returning,
+    /// Never seen, or left for good and now in a newer life.
+    New,
+    /// An older life, or a life that said goodbye: ignore the packet.
+    Stale,
+}
+
+/// Work the failure detector asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Liveness {
+    /// Probe `target` at `addr` directly and through `helpers`.
+    Probe { target: NodeId, addr: SocketAddr, helpers: Vec<SocketAddr> },
+    /// `id` has been silent too long.
+    Offline(NodeId),
+}
+
+/// What a presence changed.
+#[derive(Debug, Default)]
+pub(crate) struct PresenceChange {
+    pub(crate) old_nick: Option<String>,
+    pub(crate) status_changed: bool,
+    pub(crate) joined: Vec<String>,
+    pub(crate) parted: Vec<String>,
+}
+
+/// The peers online and those recently gone.
+#[derive(Debug)]
+pub struct PeerTable {
+    peers: HashMap<NodeId, Peer>,
+    departed: HashMap<NodeId, Departed>,
+    timing: Timing,
+}
+
+impl PeerTable {
+    /// An empty table.
+    pub fn new(timing: Timing) -> Self {
+        PeerTable { peers: HashMap::new(), departed: HashMap::new(), timing }
+    }
+
+    /// How a packet from `id` in life `epoch` stands.
+    pub(crate) fn standing(&self, id: NodeId, epoch: u64) -> Standing {
+        if let Some(p) = self.peers.get(&id) {
+            return match epoch.cmp(&p.epoch) {
+                std::cmp::Ordering::Equal => Standing::Known,
+                std::cmp::Ordering::Greater => Standing::Restarted,
+                std::cmp::Ordering::Less => Standing::Stale,
+            };
+        }
+        match self.departed.get(&id) {
+            Some(d) if epoch < d.epoch => Standing::Stale,
+            Some(d) if epoch == d.epoch && d.reason == OfflineReason::Quit => Standing::Stale,
+            Some(d) if d.reason == OfflineReason::Timeout => Standing::Returning,
+            _ => Standing::New,
+        }
+    }
+
+    /// Notes that something valid arrived from an online peer.
+    pub(crate) fn heard(&mut self, id: NodeId, now: Instant) {
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.last_heard = now;
+            p.suspect = None;
+        }
+    }
+
+    /// Whether one more peer can be taken in.
+    pub(crate) fn has_room(&self) -> bool {
+        self.peers.len() < MAX_PEERS
+    }
+
+    /// Takes in a presence; inserts the peer if it is new (or new in this
+    /// life). Returns what changed, or `None` when it was inserted.
+    pub(crate) fn apply_presence(
+        &mut self,
+        id: NodeId,
+        epoch: u64,
+        addr: SocketAddr,
+        presence: &Presence,
+        now: Instant,
+    ) -> Option<PresenceChange> {
+        let Some(peer) = self.peers.get_mut(&id).filter(|p| p.epoch == epoch) else {
+            self.departed.remove(&id);
+            let mut presence = presence.clone();
+            presence.hello = false;
+            self.peers.insert(
+                id,
+                Peer {
+                    epoch,
+                    addr,
+                    presence,
+                    last_heard: now,
+                    suspect: None,
+                    last_hello_reply: None,
+                },
+            );
+            return None;
+        };
+        peer.addr = addr;
+        peer.last_heard = now;
+        peer.suspect = None;
+        let old = &peer.presence;
+        let mut change = PresenceChange {
+            status_changed: old.status != presence.status
+                || old.status_text != presence.status_text,
+            ..PresenceChange::default()
+        };
+        if old.nick != presence.nick {
+            change.old_nick = Some(old.nick.clone());
+        }
+        let has = |list: &[ChannelState], name: &str| list.iter().any(|c| c.name == name);
+        change.joined = presence
+            .channels
+            .iter()
+            .filter(|c| !has(&old.channels, &c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        change.parted = old
+            .channels
+            .iter()
+            .filter(|c| !has(&presence.channels, &c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        peer.presence = presence.clone();
+        peer.presence.hello = false;
+        Some(change)
+    }
+
+    /// Moves a peer to the departed list.
+    pub(crate) fn depart(&mut self, id: NodeId, reason: OfflineReason, now: Instant) -> Option<Peer> {
+        let peer = self.peers.remove(&id)?;
+        if self.departed.len() >= MAX_DEPARTED {
+            let oldest = self.departed.iter().min_by_key(|(_, d)| d.at).map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                self.departed.remove(&oldest);
+            }
+        }
+        self.departed.insert(
+            id,
+            Departed { epoch: peer.epoch, nick: peer.presence.nick.clone(), reason, at: now },
+        );
+        Some(peer)
+    }
+
+    /// What is remembered of a peer that went offline.
+    pub(crate) fn departed_record(&self, id: NodeId) -> Option<&Departed> {
+        self.departed.get(&id)
+    }
+
+    /// The online peer, if any.
+    pub(crate) fn get(&self, id: NodeId) -> Option<&Peer> {
+        self.peers.get(&id)
+    }
+
+    /// The online peer, mutable.
+    pub(crate) fn get_mut(&mut self, id: NodeId) -> Option<&mut Peer> {
+        self.peers.get_mut(&id)
+    }
+
+    /// Online peers.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&NodeId, &Peer)> {
+        self.peers.iter()
+    }
+
+    /// Number of online peers.
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether no peer is online.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// The nick of a peer online or departed.
+    pub(crate) fn nick(&self, id: NodeId) -> Option<&str> {
+        self.peers
+            .get(&id)
+            .map(|p| p.presence.nick.as_str())
+            .or_else(|| self.departed.get(&id).map(|d| d.nick.as_str()))
+    }
+
+    /// `nick`, or `nick#abcd` when another online peer or `me` has the same
+    /// nick.
+    pub(crate) fn label(&self, id: NodeId, me: (NodeId, &str)) -> String {
+        let Some(nick) = self.nick(id) else {
+            return format!("?{}", id.short());
+        };
+        let clash = (me.0 != id && me.1.eq_ignore_ascii_case(nick))
+            || self
+                .peers
+                .iter()
+                .any(|(k, p)| *k != id && p.presence.nick.eq_ignore_ascii_case(nick));
+        if clash { format!("{nick}#{}", id.short()) } else { nick.to_string() }
+    }
+
+    /// What the user sees of a peer.
+    pub(crate) fn info(&self, id: NodeId, me: (NodeId, &str)) -> Option<PeerInfo> {
+        let p = self.peers.get(&id)?;
+        Some(PeerInfo {
+            id,
+            epoch: p.epoch,
+            nick: p.presence.nick.clone(),
+            label: self.label(id, me),
+            addr: p.addr,
+            status: p.presence.status,
+            status_text: p.presence.status_text.clone(),
+            host: p.presence.host.clone(),
+            version: p.presence.version.clone(),
+            since_ms: p.presence.since_ms,
+            channels: p.presence.channels.iter().map(|c| c.name.clone()).collect(),
+        })
+    }
+
+    /// Finds the person a user means: a node id, `nick#abcd`, or a nick.
+    /// Online peers are searched first, then departed ones (a message to
+    /// someone offline is queued).
+    pub(crate) fn resolve(&self, target: &Target, me: (NodeId, &str)) -> Result<NodeId, String> {
+        let name = match target {
+            Target::Node(id) => return Ok(*id),
+            Target::Channel(c) => return Err(format!("{c} is a channel, not a person")),
+            Target::Person(name) => name.trim(),
+        };
+        if let Some(id) = NodeId::parse(name) {
+            return Ok(id);
+        }
+        let (nick, prefix) = match name.split_once('#') {
+            Some((n, p)) => (n, p.to_ascii_lowercase()),
+            None => (name, String::new()),
+        };
+        let fits = |id: &NodeId, n: &str| n.eq_ignore_ascii_case(nick) && id.to_string().starts_with(&prefix);
+        if fits(&me.0, me.1) && prefix.len() >= 4 {
+            return Err("that is you".to_string());
+        }
+        let mut online: Vec<NodeId> = self
+            .peers
+            .iter()
+            .filter(|(id, p)| fits(id, &p.presence.nick))
+            .map(|(id, _)| *id)
+            .collect();
+        if online.is_empty() {
+            online = self.departed.iter().filter(|(id, d)| fits(id, &d.nick)).map(|(id, _)| *id).collect();
+        }
+        match online.len() {
+            0 if fits(&me.0, me.1) => Err("that is you".to_string()),
+            0 => Err(format!("no one called {name} is known")),
+            1 => Ok(online[0]),
+            _ => {
+                online.sort();
+                let names: Vec<String> = online.iter().map(|id| format!("{nick}#{}", id.short())).collect();
+                Err(format!("{} people are called {nick}: say which, e.g. {}", names.len(), names.join(", ")))
+            }
+        }
+    }
+
+    /// Runs the failure detector at `now`; `pick` chooses helpers at random.
+    pub(crate) fn check(&mut self, now: Instant, mut pick: impl FnMut(usize) -> usize) -> Vec<Liveness> {
+        let t = &self.timing;
+        let mut work = Vec::new();
+        let helpers: Vec<(NodeId, SocketAddr)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.suspect.is_none())
+            .map(|(id, p)| (*id, p.addr))
+            .collect();
+        for (id, p) in self.peers.iter_mut() {
+            let silence = now.saturating_duration_since(p.last_heard);
+            if silence >= t.offline_after {
+                work.push(Liveness::Offline(*id));
+                continue;
+            }
+            if silence < t.suspect_after {
+                continue;
+            }
+            let due = p.suspect.is_none_or(|s| s.next_probe <= now);
+            if !due {
+                continue;
+            }
+            p.suspect = Some(Suspicion { next_probe: now + t.probe_interval });
+            let mut chosen = Vec::new();
+            for _ in 0..(t.indirect_probes * 3) {
+                if chosen.len() >= t.indirect_probes || helpers.is_empty() {
+                    break;
+                }
+                let (hid, haddr) = helpers[pick(helpers.len())];
+                if hid != *id && !chosen.contains(&haddr) {
+                    chosen.push(haddr);
+                }
+            }
+            work.push(Liveness::Probe { target: *id, addr: p.addr, helpers: chosen });
+        }
+        work
+    }
+
+    /// When [`PeerTable::check`] next has something to do.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let t = &self.timing;
+        self.peers
+            .values()
+            .map(|p| match p.suspect {
+                Some(s) => s.next_probe.min(p.last_heard + t.offline_after),
+                None => p.last_heard + t.suspect_after,
+            })
+            .min()
+    }
+}
