@@ -314,11 +314,11 @@ pub struct Timing {
     pub indirect_probes: usize,
     /// Longest random wait before the first repair request for a gap.
     pub nack_delay: Duration,
-    /// First wait before asking again for a gap; doubles per try.
+    /// First wait before asking again for a gap; grows by half per try.
     pub nack_retry: Duration,
     /// Longest wait between repair requests.
     pub nack_retry_max: Duration,
-    /// First direct-message retransmission timeout; doubles per try.
+    /// First direct-message retransmission timeout; grows by half per try.
     pub dm_rto: Duration,
     /// Longest retransmission timeout.
     pub dm_rto_max: Duration,
@@ -338,7 +338,7 @@ impl Default for Timing {
             probe_interval: ms(300),
             indirect_probes: 3,
             nack_delay: ms(30),
-            nack_retry: ms(120),
+            nack_retry: ms(100),
             nack_retry_max: ms(1000),
             dm_rto: ms(200),
             dm_rto_max: ms(3200),

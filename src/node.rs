@@ -343,7 +343,8 @@ impl Node {
 
     fn nack_retry(&mut self, key: &crate::channels::StreamKey) -> Duration {
         let attempt = self.channels.streams.get(key).map_or(0, |s| s.attempt());
-        let base = self.timing.nack_retry.saturating_mul(1 << attempt.min(6));
+        // Gentle growth: on a LAN a lost repair is bad luck, not congestion.
+        let base = self.timing.nack_retry.mul_f64(1.5f64.powi(i32::from(attempt.min(10))));
         base.min(self.timing.nack_retry_max).mul_f64(1.0 + self.rng.f64() * 0.5)
     }
 

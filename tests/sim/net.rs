@@ -1,0 +1,242 @@
+//! A simulated LAN on a virtual clock: N cores, one seeded random source,
+//! loss, duplication and reordering per datagram copy. Time jumps to the next
+//! delivery or wake-up, so ten minutes of a 50-node LAN run in seconds.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use lanchat::api::{Dest, Event, Timing};
+use lanchat::{Command, Config, Node, NodeId};
+
+/// How the network misbehaves.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Faults {
+    /// Chance that a copy is lost.
+    pub(crate) loss: f64,
+    /// Chance that a copy is delivered twice.
+    pub(crate) duplicate: f64,
+    /// Chance that a copy is held back (and so overtaken).
+    pub(crate) reorder: f64,
+}
+
+impl Faults {
+    pub(crate) fn lossy(loss: f64) -> Self {
+        Faults { loss, duplicate: 0.05, reorder: 0.1 }
+    }
+}
+
+struct Host {
+    id: NodeId,
+    epoch: u64,
+    addr: SocketAddr,
+    node: Option<Node>,
+    /// Frozen hosts neither run timers nor receive (SIGSTOP).
+    frozen: bool,
+    /// The node's wake-up, cached after each step it takes.
+    wake: Option<Instant>,
+}
+
+/// One recorded event.
+#[derive(Clone, Debug)]
+pub(crate) struct Logged {
+    pub(crate) at: Duration,
+    pub(crate) host: usize,
+    pub(crate) event: Event,
+}
+
+pub(crate) struct Sim {
+    pub(crate) start: Instant,
+    pub(crate) now: Instant,
+    rng: fastrand::Rng,
+    pub(crate) faults: Faults,
+    hosts: Vec<Host>,
+    queue: BinaryHeap<Reverse<(Instant, u64, usize, usize, Vec<u8>)>>,
+    order: u64,
+    pub(crate) log: Vec<Logged>,
+    pub(crate) datagrams: u64,
+    pub(crate) largest: usize,
+}
+
+impl Sim {
+    pub(crate) fn new(seed: u64, faults: Faults) -> Self {
+        let start = Instant::now();
+        Sim {
+            start,
+            now: start,
+            rng: fastrand::Rng::with_seed(seed),
+            faults,
+            hosts: Vec::new(),
+            queue: BinaryHeap::new(),
+            order: 0,
+            log: Vec::new(),
+            datagrams: 0,
+            largest: 0,
+        }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Adds and starts a node; returns its index.
+    pub(crate) fn add(&mut self, nick: &str) -> usize {
+        let index = self.hosts.len();
+        let id = NodeId::random();
+        let addr = SocketAddr::from((Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8), 40000));
+        self.hosts.push(Host { id, epoch: 0, addr, node: None, frozen: false, wake: None });
+        self.boot(index, nick);
+        index
+    }
+
+    fn boot(&mut self, index: usize, nick: &str) {
+        let elapsed_ms = self.elapsed().as_millis() as u64;
+        let host = &mut self.hosts[index];
+        host.epoch += 1;
+        // Every host's wall clock is a little off; one is far ahead.
+        let skew = if index == 3 { 3_600_000 } else { self.rng.u64(0..2_000) };
+        let config = Config {
+            id: host.id,
+            epoch: host.epoch,
+            nick: nick.to_string(),
+            host: format!("pc{index}"),
+            wall_ms: 1_700_000_000_000 + skew + elapsed_ms,
+            seed: self.rng.u64(..),
+            timing: Timing::default(),
+        };
+        host.node = Some(Node::new(config, self.now));
+        host.frozen = false;
+        self.flush(index);
+    }
+
+    pub(crate) fn id(&self, index: usize) -> NodeId {
+        self.hosts[index].id
+    }
+
+    pub(crate) fn node(&self, index: usize) -> Option<&Node> {
+        self.hosts[index].node.as_ref()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// SIGKILL: the node vanishes without a word.
+    pub(crate) fn kill(&mut self, index: usize) {
+        self.hosts[index].node = None;
+        self.hosts[index].wake = None;
+    }
+
+    /// Starts a killed node again with the same id and a higher epoch.
+    pub(crate) fn restart(&mut self, index: usize, nick: &str) {
+        self.boot(index, nick);
+    }
+
+    pub(crate) fn freeze(&mut self, index: usize, frozen: bool) {
+        self.hosts[index].frozen = frozen;
+    }
+
+    pub(crate) fn command(&mut self, index: usize, cmd: Command) {
+        let now = self.now;
+        if let Some(node) = self.hosts[index].node.as_mut() {
+            node.handle_command(now, cmd);
+        }
+        self.flush(index);
+    }
+
+    fn flush(&mut self, index: usize) {
+        let now = self.now;
+        let host = &mut self.hosts[index];
+        let Some(node) = host.node.as_mut() else { return };
+        host.wake = node.poll_timeout();
+        let mut out = Vec::new();
+        while let Some(t) = node.poll_transmit() {
+            out.push(t);
+        }
+        while let Some(event) = node.poll_event() {
+            self.log.push(Logged { at: now - self.start, host: index, event });
+        }
+        for t in out {
+            self.largest = self.largest.max(t.bytes.len());
+            assert!(t.bytes.len() <= lanchat::wire::MAX_DATAGRAM, "oversized datagram");
+            let targets: Vec<usize> = match t.dest {
+                Dest::Group => (0..self.hosts.len()).filter(|&i| i != index).collect(),
+                Dest::Unicast(addr) => self.hosts.iter().position(|h| h.addr == addr).into_iter().collect(),
+            };
+            for to in targets {
+                self.transmit(index, to, t.bytes.clone());
+            }
+        }
+    }
+
+    fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
+        if self.rng.f64() < self.faults.loss {
+            return;
+        }
+        let copies = if self.rng.f64() < self.faults.duplicate { 2 } else { 1 };
+        for _ in 0..copies {
+            let mut delay = Duration::from_micros(self.rng.u64(100..2_000));
+            if self.rng.f64() < self.faults.reorder {
+                delay += Duration::from_millis(self.rng.u64(1..30));
+            }
+            self.order += 1;
+            self.queue.push(Reverse((self.now + delay, self.order, from, to, bytes.clone())));
+        }
+    }
+
+    /// Runs until `until` (time since start).
+    pub(crate) fn run_until(&mut self, until: Duration) {
+        let end = self.start + until;
+        loop {
+            let next_packet = self.queue.peek().map(|Reverse((t, ..))| *t);
+            let next_timer = self
+                .hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| !h.frozen)
+                .filter_map(|(i, h)| h.wake.map(|t| (t, i)))
+                .min();
+            let next = match (next_packet, next_timer) {
+                (Some(p), Some((t, _))) => p.min(t),
+                (Some(p), None) => p,
+                (None, Some((t, _))) => t,
+                (None, None) => end,
+            };
+            if next > end {
+                self.now = end;
+                return;
+            }
+            self.now = self.now.max(next);
+            if next_packet == Some(next) {
+                let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else { continue };
+                let from_addr = self.hosts[from].addr;
+                let now = self.now;
+                let host = &mut self.hosts[to];
+                if host.frozen {
+                    continue;
+                }
+                if let Some(node) = host.node.as_mut() {
+                    self.datagrams += 1;
+                    node.handle_datagram(now, from_addr, &bytes);
+                    self.flush(to);
+                }
+            } else if let Some((_, i)) = next_timer {
+                let now = self.now;
+                if let Some(node) = self.hosts[i].node.as_mut() {
+                    node.handle_timeout(now);
+                }
+                self.flush(i);
+            }
+        }
+    }
+
+    /// Sends raw bytes to a node as if from `addr`.
+    pub(crate) fn inject(&mut self, to: usize, from: SocketAddr, bytes: &[u8]) {
+        let now = self.now;
+        if let Some(node) = self.hosts[to].node.as_mut() {
+            node.handle_datagram(now, from, bytes);
+        }
+        self.flush(to);
+    }
+}
