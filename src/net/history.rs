@@ -89,7 +89,13 @@ impl History {
                 if let Some(id) = NodeId::parse(who) {
                     return Ok(Chat::Direct(id));
                 }
-                if let Some((id, _)) = self.names.iter().find(|(_, (_, label))| label == who) {
+                let by_label: Vec<NodeId> = self
+                    .names
+                    .iter()
+                    .filter(|(_, (_, label))| label == who)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if let [id] = by_label.as_slice() {
                     return Ok(Chat::Direct(*id));
                 }
                 let (nick, short) = match who.rsplit_once('#') {
