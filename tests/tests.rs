@@ -1,0 +1,7 @@
+//! Integration tests, one binary with one module per area (ripgrep style).
+
+// A test may panic on what it did not expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod loopback;
+mod util;
