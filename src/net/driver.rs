@@ -255,6 +255,9 @@ impl Driver {
         let mut group_buf = vec![0u8; MAX_DATAGRAM * 2];
         let mut unicast_buf = vec![0u8; MAX_DATAGRAM * 2];
         let mut quit_deadline: Option<Instant> = None;
+        // The core may have queued its first announce when it was created.
+        self.flush().await;
+        self.forward();
         loop {
             let far = Instant::now() + Duration::from_secs(3600);
             let wake = self.node.poll_timeout().unwrap_or(far);
