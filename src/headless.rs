@@ -60,15 +60,18 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         .name("lanchat-stdin".into())
         .spawn(move || read_commands(&reader_handle, &reader_out))
         .map_err(HeadlessError::Thread)?;
-    // The reader holds its own handle; dropping ours lets the end of stdin
-    // (or the reader's Quit) be what stops the node.
-    drop(handle);
+    let mut printing = true;
     while let Some(NodeEvent { event, history }) = events.blocking_recv() {
+        if !printing {
+            continue;
+        }
         names.learn(&event);
         let (value, text) = describe(&event, history, &names);
         if !out.line(&value, || text) {
-            // Nobody reads stdout any more: leave.
-            break;
+            // Nobody reads stdout any more: leave, and wait until the leave
+            // has been sent (the stream closes then).
+            printing = false;
+            let _ = handle.send(Command::Quit);
         }
     }
     Ok(())
