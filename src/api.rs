@@ -332,7 +332,16 @@ impl Default for Timing {
         Timing {
             heartbeat: ms(1000),
             jitter: 0.2,
-            announces: vec![ms(0), ms(60), ms(150), ms(300), ms(500), ms(700), ms(900), ms(2000)],
+            announces: vec![
+                ms(0),
+                ms(60),
+                ms(150),
+                ms(300),
+                ms(500),
+                ms(700),
+                ms(900),
+                ms(2000),
+            ],
             suspect_after: ms(1500),
             offline_after: ms(5000),
             probe_interval: ms(300),

@@ -73,8 +73,17 @@ impl Reassembly {
         if self.parts.len() < usize::from(first.parts) {
             return None;
         }
-        let text = self.parts.iter().map(|p| p.text.as_str()).collect::<String>();
-        let done = Assembled { id: first.id, kind: first.kind, hlc: first.hlc, text };
+        let text = self
+            .parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<String>();
+        let done = Assembled {
+            id: first.id,
+            kind: first.kind,
+            hlc: first.hlc,
+            text,
+        };
         self.parts.clear();
         Some(Outcome::Complete(done))
     }

@@ -20,9 +20,13 @@
 pub mod api;
 pub mod channels;
 pub mod direct;
-pub(crate) mod fragments;
 pub mod discovery;
+pub(crate) mod fragments;
+pub mod headless;
 pub mod hlc;
+pub mod identity;
+pub mod input;
+pub mod net;
 pub mod node;
 pub mod types;
 pub mod wire;

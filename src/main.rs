@@ -1,1 +1,95 @@
-fn main(){}
+//! The `lanchat` binary: parses arguments, sets up logging to stderr, and
+//! hands over to the library. Errors are printed with their causes.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use lanchat::headless::{self, HeadlessOptions};
+use lanchat::net::{DEFAULT_GROUP, DEFAULT_PORT, NetOptions};
+
+/// Serverless chat for an office or home network.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Mode>,
+    #[command(flatten)]
+    node: NodeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Mode {
+    /// Commands on stdin, events on stdout (one a line).
+    Headless {
+        /// Print events as one JSON object a line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct NodeArgs {
+    /// Nickname (default: your login name).
+    #[arg(long, global = true)]
+    nick: Option<String>,
+    /// Directory holding this installation's identity.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// UDP port of the group.
+    #[arg(long, global = true, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Multicast group (239.255.0.0/16 recommended).
+    #[arg(long, global = true, default_value_t = DEFAULT_GROUP)]
+    group: Ipv4Addr,
+    /// Use only this interface (repeatable; default: every up IPv4 one).
+    #[arg(long = "iface", global = true, value_name = "NAME")]
+    interfaces: Vec<String>,
+}
+
+impl NodeArgs {
+    fn into_options(self) -> NetOptions {
+        NetOptions {
+            data_dir: self.data_dir,
+            nick: self.nick,
+            port: self.port,
+            group: self.group,
+            interfaces: self.interfaces,
+            ..NetOptions::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("lanchat: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // Until the desktop window lands, no subcommand means headless text mode.
+    let (json, node) = match cli.command {
+        Some(Mode::Headless { json, node }) => (json, node),
+        None => (false, cli.node),
+    };
+    headless::run(HeadlessOptions {
+        json,
+        net: node.into_options(),
+    })?;
+    Ok(())
+}

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use crate::api::{
-    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Target, Timing, Transmit,
+    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Target, Timing,
+    Transmit,
 };
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Inbox, Outbox, OutboxNews};
@@ -21,8 +22,8 @@ use crate::discovery::{Liveness, PeerTable, Standing};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
 use crate::types::{
-    Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId, NodeId, Status,
-    channel_name, clip, valid_nick,
+    Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId,
+    NodeId, Status, channel_name, clip, valid_nick,
 };
 use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo};
 
@@ -116,7 +117,11 @@ impl Node {
     /// Creates a node in `#Main`; `now` is its start time.
     pub fn new(config: Config, now: Instant) -> Node {
         let mut rng = fastrand::Rng::with_seed(config.seed);
-        let nick = if valid_nick(&config.nick) { config.nick } else { "user".to_string() };
+        let nick = if valid_nick(&config.nick) {
+            config.nick
+        } else {
+            "user".to_string()
+        };
         let presence = Presence {
             nick,
             status: Status::Available,
@@ -130,7 +135,9 @@ impl Node {
         let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
         let mut channels = Channels::default();
-        channels.joined.insert(MAIN_CHANNEL.to_string(), Joined::default());
+        channels
+            .joined
+            .insert(MAIN_CHANNEL.to_string(), Joined::default());
         Node {
             id: config.id,
             epoch: config.epoch,
@@ -180,7 +187,11 @@ impl Node {
     /// Peers online now.
     pub fn peers(&self) -> Vec<PeerInfo> {
         let me = (self.id, self.presence.nick.as_str());
-        let mut list: Vec<PeerInfo> = self.peers.iter().filter_map(|(id, _)| self.peers.info(*id, me)).collect();
+        let mut list: Vec<PeerInfo> = self
+            .peers
+            .iter()
+            .filter_map(|(id, _)| self.peers.info(*id, me))
+            .collect();
         list.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
         list
     }
@@ -233,7 +244,11 @@ impl Node {
     }
 
     fn send(&mut self, dest: Dest, body: Body) {
-        let packet = Packet { from: self.id, epoch: self.epoch, body };
+        let packet = Packet {
+            from: self.id,
+            epoch: self.epoch,
+            body,
+        };
         match wire::encode(&packet) {
             Ok(bytes) => self.transmits.push_back(Transmit { dest, bytes }),
             Err(err) => debug!(cause = %err, "packet not sent"),
@@ -300,11 +315,28 @@ impl Node {
         for item in work {
             match item {
                 Liveness::Offline(id) => self.peer_gone(id, OfflineReason::Timeout, now),
-                Liveness::Probe { target, addr, helpers } => {
+                Liveness::Probe {
+                    target,
+                    addr,
+                    helpers,
+                } => {
                     let nonce = self.rng.u64(..);
-                    self.send(Dest::Unicast(addr), Body::Probe { nonce, reply_to: None });
+                    self.send(
+                        Dest::Unicast(addr),
+                        Body::Probe {
+                            nonce,
+                            reply_to: None,
+                        },
+                    );
                     for h in helpers {
-                        self.send(Dest::Unicast(h), Body::ProbeRequest { target, addr, nonce });
+                        self.send(
+                            Dest::Unicast(h),
+                            Body::ProbeRequest {
+                                target,
+                                addr,
+                                nonce,
+                            },
+                        );
                     }
                 }
             }
@@ -323,18 +355,30 @@ impl Node {
             let (sender, epoch, channel) = key.clone();
             let sender_here = self.peers.get(sender).is_some_and(|p| p.epoch == epoch);
             let retry = self.nack_retry(&key);
-            let Some(stream) = self.channels.streams.get_mut(&key) else { continue };
+            let Some(stream) = self.channels.streams.get_mut(&key) else {
+                continue;
+            };
             if !stream.has_gap() {
                 stream.arm(now, Duration::ZERO);
                 continue;
             }
             if !sender_here && stream.attempt() >= GIVE_UP_ATTEMPTS {
                 let count = stream.skip_gap();
-                self.events.push_back(Event::Missed { chat: Chat::Channel(channel), from: sender, count });
+                self.events.push_back(Event::Missed {
+                    chat: Chat::Channel(channel),
+                    from: sender,
+                    count,
+                });
                 self.deliver_stream(&key, now);
                 continue;
             }
-            let nack = Nack { sender, epoch, channel, ranges: stream.missing(), attempt: stream.attempt() };
+            let nack = Nack {
+                sender,
+                epoch,
+                channel,
+                ranges: stream.missing(),
+                attempt: stream.attempt(),
+            };
             stream.nacked(now, retry);
             self.stats.nacks_sent += 1;
             self.send(Dest::Group, Body::Nack(nack));
@@ -344,13 +388,19 @@ impl Node {
     fn nack_retry(&mut self, key: &crate::channels::StreamKey) -> Duration {
         let attempt = self.channels.streams.get(key).map_or(0, |s| s.attempt());
         // Gentle growth: on a LAN a lost repair is bad luck, not congestion.
-        let base = self.timing.nack_retry.mul_f64(1.5f64.powi(i32::from(attempt.min(10))));
-        base.min(self.timing.nack_retry_max).mul_f64(1.0 + self.rng.f64() * 0.5)
+        let base = self
+            .timing
+            .nack_retry
+            .mul_f64(1.5f64.powi(i32::from(attempt.min(10))));
+        base.min(self.timing.nack_retry_max)
+            .mul_f64(1.0 + self.rng.f64() * 0.5)
     }
 
     fn run_outbox(&mut self, now: Instant) {
         let peers = &self.peers;
-        let news = self.outbox.due(now, &self.timing, |id| peers.get(id).is_some());
+        let news = self
+            .outbox
+            .due(now, &self.timing, |id| peers.get(id).is_some());
         for n in news {
             match n {
                 OutboxNews::Send(to, msg) => {
@@ -366,9 +416,15 @@ impl Node {
     // ----- peers ----------------------------------------------------------
 
     fn peer_gone(&mut self, id: NodeId, reason: OfflineReason, now: Instant) {
-        let Some(peer) = self.peers.depart(id, reason, now) else { return };
+        let Some(peer) = self.peers.depart(id, reason, now) else {
+            return;
+        };
         debug!(peer = %id, reason = reason.as_str(), "peer offline");
-        self.events.push_back(Event::PeerOffline { id, nick: peer.presence.nick.clone(), reason });
+        self.events.push_back(Event::PeerOffline {
+            id,
+            nick: peer.presence.nick.clone(),
+            reason,
+        });
         for msg in self.outbox.peer_offline(id) {
             self.events.push_back(Event::Queued { id: msg, to: id });
         }
@@ -399,7 +455,11 @@ impl Node {
         if packet.from == self.id {
             return; // our own multicast, looped back
         }
-        let Packet { from: id, epoch, body } = packet;
+        let Packet {
+            from: id,
+            epoch,
+            body,
+        } = packet;
         let standing = self.peers.standing(id, epoch);
         if standing == Standing::Stale {
             self.stats.stale += 1;
@@ -427,11 +487,22 @@ impl Node {
             Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
             Body::ProbeAck { .. } => {}
             Body::ProbeRequest { addr, nonce, .. } => {
-                self.send(Dest::Unicast(addr), Body::Probe { nonce, reply_to: Some(from) });
+                self.send(
+                    Dest::Unicast(addr),
+                    Body::Probe {
+                        nonce,
+                        reply_to: Some(from),
+                    },
+                );
             }
             Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg),
-            Body::Repair { origin, origin_epoch, msg } => {
-                if origin != self.id && self.peers.standing(origin, origin_epoch) != Standing::Stale {
+            Body::Repair {
+                origin,
+                origin_epoch,
+                msg,
+            } => {
+                if origin != self.id && self.peers.standing(origin, origin_epoch) != Standing::Stale
+                {
                     self.on_channel_msg(now, origin, origin_epoch, msg);
                 }
             }
@@ -441,7 +512,11 @@ impl Node {
                 if let Some(stream) = self.channels.streams.get_mut(&key) {
                     let count = stream.jump(upto.saturating_add(1));
                     if count > 0 {
-                        self.events.push_back(Event::Missed { chat: Chat::Channel(channel), from: id, count });
+                        self.events.push_back(Event::Missed {
+                            chat: Chat::Channel(channel),
+                            from: id,
+                            count,
+                        });
                     }
                     self.deliver_stream(&key, now);
                 }
@@ -455,7 +530,12 @@ impl Node {
                 }
             }
             Body::TopicRequest { channel } => {
-                if let Some(topic) = self.channels.joined.get(&channel).and_then(|j| j.topic.clone()) {
+                if let Some(topic) = self
+                    .channels
+                    .joined
+                    .get(&channel)
+                    .and_then(|j| j.topic.clone())
+                {
                     self.send(Dest::Unicast(from), Body::Topic(topic));
                 }
             }
@@ -464,7 +544,11 @@ impl Node {
     }
 
     fn hello_unknown(&mut self, now: Instant, addr: SocketAddr) {
-        if self.hello_sent.get(&addr).is_some_and(|t| now < *t + REFUTE_SPACING) {
+        if self
+            .hello_sent
+            .get(&addr)
+            .is_some_and(|t| now < *t + REFUTE_SPACING)
+        {
             return;
         }
         if self.hello_sent.len() >= MAX_HELLO_TARGETS {
@@ -477,7 +561,15 @@ impl Node {
         self.beat(Dest::Unicast(addr), true);
     }
 
-    fn on_presence(&mut self, now: Instant, id: NodeId, epoch: u64, addr: SocketAddr, standing: Standing, p: Presence) {
+    fn on_presence(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        epoch: u64,
+        addr: SocketAddr,
+        standing: Standing,
+        p: Presence,
+    ) {
         if standing == Standing::Restarted {
             if let Some(old) = self.peers.get(id).map(|p| p.epoch) {
                 self.channels.forget_life(id, old);
@@ -505,7 +597,11 @@ impl Node {
             }
             Some(change) => {
                 if let Some(old) = change.old_nick {
-                    self.events.push_back(Event::NickChanged { id, old, new: p.nick.clone() });
+                    self.events.push_back(Event::NickChanged {
+                        id,
+                        old,
+                        new: p.nick.clone(),
+                    });
                 }
                 if change.status_changed {
                     self.events.push_back(Event::StatusChanged {
@@ -515,21 +611,46 @@ impl Node {
                         text: p.status_text.clone(),
                     });
                 }
-                for channel in change.joined.into_iter().filter(|c| self.channels.joined.contains_key(c)) {
-                    self.events.push_back(Event::Joined { channel, id, nick: p.nick.clone() });
+                for channel in change
+                    .joined
+                    .into_iter()
+                    .filter(|c| self.channels.joined.contains_key(c))
+                {
+                    self.events.push_back(Event::Joined {
+                        channel,
+                        id,
+                        nick: p.nick.clone(),
+                    });
                 }
-                for channel in change.parted.into_iter().filter(|c| self.channels.joined.contains_key(c)) {
-                    self.events.push_back(Event::Parted { channel, id, nick: p.nick.clone() });
+                for channel in change
+                    .parted
+                    .into_iter()
+                    .filter(|c| self.channels.joined.contains_key(c))
+                {
+                    self.events.push_back(Event::Parted {
+                        channel,
+                        id,
+                        nick: p.nick.clone(),
+                    });
                 }
             }
         }
         for state in &p.channels {
-            let Some(joined) = self.channels.joined.get_mut(&state.name) else { continue };
+            let Some(joined) = self.channels.joined.get_mut(&state.name) else {
+                continue;
+            };
             if state.topic_stamp > joined.topic_stamp()
-                && joined.topic_asked.is_none_or(|t| now >= t + Duration::from_secs(1))
+                && joined
+                    .topic_asked
+                    .is_none_or(|t| now >= t + Duration::from_secs(1))
             {
                 joined.topic_asked = Some(now);
-                self.send(Dest::Unicast(addr), Body::TopicRequest { channel: state.name.clone() });
+                self.send(
+                    Dest::Unicast(addr),
+                    Body::TopicRequest {
+                        channel: state.name.clone(),
+                    },
+                );
             }
             let key = (id, epoch, state.name.clone());
             match self.channels.stream(key.clone(), state.tail + 1) {
@@ -540,10 +661,10 @@ impl Node {
             self.deliver_stream(&key, now);
         }
         if p.hello {
-            let due = self
-                .peers
-                .get(id)
-                .is_none_or(|peer| peer.last_hello_reply.is_none_or(|t| now >= t + HELLO_REPLY_SPACING));
+            let due = self.peers.get(id).is_none_or(|peer| {
+                peer.last_hello_reply
+                    .is_none_or(|t| now >= t + HELLO_REPLY_SPACING)
+            });
             if due {
                 if let Some(peer) = self.peers.get_mut(id) {
                     peer.last_hello_reply = Some(now);
@@ -553,8 +674,17 @@ impl Node {
         }
     }
 
-    fn on_probe(&mut self, now: Instant, from: SocketAddr, nonce: u64, reply_to: Option<SocketAddr>) {
-        self.send(Dest::Unicast(reply_to.unwrap_or(from)), Body::ProbeAck { nonce });
+    fn on_probe(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        nonce: u64,
+        reply_to: Option<SocketAddr>,
+    ) {
+        self.send(
+            Dest::Unicast(reply_to.unwrap_or(from)),
+            Body::ProbeAck { nonce },
+        );
         // Someone suspects us: tell everyone at once that we are here.
         if self.last_refute.is_none_or(|t| now >= t + REFUTE_SPACING) {
             self.last_refute = Some(now);
@@ -583,8 +713,13 @@ impl Node {
     fn deliver_stream(&mut self, key: &crate::channels::StreamKey, now: Instant) {
         let delay = self.timing.nack_delay.mul_f64(self.rng.f64());
         let known = self.peers.get(key.0).is_some_and(|p| p.epoch == key.1)
-            || self.peers.departed_record(key.0).is_some_and(|d| d.epoch == key.1);
-        let Some(stream) = self.channels.streams.get_mut(key) else { return };
+            || self
+                .peers
+                .departed_record(key.0)
+                .is_some_and(|d| d.epoch == key.1);
+        let Some(stream) = self.channels.streams.get_mut(key) else {
+            return;
+        };
         stream.arm(now, delay);
         if !known {
             return;
@@ -599,7 +734,10 @@ impl Node {
 
     fn deliver(&mut self, now: Instant, chat: Chat, from: NodeId, a: Assembled) {
         let stamp = self.hlc.observe(a.hlc, self.wall_ms(now));
-        let nick = self.peers.nick(from).map_or_else(|| format!("?{}", from.short()), str::to_string);
+        let nick = self
+            .peers
+            .nick(from)
+            .map_or_else(|| format!("?{}", from.short()), str::to_string);
         self.events.push_back(Event::Message(ChatMessage {
             id: a.id,
             chat,
@@ -618,7 +756,9 @@ impl Node {
             if nack.epoch != self.epoch {
                 return;
             }
-            let Some(joined) = self.channels.joined.get_mut(&nack.channel) else { return };
+            let Some(joined) = self.channels.joined.get_mut(&nack.channel) else {
+                return;
+            };
             let oldest = joined.oldest();
             let mut resend = Vec::new();
             let mut gone = 0;
@@ -630,7 +770,13 @@ impl Node {
                 }
             }
             if gone > 0 {
-                self.send(Dest::Group, Body::Gone { channel: nack.channel.clone(), upto: oldest - 1 });
+                self.send(
+                    Dest::Group,
+                    Body::Gone {
+                        channel: nack.channel.clone(),
+                        upto: oldest - 1,
+                    },
+                );
             }
             self.stats.repairs_sent += resend.len() as u64;
             for m in resend {
@@ -639,9 +785,14 @@ impl Node {
             return;
         }
         let key = (nack.sender, nack.epoch, nack.channel.clone());
-        let sender_here = self.peers.get(nack.sender).is_some_and(|p| p.epoch == nack.epoch);
+        let sender_here = self
+            .peers
+            .get(nack.sender)
+            .is_some_and(|p| p.epoch == nack.epoch);
         let hold = self.timing.nack_retry;
-        let Some(stream) = self.channels.streams.get_mut(&key) else { return };
+        let Some(stream) = self.channels.streams.get_mut(&key) else {
+            return;
+        };
         stream.suppress(now, hold, &nack.ranges);
         // After the first tries (or when the sender is gone) holders help;
         // each answers with a probability that keeps the expected number of
@@ -649,19 +800,39 @@ impl Node {
         if sender_here && nack.attempt < 2 {
             return;
         }
-        let members = self.peers.iter().filter(|(_, p)| p.presence.channels.iter().any(|c| c.name == nack.channel));
+        let members = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.presence.channels.iter().any(|c| c.name == nack.channel));
         let p = (2.0 / members.count().max(1) as f64).min(1.0);
         if self.rng.f64() >= p {
             return;
         }
-        let repairs: Vec<ChannelMsg> = seqs.filter_map(|s| stream.kept(s).cloned()).take(64).collect();
+        let repairs: Vec<ChannelMsg> = seqs
+            .filter_map(|s| stream.kept(s).cloned())
+            .take(64)
+            .collect();
         self.stats.repairs_sent += repairs.len() as u64;
         for msg in repairs {
-            self.send(Dest::Unicast(from), Body::Repair { origin: nack.sender, origin_epoch: nack.epoch, msg });
+            self.send(
+                Dest::Unicast(from),
+                Body::Repair {
+                    origin: nack.sender,
+                    origin_epoch: nack.epoch,
+                    msg,
+                },
+            );
         }
     }
 
-    fn on_direct(&mut self, now: Instant, id: NodeId, epoch: u64, from: SocketAddr, msg: crate::wire::DirectMsg) {
+    fn on_direct(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        epoch: u64,
+        from: SocketAddr,
+        msg: crate::wire::DirectMsg,
+    ) {
         if msg.to != self.id {
             self.stats.misaddressed += 1;
             return;
@@ -669,7 +840,13 @@ impl Node {
         let seq = msg.seq;
         let received = self.inbox.receive(id, epoch, msg);
         if received.ack {
-            self.send(Dest::Unicast(from), Body::DirectAck { stream_epoch: epoch, seq });
+            self.send(
+                Dest::Unicast(from),
+                Body::DirectAck {
+                    stream_epoch: epoch,
+                    seq,
+                },
+            );
         } else {
             self.stats.over_capacity += 1;
         }
@@ -693,7 +870,9 @@ impl Node {
     }
 
     fn on_topic(&mut self, topic: TopicInfo) {
-        let Some(joined) = self.channels.joined.get_mut(&topic.channel) else { return };
+        let Some(joined) = self.channels.joined.get_mut(&topic.channel) else {
+            return;
+        };
         let newer = joined
             .topic
             .as_ref()
@@ -759,7 +938,10 @@ impl Node {
             return self.error("nothing to send");
         }
         if text.len() > MAX_TEXT {
-            return self.error(format!("the text is {} bytes; the limit is {MAX_TEXT}", text.len()));
+            return self.error(format!(
+                "the text is {} bytes; the limit is {MAX_TEXT}",
+                text.len()
+            ));
         }
         if to.is_empty() {
             return self.error("no recipient");
@@ -769,7 +951,9 @@ impl Node {
             let chat = match target {
                 Target::Channel(name) => match channel_name(name) {
                     Ok(name) if self.channels.joined.contains_key(&name) => Chat::Channel(name),
-                    Ok(name) => return self.error(format!("you are not in {name}; /join {name} first")),
+                    Ok(name) => {
+                        return self.error(format!("you are not in {name}; /join {name} first"));
+                    }
                     Err(err) => return self.error(format!("{name}: {err}")),
                 },
                 person => match self.peers.resolve(person, self.me()) {
@@ -791,7 +975,10 @@ impl Node {
             match &chat {
                 Chat::Channel(name) => self.send_channel(now, name, id, hlc, kind, &text),
                 Chat::Direct(peer) => {
-                    if let Err(err) = self.outbox.push(now, &self.timing, *peer, id, hlc, kind, &text) {
+                    if let Err(err) =
+                        self.outbox
+                            .push(now, &self.timing, *peer, id, hlc, kind, &text)
+                    {
                         return self.error(err);
                     }
                     if self.peers.get(*peer).is_none() {
@@ -801,15 +988,31 @@ impl Node {
                     }
                 }
             }
-            self.events.push_back(Event::Sent { id, chat, text: text.clone(), kind, hlc });
+            self.events.push_back(Event::Sent {
+                id,
+                chat,
+                text: text.clone(),
+                kind,
+                hlc,
+            });
         }
         self.run_outbox(now);
     }
 
-    fn send_channel(&mut self, now: Instant, channel: &str, id: MsgId, hlc: u64, kind: MessageKind, text: &str) {
+    fn send_channel(
+        &mut self,
+        now: Instant,
+        channel: &str,
+        id: MsgId,
+        hlc: u64,
+        kind: MessageKind,
+        text: &str,
+    ) {
         let pieces = wire::split_text(text);
         let parts = pieces.len() as u16;
-        let Some(joined) = self.channels.joined.get_mut(channel) else { return };
+        let Some(joined) = self.channels.joined.get_mut(channel) else {
+            return;
+        };
         let msgs: Vec<ChannelMsg> = pieces
             .into_iter()
             .enumerate()
@@ -841,10 +1044,16 @@ impl Node {
             return self.error(format!("you are already in {name}"));
         }
         if self.channels.joined.len() >= MAX_JOINED {
-            return self.error(format!("you are in {MAX_JOINED} channels already; /part one first"));
+            return self.error(format!(
+                "you are in {MAX_JOINED} channels already; /part one first"
+            ));
         }
         self.channels.joined.insert(name.clone(), Joined::default());
-        self.events.push_back(Event::Joined { channel: name.clone(), id: self.id, nick: self.presence.nick.clone() });
+        self.events.push_back(Event::Joined {
+            channel: name.clone(),
+            id: self.id,
+            nick: self.presence.nick.clone(),
+        });
         // Members already known start their streams at their current tail
         // (a joiner gets what is said from now on) and tell us the topic.
         let members: Vec<(NodeId, u64, SocketAddr, u64, u64)> = self
@@ -865,7 +1074,12 @@ impl Node {
             }
             if topic_stamp > 0 && !asked {
                 asked = true;
-                self.send(Dest::Unicast(addr), Body::TopicRequest { channel: name.clone() });
+                self.send(
+                    Dest::Unicast(addr),
+                    Body::TopicRequest {
+                        channel: name.clone(),
+                    },
+                );
             }
         }
         self.announce_change(now);
@@ -883,7 +1097,11 @@ impl Node {
             return self.error(format!("you are not in {name}"));
         }
         self.channels.forget_channel(&name);
-        self.events.push_back(Event::Parted { channel: name, id: self.id, nick: self.presence.nick.clone() });
+        self.events.push_back(Event::Parted {
+            channel: name,
+            id: self.id,
+            nick: self.presence.nick.clone(),
+        });
         self.announce_change(now);
     }
 
@@ -922,12 +1140,17 @@ impl Node {
             return;
         }
         let old = std::mem::replace(&mut self.presence.nick, nick.clone());
-        self.events.push_back(Event::NickChanged { id: self.id, old, new: nick });
+        self.events.push_back(Event::NickChanged {
+            id: self.id,
+            old,
+            new: nick,
+        });
         self.announce_change(now);
     }
 
     fn channel_list(&self) -> Vec<ChannelSummary> {
-        let mut map: std::collections::BTreeMap<String, ChannelSummary> = std::collections::BTreeMap::new();
+        let mut map: std::collections::BTreeMap<String, ChannelSummary> =
+            std::collections::BTreeMap::new();
         for (name, j) in &self.channels.joined {
             map.insert(
                 name.clone(),
@@ -943,7 +1166,12 @@ impl Node {
             for c in &p.presence.channels {
                 map.entry(c.name.clone())
                     .and_modify(|s| s.members += 1)
-                    .or_insert_with(|| ChannelSummary { name: c.name.clone(), members: 1, topic: None, joined: false });
+                    .or_insert_with(|| ChannelSummary {
+                        name: c.name.clone(),
+                        members: 1,
+                        topic: None,
+                        joined: false,
+                    });
             }
         }
         map.into_values().collect()

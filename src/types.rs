@@ -40,7 +40,9 @@ impl NodeId {
 
     /// Parses the 32-hex-digit form written by `Display`.
     pub fn parse(text: &str) -> Option<Self> {
-        uuid::Uuid::try_parse(text.trim()).ok().map(|u| NodeId(*u.as_bytes()))
+        uuid::Uuid::try_parse(text.trim())
+            .ok()
+            .map(|u| NodeId(*u.as_bytes()))
     }
 }
 
@@ -147,7 +149,10 @@ pub fn channel_name(raw: &str) -> Result<String, NameError> {
     if bare.is_empty() {
         return Err(NameError::Empty);
     }
-    if bare.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',') {
+    if bare
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+    {
         return Err(NameError::BadCharacter);
     }
     let name = format!("#{bare}");

@@ -452,7 +452,11 @@ mod tests {
         let repair = Packet {
             from: id(2),
             epoch: u64::MAX,
-            body: Body::Repair { origin: id(3), origin_epoch: u64::MAX, msg: msg.clone() },
+            body: Body::Repair {
+                origin: id(3),
+                origin_epoch: u64::MAX,
+                msg: msg.clone(),
+            },
         };
         assert!(encode(&repair).is_ok());
         let direct = Packet {
@@ -486,7 +490,12 @@ mod tests {
 
     #[test]
     fn header_and_trailing_bytes_are_checked() {
-        let mut bytes = encode(&Packet { from: id(1), epoch: 1, body: Body::Leave }).expect("ok");
+        let mut bytes = encode(&Packet {
+            from: id(1),
+            epoch: 1,
+            body: Body::Leave,
+        })
+        .expect("ok");
         assert!(decode(&bytes).is_ok());
         let mut bad = bytes.clone();
         bad[0] = b'X';

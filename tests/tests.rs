@@ -1,3 +1,8 @@
-//! Integration tests, one module per area.
+//! Integration tests, one binary with one module per area (ripgrep style).
 
+// A test may panic on what it did not expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod loopback;
 mod sim;
+mod util;

@@ -52,7 +52,12 @@ impl Joined {
 
     /// A logged datagram to resend, unless it was resent within `spacing`
     /// (many receivers asking for one loss get one resend).
-    pub(crate) fn resend(&mut self, seq: u64, now: Instant, spacing: std::time::Duration) -> Option<ChannelMsg> {
+    pub(crate) fn resend(
+        &mut self,
+        seq: u64,
+        now: Instant,
+        spacing: std::time::Duration,
+    ) -> Option<ChannelMsg> {
         let first = self.log.front()?.0.seq;
         let idx = usize::try_from(seq.checked_sub(first)?).ok()?;
         let (msg, last) = self.log.get_mut(idx)?;
@@ -84,7 +89,11 @@ impl Channels {
     pub(crate) fn states(&self) -> Vec<ChannelState> {
         self.joined
             .iter()
-            .map(|(name, j)| ChannelState { name: name.clone(), tail: j.tail, topic_stamp: j.topic_stamp() })
+            .map(|(name, j)| ChannelState {
+                name: name.clone(),
+                tail: j.tail,
+                topic_stamp: j.topic_stamp(),
+            })
             .collect()
     }
 
@@ -98,7 +107,8 @@ impl Channels {
 
     /// Drops the streams of one life of a node.
     pub(crate) fn forget_life(&mut self, id: NodeId, epoch: u64) {
-        self.streams.retain(|(n, e, _), _| !(*n == id && *e == epoch));
+        self.streams
+            .retain(|(n, e, _), _| !(*n == id && *e == epoch));
     }
 
     /// Drops the streams of a channel this node left.

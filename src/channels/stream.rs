@@ -111,7 +111,9 @@ impl Stream {
         if next <= self.next {
             return 0;
         }
-        let skipped = (self.next..next).filter(|s| !self.held.contains_key(s)).count() as u64;
+        let skipped = (self.next..next)
+            .filter(|s| !self.held.contains_key(s))
+            .count() as u64;
         self.held = self.held.split_off(&next);
         self.next = next;
         self.highest = self.highest.max(next - 1);
@@ -145,7 +147,9 @@ impl Stream {
             match held.peek() {
                 Some(&h) if h == cursor => cursor += 1,
                 other => {
-                    let end = other.map_or(self.highest, |&h| h - 1).min(cursor + budget - 1);
+                    let end = other
+                        .map_or(self.highest, |&h| h - 1)
+                        .min(cursor + budget - 1);
                     ranges.push((cursor, end));
                     budget -= end - cursor + 1;
                     cursor = end + 1;

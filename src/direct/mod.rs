@@ -91,22 +91,46 @@ impl Outbox {
                 parts,
                 text: piece.to_string(),
             };
-            stream.pending.insert(msg.seq, Pending { msg, next_at: now, tries: 0, rto: timing.dm_rto });
+            stream.pending.insert(
+                msg.seq,
+                Pending {
+                    msg,
+                    next_at: now,
+                    tries: 0,
+                    rto: timing.dm_rto,
+                },
+            );
         }
-        stream.progress.insert(id, Progress { remaining: parts, queued_reported: false });
+        stream.progress.insert(
+            id,
+            Progress {
+                remaining: parts,
+                queued_reported: false,
+            },
+        );
         self.fragments += usize::from(parts);
         Ok(())
     }
 
     /// Fragments due for (re)sending to peers for which `online` is true,
     /// and messages that should now be reported queued.
-    pub(crate) fn due(&mut self, now: Instant, timing: &Timing, online: impl Fn(NodeId) -> bool) -> Vec<OutboxNews> {
+    pub(crate) fn due(
+        &mut self,
+        now: Instant,
+        timing: &Timing,
+        online: impl Fn(NodeId) -> bool,
+    ) -> Vec<OutboxNews> {
         let mut news = Vec::new();
         for (to, stream) in self.streams.iter_mut() {
             if !online(*to) {
                 continue;
             }
-            let base = stream.pending.keys().next().copied().unwrap_or(stream.next_seq + 1);
+            let base = stream
+                .pending
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(stream.next_seq + 1);
             for p in stream.pending.values_mut() {
                 if p.next_at > now {
                     continue;
@@ -159,7 +183,9 @@ impl Outbox {
 
     /// The peer went offline: the messages to it not yet reported queued.
     pub(crate) fn peer_offline(&mut self, id: NodeId) -> Vec<MsgId> {
-        let Some(stream) = self.streams.get_mut(&id) else { return Vec::new() };
+        let Some(stream) = self.streams.get_mut(&id) else {
+            return Vec::new();
+        };
         let mut ids: Vec<MsgId> = stream
             .progress
             .iter_mut()
@@ -222,7 +248,12 @@ impl Inbox {
     /// Takes a fragment from `from` in life `epoch`.
     pub(crate) fn receive(&mut self, from: NodeId, epoch: u64, msg: DirectMsg) -> Received {
         let mut out = Received::default();
-        let fresh = || InStream { epoch, next: msg.base, held: BTreeMap::new(), reassembly: Reassembly::default() };
+        let fresh = || InStream {
+            epoch,
+            next: msg.base,
+            held: BTreeMap::new(),
+            reassembly: Reassembly::default(),
+        };
         match self.streams.get(&from) {
             Some(s) if s.epoch > epoch => return out, // an older life's resend
             Some(s) if s.epoch == epoch => {}
@@ -233,7 +264,9 @@ impl Inbox {
                 self.streams.insert(from, fresh());
             }
         }
-        let Some(s) = self.streams.get_mut(&from) else { return out };
+        let Some(s) = self.streams.get_mut(&from) else {
+            return out;
+        };
         if msg.base > s.next {
             // Everything below base was acknowledged (maybe in an earlier life
             // of ours): stop waiting for it.
@@ -262,7 +295,14 @@ impl Inbox {
     }
 
     fn assemble(s: &mut InStream, m: DirectMsg, out: &mut Received) {
-        let frag = Fragment { id: m.id, kind: m.kind, hlc: m.hlc, part: m.part, parts: m.parts, text: m.text };
+        let frag = Fragment {
+            id: m.id,
+            kind: m.kind,
+            hlc: m.hlc,
+            part: m.part,
+            parts: m.parts,
+            text: m.text,
+        };
         match s.reassembly.push(frag) {
             Outcome::Complete(a) => out.messages.push(a),
             Outcome::Pending => {}
@@ -294,7 +334,16 @@ mod tests {
         let now = Instant::now();
         let mut out = Outbox::default();
         for i in 0..3u8 {
-            out.push(now, &t, node(2), MsgId([i; 16]), 0, MessageKind::Text, &format!("m{i}")).expect("room");
+            out.push(
+                now,
+                &t,
+                node(2),
+                MsgId([i; 16]),
+                0,
+                MessageKind::Text,
+                &format!("m{i}"),
+            )
+            .expect("room");
         }
         let msgs = sends(&out.due(now, &t, |_| true));
         assert_eq!(msgs.len(), 3);
@@ -317,7 +366,16 @@ mod tests {
         let t = Timing::default();
         let start = Instant::now();
         let mut out = Outbox::default();
-        out.push(start, &t, node(2), MsgId([1; 16]), 0, MessageKind::Text, "hi").expect("room");
+        out.push(
+            start,
+            &t,
+            node(2),
+            MsgId([1; 16]),
+            0,
+            MessageKind::Text,
+            "hi",
+        )
+        .expect("room");
         let mut now = start;
         let mut sent = 0;
         let mut queued = 0;
@@ -340,14 +398,38 @@ mod tests {
         let t = Timing::default();
         let now = Instant::now();
         let mut out = Outbox::default();
-        out.push(now, &t, node(2), MsgId([1; 16]), 0, MessageKind::Text, "old").expect("room");
+        out.push(
+            now,
+            &t,
+            node(2),
+            MsgId([1; 16]),
+            0,
+            MessageKind::Text,
+            "old",
+        )
+        .expect("room");
         let first = sends(&out.due(now, &t, |_| true));
         out.ack(node(2), first[0].seq);
-        out.push(now, &t, node(2), MsgId([2; 16]), 0, MessageKind::Text, "new").expect("room");
+        out.push(
+            now,
+            &t,
+            node(2),
+            MsgId([2; 16]),
+            0,
+            MessageKind::Text,
+            "new",
+        )
+        .expect("room");
         let second = sends(&out.due(now, &t, |_| true));
         let mut fresh_inbox = Inbox::default();
         let r = fresh_inbox.receive(node(1), 9, second[0].clone());
-        assert_eq!(r.messages.iter().map(|a| a.text.as_str()).collect::<Vec<_>>(), vec!["new"]);
+        assert_eq!(
+            r.messages
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>(),
+            vec!["new"]
+        );
     }
 
     #[test]
@@ -356,7 +438,16 @@ mod tests {
         let now = Instant::now();
         let mut out = Outbox::default();
         let text = "long line\n".repeat(1000);
-        out.push(now, &t, node(2), MsgId([1; 16]), 0, MessageKind::Text, &text).expect("room");
+        out.push(
+            now,
+            &t,
+            node(2),
+            MsgId([1; 16]),
+            0,
+            MessageKind::Text,
+            &text,
+        )
+        .expect("room");
         let msgs = sends(&out.due(now, &t, |_| true));
         assert!(msgs.len() > 10);
         let mut inbox = Inbox::default();

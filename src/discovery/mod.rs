@@ -67,7 +67,11 @@ pub(crate) enum Standing {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Liveness {
     /// Probe `target` at `addr` directly and through `helpers`.
-    Probe { target: NodeId, addr: SocketAddr, helpers: Vec<SocketAddr> },
+    Probe {
+        target: NodeId,
+        addr: SocketAddr,
+        helpers: Vec<SocketAddr>,
+    },
     /// `id` has been silent too long.
     Offline(NodeId),
 }
@@ -92,7 +96,11 @@ pub struct PeerTable {
 impl PeerTable {
     /// An empty table.
     pub fn new(timing: Timing) -> Self {
-        PeerTable { peers: HashMap::new(), departed: HashMap::new(), timing }
+        PeerTable {
+            peers: HashMap::new(),
+            departed: HashMap::new(),
+            timing,
+        }
     }
 
     /// How a packet from `id` in life `epoch` stands.
@@ -183,17 +191,31 @@ impl PeerTable {
     }
 
     /// Moves a peer to the departed list.
-    pub(crate) fn depart(&mut self, id: NodeId, reason: OfflineReason, now: Instant) -> Option<Peer> {
+    pub(crate) fn depart(
+        &mut self,
+        id: NodeId,
+        reason: OfflineReason,
+        now: Instant,
+    ) -> Option<Peer> {
         let peer = self.peers.remove(&id)?;
         if self.departed.len() >= MAX_DEPARTED {
-            let oldest = self.departed.iter().min_by_key(|(_, d)| d.at).map(|(k, _)| *k);
+            let oldest = self
+                .departed
+                .iter()
+                .min_by_key(|(_, d)| d.at)
+                .map(|(k, _)| *k);
             if let Some(oldest) = oldest {
                 self.departed.remove(&oldest);
             }
         }
         self.departed.insert(
             id,
-            Departed { epoch: peer.epoch, nick: peer.presence.nick.clone(), reason, at: now },
+            Departed {
+                epoch: peer.epoch,
+                nick: peer.presence.nick.clone(),
+                reason,
+                at: now,
+            },
         );
         Some(peer)
     }
@@ -247,7 +269,11 @@ impl PeerTable {
                 .peers
                 .iter()
                 .any(|(k, p)| *k != id && p.presence.nick.eq_ignore_ascii_case(nick));
-        if clash { format!("{nick}#{}", id.short()) } else { nick.to_string() }
+        if clash {
+            format!("{nick}#{}", id.short())
+        } else {
+            nick.to_string()
+        }
     }
 
     /// What the user sees of a peer.
@@ -284,7 +310,9 @@ impl PeerTable {
             Some((n, p)) => (n, p.to_ascii_lowercase()),
             None => (name, String::new()),
         };
-        let fits = |id: &NodeId, n: &str| n.eq_ignore_ascii_case(nick) && id.to_string().starts_with(&prefix);
+        let fits = |id: &NodeId, n: &str| {
+            n.eq_ignore_ascii_case(nick) && id.to_string().starts_with(&prefix)
+        };
         if fits(&me.0, me.1) && prefix.len() >= 4 {
             return Err("that is you".to_string());
         }
@@ -295,7 +323,12 @@ impl PeerTable {
             .map(|(id, _)| *id)
             .collect();
         if online.is_empty() {
-            online = self.departed.iter().filter(|(id, d)| fits(id, &d.nick)).map(|(id, _)| *id).collect();
+            online = self
+                .departed
+                .iter()
+                .filter(|(id, d)| fits(id, &d.nick))
+                .map(|(id, _)| *id)
+                .collect();
         }
         match online.len() {
             0 if fits(&me.0, me.1) => Err("that is you".to_string()),
@@ -303,14 +336,25 @@ impl PeerTable {
             1 => Ok(online[0]),
             _ => {
                 online.sort();
-                let names: Vec<String> = online.iter().map(|id| format!("{nick}#{}", id.short())).collect();
-                Err(format!("{} people are called {nick}: say which, e.g. {}", names.len(), names.join(", ")))
+                let names: Vec<String> = online
+                    .iter()
+                    .map(|id| format!("{nick}#{}", id.short()))
+                    .collect();
+                Err(format!(
+                    "{} people are called {nick}: say which, e.g. {}",
+                    names.len(),
+                    names.join(", ")
+                ))
             }
         }
     }
 
     /// Runs the failure detector at `now`; `pick` chooses helpers at random.
-    pub(crate) fn check(&mut self, now: Instant, mut pick: impl FnMut(usize) -> usize) -> Vec<Liveness> {
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        mut pick: impl FnMut(usize) -> usize,
+    ) -> Vec<Liveness> {
         let t = &self.timing;
         let mut work = Vec::new();
         let helpers: Vec<(NodeId, SocketAddr)> = self
@@ -332,7 +376,9 @@ impl PeerTable {
             if !due {
                 continue;
             }
-            p.suspect = Some(Suspicion { next_probe: now + t.probe_interval });
+            p.suspect = Some(Suspicion {
+                next_probe: now + t.probe_interval,
+            });
             let mut chosen = Vec::new();
             for _ in 0..(t.indirect_probes * 3) {
                 if chosen.len() >= t.indirect_probes || helpers.is_empty() {
@@ -343,7 +389,11 @@ impl PeerTable {
                     chosen.push(haddr);
                 }
             }
-            work.push(Liveness::Probe { target: *id, addr: p.addr, helpers: chosen });
+            work.push(Liveness::Probe {
+                target: *id,
+                addr: p.addr,
+                helpers: chosen,
+            });
         }
         work
     }

@@ -16,7 +16,14 @@ fn secs(s: f64) -> Duration {
 }
 
 fn say(sim: &mut Sim, host: usize, to: Target, text: String) {
-    sim.command(host, Command::Say { to: vec![to], text, kind: MessageKind::Text });
+    sim.command(
+        host,
+        Command::Say {
+            to: vec![to],
+            text,
+            kind: MessageKind::Text,
+        },
+    );
 }
 
 /// When host `a` first saw host `b` online (at or after `since`).
@@ -62,7 +69,9 @@ impl Ledger {
         sim.log
             .iter()
             .filter_map(|l| match &l.event {
-                Event::Message(m) if l.host == host && m.from == from && &m.chat == chat => Some(m.id),
+                Event::Message(m) if l.host == host && m.from == from && &m.chat == chat => {
+                    Some(m.id)
+                }
                 _ => None,
             })
             .collect()
@@ -72,10 +81,18 @@ impl Ledger {
     /// channel at `receivers`; returns how many deliveries were checked.
     fn check_channel(&self, sim: &Sim, sender: usize, channel: &str, receivers: &[usize]) -> usize {
         let chat = Chat::Channel(channel.to_string());
-        let Some(ids) = self.sent.get(&(sender, chat.clone())) else { return 0 };
+        let Some(ids) = self.sent.get(&(sender, chat.clone())) else {
+            return 0;
+        };
         for &r in receivers.iter().filter(|&&r| r != sender) {
             let got = Self::received(sim, r, sim.id(sender), &chat);
-            assert_eq!(&got, ids, "host {r} got {}/{} of host {sender}'s {channel} messages", got.len(), ids.len());
+            assert_eq!(
+                &got,
+                ids,
+                "host {r} got {}/{} of host {sender}'s {channel} messages",
+                got.len(),
+                ids.len()
+            );
         }
         ids.len() * receivers.iter().filter(|&&r| r != sender).count()
     }
@@ -86,7 +103,9 @@ impl Ledger {
         let mut checked = 0;
         for ((sender, chat), ids) in &self.sent {
             let Chat::Direct(to) = chat else { continue };
-            let Some(r) = (0..sim.len()).find(|&i| sim.id(i) == *to) else { continue };
+            let Some(r) = (0..sim.len()).find(|&i| sim.id(i) == *to) else {
+                continue;
+            };
             let got = Self::received(sim, r, sim.id(*sender), &Chat::Direct(sim.id(*sender)));
             assert_eq!(&got, ids, "direct messages from {sender} to {r}");
             let delivered: HashSet<MsgId> = sim
@@ -98,7 +117,10 @@ impl Ledger {
                 })
                 .collect();
             for id in ids {
-                assert!(delivered.contains(id), "no delivered receipt for a message from {sender} to {r}");
+                assert!(
+                    delivered.contains(id),
+                    "no delivered receipt for a message from {sender} to {r}"
+                );
             }
             checked += ids.len();
         }
@@ -110,7 +132,12 @@ impl Ledger {
 fn channel_latencies(sim: &Sim, since: Duration) -> Vec<Duration> {
     let mut sent_at = HashMap::new();
     for l in sim.log.iter().filter(|l| l.at >= since) {
-        if let Event::Sent { id, chat: Chat::Channel(_), .. } = &l.event {
+        if let Event::Sent {
+            id,
+            chat: Chat::Channel(_),
+            ..
+        } = &l.event
+        {
             sent_at.insert(*id, l.at);
         }
     }
@@ -154,22 +181,41 @@ fn fifty_peers_at_thirty_percent_loss() {
     // with a few long texts that need many fragments.
     let dev: Vec<usize> = (0..PEERS).step_by(3).collect();
     for &i in &dev {
-        sim.command(i, Command::Join { channel: "#dev".into() });
+        sim.command(
+            i,
+            Command::Join {
+                channel: "#dev".into(),
+            },
+        );
     }
     sim.run_until(sim.elapsed() + secs(2.0));
     let mut rng = fastrand::Rng::with_seed(7);
     let talk_start = sim.elapsed();
     for round in 0..6 {
         for i in 0..=PEERS {
-            let text = if round == 2 && i % 10 == 0 { format!("{i} long ") + &"ж".repeat(5000) } else { format!("{i}:{round}") };
+            let text = if round == 2 && i % 10 == 0 {
+                format!("{i} long ") + &"ж".repeat(5000)
+            } else {
+                format!("{i}:{round}")
+            };
             say(&mut sim, i, Target::Channel("#Main".into()), text);
             if dev.contains(&i) {
-                say(&mut sim, i, Target::Channel("#dev".into()), format!("dev {i}:{round}"));
+                say(
+                    &mut sim,
+                    i,
+                    Target::Channel("#dev".into()),
+                    format!("dev {i}:{round}"),
+                );
             }
             let to = rng.usize(0..=PEERS);
             if to != i {
                 let peer = sim.id(to);
-                say(&mut sim, i, Target::Node(peer), format!("dm {i}->{to} {round}"));
+                say(
+                    &mut sim,
+                    i,
+                    Target::Node(peer),
+                    format!("dm {i}->{to} {round}"),
+                );
             }
             let t = sim.elapsed() + secs(0.01);
             sim.run_until(t);
@@ -202,7 +248,12 @@ fn fifty_peers_at_thirty_percent_loss() {
     let mut latency = channel_latencies(&sim, talk_start);
     latency.sort();
     let pick = |q: f64| latency[((latency.len() - 1) as f64 * q) as usize];
-    println!("channel delivery latency: median {:?}, p99 {:?}, max {:?}", pick(0.5), pick(0.99), pick(1.0));
+    println!(
+        "channel delivery latency: median {:?}, p99 {:?}, max {:?}",
+        pick(0.5),
+        pick(0.99),
+        pick(1.0)
+    );
     assert!(last_delivery <= talk_end + secs(5.0));
     assert!(deliveries > 6 * PEERS * PEERS);
     let _ = talk_start;
@@ -216,7 +267,8 @@ fn fifty_peers_at_thirty_percent_loss() {
         let seen = offline_events(&sim)
             .into_iter()
             .find(|(at, host, id, _)| *host == i && *id == sim.id(victim) && *at >= killed_at);
-        let (at, _, _, reason) = seen.unwrap_or_else(|| panic!("host {i} still shows the killed peer"));
+        let (at, _, _, reason) =
+            seen.unwrap_or_else(|| panic!("host {i} still shows the killed peer"));
         assert_eq!(reason, OfflineReason::Timeout);
         assert!(at - killed_at <= secs(6.0));
     }
@@ -234,9 +286,16 @@ fn fifty_peers_at_thirty_percent_loss() {
     sim.run_until(restarted_at + secs(1.0));
     for i in (0..=PEERS).filter(|&i| i != victim) {
         let node = sim.node(i).expect("alive");
-        let entries: Vec<_> = node.peers().into_iter().filter(|p| p.id == sim.id(victim)).collect();
+        let entries: Vec<_> = node
+            .peers()
+            .into_iter()
+            .filter(|p| p.id == sim.id(victim))
+            .collect();
         assert_eq!(entries.len(), 1, "host {i}");
-        assert_eq!(entries[0].epoch, sim.node(victim).expect("restarted").epoch());
+        assert_eq!(
+            entries[0].epoch,
+            sim.node(victim).expect("restarted").epoch()
+        );
     }
     // A frozen peer (SIGSTOP for 3 s) is not reported offline.
     let frozen = 11;
@@ -249,11 +308,19 @@ fn fifty_peers_at_thirty_percent_loss() {
     let quiet_from = sim.elapsed();
     for minute in 0..10 {
         for i in (0..=PEERS).step_by(5) {
-            say(&mut sim, i, Target::Channel("#Main".into()), format!("minute {minute} from {i}"));
+            say(
+                &mut sim,
+                i,
+                Target::Channel("#Main".into()),
+                format!("minute {minute} from {i}"),
+            );
         }
         sim.run_until(quiet_from + secs(60.0 * (minute + 1) as f64));
     }
-    let false_offline: Vec<_> = offline_events(&sim).into_iter().filter(|(at, ..)| *at >= restarted_at).collect();
+    let false_offline: Vec<_> = offline_events(&sim)
+        .into_iter()
+        .filter(|(at, ..)| *at >= restarted_at)
+        .collect();
     println!(
         "{} virtual minutes after the restart: {} false offline reports; {} datagrams simulated, largest {} bytes",
         (sim.elapsed() - restarted_at).as_secs() / 60,
@@ -261,7 +328,10 @@ fn fifty_peers_at_thirty_percent_loss() {
         sim.datagrams,
         sim.largest
     );
-    assert!(false_offline.is_empty(), "live peers reported offline: {false_offline:?}");
+    assert!(
+        false_offline.is_empty(),
+        "live peers reported offline: {false_offline:?}"
+    );
     let ledger = Ledger::from_log(&sim);
     for i in (0..=PEERS).step_by(5).filter(|&i| i != victim) {
         let alive: Vec<usize> = (0..=PEERS).filter(|&r| r != victim).collect();

@@ -23,7 +23,11 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub(crate) fn lossy(loss: f64) -> Self {
-        Faults { loss, duplicate: 0.05, reorder: 0.1 }
+        Faults {
+            loss,
+            duplicate: 0.05,
+            reorder: 0.1,
+        }
     }
 }
 
@@ -84,8 +88,18 @@ impl Sim {
     pub(crate) fn add(&mut self, nick: &str) -> usize {
         let index = self.hosts.len();
         let id = NodeId::random();
-        let addr = SocketAddr::from((Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8), 40000));
-        self.hosts.push(Host { id, epoch: 0, addr, node: None, frozen: false, wake: None });
+        let addr = SocketAddr::from((
+            Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
+            40000,
+        ));
+        self.hosts.push(Host {
+            id,
+            epoch: 0,
+            addr,
+            node: None,
+            frozen: false,
+            wake: None,
+        });
         self.boot(index, nick);
         index
     }
@@ -95,7 +109,11 @@ impl Sim {
         let host = &mut self.hosts[index];
         host.epoch += 1;
         // Every host's wall clock is a little off; one is far ahead.
-        let skew = if index == 3 { 3_600_000 } else { self.rng.u64(0..2_000) };
+        let skew = if index == 3 {
+            3_600_000
+        } else {
+            self.rng.u64(0..2_000)
+        };
         let config = Config {
             id: host.id,
             epoch: host.epoch,
@@ -148,21 +166,35 @@ impl Sim {
     fn flush(&mut self, index: usize) {
         let now = self.now;
         let host = &mut self.hosts[index];
-        let Some(node) = host.node.as_mut() else { return };
+        let Some(node) = host.node.as_mut() else {
+            return;
+        };
         host.wake = node.poll_timeout();
         let mut out = Vec::new();
         while let Some(t) = node.poll_transmit() {
             out.push(t);
         }
         while let Some(event) = node.poll_event() {
-            self.log.push(Logged { at: now - self.start, host: index, event });
+            self.log.push(Logged {
+                at: now - self.start,
+                host: index,
+                event,
+            });
         }
         for t in out {
             self.largest = self.largest.max(t.bytes.len());
-            assert!(t.bytes.len() <= lanchat::wire::MAX_DATAGRAM, "oversized datagram");
+            assert!(
+                t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
+                "oversized datagram"
+            );
             let targets: Vec<usize> = match t.dest {
                 Dest::Group => (0..self.hosts.len()).filter(|&i| i != index).collect(),
-                Dest::Unicast(addr) => self.hosts.iter().position(|h| h.addr == addr).into_iter().collect(),
+                Dest::Unicast(addr) => self
+                    .hosts
+                    .iter()
+                    .position(|h| h.addr == addr)
+                    .into_iter()
+                    .collect(),
             };
             for to in targets {
                 self.transmit(index, to, t.bytes.clone());
@@ -174,14 +206,24 @@ impl Sim {
         if self.rng.f64() < self.faults.loss {
             return;
         }
-        let copies = if self.rng.f64() < self.faults.duplicate { 2 } else { 1 };
+        let copies = if self.rng.f64() < self.faults.duplicate {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let mut delay = Duration::from_micros(self.rng.u64(100..2_000));
             if self.rng.f64() < self.faults.reorder {
                 delay += Duration::from_millis(self.rng.u64(1..30));
             }
             self.order += 1;
-            self.queue.push(Reverse((self.now + delay, self.order, from, to, bytes.clone())));
+            self.queue.push(Reverse((
+                self.now + delay,
+                self.order,
+                from,
+                to,
+                bytes.clone(),
+            )));
         }
     }
 
@@ -209,7 +251,9 @@ impl Sim {
             }
             self.now = self.now.max(next);
             if next_packet == Some(next) {
-                let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else { continue };
+                let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else {
+                    continue;
+                };
                 let from_addr = self.hosts[from].addr;
                 let now = self.now;
                 let host = &mut self.hosts[to];

@@ -1,0 +1,445 @@
+//! `lanchat headless`: a node driven by text. One command a line on stdin
+//! (the [`crate::input`] language), events on stdout one a line, as text for
+//! people or as one JSON object a line for scripts and tests.
+//!
+//! Two threads: one reads stdin and hands commands to the node; the calling
+//! thread prints events until the node has stopped. Every line is flushed on
+//! its own, so a reader sees each event as it happens.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::api::{ChannelSummary, Command, Event, PeerInfo, Target};
+use crate::input::{self, Action};
+use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
+use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
+
+/// How to run the headless mode.
+#[derive(Clone, Debug, Default)]
+pub struct HeadlessOptions {
+    /// One JSON object a line instead of text.
+    pub json: bool,
+    /// How to start the node.
+    pub net: NetOptions,
+}
+
+/// Why the headless mode ended with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    /// The node could not start.
+    #[error("starting the node")]
+    Start(#[from] StartError),
+    /// The stdin reader thread could not be started.
+    #[error("starting the input thread")]
+    Thread(#[source] io::Error),
+}
+
+/// Runs a node until `/quit`, the end of stdin, or a closed stdout.
+pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
+    let (handle, mut events, ready) = NodeHandle::start(options.net, Box::new(|| {}))?;
+    let out = Arc::new(Output { json: options.json });
+    let mut names = Names::new(&ready);
+    out.line(&ready_line(&ready), || {
+        format!(
+            "ready: {} ({}) on {} group {}:{} via {}",
+            ready.nick,
+            ready.id,
+            ready.addr,
+            ready.group,
+            ready.port,
+            ready.interfaces.join(",")
+        )
+    });
+    let reader_out = Arc::clone(&out);
+    let reader_handle = handle.clone();
+    std::thread::Builder::new()
+        .name("lanchat-stdin".into())
+        .spawn(move || read_commands(&reader_handle, &reader_out))
+        .map_err(HeadlessError::Thread)?;
+    let mut printing = true;
+    while let Some(NodeEvent { event, history }) = events.blocking_recv() {
+        if !printing {
+            continue;
+        }
+        names.learn(&event);
+        let (value, text) = describe(&event, history, &names);
+        if !out.line(&value, || text) {
+            // Nobody reads stdout any more: leave, and wait until the leave
+            // has been sent (the stream closes then).
+            printing = false;
+            let _ = handle.send(Command::Quit);
+        }
+    }
+    Ok(())
+}
+
+/// Reads commands until `/quit` or the end of stdin (which also quits).
+fn read_commands(handle: &NodeHandle, out: &Output) {
+    let mut current = Target::Channel(MAIN_CHANNEL.to_string());
+    let stdin = io::stdin();
+    for line in stdin.lock().lines() {
+        let line = match line {
+            Ok(line) => line,
+            Err(err) => {
+                error(out, &format!("reading stdin: {err}"));
+                break;
+            }
+        };
+        let command = match input::parse(&line, &current) {
+            Ok(Action::Command(command)) => command,
+            Ok(Action::JoinAndSwitch { command, chat }) => {
+                let name = match &chat {
+                    Target::Channel(name) | Target::Person(name) => name.clone(),
+                    Target::Node(id) => id.to_string(),
+                };
+                current = chat;
+                out.line(&json!({"event": "current", "chat": name}), || {
+                    format!("now talking in {name}")
+                });
+                command
+            }
+            Ok(Action::Help) => {
+                out.line(&json!({"event": "help", "text": input::HELP}), || {
+                    input::HELP.to_string()
+                });
+                continue;
+            }
+            Ok(Action::Nothing) => continue,
+            Err(err) => {
+                error(out, &err.to_string());
+                continue;
+            }
+        };
+        let quit = command == Command::Quit;
+        if handle.send_blocking(command).is_err() || quit {
+            return;
+        }
+    }
+    // End of input: leave gracefully (ignored if already stopping).
+    let _ = handle.send_blocking(Command::Quit);
+}
+
+fn error(out: &Output, message: &str) {
+    out.line(&json!({"event": "error", "message": message}), || {
+        format!("error: {message}")
+    });
+}
+
+/// Where lines go.
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Prints one line and flushes; false when stdout is gone.
+    fn line(&self, value: &Value, text: impl FnOnce() -> String) -> bool {
+        let line = if self.json { value.to_string() } else { text() };
+        let mut stdout = io::stdout().lock();
+        writeln!(stdout, "{line}")
+            .and_then(|()| stdout.flush())
+            .is_ok()
+    }
+}
+
+/// Who is called what, to name direct chats `@label`.
+struct Names {
+    me: NodeId,
+    labels: HashMap<NodeId, String>,
+}
+
+impl Names {
+    fn new(ready: &ReadyInfo) -> Names {
+        let mut labels = HashMap::new();
+        labels.insert(ready.id, ready.nick.clone());
+        Names {
+            me: ready.id,
+            labels,
+        }
+    }
+
+    fn learn(&mut self, event: &Event) {
+        match event {
+            Event::PeerOnline(peer) => {
+                self.labels.insert(peer.id, peer.label.clone());
+            }
+            Event::NickChanged { id, new, .. } => {
+                self.labels.insert(*id, new.clone());
+            }
+            _ => {}
+        }
+    }
+
+    fn label(&self, id: &NodeId) -> String {
+        self.labels.get(id).cloned().unwrap_or_else(|| id.short())
+    }
+
+    /// `#chan`, or `@label` of the other party.
+    fn chat(&self, chat: &Chat) -> String {
+        match chat {
+            Chat::Channel(name) => name.clone(),
+            Chat::Direct(id) => format!("@{}", self.label(id)),
+        }
+    }
+}
+
+fn rfc3339(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+fn clock(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .map(|t| t.with_timezone(&Local).format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+fn kind_str(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Text => "text",
+        MessageKind::Action => "action",
+        MessageKind::Beep => "beep",
+    }
+}
+
+fn ready_line(ready: &ReadyInfo) -> Value {
+    json!({
+        "event": "ready",
+        "node": ready.id.to_string(),
+        "nick": ready.nick,
+        "port": ready.port,
+        "group": ready.group.to_string(),
+        "addr": ready.addr.to_string(),
+        "epoch": ready.epoch,
+        "host": ready.host,
+        "interfaces": ready.interfaces,
+        "data_dir": ready.data_dir.display().to_string(),
+    })
+}
+
+fn peer_value(peer: &PeerInfo) -> Value {
+    json!({
+        "node": peer.id.to_string(),
+        "nick": peer.nick,
+        "label": peer.label,
+        "addr": peer.addr.to_string(),
+        "status": peer.status.as_str(),
+        "status_text": peer.status_text,
+        "host": peer.host,
+        "version": peer.version,
+        "epoch": peer.epoch,
+        "since": rfc3339(peer.since_ms),
+        "channels": peer.channels,
+    })
+}
+
+fn channel_value(channel: &ChannelSummary) -> Value {
+    json!({
+        "name": channel.name,
+        "members": channel.members,
+        "topic": channel.topic,
+        "joined": channel.joined,
+    })
+}
+
+/// One event as a JSON object and as a line of text.
+fn describe(event: &Event, history: bool, names: &Names) -> (Value, String) {
+    match event {
+        Event::PeerOnline(peer) => {
+            let mut value = peer_value(peer);
+            value["event"] = json!("peer_online");
+            let text = format!(
+                "* {} is online ({} on {})",
+                peer.label, peer.addr, peer.host
+            );
+            (value, text)
+        }
+        Event::PeerOffline { id, nick, reason } => (
+            json!({"event": "peer_offline", "node": id.to_string(), "nick": nick, "reason": reason.as_str()}),
+            format!("* {nick} is offline ({})", reason.as_str()),
+        ),
+        Event::NickChanged { id, old, new } => (
+            json!({"event": "nick", "node": id.to_string(), "old": old, "new": new, "me": *id == names.me}),
+            format!("* {old} is now known as {new}"),
+        ),
+        Event::StatusChanged {
+            id,
+            nick,
+            status,
+            text,
+        } => (
+            json!({"event": "status", "node": id.to_string(), "nick": nick, "status": status.as_str(), "text": text}),
+            format!("* {nick} is {} {text}", status.as_str())
+                .trim_end()
+                .to_string(),
+        ),
+        Event::Message(msg) => {
+            let chat = names.chat(&msg.chat);
+            let mut value = json!({
+                "event": "message",
+                "id": msg.id.to_string(),
+                "chat": chat,
+                "from": msg.from.to_string(),
+                "nick": msg.nick,
+                "text": msg.text,
+                "kind": kind_str(msg.kind),
+                "time": rfc3339(msg.time_ms),
+                "hlc": msg.hlc,
+                "history": history,
+            });
+            if let Chat::Direct(peer) = msg.chat {
+                value["peer"] = json!(peer.to_string());
+            }
+            let mark = if history { "(history) " } else { "" };
+            let body = match msg.kind {
+                MessageKind::Action => format!("* {} {}", msg.nick, msg.text),
+                MessageKind::Beep => format!("* {} beeps", msg.nick),
+                MessageKind::Text => format!("<{}> {}", msg.nick, msg.text),
+            };
+            (
+                value,
+                format!("[{}] {mark}{chat} {body}", clock(msg.time_ms)),
+            )
+        }
+        Event::Sent {
+            id,
+            chat,
+            text,
+            kind,
+            hlc,
+        } => {
+            let name = names.chat(chat);
+            let mut value = json!({
+                "event": "sent", "id": id.to_string(), "chat": name, "text": text,
+                "kind": kind_str(*kind), "hlc": hlc,
+            });
+            if let Chat::Direct(peer) = chat {
+                value["peer"] = json!(peer.to_string());
+            }
+            (value, format!("{name} <{}> {text}", names.label(&names.me)))
+        }
+        Event::Delivered { id, to } => (
+            json!({"event": "delivered", "id": id.to_string(), "to": to.to_string(), "nick": names.label(to)}),
+            format!("* delivered to {}", names.label(to)),
+        ),
+        Event::Queued { id, to } => (
+            json!({"event": "queued", "id": id.to_string(), "to": to.to_string(), "nick": names.label(to)}),
+            format!(
+                "* {} is not answering; the message is kept and sent when they return",
+                names.label(to)
+            ),
+        ),
+        Event::Joined { channel, id, nick } => (
+            json!({"event": "joined", "channel": channel, "node": id.to_string(), "nick": nick, "me": *id == names.me}),
+            format!("* {nick} joined {channel}"),
+        ),
+        Event::Parted { channel, id, nick } => (
+            json!({"event": "parted", "channel": channel, "node": id.to_string(), "nick": nick, "me": *id == names.me}),
+            format!("* {nick} left {channel}"),
+        ),
+        Event::Topic {
+            channel,
+            text,
+            by,
+            nick,
+        } => (
+            json!({"event": "topic", "channel": channel, "text": text, "by": by.to_string(), "nick": nick}),
+            format!("* topic of {channel}: {text} (set by {nick})"),
+        ),
+        Event::Beep { from, nick } => (
+            json!({"event": "beep", "from": from.to_string(), "nick": nick}),
+            format!("* {nick} beeps you\u{7}"),
+        ),
+        Event::Who(peers) => {
+            let list: Vec<Value> = peers.iter().map(peer_value).collect();
+            let mut text = format!("* {} online:", peers.len());
+            for peer in peers {
+                text.push_str(&format!(
+                    "\n    {} ({}) {} {} on {}",
+                    peer.label,
+                    peer.status.as_str(),
+                    peer.status_text,
+                    peer.addr,
+                    peer.host
+                ));
+            }
+            (json!({"event": "who", "peers": list}), text)
+        }
+        Event::Channels(channels) => {
+            let list: Vec<Value> = channels.iter().map(channel_value).collect();
+            let mut text = format!("* {} channels:", channels.len());
+            for c in channels {
+                text.push_str(&format!(
+                    "\n    {}{} ({} people) {}",
+                    c.name,
+                    if c.joined { " [joined]" } else { "" },
+                    c.members,
+                    c.topic.as_deref().unwrap_or("")
+                ));
+            }
+            (json!({"event": "channels", "channels": list}), text)
+        }
+        Event::Missed { chat, from, count } => {
+            let name = names.chat(chat);
+            (
+                json!({"event": "missed", "chat": name, "from": from.to_string(), "nick": names.label(from), "count": count}),
+                format!(
+                    "* {count} messages from {} in {name} were lost",
+                    names.label(from)
+                ),
+            )
+        }
+        Event::Error(message) => (
+            json!({"event": "error", "message": message}),
+            format!("error: {message}"),
+        ),
+        Event::Stopped => (
+            json!({"event": "stopped"}),
+            "* left the network".to_string(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ChatMessage;
+    use crate::types::MsgId;
+
+    #[test]
+    fn direct_messages_are_named_by_the_other_party() {
+        let me = NodeId::random();
+        let bob = NodeId::random();
+        let mut names = Names {
+            me,
+            labels: HashMap::new(),
+        };
+        names.labels.insert(bob, "bob".into());
+        let msg = Event::Message(ChatMessage {
+            id: MsgId::from_bits(7),
+            chat: Chat::Direct(bob),
+            from: bob,
+            nick: "bob".into(),
+            kind: MessageKind::Text,
+            text: "hi".into(),
+            time_ms: 1_700_000_000_000,
+            hlc: 1,
+        });
+        let (value, text) = describe(&msg, true, &names);
+        assert_eq!(value["event"], "message");
+        assert_eq!(value["chat"], "@bob");
+        assert_eq!(value["peer"], bob.to_string());
+        assert_eq!(value["history"], true);
+        assert_eq!(value["time"], "2023-11-14T22:13:20.000Z");
+        assert_eq!(value["id"].as_str().map(str::len), Some(32));
+        assert!(text.contains("@bob <bob> hi"), "{text}");
+    }
+}

@@ -1,0 +1,281 @@
+//! Who this installation is: the data directory, the stable node id kept in
+//! it, the epoch that grows at every start, and the default nick and host
+//! name taken from the operating system.
+//!
+//! Files are written atomically (temp file, then rename), so a crash while
+//! writing never leaves a half-written id behind.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::types::{MAX_HOST, MAX_NICK, NodeId, clip, valid_nick};
+
+/// File holding the node id, as 32 hex digits.
+const NODE_ID_FILE: &str = "node_id";
+/// File holding the last epoch, as a decimal number.
+const EPOCH_FILE: &str = "epoch";
+
+/// Why the identity could not be loaded or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// No home directory is known, so there is no default data directory.
+    #[error("no default data directory on this system; pass --data-dir")]
+    NoDataDir,
+    /// The data directory could not be created.
+    #[error("creating data directory {path}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: io::Error,
+    },
+    /// A file could not be read.
+    #[error("reading {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: io::Error,
+    },
+    /// A file could not be written.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: io::Error,
+    },
+    /// The node id file holds something that is not a node id.
+    #[error("{path} does not hold a node id (32 hex digits); delete it to get a new id")]
+    BadNodeId {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// This installation's identity for one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The data directory it was loaded from.
+    pub data_dir: PathBuf,
+    /// Stable id of the installation.
+    pub id: NodeId,
+    /// This run's epoch, higher than every earlier run's.
+    pub epoch: u64,
+}
+
+/// The default data directory (`ProjectDirs` data dir of "lanchat").
+pub fn default_data_dir() -> Result<PathBuf, IdentityError> {
+    directories::ProjectDirs::from("", "", "lanchat")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or(IdentityError::NoDataDir)
+}
+
+impl Identity {
+    /// Loads (or creates) the identity in `data_dir` (the default directory
+    /// when `None`) and starts a new epoch, which is stored before returning.
+    pub fn load(data_dir: Option<&Path>) -> Result<Identity, IdentityError> {
+        let data_dir = match data_dir {
+            Some(dir) => dir.to_path_buf(),
+            None => default_data_dir()?,
+        };
+        fs::create_dir_all(&data_dir).map_err(|source| IdentityError::CreateDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let id = load_or_create_id(&data_dir)?;
+        let epoch = next_epoch(&data_dir, unix_ms())?;
+        Ok(Identity {
+            data_dir,
+            id,
+            epoch,
+        })
+    }
+}
+
+fn load_or_create_id(dir: &Path) -> Result<NodeId, IdentityError> {
+    let path = dir.join(NODE_ID_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => NodeId::parse(&text).ok_or(IdentityError::BadNodeId { path }),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            let id = NodeId::random();
+            write_atomic(&path, &format!("{id}\n"))?;
+            Ok(id)
+        }
+        Err(source) => Err(IdentityError::Read { path, source }),
+    }
+}
+
+/// Reads the last epoch, stores and returns `max(old + 1, now_ms)`. A missing
+/// or unreadable number counts as 0, so a lost file still gives a higher
+/// epoch than any earlier run (the clock has moved on).
+fn next_epoch(dir: &Path, now_ms: u64) -> Result<u64, IdentityError> {
+    let path = dir.join(EPOCH_FILE);
+    let old = match fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse::<u64>().unwrap_or_else(|_| {
+            tracing::warn!(path = %path.display(), "epoch file is not a number; starting over");
+            0
+        }),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => 0,
+        Err(source) => return Err(IdentityError::Read { path, source }),
+    };
+    let epoch = old.saturating_add(1).max(now_ms);
+    write_atomic(&path, &format!("{epoch}\n"))?;
+    Ok(epoch)
+}
+
+/// Writes `text` to a temp file beside `path`, then renames it over `path`.
+fn write_atomic(path: &Path, text: &str) -> Result<(), IdentityError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let wrap = |source| IdentityError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    fs::write(&tmp, text).map_err(wrap)?;
+    fs::rename(&tmp, path).map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        wrap(source)
+    })
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before 1970).
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The default nick: the OS login name, cleaned to be a valid nick.
+pub fn default_nick() -> String {
+    let login = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
+    clean_nick(login.as_deref().unwrap_or("user"))
+}
+
+/// Turns any text into a valid nick: spaces become `_`, characters a nick
+/// may not have are dropped, and it is clipped to [`MAX_NICK`] bytes; "user"
+/// if nothing is left.
+pub fn clean_nick(raw: &str) -> String {
+    let cleaned: String = raw
+        .trim()
+        .trim_start_matches('#')
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_whitespace() => Some('_'),
+            c if c.is_control() || c == ',' || c == '@' => None,
+            c => Some(c),
+        })
+        .collect();
+    let nick = clip(&cleaned, MAX_NICK);
+    if valid_nick(&nick) {
+        nick
+    } else {
+        "user".to_string()
+    }
+}
+
+/// The host name: env `HOSTNAME` / `COMPUTERNAME`, else `/etc/hostname`, else
+/// "unknown".
+pub fn host_name() -> String {
+    let from_env = ["HOSTNAME", "COMPUTERNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok());
+    let name = from_env
+        .or_else(|| fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    clip(&name, MAX_HOST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "lanchat-identity-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = fs::remove_dir_all(&dir);
+            TempDir(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn node_id_is_stable_and_epoch_grows() {
+        let dir = TempDir::new();
+        let first = Identity::load(Some(&dir.0)).unwrap();
+        let second = Identity::load(Some(&dir.0)).unwrap();
+        assert_eq!(first.id, second.id);
+        assert!(second.epoch > first.epoch);
+        let text = fs::read_to_string(dir.0.join(NODE_ID_FILE)).unwrap();
+        assert_eq!(text.trim(), first.id.to_string());
+        // No temp files are left behind.
+        let names: Vec<_> = fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn epoch_survives_a_lost_or_broken_file() {
+        let dir = TempDir::new();
+        fs::create_dir_all(&dir.0).unwrap();
+        // A stored epoch far in the future still grows by one.
+        fs::write(dir.0.join(EPOCH_FILE), "99999999999999\n").unwrap();
+        assert_eq!(next_epoch(&dir.0, 5).unwrap(), 100_000_000_000_000);
+        // A broken file restarts from the clock.
+        fs::write(dir.0.join(EPOCH_FILE), "garbage").unwrap();
+        assert_eq!(next_epoch(&dir.0, 1234).unwrap(), 1234);
+        // A lost file too.
+        fs::remove_file(dir.0.join(EPOCH_FILE)).unwrap();
+        assert_eq!(next_epoch(&dir.0, 1235).unwrap(), 1235);
+        assert_eq!(next_epoch(&dir.0, 10).unwrap(), 1236);
+    }
+
+    #[test]
+    fn a_broken_node_id_is_an_error_not_a_new_identity() {
+        let dir = TempDir::new();
+        fs::create_dir_all(&dir.0).unwrap();
+        fs::write(dir.0.join(NODE_ID_FILE), "not an id").unwrap();
+        assert!(matches!(
+            Identity::load(Some(&dir.0)),
+            Err(IdentityError::BadNodeId { .. })
+        ));
+    }
+
+    #[test]
+    fn nicks_are_cleaned() {
+        assert_eq!(clean_nick("John Smith"), "John_Smith");
+        assert_eq!(clean_nick("a,b@c"), "abc");
+        assert_eq!(clean_nick("#root"), "root");
+        assert_eq!(clean_nick(""), "user");
+        assert_eq!(clean_nick(&"x".repeat(50)).len(), MAX_NICK);
+        assert!(valid_nick(&default_nick()));
+        assert!(!host_name().is_empty());
+    }
+}

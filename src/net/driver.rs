@@ -1,0 +1,349 @@
+//! The driver: one named thread ("lanchat-net") with a current-thread tokio
+//! runtime that owns the sockets and timers and runs the sans-IO core, and
+//! the clonable [`NodeHandle`] that clients use to talk to it.
+//!
+//! Shutdown has two phases (as in mini-redis): `Command::Quit` (or the last
+//! handle going away) asks the core to leave; the driver keeps sending until
+//! the core reports [`Event::Stopped`], flushes what is left, forwards
+//! `Stopped` and ends, which closes the event stream.
+
+use std::net::{SocketAddr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::history::History;
+use super::socket::{self, NetInterface, SocketError};
+use super::{COMMAND_CAPACITY, Events, HISTORY_PER_CHAT, NetOptions, NodeEvent, ReadyInfo};
+use crate::api::{Command, Dest, Event, Transmit};
+use crate::identity::{self, Identity, IdentityError};
+use crate::node::{Config, Node};
+use crate::types::valid_nick;
+use crate::wire::MAX_DATAGRAM;
+
+/// How long the driver waits for the core to finish leaving before it stops
+/// on its own (a core that never says `Stopped` must not hang the program).
+const QUIT_GRACE: Duration = Duration::from_secs(1);
+
+/// Why a node could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The identity could not be loaded.
+    #[error("loading the identity")]
+    Identity(#[from] IdentityError),
+    /// The nick given is not a valid nick.
+    #[error("{0:?} is not a valid nick (1-32 bytes; no spaces, commas, '@' or leading '#')")]
+    BadNick(String),
+    /// The sockets could not be opened.
+    #[error("opening the sockets")]
+    Socket(#[from] SocketError),
+    /// The driver thread or its runtime could not be started.
+    #[error("starting the network thread")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Why a command could not be handed to the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// The command queue is full (the node is far behind); try again.
+    #[error("the node is busy; command dropped")]
+    Full,
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Closed,
+}
+
+/// A clonable handle to a running node. The node leaves the network and
+/// stops when the last handle is dropped (or on `Command::Quit`).
+#[derive(Clone, Debug)]
+pub struct NodeHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+impl NodeHandle {
+    /// Loads the identity, opens the sockets and starts the driver thread.
+    ///
+    /// `repaint` is called on the driver thread after each batch of events
+    /// (a window uses it to wake its event loop). Returns the handle, the
+    /// event stream (one per node) and what the node is.
+    pub fn start(
+        options: NetOptions,
+        repaint: Box<dyn Fn() + Send>,
+    ) -> Result<(NodeHandle, Events, ReadyInfo), StartError> {
+        let identity = Identity::load(options.data_dir.as_deref())?;
+        let nick = match options.nick {
+            Some(nick) if valid_nick(&nick) => nick,
+            Some(nick) => return Err(StartError::BadNick(nick)),
+            None => identity::default_nick(),
+        };
+        let host = identity::host_name();
+        let interfaces = socket::choose_interfaces(&options.interfaces)?;
+        let group_std = socket::group_socket(options.group, options.port, &interfaces)?;
+        let unicast_std = socket::unicast_socket()?;
+        let local = unicast_std
+            .local_addr()
+            .map_err(|source| SocketError::Setup {
+                what: "reading the unicast socket's address".into(),
+                source,
+            })?;
+        let ready = ReadyInfo {
+            id: identity.id,
+            epoch: identity.epoch,
+            nick: nick.clone(),
+            host: host.clone(),
+            port: options.port,
+            group: options.group,
+            addr: socket::advertised_addr(local, &interfaces),
+            interfaces: interfaces.iter().map(|i| i.name.clone()).collect(),
+            data_dir: identity.data_dir.clone(),
+        };
+        let config = Config {
+            id: identity.id,
+            epoch: identity.epoch,
+            nick,
+            host,
+            wall_ms: identity::unix_ms(),
+            seed: fastrand::u64(..),
+            timing: options.timing,
+        };
+        let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(StartError::Thread)?;
+        let group_addr = SocketAddrV4::new(options.group, options.port);
+        std::thread::Builder::new()
+            .name("lanchat-net".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    // Tokio sockets must be registered inside the runtime.
+                    let sockets = match (
+                        UdpSocket::from_std(group_std),
+                        UdpSocket::from_std(unicast_std),
+                    ) {
+                        (Ok(group), Ok(unicast)) => Sockets {
+                            group,
+                            unicast,
+                            group_addr,
+                            interfaces,
+                        },
+                        (Err(err), _) | (_, Err(err)) => {
+                            tracing::error!(cause = %err, "registering the sockets failed");
+                            let _ = event_tx.send(NodeEvent {
+                                event: Event::Error(format!("network failed to start: {err}")),
+                                history: false,
+                            });
+                            let _ = event_tx.send(NodeEvent {
+                                event: Event::Stopped,
+                                history: false,
+                            });
+                            repaint();
+                            return;
+                        }
+                    };
+                    let driver = Driver {
+                        node: Node::new(config.clone(), Instant::now()),
+                        history: History::new(config.id, config.nick.clone(), HISTORY_PER_CHAT),
+                        sockets,
+                        events: event_tx,
+                        repaint,
+                        start: Instant::now(),
+                        start_wall_ms: config.wall_ms,
+                    };
+                    driver.run(command_rx).await;
+                });
+            })
+            .map_err(StartError::Thread)?;
+        Ok((
+            NodeHandle {
+                commands: command_tx,
+            },
+            event_rx,
+            ready,
+        ))
+    }
+
+    /// Hands a command to the node without waiting (safe on a UI thread).
+    pub fn send(&self, command: Command) -> Result<(), HandleError> {
+        self.commands.try_send(command).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(_) => HandleError::Full,
+            mpsc::error::TrySendError::Closed(_) => HandleError::Closed,
+        })
+    }
+
+    /// Hands a command to the node, waiting while the queue is full. Do not
+    /// call from async code (it blocks the thread).
+    pub fn send_blocking(&self, command: Command) -> Result<(), HandleError> {
+        self.commands
+            .blocking_send(command)
+            .map_err(|_| HandleError::Closed)
+    }
+
+    /// Hands a command to the node from async code, waiting while the queue
+    /// is full.
+    pub async fn send_async(&self, command: Command) -> Result<(), HandleError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| HandleError::Closed)
+    }
+
+    /// Whether the node has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.commands.is_closed()
+    }
+}
+
+/// The two sockets and where group traffic goes.
+struct Sockets {
+    group: UdpSocket,
+    unicast: UdpSocket,
+    group_addr: SocketAddrV4,
+    interfaces: Vec<NetInterface>,
+}
+
+impl Sockets {
+    /// Sends one datagram; errors are logged, never fatal (a network that
+    /// comes and goes must not end the program).
+    async fn send(&self, transmit: &Transmit) {
+        match transmit.dest {
+            Dest::Unicast(addr) => self.send_to(&transmit.bytes, addr).await,
+            Dest::Group => {
+                for iface in &self.interfaces {
+                    if let Err(err) = socket::set_multicast_interface(&self.unicast, iface.addr) {
+                        tracing::debug!(iface = %iface.name, cause = %err, "choosing the multicast interface failed");
+                        continue;
+                    }
+                    self.send_to(&transmit.bytes, self.group_addr.into()).await;
+                }
+                for iface in &self.interfaces {
+                    if let Some(broadcast) = iface.broadcast {
+                        let to = SocketAddrV4::new(broadcast, self.group_addr.port());
+                        self.send_to(&transmit.bytes, to.into()).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_to(&self, bytes: &[u8], to: SocketAddr) {
+        if let Err(err) = self.unicast.send_to(bytes, to).await {
+            tracing::debug!(%to, cause = %err, len = bytes.len(), "send failed");
+        }
+    }
+}
+
+/// The running node: the core, its history, and the way out to the client.
+struct Driver {
+    node: Node,
+    history: History,
+    sockets: Sockets,
+    events: mpsc::UnboundedSender<NodeEvent>,
+    repaint: Box<dyn Fn() + Send>,
+    start: Instant,
+    start_wall_ms: u64,
+}
+
+impl Driver {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let span = tracing::info_span!("node", id = %self.node.id());
+        let _enter = span.enter();
+        // Room for a datagram larger than allowed, so the core sees it whole
+        // and can count it as malformed instead of reading a cut one.
+        let mut group_buf = vec![0u8; MAX_DATAGRAM * 2];
+        let mut unicast_buf = vec![0u8; MAX_DATAGRAM * 2];
+        let mut quit_deadline: Option<Instant> = None;
+        // The core may have queued its first announce when it was created.
+        self.flush().await;
+        self.forward();
+        loop {
+            let far = Instant::now() + Duration::from_secs(3600);
+            let wake = self.node.poll_timeout().unwrap_or(far);
+            let give_up = quit_deadline.unwrap_or(far);
+            let mut gave_up = false;
+            tokio::select! {
+                received = self.sockets.group.recv_from(&mut group_buf) => match received {
+                    Ok((len, from)) => self.node.handle_datagram(Instant::now(), from, &group_buf[..len]),
+                    Err(err) => tracing::debug!(cause = %err, "group socket receive failed"),
+                },
+                received = self.sockets.unicast.recv_from(&mut unicast_buf) => match received {
+                    // Windows reports an ICMP "port unreachable" as an error here.
+                    Ok((len, from)) => self.node.handle_datagram(Instant::now(), from, &unicast_buf[..len]),
+                    Err(err) => tracing::debug!(cause = %err, "unicast socket receive failed"),
+                },
+                command = commands.recv(), if quit_deadline.is_none() => match command {
+                    Some(Command::History { chat, limit }) => self.replay(&chat, limit),
+                    Some(Command::Quit) | None => {
+                        tracing::debug!("leaving");
+                        self.node.handle_command(Instant::now(), Command::Quit);
+                        quit_deadline = Some(Instant::now() + QUIT_GRACE);
+                        // Refuse further commands: the handle sees Closed.
+                        commands.close();
+                    }
+                    Some(command) => self.node.handle_command(Instant::now(), command),
+                },
+                () = tokio::time::sleep_until(wake.into()) => self.node.handle_timeout(Instant::now()),
+                () = tokio::time::sleep_until(give_up.into()), if quit_deadline.is_some() => gave_up = true,
+            }
+            self.flush().await;
+            let stopped = self.forward();
+            if stopped || gave_up {
+                if gave_up && !stopped {
+                    tracing::warn!("the core did not finish leaving in time; stopping anyway");
+                    self.emit(Event::Stopped, false);
+                    (self.repaint)();
+                }
+                break;
+            }
+        }
+    }
+
+    /// Sends every datagram the core has queued.
+    async fn flush(&mut self) {
+        while let Some(transmit) = self.node.poll_transmit() {
+            self.sockets.send(&transmit).await;
+        }
+    }
+
+    /// Forwards the core's events; true once it said `Stopped`.
+    fn forward(&mut self) -> bool {
+        let mut any = false;
+        let mut stopped = false;
+        while let Some(event) = self.node.poll_event() {
+            any = true;
+            let wall_ms = self.wall_ms();
+            self.history.record(&event, wall_ms);
+            stopped |= event == Event::Stopped;
+            self.emit(event, false);
+        }
+        if any {
+            (self.repaint)();
+        }
+        stopped
+    }
+
+    fn emit(&self, event: Event, history: bool) {
+        // A client that dropped its receiver just stops listening.
+        let _ = self.events.send(NodeEvent { event, history });
+    }
+
+    fn replay(&mut self, chat: &crate::api::Target, limit: usize) {
+        match self.history.resolve(chat) {
+            Ok(chat) => {
+                for msg in self.history.newest(&chat, limit) {
+                    self.emit(Event::Message(msg), true);
+                }
+            }
+            Err(message) => self.emit(Event::Error(message), false),
+        }
+        (self.repaint)();
+    }
+
+    /// Wall time now, derived from the start so it never jumps backwards.
+    fn wall_ms(&self) -> u64 {
+        let elapsed = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.start_wall_ms.saturating_add(elapsed)
+    }
+}

@@ -1,0 +1,91 @@
+//! The I/O side: the one driver thread that owns the sockets and timers and
+//! feeds the sans-IO [`crate::node::Node`], and the [`NodeHandle`] every
+//! client (headless mode, window, tests) talks to it through.
+
+mod driver;
+mod history;
+pub mod socket;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::api::{Event, Timing};
+use crate::types::NodeId;
+
+pub use driver::{HandleError, NodeHandle, StartError};
+
+/// The multicast group every node joins by default (organisation-local
+/// scope, 239.255.0.0/16).
+pub const DEFAULT_GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 77, 77);
+/// The UDP port of the group socket by default.
+pub const DEFAULT_PORT: u16 = 47077;
+/// Room in the command channel between a handle and the driver.
+pub const COMMAND_CAPACITY: usize = 1024;
+/// Messages kept per chat for `/history`.
+pub const HISTORY_PER_CHAT: usize = 1000;
+
+/// How to start a node.
+#[derive(Clone, Debug)]
+pub struct NetOptions {
+    /// Data directory; the default one when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Nick; the OS login name when `None`.
+    pub nick: Option<String>,
+    /// Port of the group socket.
+    pub port: u16,
+    /// Multicast group.
+    pub group: Ipv4Addr,
+    /// Interfaces to use by name; all up IPv4 ones when empty.
+    pub interfaces: Vec<String>,
+    /// Protocol timing.
+    pub timing: Timing,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            data_dir: None,
+            nick: None,
+            port: DEFAULT_PORT,
+            group: DEFAULT_GROUP,
+            interfaces: Vec::new(),
+            timing: Timing::default(),
+        }
+    }
+}
+
+/// What a started node is, for the `ready` line and the title bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadyInfo {
+    /// This node's id.
+    pub id: NodeId,
+    /// This run's epoch.
+    pub epoch: u64,
+    /// The starting nick.
+    pub nick: String,
+    /// Host name.
+    pub host: String,
+    /// Port of the group socket.
+    pub port: u16,
+    /// Multicast group.
+    pub group: Ipv4Addr,
+    /// The unicast address peers see (first interface's address).
+    pub addr: SocketAddr,
+    /// Names of the interfaces in use.
+    pub interfaces: Vec<String>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// An event from the node, as a handle hands it out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeEvent {
+    /// The event.
+    pub event: Event,
+    /// True when replayed from history (an answer to `Command::History`),
+    /// not happening now.
+    pub history: bool,
+}
+
+/// The stream of events of one node; closes after [`Event::Stopped`].
+pub type Events = tokio::sync::mpsc::UnboundedReceiver<NodeEvent>;

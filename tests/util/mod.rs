@@ -1,0 +1,268 @@
+//! Helpers shared by the integration tests: a network namespace that is
+//! deleted on drop, and a `lanchat headless --json` child whose events can
+//! be awaited.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh network namespace with only `lo` up; deleted on drop (also when a
+/// test panics).
+pub(crate) struct Netns {
+    pub(crate) name: String,
+}
+
+impl Netns {
+    /// Creates the namespace, or returns `None` (after printing why) when
+    /// this machine cannot: not root, or no `ip`. With
+    /// `LANCHAT_REQUIRE_NETNS=1` that is a failure instead.
+    pub(crate) fn create() -> Option<Netns> {
+        let required = std::env::var("LANCHAT_REQUIRE_NETNS").is_ok_and(|v| v == "1");
+        let skip = |why: String| {
+            assert!(!required, "LANCHAT_REQUIRE_NETNS=1 but {why}");
+            eprintln!("SKIPPED: {why} (network namespace tests need root and iproute2)");
+            None
+        };
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+        if !root {
+            return skip("not running as root".into());
+        }
+        if !Command::new("ip")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return skip("the `ip` command (iproute2) is missing".into());
+        }
+        let name = unique("lanchat-lo");
+        let ns = Netns { name };
+        if let Err(why) = ns.ip(&["netns", "add", &ns.name]) {
+            // Nothing to delete: forget the guard.
+            std::mem::forget(ns);
+            return skip(why);
+        }
+        if let Err(why) = ns.exec_ok(&["ip", "link", "set", "lo", "up"]) {
+            panic!("{why}");
+        }
+        Some(ns)
+    }
+
+    fn ip(&self, args: &[&str]) -> Result<(), String> {
+        run("ip", args)
+    }
+
+    fn exec_ok(&self, args: &[&str]) -> Result<(), String> {
+        let mut all = vec!["netns", "exec", &self.name];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    match Command::new(program).args(args).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(err) => Err(format!("`{program}` could not run: {err}")),
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Err(why) = self.ip(&["netns", "del", &self.name]) {
+            eprintln!("warning: {why}");
+        }
+    }
+}
+
+/// A temp directory, removed on drop.
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn create() -> TempDir {
+        let dir = std::env::temp_dir().join(unique("lanchat-test"));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One event line and when it was read.
+pub(crate) type Seen = (Instant, Value);
+
+/// A running `lanchat headless --json` inside a namespace.
+pub(crate) struct Peer {
+    pub(crate) nick: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Seen>,
+    /// Events read but not yet matched by an expectation.
+    backlog: Vec<Seen>,
+    stderr: PathBuf,
+    _dir: TempDir,
+}
+
+impl Peer {
+    /// Starts a node called `nick` in `ns`, with its own data directory.
+    pub(crate) fn spawn(ns: &Netns, nick: &str) -> Peer {
+        let dir = TempDir::create();
+        let stderr = dir.0.join("stderr.log");
+        let data = dir.0.join("data");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &ns.name])
+            .arg(env!("CARGO_BIN_EXE_lanchat"))
+            .args(["headless", "--json", "--nick", nick, "--data-dir"])
+            .arg(&data)
+            .env("RUST_LOG", "lanchat=debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&stderr).expect("create stderr log"))
+            .spawn()
+            .expect("start lanchat");
+        let stdout = child.stdout.take().expect("child stdout");
+        let (tx, rx) = channel();
+        let name = nick.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|err| panic!("{name}: not JSON ({err}): {line}"));
+                if tx.send((Instant::now(), value)).is_err() {
+                    break;
+                }
+            }
+        });
+        Peer {
+            nick: nick.to_string(),
+            stdin: child.stdin.take(),
+            child,
+            lines: rx,
+            backlog: Vec::new(),
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    /// Types one line.
+    pub(crate) fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        writeln!(stdin, "{line}").expect("write to lanchat");
+        stdin.flush().expect("flush to lanchat");
+    }
+
+    /// Waits up to `timeout` for an event matching `pred` (also among those
+    /// read earlier and not yet matched); panics with what was seen if none.
+    pub(crate) fn expect_event(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Seen {
+        if let Some(at) = self.backlog.iter().position(|(_, v)| pred(v)) {
+            return self.backlog.remove(at);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(seen) if pred(&seen.1) => return seen,
+                Ok(seen) => self.backlog.push(seen),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    panic!(
+                        "{}: no {what} within {timeout:?}.\nunmatched events:\n{}\nstderr:\n{}",
+                        self.nick,
+                        self.backlog
+                            .iter()
+                            .map(|(_, v)| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        self.stderr_text()
+                    )
+                }
+            }
+        }
+    }
+
+    /// Reads everything that arrives during `window` into the backlog, and
+    /// returns how many backlog events match `pred`.
+    pub(crate) fn count_after(&mut self, window: Duration, pred: impl Fn(&Value) -> bool) -> usize {
+        let deadline = Instant::now() + window;
+        while let Ok(seen) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.backlog.push(seen);
+        }
+        self.backlog.iter().filter(|(_, v)| pred(v)).count()
+    }
+
+    /// Closes stdin (end of input).
+    pub(crate) fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the process to end.
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {timeout:?}; stderr:\n{}",
+                self.nick,
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Matches `{"event": name}` with every `(key, value)` string field equal.
+pub(crate) fn event<'a>(
+    name: &'a str,
+    fields: &'a [(&'a str, &'a str)],
+) -> impl Fn(&Value) -> bool + 'a {
+    move |v: &Value| {
+        v["event"] == name && fields.iter().all(|(k, want)| v[*k].as_str() == Some(*want))
+    }
+}
