@@ -17,7 +17,7 @@ use crate::api::{
     Transmit,
 };
 use crate::channels::{Arrival, Channels, Joined};
-use crate::direct::{Inbox, Outbox, OutboxNews};
+use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
@@ -87,6 +87,20 @@ const MAX_HELLO_TARGETS: usize = 256;
 /// NACK tries after which a gap of an offline sender is given up.
 const GIVE_UP_ATTEMPTS: u8 = 8;
 
+/// Most restart claims waiting for proof at once.
+const MAX_PENDING_RESTARTS: usize = 64;
+/// Least time between two probes of one restart claim.
+const RESTART_REPROBE: Duration = Duration::from_millis(100);
+
+/// A restart claim waiting for its probe to be answered.
+struct PendingRestart {
+    epoch: u64,
+    addr: SocketAddr,
+    presence: Presence,
+    nonce: u64,
+    asked: Instant,
+}
+
 /// One lanchat node's protocol state.
 pub struct Node {
     id: NodeId,
@@ -108,6 +122,7 @@ pub struct Node {
     quick_beats: Vec<Instant>,
     last_refute: Option<Instant>,
     hello_sent: HashMap<SocketAddr, Instant>,
+    restarts: HashMap<NodeId, PendingRestart>,
     beeps: HashMap<NodeId, Instant>,
     stopped: bool,
     stats: Stats,
@@ -158,6 +173,7 @@ impl Node {
             quick_beats: Vec::new(),
             last_refute: None,
             hello_sent: HashMap::new(),
+            restarts: HashMap::new(),
             beeps: HashMap::new(),
             stopped: false,
             stats: Stats::default(),
@@ -192,7 +208,7 @@ impl Node {
             .iter()
             .filter_map(|(id, _)| self.peers.info(*id, me))
             .collect();
-        list.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+        list.sort_by_key(|p| p.label.to_lowercase());
         list
     }
 
@@ -465,10 +481,16 @@ impl Node {
             self.stats.stale += 1;
             return;
         }
-        if let Body::Presence(p) = body {
-            self.on_presence(now, id, epoch, from, standing, p);
-            return;
-        }
+        let body = match (standing, body) {
+            (Standing::Restarted, Body::Presence(p)) => {
+                return self.claim_restart(now, id, epoch, from, p);
+            }
+            (Standing::Restarted, Body::ProbeAck { nonce }) => {
+                return self.confirm_restart(now, id, epoch, from, nonce);
+            }
+            (_, Body::Presence(p)) => return self.on_presence(now, id, epoch, from, standing, p),
+            (_, body) => body,
+        };
         match standing {
             Standing::Known => self.peers.heard(id, now),
             Standing::Restarted | Standing::Returning | Standing::New => {
@@ -479,11 +501,16 @@ impl Node {
         }
         match body {
             Body::Presence(_) => {}
-            Body::Leave => {
-                if standing == Standing::Known {
+            Body::Leave if standing == Standing::Known => {
+                if self.peers.get(id).is_some_and(|p| p.addr == from) {
                     self.peer_gone(id, OfflineReason::Quit, now);
+                } else {
+                    // A leave from elsewhere may be forged or mangled: probe
+                    // the peer instead of believing it.
+                    self.peers.doubt(id, now);
                 }
             }
+            Body::Leave => {}
             Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
             Body::ProbeAck { .. } => {}
             Body::ProbeRequest { addr, nonce, .. } => {
@@ -523,10 +550,10 @@ impl Node {
             }
             Body::Direct(msg) => self.on_direct(now, id, epoch, from, msg),
             Body::DirectAck { stream_epoch, seq } => {
-                if stream_epoch == self.epoch {
-                    if let Some(msg) = self.outbox.ack(id, seq) {
-                        self.events.push_back(Event::Delivered { id: msg, to: id });
-                    }
+                if stream_epoch == self.epoch
+                    && let Some(msg) = self.outbox.ack(id, seq)
+                {
+                    self.events.push_back(Event::Delivered { id: msg, to: id });
                 }
             }
             Body::TopicRequest { channel } => {
@@ -540,6 +567,78 @@ impl Node {
                 }
             }
             Body::Topic(topic) => self.on_topic(topic),
+        }
+    }
+
+    /// A higher epoch claims the node restarted. A mangled or replayed copy
+    /// must not replace a live peer (its real packets would then look stale),
+    /// so the claim counts only once a probe to the claiming address is
+    /// answered with its nonce.
+    fn claim_restart(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        epoch: u64,
+        from: SocketAddr,
+        presence: Presence,
+    ) {
+        let probe = match self.restarts.get_mut(&id) {
+            Some(r) if r.epoch == epoch && r.addr == from => {
+                r.presence = presence;
+                if now < r.asked + RESTART_REPROBE {
+                    return;
+                }
+                r.asked = now;
+                r.nonce
+            }
+            _ => {
+                if !self.restarts.contains_key(&id) && self.restarts.len() >= MAX_PENDING_RESTARTS {
+                    let oldest = self
+                        .restarts
+                        .iter()
+                        .min_by_key(|(_, r)| r.asked)
+                        .map(|(k, _)| *k);
+                    if let Some(oldest) = oldest {
+                        self.restarts.remove(&oldest);
+                    }
+                }
+                let nonce = self.rng.u64(..);
+                self.restarts.insert(
+                    id,
+                    PendingRestart {
+                        epoch,
+                        addr: from,
+                        presence,
+                        nonce,
+                        asked: now,
+                    },
+                );
+                nonce
+            }
+        };
+        self.send(
+            Dest::Unicast(from),
+            Body::Probe {
+                nonce: probe,
+                reply_to: None,
+            },
+        );
+    }
+
+    fn confirm_restart(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        epoch: u64,
+        from: SocketAddr,
+        nonce: u64,
+    ) {
+        let proven = self
+            .restarts
+            .get(&id)
+            .is_some_and(|r| r.epoch == epoch && r.addr == from && r.nonce == nonce);
+        if let Some(r) = proven.then(|| self.restarts.remove(&id)).flatten() {
+            self.on_presence(now, id, epoch, from, Standing::Restarted, r.presence);
         }
     }
 
@@ -570,22 +669,20 @@ impl Node {
         standing: Standing,
         p: Presence,
     ) {
-        if standing == Standing::Restarted {
-            if let Some(old) = self.peers.get(id).map(|p| p.epoch) {
-                self.channels.forget_life(id, old);
-            }
+        if standing == Standing::Restarted
+            && let Some(old) = self.peers.get(id).map(|p| p.epoch)
+        {
+            self.channels.forget_life(id, old);
         }
         if matches!(standing, Standing::New | Standing::Returning) && !self.peers.has_room() {
             self.stats.over_capacity += 1;
             return;
         }
-        if standing == Standing::New {
-            if let Some(d) = self.peers.departed_record(id) {
-                let old = d.epoch;
-                if old != epoch {
-                    self.channels.forget_life(id, old);
-                }
-            }
+        if standing == Standing::New
+            && let Some(old) = self.peers.departed_record(id).map(|d| d.epoch)
+            && old != epoch
+        {
+            self.channels.forget_life(id, old);
         }
         let change = self.peers.apply_presence(id, epoch, addr, &p, now);
         match change {
@@ -975,10 +1072,17 @@ impl Node {
             match &chat {
                 Chat::Channel(name) => self.send_channel(now, name, id, hlc, kind, &text),
                 Chat::Direct(peer) => {
-                    if let Err(err) =
-                        self.outbox
-                            .push(now, &self.timing, *peer, id, hlc, kind, &text)
-                    {
+                    if let Err(err) = self.outbox.push(
+                        now,
+                        &self.timing,
+                        *peer,
+                        Draft {
+                            id,
+                            hlc,
+                            kind,
+                            text: &text,
+                        },
+                    ) {
                         return self.error(err);
                     }
                     if self.peers.get(*peer).is_none() {

@@ -534,4 +534,109 @@ mod tests {
         let bytes = encode(&p).expect("still fits");
         assert_eq!(decode(&bytes), Err(DecodeError::Limit("nick")));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn text(max: usize) -> impl Strategy<Value = String> {
+            proptest::string::string_regex(&format!(".{{0,{max}}}"))
+                .expect("regex")
+                .prop_map(move |s| crate::types::clip(&s, max))
+        }
+
+        fn body() -> impl Strategy<Value = Body> {
+            prop_oneof![
+                (
+                    text(MAX_NICK),
+                    text(MAX_STATUS_TEXT),
+                    any::<u64>(),
+                    proptest::collection::vec(
+                        (text(MAX_CHANNEL_NAME), any::<u64>(), any::<u64>()),
+                        0..MAX_JOINED
+                    ),
+                    any::<bool>()
+                )
+                    .prop_filter("nick", |(n, ..)| !n.is_empty())
+                    .prop_map(
+                        |(nick, status_text, since_ms, chans, hello)| Body::Presence(Presence {
+                            nick,
+                            status: Status::Away,
+                            status_text,
+                            host: "pc".into(),
+                            version: "1".into(),
+                            since_ms,
+                            channels: chans
+                                .into_iter()
+                                .map(|(name, tail, topic_stamp)| ChannelState {
+                                    name,
+                                    tail,
+                                    topic_stamp
+                                })
+                                .collect(),
+                            hello,
+                        })
+                    ),
+                Just(Body::Leave),
+                (any::<u64>(), 1..u64::MAX, text(FRAGMENT_TEXT), 0..MAX_PARTS).prop_map(
+                    |(hlc, seq, text, part)| {
+                        Body::Channel(ChannelMsg {
+                            channel: "#Main".into(),
+                            seq,
+                            id: MsgId([3; 16]),
+                            hlc,
+                            kind: MessageKind::Text,
+                            part,
+                            parts: MAX_PARTS,
+                            text,
+                        })
+                    }
+                ),
+                (
+                    1..u64::MAX,
+                    proptest::collection::vec((1..1000u64, 0..1000u64), 1..MAX_NACK_RANGES)
+                )
+                    .prop_map(|(epoch, r)| Body::Nack(Nack {
+                        sender: NodeId([1; 16]),
+                        epoch,
+                        channel: "#dev".into(),
+                        ranges: r.into_iter().map(|(a, len)| (a, a + len)).collect(),
+                        attempt: 1,
+                    })),
+                (any::<u64>(), any::<u64>())
+                    .prop_map(|(stream_epoch, seq)| Body::DirectAck { stream_epoch, seq }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1500)) {
+                let _ = decode(&bytes);
+                let mut framed = MAGIC.to_vec();
+                framed.extend_from_slice(&[VERSION, 0]);
+                framed.extend_from_slice(&bytes);
+                let _ = decode(&framed);
+            }
+
+            #[test]
+            fn valid_packets_round_trip_and_survive_mutation(
+                body in body(),
+                epoch in any::<u64>(),
+                flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+                cut in any::<usize>(),
+            ) {
+                let packet = Packet { from: NodeId([9; 16]), epoch, body };
+                let bytes = encode(&packet).expect("within budget");
+                prop_assert_eq!(decode(&bytes), Ok(packet));
+                let mut mutated = bytes.clone();
+                for (at, bits) in flips {
+                    let i = at % mutated.len();
+                    mutated[i] ^= bits;
+                }
+                let _ = decode(&mutated);
+                let _ = decode(&bytes[..cut % bytes.len()]);
+            }
+        }
+    }
 }

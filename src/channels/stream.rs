@@ -197,10 +197,11 @@ impl Stream {
     pub(crate) fn suppress(&mut self, now: Instant, hold: Duration, their_ranges: &[(u64, u64)]) {
         let covered = |s: u64| their_ranges.iter().any(|(a, b)| (*a..=*b).contains(&s));
         let mine = self.missing();
-        if !mine.is_empty() && mine.iter().all(|(a, b)| covered(*a) && covered(*b)) {
-            if let Some(at) = self.nack_at.as_mut() {
-                *at = (*at).max(now + hold);
-            }
+        if !mine.is_empty()
+            && mine.iter().all(|(a, b)| covered(*a) && covered(*b))
+            && let Some(at) = self.nack_at.as_mut()
+        {
+            *at = (*at).max(now + hold);
         }
     }
 }

@@ -43,6 +43,15 @@ struct OutStream {
     progress: HashMap<MsgId, Progress>,
 }
 
+/// A message to send, as the user wrote it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Draft<'a> {
+    pub(crate) id: MsgId,
+    pub(crate) hlc: u64,
+    pub(crate) kind: MessageKind,
+    pub(crate) text: &'a str,
+}
+
 /// What the outbox reports.
 #[derive(Debug, PartialEq)]
 pub(crate) enum OutboxNews {
@@ -67,11 +76,14 @@ impl Outbox {
         now: Instant,
         timing: &Timing,
         to: NodeId,
-        id: MsgId,
-        hlc: u64,
-        kind: MessageKind,
-        text: &str,
+        draft: Draft<'_>,
     ) -> Result<(), String> {
+        let Draft {
+            id,
+            hlc,
+            kind,
+            text,
+        } = draft;
         let pieces = split_text(text);
         if self.fragments + pieces.len() > MAX_OUTBOX {
             return Err("too many messages wait for delivery; try again later".to_string());
@@ -142,13 +154,12 @@ impl Outbox {
                 let mut msg = p.msg.clone();
                 msg.base = base;
                 news.push(OutboxNews::Send(*to, msg));
-                if p.tries > timing.dm_tries_before_queued {
-                    if let Some(prog) = stream.progress.get_mut(&p.msg.id) {
-                        if !prog.queued_reported {
-                            prog.queued_reported = true;
-                            news.push(OutboxNews::Queued(*to, p.msg.id));
-                        }
-                    }
+                if p.tries > timing.dm_tries_before_queued
+                    && let Some(prog) = stream.progress.get_mut(&p.msg.id)
+                    && !prog.queued_reported
+                {
+                    prog.queued_reported = true;
+                    news.push(OutboxNews::Queued(*to, p.msg.id));
                 }
             }
         }
@@ -319,6 +330,15 @@ mod tests {
         NodeId([n; 16])
     }
 
+    fn draft(id: MsgId, text: &str) -> Draft<'_> {
+        Draft {
+            id,
+            hlc: 0,
+            kind: MessageKind::Text,
+            text,
+        }
+    }
+
     fn sends(news: &[OutboxNews]) -> Vec<DirectMsg> {
         news.iter()
             .filter_map(|n| match n {
@@ -334,16 +354,8 @@ mod tests {
         let now = Instant::now();
         let mut out = Outbox::default();
         for i in 0..3u8 {
-            out.push(
-                now,
-                &t,
-                node(2),
-                MsgId([i; 16]),
-                0,
-                MessageKind::Text,
-                &format!("m{i}"),
-            )
-            .expect("room");
+            out.push(now, &t, node(2), draft(MsgId([i; 16]), &format!("m{i}")))
+                .expect("room");
         }
         let msgs = sends(&out.due(now, &t, |_| true));
         assert_eq!(msgs.len(), 3);
@@ -366,16 +378,8 @@ mod tests {
         let t = Timing::default();
         let start = Instant::now();
         let mut out = Outbox::default();
-        out.push(
-            start,
-            &t,
-            node(2),
-            MsgId([1; 16]),
-            0,
-            MessageKind::Text,
-            "hi",
-        )
-        .expect("room");
+        out.push(start, &t, node(2), draft(MsgId([1; 16]), "hi"))
+            .expect("room");
         let mut now = start;
         let mut sent = 0;
         let mut queued = 0;
@@ -398,28 +402,12 @@ mod tests {
         let t = Timing::default();
         let now = Instant::now();
         let mut out = Outbox::default();
-        out.push(
-            now,
-            &t,
-            node(2),
-            MsgId([1; 16]),
-            0,
-            MessageKind::Text,
-            "old",
-        )
-        .expect("room");
+        out.push(now, &t, node(2), draft(MsgId([1; 16]), "old"))
+            .expect("room");
         let first = sends(&out.due(now, &t, |_| true));
         out.ack(node(2), first[0].seq);
-        out.push(
-            now,
-            &t,
-            node(2),
-            MsgId([2; 16]),
-            0,
-            MessageKind::Text,
-            "new",
-        )
-        .expect("room");
+        out.push(now, &t, node(2), draft(MsgId([2; 16]), "new"))
+            .expect("room");
         let second = sends(&out.due(now, &t, |_| true));
         let mut fresh_inbox = Inbox::default();
         let r = fresh_inbox.receive(node(1), 9, second[0].clone());
@@ -438,16 +426,8 @@ mod tests {
         let now = Instant::now();
         let mut out = Outbox::default();
         let text = "long line\n".repeat(1000);
-        out.push(
-            now,
-            &t,
-            node(2),
-            MsgId([1; 16]),
-            0,
-            MessageKind::Text,
-            &text,
-        )
-        .expect("room");
+        out.push(now, &t, node(2), draft(MsgId([1; 16]), &text))
+            .expect("room");
         let msgs = sends(&out.due(now, &t, |_| true));
         assert!(msgs.len() > 10);
         let mut inbox = Inbox::default();

@@ -19,6 +19,8 @@ use crate::wire::{ChannelState, Presence};
 
 /// Most peers kept online at once.
 pub const MAX_PEERS: usize = 1024;
+/// Packets after which a peer is probed through others too.
+const ESTABLISHED: u32 = 3;
 /// Most departed peers remembered.
 pub const MAX_DEPARTED: usize = 1024;
 
@@ -31,6 +33,9 @@ pub(crate) struct Peer {
     pub(crate) last_heard: Instant,
     pub(crate) suspect: Option<Suspicion>,
     pub(crate) last_hello_reply: Option<Instant>,
+    /// Packets heard in this life; only established peers are probed
+    /// through others (a one-packet phantom must not multiply traffic).
+    pub(crate) heard: u32,
 }
 
 /// Probing state of a suspected peer.
@@ -125,6 +130,19 @@ impl PeerTable {
         if let Some(p) = self.peers.get_mut(&id) {
             p.last_heard = now;
             p.suspect = None;
+            p.heard = p.heard.saturating_add(1);
+        }
+    }
+
+    /// Something claims the peer is gone: start probing it now rather than
+    /// believe the claim.
+    pub(crate) fn doubt(&mut self, id: NodeId, now: Instant) {
+        let suspect_after = self.timing.suspect_after;
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.last_heard = now
+                .checked_sub(suspect_after)
+                .unwrap_or(p.last_heard)
+                .min(p.last_heard);
         }
     }
 
@@ -156,12 +174,14 @@ impl PeerTable {
                     last_heard: now,
                     suspect: None,
                     last_hello_reply: None,
+                    heard: 1,
                 },
             );
             return None;
         };
         peer.addr = addr;
         peer.last_heard = now;
+        peer.heard = peer.heard.saturating_add(1);
         peer.suspect = None;
         let old = &peer.presence;
         let mut change = PresenceChange {
@@ -380,7 +400,11 @@ impl PeerTable {
                 next_probe: now + t.probe_interval,
             });
             let mut chosen = Vec::new();
+            let established = p.heard >= ESTABLISHED;
             for _ in 0..(t.indirect_probes * 3) {
+                if !established {
+                    break;
+                }
                 if chosen.len() >= t.indirect_probes || helpers.is_empty() {
                     break;
                 }

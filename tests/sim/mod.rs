@@ -1,6 +1,7 @@
 //! The protocol on a simulated LAN: seeded, virtual clock, loss,
 //! duplication and reordering. A failing seed is a regression test.
 
+mod flood;
 mod net;
 
 use std::collections::{HashMap, HashSet};
@@ -55,10 +56,10 @@ impl Ledger {
     fn from_log(sim: &Sim) -> Self {
         let mut sent: HashMap<(usize, Chat), Vec<MsgId>> = HashMap::new();
         for l in &sim.log {
-            if let Event::Sent { id, chat, kind, .. } = &l.event {
-                if *kind != MessageKind::Beep {
-                    sent.entry((l.host, chat.clone())).or_default().push(*id);
-                }
+            if let Event::Sent { id, chat, kind, .. } = &l.event
+                && *kind != MessageKind::Beep
+            {
+                sent.entry((l.host, chat.clone())).or_default().push(*id);
             }
         }
         Ledger { sent }

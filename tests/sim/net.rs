@@ -42,6 +42,9 @@ struct Host {
     wake: Option<Instant>,
 }
 
+/// A datagram copy on its way: arrival time, tie-breaker, from, to, bytes.
+type InFlight = (Instant, u64, usize, usize, Vec<u8>);
+
 /// One recorded event.
 #[derive(Clone, Debug)]
 pub(crate) struct Logged {
@@ -56,9 +59,11 @@ pub(crate) struct Sim {
     rng: fastrand::Rng,
     pub(crate) faults: Faults,
     hosts: Vec<Host>,
-    queue: BinaryHeap<Reverse<(Instant, u64, usize, usize, Vec<u8>)>>,
+    queue: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
+    /// Every datagram sent so far, for mutation by hostile tests.
+    sent: Vec<Vec<u8>>,
     pub(crate) datagrams: u64,
     pub(crate) largest: usize,
 }
@@ -75,6 +80,7 @@ impl Sim {
             queue: BinaryHeap::new(),
             order: 0,
             log: Vec::new(),
+            sent: Vec::new(),
             datagrams: 0,
             largest: 0,
         }
@@ -187,6 +193,9 @@ impl Sim {
                 t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
                 "oversized datagram"
             );
+            if self.sent.len() < 10_000 {
+                self.sent.push(t.bytes.clone());
+            }
             let targets: Vec<usize> = match t.dest {
                 Dest::Group => (0..self.hosts.len()).filter(|&i| i != index).collect(),
                 Dest::Unicast(addr) => self
@@ -273,6 +282,11 @@ impl Sim {
                 self.flush(i);
             }
         }
+    }
+
+    /// Datagrams the nodes sent (the first 10,000).
+    pub(crate) fn captured(&self) -> Vec<Vec<u8>> {
+        self.sent.clone()
     }
 
     /// Sends raw bytes to a node as if from `addr`.

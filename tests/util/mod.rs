@@ -66,6 +66,22 @@ impl Netns {
         Some(ns)
     }
 
+    /// Runs `f` on a thread that has entered the namespace: sockets it
+    /// opens live there.
+    pub(crate) fn enter<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let path = format!("/var/run/netns/{}", self.name);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let file = File::open(&path).expect("open the namespace");
+                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .expect("enter the namespace");
+                f()
+            })
+            .join()
+            .expect("namespace thread")
+        })
+    }
+
     fn ip(&self, args: &[&str]) -> Result<(), String> {
         run("ip", args)
     }
@@ -168,6 +184,27 @@ impl Peer {
             stderr,
             _dir: dir,
         }
+    }
+
+    /// The process id of the node (`ip netns exec` execs it in place).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory of the node, in KiB.
+    pub(crate) fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{} is not running", self.nick))
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn running(&mut self) -> bool {
+        self.child.try_wait().is_ok_and(|s| s.is_none())
     }
 
     /// Types one line.
