@@ -60,6 +60,11 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         .name("lanchat-stdin".into())
         .spawn(move || read_commands(&reader_handle, &reader_out))
         .map_err(HeadlessError::Thread)?;
+    let signal_handle = handle.clone();
+    std::thread::Builder::new()
+        .name("lanchat-signal".into())
+        .spawn(move || quit_on_signal(&signal_handle))
+        .map_err(HeadlessError::Thread)?;
     let mut printing = true;
     while let Some(NodeEvent { event, history }) = events.blocking_recv() {
         if !printing {
@@ -75,6 +80,46 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         }
     }
     Ok(())
+}
+
+/// Leaves gracefully on Ctrl-C (and SIGTERM on Unix), so a closed terminal
+/// or a `kill` shows as "quit" to the others, not as a timeout.
+fn quit_on_signal(handle: &NodeHandle) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::warn!(cause = %err, "no signal handling: Ctrl-C will not leave gracefully");
+            return;
+        }
+    };
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        () = ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => ctrl_c().await,
+            }
+        }
+        #[cfg(not(unix))]
+        ctrl_c().await;
+    });
+    let _ = handle.send(Command::Quit);
+}
+
+/// Resolves on Ctrl-C; never, if Ctrl-C cannot be watched.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Reads commands until `/quit` or the end of stdin (which also quits).
@@ -324,7 +369,16 @@ fn describe(event: &Event, history: bool, names: &Names) -> (Value, String) {
             if let Chat::Direct(peer) = chat {
                 value["peer"] = json!(peer.to_string());
             }
-            (value, format!("{name} <{}> {text}", names.label(&names.me)))
+            let me = names.label(&names.me);
+            let body = match kind {
+                MessageKind::Action => format!("* {me} {text}"),
+                MessageKind::Beep => format!("* you beep {}", name.trim_start_matches('@')),
+                MessageKind::Text => format!("<{me}> {text}"),
+            };
+            (
+                value,
+                format!("[{}] {name} {body}", clock(crate::hlc::wall_ms(*hlc))),
+            )
         }
         Event::Delivered { id, to } => (
             json!({"event": "delivered", "id": id.to_string(), "to": to.to_string(), "nick": names.label(to)}),

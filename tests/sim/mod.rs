@@ -2,6 +2,7 @@
 //! duplication and reordering. A failing seed is a regression test.
 
 mod flood;
+mod idle;
 mod net;
 
 use std::collections::{HashMap, HashSet};

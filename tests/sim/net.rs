@@ -62,6 +62,8 @@ pub(crate) struct Sim {
     queue: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
+    /// Bytes each host sent (a group datagram counts once).
+    pub(crate) bytes_sent: Vec<u64>,
     /// Every datagram sent so far, for mutation by hostile tests.
     sent: Vec<Vec<u8>>,
     pub(crate) datagrams: u64,
@@ -81,6 +83,7 @@ impl Sim {
             order: 0,
             log: Vec::new(),
             sent: Vec::new(),
+            bytes_sent: Vec::new(),
             datagrams: 0,
             largest: 0,
         }
@@ -98,6 +101,7 @@ impl Sim {
             Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
             40000,
         ));
+        self.bytes_sent.push(0);
         self.hosts.push(Host {
             id,
             epoch: 0,
@@ -193,6 +197,7 @@ impl Sim {
                 t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
                 "oversized datagram"
             );
+            self.bytes_sent[index] += t.bytes.len() as u64;
             if self.sent.len() < 10_000 {
                 self.sent.push(t.bytes.clone());
             }
