@@ -1110,16 +1110,22 @@ impl Node {
             Ok(n) => n,
             Err(err) => return self.error(format!("{raw}: {err}")),
         };
-        if !self.channels.joined.contains_key(&name) {
+        let Some(current) = self.channels.joined.get(&name).map(Joined::topic_stamp) else {
             return self.error(format!("you are not in {name}"));
-        }
+        };
         if text.len() > MAX_TOPIC {
             return self.error(format!("a topic is at most {MAX_TOPIC} bytes"));
         }
+        // A new topic replaces the one seen, even if that was stamped by a
+        // clock far ahead (which would otherwise win for as long).
+        let stamp = self
+            .hlc
+            .stamp(self.wall_ms(now))
+            .max(current.saturating_add(1));
         let topic = TopicInfo {
             channel: name,
             text: text.trim().to_string(),
-            stamp: self.hlc.stamp(self.wall_ms(now)),
+            stamp,
             setter: self.id,
             setter_nick: self.presence.nick.clone(),
         };
