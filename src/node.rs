@@ -131,6 +131,7 @@ impl Node {
             since_ms: config.wall_ms,
             channels: Vec::new(),
             hello: false,
+            seq: 0,
         };
         let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
@@ -259,7 +260,8 @@ impl Node {
         self.events.push_back(Event::Error(message.into()));
     }
 
-    fn own_presence(&self, hello: bool) -> Body {
+    fn own_presence(&mut self, hello: bool) -> Body {
+        self.presence.seq += 1;
         let mut p = self.presence.clone();
         p.channels = self.channels.states();
         p.hello = hello;
@@ -570,6 +572,11 @@ impl Node {
         standing: Standing,
         p: Presence,
     ) {
+        if standing == Standing::Known && self.peers.outdated(id, p.seq) {
+            // Overtaken by a newer presence: proof of life, but no news.
+            self.peers.heard(id, now);
+            return;
+        }
         if standing == Standing::Restarted {
             if let Some(old) = self.peers.get(id).map(|p| p.epoch) {
                 self.channels.forget_life(id, old);

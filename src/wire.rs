@@ -135,6 +135,9 @@ pub struct Presence {
     pub channels: Vec<ChannelState>,
     /// Set in the start-up burst: peers answer with their own presence.
     pub hello: bool,
+    /// Grows with each presence sent in this life, so one that arrives late
+    /// (overtaken by a newer one) is not taken for a change.
+    pub seq: u64,
 }
 
 /// A node's position in one channel, as advertised in its presence.
@@ -428,6 +431,7 @@ mod tests {
                 since_ms: u64::MAX,
                 channels,
                 hello: true,
+                seq: u64::MAX,
             }),
         }
     }
