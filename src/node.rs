@@ -146,6 +146,7 @@ impl Node {
             since_ms: config.wall_ms,
             channels: Vec::new(),
             hello: false,
+            seq: 0,
         };
         let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
@@ -275,7 +276,8 @@ impl Node {
         self.events.push_back(Event::Error(message.into()));
     }
 
-    fn own_presence(&self, hello: bool) -> Body {
+    fn own_presence(&mut self, hello: bool) -> Body {
+        self.presence.seq += 1;
         let mut p = self.presence.clone();
         p.channels = self.channels.states();
         p.hello = hello;
@@ -669,6 +671,11 @@ impl Node {
         standing: Standing,
         p: Presence,
     ) {
+        if standing == Standing::Known && self.peers.outdated(id, p.seq) {
+            // Overtaken by a newer presence: proof of life, but no news.
+            self.peers.heard(id, now);
+            return;
+        }
         if standing == Standing::Restarted
             && let Some(old) = self.peers.get(id).map(|p| p.epoch)
         {
@@ -1214,16 +1221,22 @@ impl Node {
             Ok(n) => n,
             Err(err) => return self.error(format!("{raw}: {err}")),
         };
-        if !self.channels.joined.contains_key(&name) {
+        let Some(current) = self.channels.joined.get(&name).map(Joined::topic_stamp) else {
             return self.error(format!("you are not in {name}"));
-        }
+        };
         if text.len() > MAX_TOPIC {
             return self.error(format!("a topic is at most {MAX_TOPIC} bytes"));
         }
+        // A new topic replaces the one seen, even if that was stamped by a
+        // clock far ahead (which would otherwise win for as long).
+        let stamp = self
+            .hlc
+            .stamp(self.wall_ms(now))
+            .max(current.saturating_add(1));
         let topic = TopicInfo {
             channel: name,
             text: text.trim().to_string(),
-            stamp: self.hlc.stamp(self.wall_ms(now)),
+            stamp,
             setter: self.id,
             setter_nick: self.presence.nick.clone(),
         };

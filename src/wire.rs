@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    MAX_CHANNEL_NAME, MAX_HOST, MAX_JOINED, MAX_NICK, MAX_STATUS_TEXT, MAX_TOPIC, MessageKind,
-    MsgId, NodeId, Status,
+    MAX_CHANNEL_NAME, MAX_HOST, MAX_JOINED, MAX_NICK, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC,
+    MessageKind, MsgId, NodeId, Status,
 };
 
 /// First bytes of every lanchat datagram.
@@ -28,8 +28,10 @@ pub const RESERVED_FOR_SECURITY: usize = 96;
 pub const MAX_BODY: usize = MAX_DATAGRAM - HEADER_LEN - RESERVED_FOR_SECURITY;
 /// Text bytes carried by one fragment of a message.
 pub const FRAGMENT_TEXT: usize = 900;
-/// Most fragments one message may have (64 KiB / 900 B rounded up).
-pub const MAX_PARTS: u16 = 73;
+/// Most fragments one message may have: [`split_text`] cuts on character
+/// boundaries, so a fragment may hold as little as `FRAGMENT_TEXT - 3` bytes
+/// (a 4-byte character that does not fit), and 64 KiB then needs 74.
+pub const MAX_PARTS: u16 = MAX_TEXT.div_ceil(FRAGMENT_TEXT - 3) as u16;
 /// Most ranges in one repair request.
 pub const MAX_NACK_RANGES: usize = 16;
 /// Length of the fixed header.
@@ -133,6 +135,9 @@ pub struct Presence {
     pub channels: Vec<ChannelState>,
     /// Set in the start-up burst: peers answer with their own presence.
     pub hello: bool,
+    /// Grows with each presence sent in this life, so one that arrives late
+    /// (overtaken by a newer one) is not taken for a change.
+    pub seq: u64,
 }
 
 /// A node's position in one channel, as advertised in its presence.
@@ -400,7 +405,7 @@ pub fn split_text(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{MAX_TEXT, clip};
+    use crate::types::clip;
 
     fn id(n: u8) -> NodeId {
         NodeId([n; 16])
@@ -426,6 +431,7 @@ mod tests {
                 since_ms: u64::MAX,
                 channels,
                 hello: true,
+                seq: u64::MAX,
             }),
         }
     }
@@ -486,6 +492,21 @@ mod tests {
         assert_eq!(parts.concat(), text);
         assert!(parts.iter().all(|p| p.len() <= FRAGMENT_TEXT));
         assert_eq!(split_text(""), vec![""]);
+    }
+
+    /// Regression: with `MAX_PARTS` at 73 a 64 KiB text whose fragments end
+    /// mid-way through 4-byte characters needed 74 fragments, which every
+    /// receiver dropped as malformed, so the message never arrived.
+    #[test]
+    fn longest_text_of_wide_characters_splits_within_part_limit() {
+        let mut text = String::new();
+        while text.len() + 13 <= MAX_TEXT {
+            text.push_str("a😀😀😀");
+        }
+        let parts = split_text(&text);
+        assert!(parts.len() > 73);
+        assert!(parts.len() <= MAX_PARTS as usize);
+        assert_eq!(parts.concat(), text);
     }
 
     #[test]
@@ -576,6 +597,7 @@ mod tests {
                                 })
                                 .collect(),
                             hello,
+                            seq: since_ms / 3,
                         })
                     ),
                 Just(Body::Leave),

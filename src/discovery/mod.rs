@@ -146,6 +146,12 @@ impl PeerTable {
         }
     }
 
+    /// Whether a presence numbered `seq` from the online life of `id` is
+    /// older than the one already taken in.
+    pub(crate) fn outdated(&self, id: NodeId, seq: u64) -> bool {
+        self.peers.get(&id).is_some_and(|p| seq < p.presence.seq)
+    }
+
     /// Whether one more peer can be taken in.
     pub(crate) fn has_room(&self) -> bool {
         self.peers.len() < MAX_PEERS

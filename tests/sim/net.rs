@@ -31,6 +31,9 @@ impl Faults {
     }
 }
 
+/// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
+type InFlight = (Instant, u64, usize, usize, Vec<u8>);
+
 struct Host {
     id: NodeId,
     epoch: u64,
@@ -40,10 +43,9 @@ struct Host {
     frozen: bool,
     /// The node's wake-up, cached after each step it takes.
     wake: Option<Instant>,
+    /// The wall clock given to the node at its last start, and when.
+    booted: (u64, Instant),
 }
-
-/// A datagram copy on its way: arrival time, tie-breaker, from, to, bytes.
-type InFlight = (Instant, u64, usize, usize, Vec<u8>);
 
 /// One recorded event.
 #[derive(Clone, Debug)]
@@ -96,7 +98,8 @@ impl Sim {
     /// Adds and starts a node; returns its index.
     pub(crate) fn add(&mut self, nick: &str) -> usize {
         let index = self.hosts.len();
-        let id = NodeId::random();
+        // From the seeded generator, so a failing seed replays the same ids.
+        let id = NodeId(self.rng.u128(..).to_be_bytes());
         let addr = SocketAddr::from((
             Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
             40000,
@@ -109,6 +112,7 @@ impl Sim {
             node: None,
             frozen: false,
             wake: None,
+            booted: (0, self.now),
         });
         self.boot(index, nick);
         index
@@ -124,12 +128,14 @@ impl Sim {
         } else {
             self.rng.u64(0..2_000)
         };
+        let wall_ms = 1_700_000_000_000 + skew + elapsed_ms;
+        host.booted = (wall_ms, self.now);
         let config = Config {
             id: host.id,
             epoch: host.epoch,
             nick: nick.to_string(),
             host: format!("pc{index}"),
-            wall_ms: 1_700_000_000_000 + skew + elapsed_ms,
+            wall_ms,
             seed: self.rng.u64(..),
             timing: Timing::default(),
         };
@@ -140,6 +146,28 @@ impl Sim {
 
     pub(crate) fn id(&self, index: usize) -> NodeId {
         self.hosts[index].id
+    }
+
+    /// The host's unicast address (where its datagrams come from).
+    pub(crate) fn addr(&self, index: usize) -> SocketAddr {
+        self.hosts[index].addr
+    }
+
+    /// The host's wall clock (ms since the Unix epoch) at `at` since start,
+    /// as its node sees it (skew included).
+    pub(crate) fn wall_ms_at(&self, index: usize, at: Duration) -> u64 {
+        let (wall, booted) = self.hosts[index].booted;
+        let since_boot = (self.start + at).saturating_duration_since(booted);
+        wall + since_boot.as_millis() as u64
+    }
+
+    /// Events of one host at or after `since`, in order.
+    pub(crate) fn events(&self, index: usize, since: Duration) -> Vec<&Event> {
+        self.log
+            .iter()
+            .filter(|l| l.host == index && l.at >= since)
+            .map(|l| &l.event)
+            .collect()
     }
 
     pub(crate) fn node(&self, index: usize) -> Option<&Node> {
