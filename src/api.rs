@@ -318,7 +318,7 @@ pub struct Timing {
     pub nack_retry: Duration,
     /// Longest wait between repair requests.
     pub nack_retry_max: Duration,
-    /// First direct-message retransmission timeout; grows by half per try.
+    /// First direct-message retransmission timeout; grows by a quarter per try.
     pub dm_rto: Duration,
     /// Longest retransmission timeout.
     pub dm_rto_max: Duration,

@@ -6,7 +6,7 @@
 //! [`Node::poll_event`]. Time is always passed in; the node never reads a
 //! clock, so a simulation can run it on virtual time.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -121,9 +121,9 @@ pub struct Node {
     announces: VecDeque<Instant>,
     quick_beats: Vec<Instant>,
     last_refute: Option<Instant>,
-    hello_sent: HashMap<SocketAddr, Instant>,
-    restarts: HashMap<NodeId, PendingRestart>,
-    beeps: HashMap<NodeId, Instant>,
+    hello_sent: BTreeMap<SocketAddr, Instant>,
+    restarts: BTreeMap<NodeId, PendingRestart>,
+    beeps: BTreeMap<NodeId, Instant>,
     stopped: bool,
     stats: Stats,
 }
@@ -173,9 +173,9 @@ impl Node {
             announces,
             quick_beats: Vec::new(),
             last_refute: None,
-            hello_sent: HashMap::new(),
-            restarts: HashMap::new(),
-            beeps: HashMap::new(),
+            hello_sent: BTreeMap::new(),
+            restarts: BTreeMap::new(),
+            beeps: BTreeMap::new(),
             stopped: false,
             stats: Stats::default(),
         }

@@ -7,7 +7,7 @@
 
 mod stream;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 pub(crate) use stream::{Arrival, Stream};
@@ -81,7 +81,7 @@ pub(crate) type StreamKey = (NodeId, u64, String);
 #[derive(Debug, Default)]
 pub struct Channels {
     pub(crate) joined: BTreeMap<String, Joined>,
-    pub(crate) streams: HashMap<StreamKey, Stream>,
+    pub(crate) streams: BTreeMap<StreamKey, Stream>,
 }
 
 impl Channels {

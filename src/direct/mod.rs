@@ -7,7 +7,7 @@
 //! for, so a receiver that lost its state (a restart) neither waits for what
 //! it already acknowledged nor takes a resend for a new message.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::api::Timing;
@@ -40,7 +40,7 @@ struct Progress {
 struct OutStream {
     next_seq: u64,
     pending: BTreeMap<u64, Pending>,
-    progress: HashMap<MsgId, Progress>,
+    progress: BTreeMap<MsgId, Progress>,
 }
 
 /// A message to send, as the user wrote it.
@@ -64,7 +64,7 @@ pub(crate) enum OutboxNews {
 /// Direct messages not yet acknowledged.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    streams: HashMap<NodeId, OutStream>,
+    streams: BTreeMap<NodeId, OutStream>,
     fragments: usize,
 }
 
@@ -150,7 +150,7 @@ impl Outbox {
                 p.tries += 1;
                 p.next_at = now + p.rto;
                 // Loss on a LAN is rarely congestion: grow gently.
-                p.rto = p.rto.mul_f64(1.5).min(timing.dm_rto_max);
+                p.rto = p.rto.mul_f64(1.25).min(timing.dm_rto_max);
                 let mut msg = p.msg.clone();
                 msg.base = base;
                 news.push(OutboxNews::Send(*to, msg));
@@ -252,7 +252,7 @@ pub(crate) struct Received {
 /// Receiver state of direct streams, one per sender.
 #[derive(Debug, Default)]
 pub struct Inbox {
-    streams: HashMap<NodeId, InStream>,
+    streams: BTreeMap<NodeId, InStream>,
 }
 
 impl Inbox {

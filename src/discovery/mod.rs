@@ -9,7 +9,7 @@
 //! that left are remembered (bounded) so a late or replayed packet of a life
 //! that said goodbye does not bring it back.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -93,8 +93,8 @@ pub(crate) struct PresenceChange {
 /// The peers online and those recently gone.
 #[derive(Debug)]
 pub struct PeerTable {
-    peers: HashMap<NodeId, Peer>,
-    departed: HashMap<NodeId, Departed>,
+    peers: BTreeMap<NodeId, Peer>,
+    departed: BTreeMap<NodeId, Departed>,
     timing: Timing,
 }
 
@@ -102,8 +102,8 @@ impl PeerTable {
     /// An empty table.
     pub fn new(timing: Timing) -> Self {
         PeerTable {
-            peers: HashMap::new(),
-            departed: HashMap::new(),
+            peers: BTreeMap::new(),
+            departed: BTreeMap::new(),
             timing,
         }
     }
