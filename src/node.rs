@@ -802,11 +802,12 @@ impl Node {
         }
         let key = (sender, epoch, msg.channel.clone());
         let seq = msg.seq;
+        let crowded = self.channels.crowded(&key);
         let Some(stream) = self.channels.stream(key.clone(), seq) else {
             self.stats.over_capacity += 1;
             return;
         };
-        if stream.receive(msg) == Arrival::Full {
+        if stream.receive(msg, crowded) == Arrival::Full {
             self.stats.over_capacity += 1;
         }
         self.deliver_stream(&key, now);

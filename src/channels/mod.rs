@@ -17,6 +17,10 @@ use crate::wire::{ChannelMsg, ChannelState, TopicInfo};
 
 /// Own datagrams kept per channel to answer repair requests.
 pub const SEND_LOG: usize = 2048;
+/// Most out-of-order datagrams held by all streams together.
+pub const MAX_HELD_TOTAL: usize = 16_384;
+/// Held datagrams in one stream from which the total is checked.
+const CHECK_TOTAL_ABOVE: usize = 64;
 /// Most receive streams (sender × channel) at once.
 pub const MAX_STREAMS: usize = 4096;
 
@@ -103,6 +107,16 @@ impl Channels {
             return None;
         }
         Some(self.streams.entry(key).or_insert_with(|| Stream::new(base)))
+    }
+
+    /// Whether `key` may not hold more out-of-order datagrams: it holds many
+    /// and all streams together hold [`MAX_HELD_TOTAL`]. Counting is only
+    /// done for a stream that already holds many, which is rare.
+    pub(crate) fn crowded(&self, key: &StreamKey) -> bool {
+        self.streams
+            .get(key)
+            .is_some_and(|s| s.held_len() >= CHECK_TOTAL_ABOVE)
+            && self.streams.values().map(Stream::held_len).sum::<usize>() >= MAX_HELD_TOTAL
     }
 
     /// Drops the streams of one life of a node.

@@ -55,18 +55,24 @@ impl Stream {
         }
     }
 
-    /// Takes in a datagram of this stream.
-    pub(crate) fn receive(&mut self, msg: ChannelMsg) -> Arrival {
+    /// Takes in a datagram of this stream; `crowded` says the node holds
+    /// too many out-of-order datagrams already.
+    pub(crate) fn receive(&mut self, msg: ChannelMsg, crowded: bool) -> Arrival {
         let seq = msg.seq;
         self.highest = self.highest.max(seq);
         if seq < self.next || self.held.contains_key(&seq) {
             return Arrival::Duplicate;
         }
-        if self.held.len() >= MAX_HELD && seq > self.next {
+        if (crowded || self.held.len() >= MAX_HELD) && seq > self.next {
             return Arrival::Full;
         }
         self.held.insert(seq, msg);
         Arrival::Accepted
+    }
+
+    /// Datagrams held out of order.
+    pub(crate) fn held_len(&self) -> usize {
+        self.held.len()
     }
 
     /// Learns the sender's newest sequence number.
@@ -231,15 +237,15 @@ mod tests {
     #[test]
     fn holds_back_until_the_gap_fills() {
         let mut s = Stream::new(1);
-        assert_eq!(s.receive(msg(1)), Arrival::Accepted);
-        assert_eq!(s.receive(msg(3)), Arrival::Accepted);
+        assert_eq!(s.receive(msg(1), false), Arrival::Accepted);
+        assert_eq!(s.receive(msg(3), false), Arrival::Accepted);
         assert_eq!(texts(&mut s), vec!["m1"]);
         assert!(s.has_gap());
         assert_eq!(s.missing(), vec![(2, 2)]);
-        assert_eq!(s.receive(msg(2)), Arrival::Accepted);
+        assert_eq!(s.receive(msg(2), false), Arrival::Accepted);
         assert_eq!(texts(&mut s), vec!["m2", "m3"]);
         assert!(!s.has_gap());
-        assert_eq!(s.receive(msg(2)), Arrival::Duplicate);
+        assert_eq!(s.receive(msg(2), false), Arrival::Duplicate);
     }
 
     #[test]
@@ -247,14 +253,14 @@ mod tests {
         let mut s = Stream::new(1);
         s.saw_tail(4);
         assert_eq!(s.missing(), vec![(1, 4)]);
-        s.receive(msg(2));
+        s.receive(msg(2), false);
         assert_eq!(s.missing(), vec![(1, 1), (3, 4)]);
     }
 
     #[test]
     fn skip_gap_releases_held_messages() {
         let mut s = Stream::new(1);
-        s.receive(msg(3));
+        s.receive(msg(3), false);
         assert_eq!(s.skip_gap(), 2);
         assert_eq!(texts(&mut s), vec!["m3"]);
     }
@@ -263,7 +269,7 @@ mod tests {
     fn kept_messages_answer_repairs() {
         let mut s = Stream::new(5);
         for q in 5..9 {
-            s.receive(msg(q));
+            s.receive(msg(q), false);
         }
         s.ready();
         assert_eq!(s.kept(6).map(|m| m.seq), Some(6));
@@ -275,7 +281,7 @@ mod tests {
     fn nack_ranges_are_bounded() {
         let mut s = Stream::new(1);
         for q in (2..200).step_by(2) {
-            s.receive(msg(q));
+            s.receive(msg(q), false);
         }
         s.saw_tail(1_000_000);
         let r = s.missing();

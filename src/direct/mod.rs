@@ -19,6 +19,10 @@ use crate::wire::{DirectMsg, split_text};
 pub const MAX_OUTBOX: usize = 16_384;
 /// Most out-of-order fragments held per sender.
 pub const MAX_HELD: usize = 1024;
+/// Most out-of-order fragments held from all senders together.
+pub const MAX_HELD_TOTAL: usize = 16_384;
+/// Held fragments of one sender from which the total is checked.
+const CHECK_TOTAL_ABOVE: usize = 64;
 /// Most senders with inbox state.
 pub const MAX_INBOX_STREAMS: usize = 1024;
 
@@ -293,7 +297,12 @@ impl Inbox {
             out.ack = true;
             return out;
         }
-        if s.held.len() >= MAX_HELD && msg.seq != s.next {
+        let full = s.held.len() >= MAX_HELD
+            || s.held.len() >= CHECK_TOTAL_ABOVE && self.held_total() >= MAX_HELD_TOTAL;
+        let Some(s) = self.streams.get_mut(&from) else {
+            return out;
+        };
+        if full && msg.seq != s.next {
             return out;
         }
         out.ack = true;
@@ -303,6 +312,10 @@ impl Inbox {
             Self::assemble(s, m, &mut out);
         }
         out
+    }
+
+    fn held_total(&self) -> usize {
+        self.streams.values().map(|s| s.held.len()).sum()
     }
 
     fn assemble(s: &mut InStream, m: DirectMsg, out: &mut Received) {
@@ -437,5 +450,32 @@ mod tests {
         }
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].text, text);
+    }
+
+    #[test]
+    fn held_fragments_are_bounded_across_senders() {
+        let mut inbox = Inbox::default();
+        let senders = 400u32;
+        for n in 0..senders {
+            let from = NodeId(u128::from(n).to_be_bytes());
+            // Sequence 1 never comes: everything else waits.
+            for seq in 2..200 {
+                let msg = DirectMsg {
+                    to: node(0),
+                    seq,
+                    base: 1,
+                    id: MsgId([1; 16]),
+                    hlc: 0,
+                    kind: MessageKind::Text,
+                    part: 0,
+                    parts: 1,
+                    text: "x".into(),
+                };
+                inbox.receive(from, 1, msg);
+            }
+        }
+        let bound = MAX_HELD_TOTAL + CHECK_TOTAL_ABOVE * senders as usize;
+        assert!(inbox.held_total() <= bound, "{} held", inbox.held_total());
+        assert!(inbox.held_total() < senders as usize * 198);
     }
 }
