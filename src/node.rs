@@ -89,8 +89,10 @@ const GIVE_UP_ATTEMPTS: u8 = 8;
 
 /// Most restart claims waiting for proof at once.
 const MAX_PENDING_RESTARTS: usize = 64;
-/// Least time between two probes of one restart claim.
+/// Interval between probes of one restart claim.
 const RESTART_REPROBE: Duration = Duration::from_millis(100);
+/// How long a restart claim is probed before it is dropped.
+const RESTART_PATIENCE: Duration = Duration::from_secs(3);
 
 /// A restart claim waiting for its probe to be answered.
 struct PendingRestart {
@@ -99,6 +101,7 @@ struct PendingRestart {
     presence: Presence,
     nonce: u64,
     asked: Instant,
+    since: Instant,
 }
 
 /// One lanchat node's protocol state.
@@ -246,6 +249,10 @@ impl Node {
             self.peers.next_deadline(),
             self.channels.next_deadline(),
             self.outbox.next_deadline(online),
+            self.restarts
+                .values()
+                .map(|r| (r.asked + RESTART_REPROBE).min(r.since + RESTART_PATIENCE))
+                .min(),
         ]
         .into_iter()
         .flatten()
@@ -322,6 +329,7 @@ impl Node {
             self.next_heartbeat = now + self.timing.heartbeat.mul_f64(factor);
         }
         self.check_liveness(now);
+        self.run_claims(now);
         self.run_nacks(now);
         self.run_outbox(now);
     }
@@ -584,14 +592,10 @@ impl Node {
         from: SocketAddr,
         presence: Presence,
     ) {
-        let probe = match self.restarts.get_mut(&id) {
+        match self.restarts.get_mut(&id) {
             Some(r) if r.epoch == epoch && r.addr == from => {
+                // Probed again by the timer until answered.
                 r.presence = presence;
-                if now < r.asked + RESTART_REPROBE {
-                    return;
-                }
-                r.asked = now;
-                r.nonce
             }
             _ => {
                 if !self.restarts.contains_key(&id) && self.restarts.len() >= MAX_PENDING_RESTARTS {
@@ -613,18 +617,44 @@ impl Node {
                         presence,
                         nonce,
                         asked: now,
+                        since: now,
                     },
                 );
-                nonce
+                self.probe_claim(from, nonce);
             }
-        };
-        self.send(
-            Dest::Unicast(from),
-            Body::Probe {
-                nonce: probe,
-                reply_to: None,
-            },
-        );
+        }
+    }
+
+    /// Probes a restart claim, in two copies: a restart must be seen within
+    /// a second even when a third of the datagrams are lost.
+    fn probe_claim(&mut self, addr: SocketAddr, nonce: u64) {
+        for _ in 0..2 {
+            self.send(
+                Dest::Unicast(addr),
+                Body::Probe {
+                    nonce,
+                    reply_to: None,
+                },
+            );
+        }
+    }
+
+    /// Probes restart claims again until they are answered or too old.
+    fn run_claims(&mut self, now: Instant) {
+        self.restarts
+            .retain(|_, r| now < r.since + RESTART_PATIENCE);
+        let due: Vec<(SocketAddr, u64)> = self
+            .restarts
+            .values_mut()
+            .filter(|r| now >= r.asked + RESTART_REPROBE)
+            .map(|r| {
+                r.asked = now;
+                (r.addr, r.nonce)
+            })
+            .collect();
+        for (addr, nonce) in due {
+            self.probe_claim(addr, nonce);
+        }
     }
 
     fn confirm_restart(
@@ -773,6 +803,9 @@ impl Node {
                 if let Some(peer) = self.peers.get_mut(id) {
                     peer.last_hello_reply = Some(now);
                 }
+                // Two copies: a newcomer must see everyone within a second
+                // even when a third of the datagrams are lost.
+                self.beat(Dest::Unicast(addr), false);
                 self.beat(Dest::Unicast(addr), false);
             }
         }
