@@ -726,6 +726,11 @@ impl Node {
             None => {
                 debug!(peer = %id, nick = %p.nick, "peer online");
                 self.peer_info_event(id);
+                if !p.hello {
+                    // Found by its heartbeat or a reply: it may have missed
+                    // all our hellos, so greet it directly (it answers).
+                    self.beat(Dest::Unicast(addr), true);
+                }
                 self.outbox.peer_online(id, now, &self.timing);
                 self.run_outbox(now);
             }
