@@ -281,6 +281,11 @@ pub enum Event {
 pub enum Dest {
     /// Everyone: the multicast group and every interface's broadcast address.
     Group,
+    /// Everyone, by the multicast group only (heartbeats alternate between
+    /// the two ways to halve the idle cost).
+    Multicast,
+    /// Everyone, by every interface's broadcast address only.
+    Broadcast,
     /// One peer's unicast socket.
     Unicast(SocketAddr),
 }

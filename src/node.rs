@@ -80,6 +80,8 @@ const HELLO_REPLY_SPACING: Duration = Duration::from_millis(80);
 const QUICK_BEATS: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(500)];
 /// Beeps accepted from one peer: one per this interval.
 const BEEP_SPACING: Duration = Duration::from_secs(3);
+/// Every this many heartbeats one is a full presence (the others are lean).
+const FULL_PRESENCE_EVERY: u32 = 10;
 /// Leave datagrams sent on quit.
 const LEAVE_COPIES: usize = 3;
 /// Most addresses remembered for hellos to unknown senders.
@@ -123,6 +125,10 @@ pub struct Node {
     next_heartbeat: Instant,
     announces: VecDeque<Instant>,
     quick_beats: Vec<Instant>,
+    /// The quick beats follow a change: they are full presences.
+    quick_full: bool,
+    /// Lean heartbeats since the last full presence.
+    lean_beats: u32,
     last_refute: Option<Instant>,
     hello_sent: BTreeMap<SocketAddr, Instant>,
     restarts: BTreeMap<NodeId, PendingRestart>,
@@ -175,6 +181,8 @@ impl Node {
             next_heartbeat: first_beat,
             announces,
             quick_beats: Vec::new(),
+            quick_full: false,
+            lean_beats: 0,
             last_refute: None,
             hello_sent: BTreeMap::new(),
             restarts: BTreeMap::new(),
@@ -283,8 +291,7 @@ impl Node {
         self.events.push_back(Event::Error(message.into()));
     }
 
-    fn own_presence(&mut self, hello: bool) -> Body {
-        self.presence.seq += 1;
+    fn own_presence(&self, hello: bool) -> Body {
         let mut p = self.presence.clone();
         p.channels = self.channels.states();
         p.hello = hello;
@@ -299,8 +306,35 @@ impl Node {
     /// A presence now and a couple soon after, so a change is seen quickly
     /// even under loss.
     fn announce_change(&mut self, now: Instant) {
+        self.presence.seq += 1;
         self.beat(Dest::Group, false);
         self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+        self.quick_full = true;
+    }
+
+    /// The periodic heartbeat: usually the lean `Beat` by one way (multicast
+    /// and broadcast take turns), a full presence by both ways after a
+    /// change and every [`FULL_PRESENCE_EVERY`] beats.
+    fn heartbeat(&mut self) {
+        if self.quick_full || self.lean_beats >= FULL_PRESENCE_EVERY {
+            self.lean_beats = 0;
+            self.beat(Dest::Group, false);
+            return;
+        }
+        self.lean_beats += 1;
+        let tails = self.channels.joined.values().map(|j| j.tail).collect();
+        let dest = if self.lean_beats.is_multiple_of(2) {
+            Dest::Multicast
+        } else {
+            Dest::Broadcast
+        };
+        self.send(
+            dest,
+            Body::Beat {
+                seq: self.presence.seq,
+                tails,
+            },
+        );
     }
 
     // ----- timeouts -------------------------------------------------------
@@ -321,7 +355,10 @@ impl Node {
         let quick_due = self.quick_beats.iter().any(|t| *t <= now);
         self.quick_beats.retain(|t| *t > now);
         if self.next_heartbeat <= now || quick_due && !hello_due {
-            self.beat(Dest::Group, false);
+            self.heartbeat();
+        }
+        if self.quick_beats.is_empty() {
+            self.quick_full = false;
         }
         if self.next_heartbeat <= now {
             let j = self.timing.jitter;
@@ -577,6 +614,10 @@ impl Node {
                 }
             }
             Body::Topic(topic) => self.on_topic(topic),
+            Body::Beat { seq, tails } if standing == Standing::Known => {
+                self.on_beat(now, id, epoch, from, seq, &tails);
+            }
+            Body::Beat { .. } => {}
         }
     }
 
@@ -813,6 +854,45 @@ impl Node {
                 self.beat(Dest::Unicast(addr), false);
                 self.beat(Dest::Unicast(addr), false);
             }
+        }
+    }
+
+    /// A lean heartbeat: proof of life (already noted) and the tails, if it
+    /// abbreviates the presence we hold. If it names a newer one, we missed a
+    /// change: greet the peer, and it answers with its full presence.
+    fn on_beat(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        epoch: u64,
+        from: SocketAddr,
+        seq: u64,
+        tails: &[u64],
+    ) {
+        let Some(peer) = self.peers.get_mut(id) else {
+            return;
+        };
+        if seq < peer.presence.seq {
+            return; // overtaken by a newer presence
+        }
+        if seq > peer.presence.seq || tails.len() != peer.presence.channels.len() {
+            self.hello_unknown(now, from);
+            return;
+        }
+        let mut mine = Vec::new();
+        for (state, tail) in peer.presence.channels.iter_mut().zip(tails) {
+            state.tail = state.tail.max(*tail);
+            if self.channels.joined.contains_key(&state.name) {
+                mine.push((state.name.clone(), state.tail));
+            }
+        }
+        for (name, tail) in mine {
+            let key = (id, epoch, name);
+            match self.channels.stream(key.clone(), tail + 1) {
+                Some(stream) => stream.saw_tail(tail),
+                None => self.stats.over_capacity += 1,
+            }
+            self.deliver_stream(&key, now);
         }
     }
 

@@ -114,6 +114,14 @@ pub enum Body {
     },
     /// A channel's topic; the highest stamp wins.
     Topic(TopicInfo),
+    /// The lean heartbeat: "still here, presence `seq` holds, these are my
+    /// tails" (in the order of that presence's channels).
+    Beat {
+        /// The presence version this beat abbreviates.
+        seq: u64,
+        /// Newest sequence number per channel.
+        tails: Vec<u64>,
+    },
 }
 
 /// A node's self-description.
@@ -135,8 +143,9 @@ pub struct Presence {
     pub channels: Vec<ChannelState>,
     /// Set in the start-up burst: peers answer with their own presence.
     pub hello: bool,
-    /// Grows with each presence sent in this life, so one that arrives late
-    /// (overtaken by a newer one) is not taken for a change.
+    /// Version of what this presence says; grows with each change in this
+    /// life, so one that arrives late (overtaken by a newer one) is not taken
+    /// for a change, and a lean heartbeat can name what it abbreviates.
     pub seq: u64,
 }
 
@@ -375,6 +384,7 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
             cap("topic", t.text.len(), MAX_TOPIC)?;
             cap("nick", t.setter_nick.len(), MAX_NICK)?;
         }
+        Body::Beat { tails, .. } => cap("tails", tails.len(), MAX_JOINED)?,
         Body::Leave
         | Body::Probe { .. }
         | Body::ProbeAck { .. }

@@ -211,19 +211,29 @@ impl Sockets {
         match transmit.dest {
             Dest::Unicast(addr) => self.send_to(&transmit.bytes, addr).await,
             Dest::Group => {
-                for iface in &self.interfaces {
-                    if let Err(err) = socket::set_multicast_interface(&self.unicast, iface.addr) {
-                        tracing::debug!(iface = %iface.name, cause = %err, "choosing the multicast interface failed");
-                        continue;
-                    }
-                    self.send_to(&transmit.bytes, self.group_addr.into()).await;
-                }
-                for iface in &self.interfaces {
-                    if let Some(broadcast) = iface.broadcast {
-                        let to = SocketAddrV4::new(broadcast, self.group_addr.port());
-                        self.send_to(&transmit.bytes, to.into()).await;
-                    }
-                }
+                self.multicast(&transmit.bytes).await;
+                self.broadcast(&transmit.bytes).await;
+            }
+            Dest::Multicast => self.multicast(&transmit.bytes).await,
+            Dest::Broadcast => self.broadcast(&transmit.bytes).await,
+        }
+    }
+
+    async fn multicast(&self, bytes: &[u8]) {
+        for iface in &self.interfaces {
+            if let Err(err) = socket::set_multicast_interface(&self.unicast, iface.addr) {
+                tracing::debug!(iface = %iface.name, cause = %err, "choosing the multicast interface failed");
+                continue;
+            }
+            self.send_to(bytes, self.group_addr.into()).await;
+        }
+    }
+
+    async fn broadcast(&self, bytes: &[u8]) {
+        for iface in &self.interfaces {
+            if let Some(broadcast) = iface.broadcast {
+                let to = SocketAddrV4::new(broadcast, self.group_addr.port());
+                self.send_to(bytes, to.into()).await;
             }
         }
     }

@@ -31,6 +31,9 @@ impl Faults {
     }
 }
 
+/// Ethernet (14), IPv4 (20) and UDP (8) header bytes of one datagram.
+pub(crate) const FRAME_OVERHEAD: u64 = 42;
+
 /// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
 type InFlight = (Instant, u64, usize, usize, Vec<u8>);
 
@@ -64,7 +67,7 @@ pub(crate) struct Sim {
     queue: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
-    /// Bytes each host sent (a group datagram counts once).
+    /// Bytes each host put on its wire, headers included.
     pub(crate) bytes_sent: Vec<u64>,
     /// Every datagram sent so far, for mutation by hostile tests.
     sent: Vec<Vec<u8>>,
@@ -225,12 +228,18 @@ impl Sim {
                 t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
                 "oversized datagram"
             );
-            self.bytes_sent[index] += t.bytes.len() as u64;
+            // On the wire of a host with one interface: a group datagram
+            // goes out twice (multicast and broadcast), and each frame has
+            // Ethernet, IPv4 and UDP headers.
+            let copies = if t.dest == Dest::Group { 2 } else { 1 };
+            self.bytes_sent[index] += copies * (t.bytes.len() as u64 + FRAME_OVERHEAD);
             if self.sent.len() < 10_000 {
                 self.sent.push(t.bytes.clone());
             }
             let targets: Vec<usize> = match t.dest {
-                Dest::Group => (0..self.hosts.len()).filter(|&i| i != index).collect(),
+                Dest::Group | Dest::Multicast | Dest::Broadcast => {
+                    (0..self.hosts.len()).filter(|&i| i != index).collect()
+                }
                 Dest::Unicast(addr) => self
                     .hosts
                     .iter()
