@@ -200,3 +200,407 @@ fn the_bed_carries_traffic_and_injects_faults() {
     assert_eq!(through(unicast), 200);
     figure("bed", &format!("50 % loss let {half} of 200 through"));
 }
+
+/// `#Main` messages `chat` received, as (when, sender id, text).
+fn received<'a>(
+    backlog: &'a [Seen],
+    chat: &'a str,
+) -> impl Iterator<Item = (Instant, &'a str, &'a str)> {
+    backlog.iter().filter_map(move |(at, v)| {
+        (v["event"] == "message" && v["chat"] == chat)
+            .then(|| Some((*at, v["from"].as_str()?, v["text"].as_str()?)))
+            .flatten()
+    })
+}
+
+/// 10 nodes, 20 `#Main` messages each, every host dropping `loss` % of
+/// what it receives: none lost, none twice, each sender's order kept, all
+/// there within 5 s of the last send.
+fn main_channel_at(loss: u8) {
+    const NODES: usize = 10;
+    const EACH: usize = 20;
+    let Some(lan) = Lan::new(NODES) else { return };
+    for i in 0..NODES {
+        lan.loss(i, loss);
+    }
+    let mut nodes = Nodes::start(&lan, NODES);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        for k in 0..EACH {
+            peer.send(&format!("m {i} {k}"));
+        }
+    }
+    let mut last_send = Instant::now();
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        for k in 0..EACH {
+            let text = format!("m {i} {k}");
+            let (at, _) = peer.expect_event("sent", event("sent", &[("text", &text)]), START);
+            last_send = last_send.max(at);
+        }
+    }
+    let want = (NODES - 1) * EACH;
+    nodes.wait_until(PATIENCE, |_, b| received(b, "#Main").count() >= want);
+    // Linger for late duplicates.
+    std::thread::sleep(Duration::from_secs(1));
+    let mut slowest = Duration::ZERO;
+    let mut missed = 0;
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        let backlog = peer.backlog();
+        missed += backlog
+            .iter()
+            .filter(|(_, v)| v["event"] == "missed")
+            .count();
+        for (j, id) in nodes.ids.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let from_j: Vec<(Instant, &str)> = received(backlog, "#Main")
+                .filter(|(_, from, _)| from == id)
+                .map(|(at, _, text)| (at, text))
+                .collect();
+            let texts: Vec<&str> = from_j.iter().map(|(_, t)| *t).collect();
+            let expected: Vec<String> = (0..EACH).map(|k| format!("m {j} {k}")).collect();
+            assert_eq!(
+                texts, expected,
+                "n{i} got n{j}'s messages lost, twice or out of order at {loss} % loss"
+            );
+            for (at, _) in from_j {
+                slowest = slowest.max(at.saturating_duration_since(last_send));
+            }
+        }
+    }
+    figure(
+        &format!("#Main, 10 nodes x 20 messages, {loss} % loss"),
+        &format!(
+            "0 lost, 0 duplicates, order kept; complete {} ms after the last send; {missed} missed",
+            slowest.as_millis()
+        ),
+    );
+    assert_eq!(missed, 0, "a node reported missed messages");
+    assert!(
+        slowest <= Duration::from_secs(5),
+        "complete only {slowest:?} after the last send at {loss} % loss"
+    );
+}
+
+#[test]
+fn main_channel_without_loss() {
+    main_channel_at(0);
+}
+
+#[test]
+fn main_channel_at_10_percent_loss() {
+    main_channel_at(10);
+}
+
+#[test]
+fn main_channel_at_30_percent_loss() {
+    main_channel_at(30);
+}
+
+#[test]
+fn hundred_direct_messages_at_30_percent_loss() {
+    const COUNT: usize = 100;
+    let Some(lan) = Lan::new(2) else { return };
+    lan.loss(0, 30);
+    lan.loss(1, 30);
+    let mut nodes = Nodes::start(&lan, 2);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    let started = Instant::now();
+    for k in 0..COUNT {
+        nodes.peers[0].send(&format!("/msg n1 dm {k}"));
+    }
+    let mut ids = Vec::new();
+    for k in 0..COUNT {
+        let text = format!("dm {k}");
+        let (_, sent) = nodes.peers[0].expect_event(
+            "sent",
+            event("sent", &[("chat", "@n1"), ("text", &text)]),
+            START,
+        );
+        ids.push(sent["id"].as_str().expect("message id").to_string());
+    }
+    let done = nodes.wait_until(Duration::from_secs(60), |i, b| {
+        let want = |name: &str| b.iter().filter(|(_, v)| v["event"] == name).count() >= COUNT;
+        if i == 0 {
+            want("delivered")
+        } else {
+            want("message")
+        }
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let to = nodes.ids[1].clone();
+    let sender = nodes.peers[0].backlog().to_vec();
+    let receiver = nodes.peers[1].backlog().to_vec();
+    let delivered: Vec<(Instant, &str)> = sender
+        .iter()
+        .filter(|(_, v)| v["event"] == "delivered" && v["to"] == to.as_str())
+        .filter_map(|(at, v)| Some((*at, v["id"].as_str()?)))
+        .collect();
+    let queued = sender
+        .iter()
+        .filter(|(_, v)| v["event"] == "queued")
+        .count();
+    let texts: Vec<&str> = received(&receiver, "@n0").map(|(_, _, t)| t).collect();
+    let last = delivered
+        .iter()
+        .map(|(at, _)| at.saturating_duration_since(started))
+        .max()
+        .unwrap_or_default();
+    figure(
+        "100 DMs at 30 % loss",
+        &format!(
+            "{} received, {} delivered receipts, {queued} queued; last receipt {} ms after the first send",
+            texts.len(),
+            delivered.len(),
+            last.as_millis()
+        ),
+    );
+    assert!(done, "not all delivered within 60 s");
+    let expected: Vec<String> = (0..COUNT).map(|k| format!("dm {k}")).collect();
+    assert_eq!(texts, expected, "DMs lost, twice or out of order");
+    let mut receipt_ids: Vec<&str> = delivered.iter().map(|(_, id)| *id).collect();
+    receipt_ids.sort_unstable();
+    let mut sent_ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    sent_ids.sort_unstable();
+    assert_eq!(receipt_ids, sent_ids, "not one receipt per message");
+}
+
+#[test]
+fn killed_and_quitting_nodes_go_offline_everywhere() {
+    let Some(lan) = Lan::new(6) else { return };
+    let mut nodes = Nodes::start(&lan, 6);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    std::thread::sleep(Duration::from_secs(2));
+
+    let killed = Instant::now();
+    nodes.peers[5].kill();
+    let mut slowest = Duration::ZERO;
+    let id5 = nodes.ids[5].clone();
+    for peer in &mut nodes.peers[..5] {
+        let (at, v) = peer.expect_event(
+            "peer_offline of the killed n5",
+            event("peer_offline", &[("node", &id5)]),
+            PATIENCE,
+        );
+        assert_eq!(v["reason"], "timeout", "{v}");
+        slowest = slowest.max(at.saturating_duration_since(killed));
+    }
+    figure(
+        "SIGKILL, 6 nodes",
+        &format!("offline everywhere after {} ms", slowest.as_millis()),
+    );
+    assert!(
+        slowest <= Duration::from_secs(6),
+        "killed n5 offline everywhere only after {slowest:?}"
+    );
+
+    let quit = Instant::now();
+    nodes.peers[4].send("/quit");
+    let mut slowest = Duration::ZERO;
+    let id4 = nodes.ids[4].clone();
+    for peer in &mut nodes.peers[..4] {
+        let (at, v) = peer.expect_event(
+            "peer_offline of n4 that quit",
+            event("peer_offline", &[("node", &id4)]),
+            PATIENCE,
+        );
+        assert_eq!(v["reason"], "quit", "{v}");
+        slowest = slowest.max(at.saturating_duration_since(quit));
+    }
+    assert!(nodes.peers[4].wait_exit(START).success());
+    figure(
+        "/quit, 6 nodes",
+        &format!("offline everywhere after {} ms", slowest.as_millis()),
+    );
+    assert!(
+        slowest <= Duration::from_millis(500),
+        "n4 that quit offline everywhere only after {slowest:?}"
+    );
+    // Nobody else went offline on the way.
+    for (i, peer) in nodes.peers[..4].iter_mut().enumerate() {
+        let others = peer.count_after(Duration::ZERO, is_offline);
+        assert_eq!(others, 0, "n{i} saw another peer go offline");
+    }
+}
+
+#[test]
+fn a_node_frozen_for_3_s_is_not_reported_offline() {
+    let Some(lan) = Lan::new(5) else { return };
+    let mut nodes = Nodes::start(&lan, 5);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    std::thread::sleep(Duration::from_secs(2));
+    nodes.peers[4].freeze();
+    std::thread::sleep(Duration::from_secs(3));
+    nodes.peers[4].thaw();
+    // Long enough for a wrong timeout to show.
+    std::thread::sleep(Duration::from_secs(7));
+    let mut offline = 0;
+    for peer in &mut nodes.peers {
+        offline += peer.count_after(Duration::ZERO, is_offline);
+    }
+    figure(
+        "SIGSTOP 3 s then SIGCONT, 5 nodes",
+        &format!("{offline} peer_offline in the 10 s after the stop"),
+    );
+    assert_eq!(offline, 0, "a frozen node was reported offline");
+    // And it still chats.
+    nodes.peers[4].send("back from the freeze");
+    for peer in &mut nodes.peers[..4] {
+        peer.expect_event(
+            "the thawed node's message",
+            event("message", &[("text", "back from the freeze")]),
+            Duration::from_secs(5),
+        );
+    }
+}
+
+#[test]
+fn no_false_offline_in_a_minute_at_30_percent_loss() {
+    const NODES: usize = 6;
+    const RUN: Duration = Duration::from_secs(62);
+    let Some(lan) = Lan::new(NODES) else { return };
+    for i in 0..NODES {
+        lan.loss(i, 30);
+    }
+    let mut nodes = Nodes::start(&lan, NODES);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    // Some chat on the way, as in an office.
+    let started = Instant::now();
+    let mut said = 0;
+    while started.elapsed() < RUN {
+        let i = said % NODES;
+        nodes.peers[i].send(&format!("busy {said}"));
+        said += 1;
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let mut offline = 0;
+    let mut delivered = 0;
+    for peer in &mut nodes.peers {
+        offline += peer.count_after(Duration::from_millis(10), is_offline);
+        delivered += received(peer.backlog(), "#Main").count();
+    }
+    figure(
+        "30 % loss for 62 s, 6 nodes",
+        &format!(
+            "{offline} false peer_offline; {delivered} of {} #Main deliveries",
+            said * (NODES - 1)
+        ),
+    );
+    assert_eq!(offline, 0, "false peer_offline at 30 % loss");
+}
+
+#[test]
+fn a_pulled_cable_goes_offline_and_returns_within_2_s() {
+    const NODES: usize = 4;
+    let cut = NODES - 1;
+    let Some(lan) = Lan::new(NODES) else { return };
+    let mut nodes = Nodes::start(&lan, NODES);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+    std::thread::sleep(Duration::from_secs(1));
+
+    let pulled = Instant::now();
+    lan.cable(cut, false);
+    let mut gone = Duration::ZERO;
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        for (j, id) in nodes.ids.iter().enumerate() {
+            if i != j && (i == cut || j == cut) {
+                let (at, _) = peer.expect_event(
+                    &format!("peer_offline of n{j} across the pulled cable"),
+                    event("peer_offline", &[("node", id)]),
+                    Duration::from_secs(14),
+                );
+                gone = gone.max(at.saturating_duration_since(pulled));
+            }
+        }
+    }
+    std::thread::sleep(Duration::from_secs(15).saturating_sub(pulled.elapsed()));
+    let plugged = Instant::now();
+    lan.cable(cut, true);
+    let mut back = Duration::ZERO;
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        for (j, id) in nodes.ids.iter().enumerate() {
+            if i != j && (i == cut || j == cut) {
+                let (at, _) = peer.expect_event(
+                    &format!("peer_online of n{j} after the cable returned"),
+                    event("peer_online", &[("node", id)]),
+                    PATIENCE,
+                );
+                back = back.max(at.saturating_duration_since(plugged));
+            }
+        }
+    }
+    figure(
+        "cable pulled 15 s, 4 nodes",
+        &format!(
+            "offline on both sides after {} ms; back online {} ms after the link returned",
+            gone.as_millis(),
+            back.as_millis()
+        ),
+    );
+    assert!(
+        back <= Duration::from_secs(2),
+        "back online only {back:?} after the cable returned"
+    );
+    // The nodes that kept their cable never lost each other.
+    for (i, peer) in nodes.peers[..cut].iter_mut().enumerate() {
+        assert_eq!(peer.count_after(Duration::ZERO, is_offline), 0, "n{i}");
+    }
+}
+
+/// With `block` applied on every host before start: discovery, #Main and a
+/// direct message still complete.
+fn with_one_path_blocked(what: &str, block: impl Fn(&Lan, usize)) {
+    const NODES: usize = 5;
+    let Some(lan) = Lan::new(NODES) else { return };
+    for i in 0..NODES {
+        block(&lan, i);
+    }
+    let mut nodes = Nodes::start(&lan, NODES);
+    let since = nodes.last_ready;
+    let discovered = nodes.all_see_all(since, PATIENCE);
+    let started = Instant::now();
+    for (i, peer) in nodes.peers.iter_mut().enumerate() {
+        for k in 0..5 {
+            peer.send(&format!("{what} {i} {k}"));
+        }
+    }
+    nodes.peers[0].send("/msg n1 direct");
+    let (_, sent) =
+        nodes.peers[0].expect_event("sent DM", event("sent", &[("chat", "@n1")]), START);
+    let dm = sent["id"].as_str().expect("message id").to_string();
+    let want = (NODES - 1) * 5;
+    let done = nodes.wait_until(PATIENCE, |_, b| received(b, "#Main").count() >= want);
+    let took = started.elapsed();
+    nodes.peers[0].expect_event("DM delivered", event("delivered", &[("id", &dm)]), PATIENCE);
+    nodes.peers[1].expect_event("the DM", event("message", &[("text", "direct")]), PATIENCE);
+    figure(
+        &format!("{what} blocked, 5 nodes"),
+        &format!(
+            "all saw all {} ms after the last ready; {want} #Main messages each within {} ms; DM delivered",
+            discovered.as_millis(),
+            took.as_millis()
+        ),
+    );
+    assert!(done, "#Main incomplete with {what} blocked");
+    assert!(
+        discovered <= Duration::from_secs(1),
+        "discovery took {discovered:?} with {what} blocked"
+    );
+}
+
+#[test]
+fn discovery_and_delivery_without_multicast() {
+    with_one_path_blocked("multicast", Lan::block_multicast);
+}
+
+#[test]
+fn discovery_and_delivery_without_broadcast() {
+    with_one_path_blocked("broadcast", Lan::block_broadcast);
+}
