@@ -604,3 +604,177 @@ fn discovery_and_delivery_without_multicast() {
 fn discovery_and_delivery_without_broadcast() {
     with_one_path_blocked("broadcast", Lan::block_broadcast);
 }
+
+/// A hostile host on the bridge sends 50,000 garbage datagrams and mutated
+/// copies of real ones it captured, to the group, the broadcast address and
+/// each node's own socket. No node crashes, memory stays bounded, and chat
+/// still completes afterwards.
+#[test]
+fn a_hostile_host_on_the_lan_changes_nothing() {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+
+    use crate::hostile::{mutate, random_datagram};
+
+    const NODES: usize = 3;
+    const FLOOD: usize = 50_000;
+    const WAIT: Duration = Duration::from_secs(5);
+    let hostile_host = NODES;
+    let Some(lan) = Lan::new(NODES + 1) else {
+        return;
+    };
+    let hostile: UdpSocket = lan.enter(hostile_host, || {
+        let me = Lan::addr(hostile_host);
+        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).expect("socket");
+        s.set_reuse_address(true).expect("reuse address");
+        s.set_reuse_port(true).expect("reuse port");
+        s.set_broadcast(true).expect("broadcast");
+        s.bind(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, bed::PORT).into())
+            .expect("bind");
+        s.join_multicast_v4(&bed::GROUP, &me).expect("join");
+        s.set_multicast_if_v4(&me).expect("multicast interface");
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        s.into()
+    });
+    let mut nodes = Nodes::start(&lan, NODES);
+    let since = nodes.last_ready;
+    nodes.all_see_all(since, PATIENCE);
+
+    // Real traffic to capture: presence, channel messages, direct messages
+    // and acknowledgements (the last two only if they were sent to us, so
+    // mostly group traffic).
+    for (i, p) in nodes.peers.iter_mut().enumerate() {
+        p.send(&format!("warm-up from {i}"));
+        p.send(&format!("/msg n{} direct warm-up", (i + 1) % NODES));
+    }
+    let mut captured = Vec::new();
+    let mut buf = [0u8; 2048];
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until && captured.len() < 200 {
+        if let Ok((n, _)) = hostile.recv_from(&mut buf) {
+            captured.push(buf[..n].to_vec());
+        }
+    }
+    assert!(
+        captured.len() >= 5,
+        "captured only {} datagrams",
+        captured.len()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let before: Vec<u64> = nodes.peers.iter().map(Peer::rss_kib).collect();
+
+    let mut rng = fastrand::Rng::with_seed(0x1a4);
+    let group: SocketAddr = SocketAddrV4::new(bed::GROUP, bed::PORT).into();
+    let broadcast: SocketAddr = SocketAddrV4::new(bed::BROADCAST, bed::PORT).into();
+    let started = Instant::now();
+    // Two halves: memory may rise to the tables' caps in the first, but must
+    // not keep rising in the second.
+    let mut rss = vec![before];
+    let mut sent = 0;
+    for _half in 0..2 {
+        for n in 0..FLOOD / 2 {
+            let d = if n % 2 == 0 {
+                random_datagram(&mut rng)
+            } else {
+                mutate(&mut rng, &captured)
+            };
+            let to = match n % 5 {
+                0 => group,
+                1 => broadcast,
+                k => nodes.addrs[k % NODES],
+            };
+            if hostile.send_to(&d, to).is_ok() {
+                sent += 1;
+            }
+            // Pace a little so the kernel's buffers hand most of it to the
+            // nodes.
+            if n % 500 == 499 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        rss.push(nodes.peers.iter().map(Peer::rss_kib).collect());
+    }
+    let flood_time = started.elapsed();
+    for (i, p) in nodes.peers.iter_mut().enumerate() {
+        assert!(p.running(), "n{i} died in the flood");
+    }
+
+    // The phantoms mangled presences made (no signatures yet) time out, and
+    // the real peers are all still there.
+    std::thread::sleep(Duration::from_secs(6));
+    for (i, p) in nodes.peers.iter_mut().enumerate() {
+        p.send("/who");
+        let (_, who) = p.expect_event("who", event("who", &[]), WAIT);
+        let mut online: Vec<&str> = who["peers"]
+            .as_array()
+            .expect("peer list")
+            .iter()
+            .filter_map(|p| p["node"].as_str())
+            .collect();
+        online.sort_unstable();
+        let mut want: Vec<&str> = nodes
+            .ids
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        want.sort_unstable();
+        assert_eq!(online, want, "n{i} after the flood");
+    }
+
+    // Chat still completes, in #Main and directly.
+    let after = Instant::now();
+    for (i, p) in nodes.peers.iter_mut().enumerate() {
+        p.send(&format!("after the flood {i}"));
+    }
+    for (i, p) in nodes.peers.iter_mut().enumerate() {
+        for j in (0..NODES).filter(|&j| j != i) {
+            let text = format!("after the flood {j}");
+            p.expect_event(
+                "message after the flood",
+                event("message", &[("text", &text), ("from", &nodes.ids[j])]),
+                WAIT,
+            );
+        }
+    }
+    nodes.peers[0].send("/msg n1 still there?");
+    let (_, sent_dm) =
+        nodes.peers[0].expect_event("sent", event("sent", &[("text", "still there?")]), WAIT);
+    let id = sent_dm["id"].as_str().expect("message id").to_string();
+    nodes.peers[0].expect_event(
+        "delivered after the flood",
+        event("delivered", &[("id", &id), ("to", &nodes.ids[1])]),
+        WAIT,
+    );
+    nodes.peers[1].expect_event(
+        "DM after the flood",
+        event("message", &[("text", "still there?")]),
+        WAIT,
+    );
+    figure(
+        "hostile host, 3 nodes",
+        &format!(
+            "{sent} datagrams ({} captured to mutate) in {} ms; no crash; RSS KiB before/mid/end {:?}; chat complete {} ms after",
+            captured.len(),
+            flood_time.as_millis(),
+            (0..NODES)
+                .map(|i| (rss[0][i], rss[1][i], rss[2][i]))
+                .collect::<Vec<_>>(),
+            after.elapsed().as_millis()
+        ),
+    );
+    for (i, start) in rss[0].iter().copied().enumerate() {
+        let (mid, end) = (rss[1][i], rss[2][i]);
+        assert!(
+            end < start + 16 * 1024,
+            "n{i} grew from {start} to {end} KiB"
+        );
+        assert!(
+            end < mid + 4 * 1024,
+            "n{i} kept growing: {mid} then {end} KiB"
+        );
+    }
+}
