@@ -89,15 +89,15 @@ const MAX_HELLO_TARGETS: usize = 256;
 /// NACK tries after which a gap of an offline sender is given up.
 const GIVE_UP_ATTEMPTS: u8 = 8;
 
-/// Most restart claims waiting for proof at once.
-const MAX_PENDING_RESTARTS: usize = 64;
-/// Interval between probes of one restart claim.
-const RESTART_REPROBE: Duration = Duration::from_millis(100);
-/// How long a restart claim is probed before it is dropped.
-const RESTART_PATIENCE: Duration = Duration::from_secs(3);
+/// Most claims waiting for proof at once.
+const MAX_PENDING_CLAIMS: usize = 64;
+/// Interval between probes of one claim (restart or new address).
+const CLAIM_REPROBE: Duration = Duration::from_millis(100);
+/// How long a claim is probed before it is dropped.
+const CLAIM_PATIENCE: Duration = Duration::from_secs(3);
 
-/// A restart claim waiting for its probe to be answered.
-struct PendingRestart {
+/// A restart or new-address claim waiting for its probe to be answered.
+struct PendingClaim {
     epoch: u64,
     addr: SocketAddr,
     presence: Presence,
@@ -131,7 +131,7 @@ pub struct Node {
     lean_beats: u32,
     last_refute: Option<Instant>,
     hello_sent: BTreeMap<SocketAddr, Instant>,
-    restarts: BTreeMap<NodeId, PendingRestart>,
+    claims: BTreeMap<NodeId, PendingClaim>,
     beeps: BTreeMap<NodeId, Instant>,
     stopped: bool,
     stats: Stats,
@@ -185,7 +185,7 @@ impl Node {
             lean_beats: 0,
             last_refute: None,
             hello_sent: BTreeMap::new(),
-            restarts: BTreeMap::new(),
+            claims: BTreeMap::new(),
             beeps: BTreeMap::new(),
             stopped: false,
             stats: Stats::default(),
@@ -257,9 +257,9 @@ impl Node {
             self.peers.next_deadline(),
             self.channels.next_deadline(),
             self.outbox.next_deadline(online),
-            self.restarts
+            self.claims
                 .values()
-                .map(|r| (r.asked + RESTART_REPROBE).min(r.since + RESTART_PATIENCE))
+                .map(|r| (r.asked + CLAIM_REPROBE).min(r.since + CLAIM_PATIENCE))
                 .min(),
         ]
         .into_iter()
@@ -530,10 +530,22 @@ impl Node {
         }
         let body = match (standing, body) {
             (Standing::Restarted, Body::Presence(p)) => {
-                return self.claim_restart(now, id, epoch, from, p);
+                return self.claim(now, id, epoch, from, p);
             }
-            (Standing::Restarted, Body::ProbeAck { nonce }) => {
-                return self.confirm_restart(now, id, epoch, from, nonce);
+            // The address of a life does not change on its own: a presence
+            // from elsewhere is a claim to prove, like a restart.
+            (Standing::Known, Body::Presence(p))
+                if self.peers.get(id).is_some_and(|peer| peer.addr != from) =>
+            {
+                return self.claim(now, id, epoch, from, p);
+            }
+            (Standing::Restarted | Standing::Known, Body::ProbeAck { nonce })
+                if self
+                    .claims
+                    .get(&id)
+                    .is_some_and(|c| c.epoch == epoch && c.addr == from) =>
+            {
+                return self.confirm_claim(now, id, epoch, from, nonce);
             }
             (_, Body::Presence(p)) => return self.on_presence(now, id, epoch, from, standing, p),
             (_, body) => body,
@@ -621,11 +633,12 @@ impl Node {
         }
     }
 
-    /// A higher epoch claims the node restarted. A mangled or replayed copy
-    /// must not replace a live peer (its real packets would then look stale),
-    /// so the claim counts only once a probe to the claiming address is
-    /// answered with its nonce.
-    fn claim_restart(
+    /// A higher epoch claims the node restarted, or a presence from a new
+    /// address claims the node moved. A mangled or replayed copy must not
+    /// replace a live peer (its real packets would then look stale, or its
+    /// messages would go astray), so the claim counts only once a probe to
+    /// the claiming address is answered with its nonce.
+    fn claim(
         &mut self,
         now: Instant,
         id: NodeId,
@@ -633,26 +646,26 @@ impl Node {
         from: SocketAddr,
         presence: Presence,
     ) {
-        match self.restarts.get_mut(&id) {
+        match self.claims.get_mut(&id) {
             Some(r) if r.epoch == epoch && r.addr == from => {
                 // Probed again by the timer until answered.
                 r.presence = presence;
             }
             _ => {
-                if !self.restarts.contains_key(&id) && self.restarts.len() >= MAX_PENDING_RESTARTS {
+                if !self.claims.contains_key(&id) && self.claims.len() >= MAX_PENDING_CLAIMS {
                     let oldest = self
-                        .restarts
+                        .claims
                         .iter()
                         .min_by_key(|(_, r)| r.asked)
                         .map(|(k, _)| *k);
                     if let Some(oldest) = oldest {
-                        self.restarts.remove(&oldest);
+                        self.claims.remove(&oldest);
                     }
                 }
                 let nonce = self.rng.u64(..);
-                self.restarts.insert(
+                self.claims.insert(
                     id,
-                    PendingRestart {
+                    PendingClaim {
                         epoch,
                         addr: from,
                         presence,
@@ -666,7 +679,7 @@ impl Node {
         }
     }
 
-    /// Probes a restart claim, in two copies: a restart must be seen within
+    /// Probes a claim, in two copies: a restart must be seen within
     /// a second even when a third of the datagrams are lost.
     fn probe_claim(&mut self, addr: SocketAddr, nonce: u64) {
         for _ in 0..2 {
@@ -680,14 +693,13 @@ impl Node {
         }
     }
 
-    /// Probes restart claims again until they are answered or too old.
+    /// Probes claims again until they are answered or too old.
     fn run_claims(&mut self, now: Instant) {
-        self.restarts
-            .retain(|_, r| now < r.since + RESTART_PATIENCE);
+        self.claims.retain(|_, r| now < r.since + CLAIM_PATIENCE);
         let due: Vec<(SocketAddr, u64)> = self
-            .restarts
+            .claims
             .values_mut()
-            .filter(|r| now >= r.asked + RESTART_REPROBE)
+            .filter(|r| now >= r.asked + CLAIM_REPROBE)
             .map(|r| {
                 r.asked = now;
                 (r.addr, r.nonce)
@@ -698,7 +710,7 @@ impl Node {
         }
     }
 
-    fn confirm_restart(
+    fn confirm_claim(
         &mut self,
         now: Instant,
         id: NodeId,
@@ -707,11 +719,19 @@ impl Node {
         nonce: u64,
     ) {
         let proven = self
-            .restarts
+            .claims
             .get(&id)
             .is_some_and(|r| r.epoch == epoch && r.addr == from && r.nonce == nonce);
-        if let Some(r) = proven.then(|| self.restarts.remove(&id)).flatten() {
-            self.on_presence(now, id, epoch, from, Standing::Restarted, r.presence);
+        if let Some(r) = proven.then(|| self.claims.remove(&id)).flatten() {
+            let standing = self.peers.standing(id, epoch);
+            if standing == Standing::Known
+                && let Some(peer) = self.peers.get_mut(id)
+            {
+                peer.addr = from;
+            }
+            if standing != Standing::Stale {
+                self.on_presence(now, id, epoch, from, standing, r.presence);
+            }
         }
     }
 

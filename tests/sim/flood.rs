@@ -137,4 +137,30 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
     say(&mut sim, 1, "still me");
     sim.run_until(Duration::from_secs(11));
     assert_eq!(got(&sim, 0, "still me"), 1);
+
+    // Regression: a copy of the victim's current presence sent from
+    // elsewhere moved its address there, and direct messages went astray
+    // until its next full presence.
+    let real = sim
+        .captured()
+        .into_iter()
+        .rev()
+        .find(|d| matches!(wire::decode(d), Ok(Packet { from, body: Body::Presence(_), .. }) if from == victim))
+        .expect("a presence of the victim");
+    sim.inject(0, hostile(), &real);
+    sim.command(
+        0,
+        Command::Say {
+            to: vec![Target::Node(victim)],
+            text: "private".into(),
+            kind: MessageKind::Text,
+        },
+    );
+    sim.run_until(Duration::from_millis(11_100));
+    assert_eq!(sim.node(0).expect("alive").peers()[0].addr, sim.addr(1));
+    assert!(
+        sim.log
+            .iter()
+            .any(|l| l.host == 1 && matches!(&l.event, Event::Message(m) if m.text == "private"))
+    );
 }
