@@ -357,7 +357,7 @@ impl Default for Timing {
             nack_retry_max: ms(1000),
             dm_rto: ms(200),
             dm_rto_max: ms(3200),
-            dm_tries_before_queued: 6,
+            dm_tries_before_queued: 10,
         }
     }
 }
