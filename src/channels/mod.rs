@@ -17,6 +17,8 @@ use crate::wire::{ChannelMsg, ChannelState, TopicInfo};
 
 /// Own datagrams kept per channel to answer repair requests.
 pub const SEND_LOG: usize = 2048;
+/// Most delivered datagrams kept for repair by all streams together.
+pub const MAX_KEPT_TOTAL: usize = 65_536;
 /// Most out-of-order datagrams held by all streams together.
 pub const MAX_HELD_TOTAL: usize = 16_384;
 /// Held datagrams in one stream from which the total is checked.
@@ -86,6 +88,8 @@ pub(crate) type StreamKey = (NodeId, u64, String);
 pub struct Channels {
     pub(crate) joined: BTreeMap<String, Joined>,
     pub(crate) streams: BTreeMap<StreamKey, Stream>,
+    /// Datagrams each stream keeps for repair now.
+    keep: usize,
 }
 
 impl Channels {
@@ -103,10 +107,33 @@ impl Channels {
 
     /// The stream of `key`, created starting at `base` if there is room.
     pub(crate) fn stream(&mut self, key: StreamKey, base: u64) -> Option<&mut Stream> {
-        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
-            return None;
+        if !self.streams.contains_key(&key) {
+            if self.streams.len() >= MAX_STREAMS {
+                return None;
+            }
+            let mut stream = Stream::new(base);
+            stream.limit_kept(self.keep_per_stream(self.streams.len() + 1));
+            self.streams.insert(key.clone(), stream);
+            self.share_kept();
         }
-        Some(self.streams.entry(key).or_insert_with(|| Stream::new(base)))
+        self.streams.get_mut(&key)
+    }
+
+    /// Datagrams each stream keeps for repair when there are `streams`:
+    /// all together keep at most [`MAX_KEPT_TOTAL`].
+    fn keep_per_stream(&self, streams: usize) -> usize {
+        (MAX_KEPT_TOTAL / streams.max(1)).min(stream::KEEP_FOR_REPAIR)
+    }
+
+    /// Re-divides the repair budget after the number of streams changed.
+    fn share_kept(&mut self) {
+        let keep = self.keep_per_stream(self.streams.len());
+        if keep != self.keep {
+            self.keep = keep;
+            for s in self.streams.values_mut() {
+                s.limit_kept(keep);
+            }
+        }
     }
 
     /// Whether `key` may not hold more out-of-order datagrams: it holds many
@@ -128,10 +155,70 @@ impl Channels {
     /// Drops the streams of a channel this node left.
     pub(crate) fn forget_channel(&mut self, channel: &str) {
         self.streams.retain(|(_, _, c), _| c != channel);
+        self.share_kept();
     }
 
     /// Earliest NACK timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.streams.values().filter_map(Stream::nack_at).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{MessageKind, MsgId};
+
+    #[test]
+    fn repair_memory_is_shared_across_streams() {
+        let mut channels = Channels::default();
+        let mut total = 0;
+        for n in 0..MAX_STREAMS as u32 {
+            let key = (NodeId(u128::from(n).to_be_bytes()), 1, "#Main".to_string());
+            let stream = channels.stream(key, 1).expect("room");
+            for seq in 1..=300 {
+                stream.receive(
+                    ChannelMsg {
+                        channel: "#Main".into(),
+                        seq,
+                        id: MsgId([1; 16]),
+                        hlc: 0,
+                        kind: MessageKind::Text,
+                        part: 0,
+                        parts: 1,
+                        text: String::new(),
+                    },
+                    false,
+                );
+            }
+            stream.ready();
+            if n % 512 == 0 {
+                total = channels
+                    .streams
+                    .values()
+                    .map(Stream::kept_len)
+                    .sum::<usize>();
+                assert!(
+                    total <= MAX_KEPT_TOTAL + stream::KEEP_FOR_REPAIR,
+                    "{total} kept"
+                );
+            }
+        }
+        total = total.max(
+            channels
+                .streams
+                .values()
+                .map(Stream::kept_len)
+                .sum::<usize>(),
+        );
+        assert!(
+            total <= MAX_KEPT_TOTAL + stream::KEEP_FOR_REPAIR,
+            "{total} kept"
+        );
+        assert!(
+            channels
+                .stream((NodeId([0xff; 16]), 1, "#x".into()), 1)
+                .is_none()
+        );
     }
 }

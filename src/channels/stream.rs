@@ -36,6 +36,8 @@ pub(crate) struct Stream {
     held: BTreeMap<u64, ChannelMsg>,
     reassembly: Reassembly,
     kept: VecDeque<ChannelMsg>,
+    /// How many delivered datagrams to keep (fewer when there are many streams).
+    keep: usize,
     nack_at: Option<Instant>,
     attempt: u8,
 }
@@ -50,6 +52,7 @@ impl Stream {
             held: BTreeMap::new(),
             reassembly: Reassembly::default(),
             kept: VecDeque::new(),
+            keep: KEEP_FOR_REPAIR,
             nack_at: None,
             attempt: 0,
         }
@@ -68,6 +71,20 @@ impl Stream {
         }
         self.held.insert(seq, msg);
         Arrival::Accepted
+    }
+
+    /// Keeps at most `keep` delivered datagrams from now on (at least one).
+    pub(crate) fn limit_kept(&mut self, keep: usize) {
+        self.keep = keep.max(1);
+        while self.kept.len() > self.keep {
+            self.kept.pop_front();
+        }
+    }
+
+    /// Delivered datagrams kept for repair.
+    #[cfg(test)]
+    pub(crate) fn kept_len(&self) -> usize {
+        self.kept.len()
     }
 
     /// Datagrams held out of order.
@@ -98,7 +115,7 @@ impl Stream {
                 parts: msg.parts,
                 text: msg.text.clone(),
             };
-            if self.kept.len() >= KEEP_FOR_REPAIR {
+            while self.kept.len() >= self.keep {
                 self.kept.pop_front();
             }
             self.kept.push_back(msg);
