@@ -33,7 +33,7 @@ fn hostile_socket(ns: &Netns) -> UdpSocket {
 
 /// One mutation of a captured datagram: flipped bytes, a cut, an extension
 /// or a splice of two captures.
-fn mutate(rng: &mut fastrand::Rng, captured: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn mutate(rng: &mut fastrand::Rng, captured: &[Vec<u8>]) -> Vec<u8> {
     let mut d = captured[rng.usize(..captured.len())].clone();
     match rng.u8(..5) {
         0 | 1 => {
@@ -54,7 +54,8 @@ fn mutate(rng: &mut fastrand::Rng, captured: &[Vec<u8>]) -> Vec<u8> {
     d
 }
 
-fn random_datagram(rng: &mut fastrand::Rng) -> Vec<u8> {
+/// Random bytes, half of them behind a valid header.
+pub(crate) fn random_datagram(rng: &mut fastrand::Rng) -> Vec<u8> {
     let len = rng.usize(..1500);
     let mut d: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
     // Half look like ours, to get past the header check.

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 use serde_json::Value;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -69,17 +71,7 @@ impl Netns {
     /// Runs `f` on a thread that has entered the namespace: sockets it
     /// opens live there.
     pub(crate) fn enter<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let path = format!("/var/run/netns/{}", self.name);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let file = File::open(&path).expect("open the namespace");
-                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .expect("enter the namespace");
-                f()
-            })
-            .join()
-            .expect("namespace thread")
-        })
+        enter_netns(&self.name, f)
     }
 
     fn ip(&self, args: &[&str]) -> Result<(), String> {
@@ -93,7 +85,24 @@ impl Netns {
     }
 }
 
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
+/// Runs `f` on a thread that has entered the network namespace named
+/// `name` (made by `ip netns add`): sockets it opens live there.
+pub(crate) fn enter_netns<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> T {
+    let path = format!("/var/run/netns/{name}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let file = File::open(&path).expect("open the namespace");
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                .expect("enter the namespace");
+            f()
+        })
+        .join()
+        .expect("namespace thread")
+    })
+}
+
+/// Runs `program` with `args`; on failure says what failed and why.
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
     match Command::new(program).args(args).output() {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(format!(
@@ -148,14 +157,21 @@ pub(crate) struct Peer {
 impl Peer {
     /// Starts a node called `nick` in `ns`, with its own data directory.
     pub(crate) fn spawn(ns: &Netns, nick: &str) -> Peer {
+        Peer::spawn_in(&ns.name, nick, &[])
+    }
+
+    /// Starts a node called `nick` in the network namespace named `netns`,
+    /// with its own data directory and `extra` arguments after the others.
+    pub(crate) fn spawn_in(netns: &str, nick: &str, extra: &[&str]) -> Peer {
         let dir = TempDir::create();
         let stderr = dir.0.join("stderr.log");
         let data = dir.0.join("data");
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &ns.name])
+            .args(["netns", "exec", netns])
             .arg(env!("CARGO_BIN_EXE_lanchat"))
             .args(["headless", "--json", "--nick", nick, "--data-dir"])
             .arg(&data)
+            .args(extra)
             .env("RUST_LOG", "lanchat=debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -200,6 +216,38 @@ impl Peer {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or_else(|| panic!("{} is not running", self.nick))
+    }
+
+    /// Sends the node `signal` (SIGKILL, SIGSTOP, SIGCONT…).
+    pub(crate) fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.pid()).expect("pid fits i32"));
+        nix::sys::signal::kill(pid, signal)
+            .unwrap_or_else(|err| panic!("{}: sending {signal}: {err}", self.nick));
+    }
+
+    /// Kills the node at once (SIGKILL): no goodbye, like a power cut.
+    pub(crate) fn kill(&mut self) {
+        self.signal(Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// Freezes the node (SIGSTOP), like a laptop lid closed or a long GC.
+    pub(crate) fn freeze(&self) {
+        self.signal(Signal::SIGSTOP);
+    }
+
+    /// Lets a frozen node run again (SIGCONT).
+    pub(crate) fn thaw(&self) {
+        self.signal(Signal::SIGCONT);
+    }
+
+    /// Every event read so far and not yet matched, oldest first; they stay
+    /// in the backlog.
+    pub(crate) fn backlog(&mut self) -> &[Seen] {
+        while let Ok(seen) = self.lines.try_recv() {
+            self.backlog.push(seen);
+        }
+        &self.backlog
     }
 
     /// Whether the process is still running.
@@ -282,7 +330,8 @@ impl Peer {
         }
     }
 
-    fn stderr_text(&self) -> String {
+    /// What the node logged on stderr so far.
+    pub(crate) fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 }
