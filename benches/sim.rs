@@ -46,6 +46,8 @@ pub(crate) struct Sim {
     pub(crate) unicast_bytes: Vec<u64>,
     /// Unicast datagrams each host sent.
     pub(crate) unicast_datagrams: Vec<u64>,
+    /// Datagram copies handed to a node.
+    pub(crate) delivered: u64,
 }
 
 impl Sim {
@@ -66,6 +68,7 @@ impl Sim {
             group_datagrams: Vec::new(),
             unicast_bytes: Vec::new(),
             unicast_datagrams: Vec::new(),
+            delivered: 0,
         }
     }
 
@@ -185,6 +188,7 @@ impl Sim {
                 };
                 let from_addr = self.hosts[from].addr;
                 let now = self.now;
+                self.delivered += 1;
                 self.hosts[to].node.handle_datagram(now, from_addr, &bytes);
                 self.flush(to);
             } else if let Some((_, i)) = next_timer {
