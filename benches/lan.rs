@@ -170,42 +170,78 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1e3)
 }
 
-const WARM_UP: usize = 50;
+/// Round trips measured (after a warm-up block of each kind).
 const ROUNDS: usize = 500;
+/// Round trips per block; lanchat and raw UDP blocks alternate, so both
+/// see the same machine (a shared 2-core VM whose wake-up latency drifts).
+const BLOCK: usize = 50;
 
 fn dm_round_trip(bed: &Bed, rows: &mut Vec<Row>) {
     let mut a = start_node(bed, 0);
     let b = start_node(bed, 1);
     let want: HashSet<NodeId> = [b.id].into();
     await_peers(&mut a, &want, Duration::from_secs(5)).expect("A sees B");
-    let mut times = Vec::with_capacity(ROUNDS);
-    for round in 0..WARM_UP + ROUNDS {
-        let t0 = Instant::now();
-        a.handle
-            .send(Command::Say {
-                to: vec![Target::Node(b.id)],
-                text: format!("ping {round:04} {}", "x".repeat(50)),
-                kind: MessageKind::Text,
-            })
-            .expect("send");
-        loop {
-            let e = a.events.blocking_recv().expect("A's events");
-            match e.event {
-                Event::Delivered { .. } => break,
-                Event::Queued { .. } => panic!("a direct message was queued"),
-                _ => {}
+    // Baseline sockets: bound inside the two namespaces, used from here.
+    let port = 47_500;
+    let echo = bed.enter(1, || {
+        UdpSocket::bind((Bed::addr(1), port)).expect("bind echo")
+    });
+    echo.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let ping = bed.enter(0, || UdpSocket::bind((Bed::addr(0), 0)).expect("bind ping"));
+    ping.set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    let to = SocketAddr::from((Bed::addr(1), port));
+    let stop_echo = AtomicBool::new(false);
+    let (mut times, mut raw) = (Vec::new(), Vec::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut buf = [0u8; 2048];
+            while !stop_echo.load(Ordering::Relaxed) {
+                if let Ok((n, from)) = echo.recv_from(&mut buf) {
+                    let _ = echo.send_to(&buf[..n], from);
+                }
+            }
+        });
+        let payload = vec![7u8; 100];
+        let mut buf = [0u8; 2048];
+        for block in 0..=ROUNDS / BLOCK {
+            for round in 0..BLOCK {
+                let t0 = Instant::now();
+                a.handle
+                    .send(Command::Say {
+                        to: vec![Target::Node(b.id)],
+                        text: format!("ping {block:02} {round:02} {}", "x".repeat(50)),
+                        kind: MessageKind::Text,
+                    })
+                    .expect("send");
+                loop {
+                    let e = a.events.blocking_recv().expect("A's events");
+                    match e.event {
+                        Event::Delivered { .. } => break,
+                        Event::Queued { .. } => panic!("a direct message was queued"),
+                        _ => {}
+                    }
+                }
+                if block > 0 {
+                    times.push(t0.elapsed());
+                }
+            }
+            for _ in 0..BLOCK {
+                let t0 = Instant::now();
+                ping.send_to(&payload, to).expect("send");
+                ping.recv_from(&mut buf).expect("echo");
+                if block > 0 {
+                    raw.push(t0.elapsed());
+                }
             }
         }
-        if round >= WARM_UP {
-            times.push(t0.elapsed());
-        }
-    }
+        stop_echo.store(true, Ordering::Relaxed);
+    });
     stop(vec![a, b]);
     times.sort();
+    raw.sort();
     let (med, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
-
-    // Baseline: the same two namespaces, two std sockets, one echoing.
-    let raw = raw_ping_pong(bed, 100);
     let (rmed, rp99) = (percentile(&raw, 0.5), percentile(&raw, 0.99));
     println!(
         "dm round trip: lanchat median {} p99 {}; raw UDP median {} p99 {}",
@@ -229,51 +265,6 @@ fn dm_round_trip(bed: &Bed, rows: &mut Vec<Row>) {
         &us(rp99),
         &format!("{:.2}×", p99.as_secs_f64() / rp99.as_secs_f64()),
     ));
-}
-
-fn raw_ping_pong(bed: &Bed, size: usize) -> Vec<Duration> {
-    let port = 47_500;
-    let stop = AtomicBool::new(false);
-    let ready = Barrier::new(2);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            bed.enter(1, || {
-                let sock = UdpSocket::bind((Bed::addr(1), port)).expect("bind echo");
-                sock.set_read_timeout(Some(Duration::from_millis(100)))
-                    .expect("timeout");
-                ready.wait();
-                let mut buf = [0u8; 2048];
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                        let _ = sock.send_to(&buf[..n], from);
-                    }
-                }
-            })
-        });
-        let times = bed.enter(0, || {
-            let sock = UdpSocket::bind((Bed::addr(0), 0)).expect("bind ping");
-            sock.set_read_timeout(Some(Duration::from_secs(1)))
-                .expect("timeout");
-            ready.wait();
-            let to = SocketAddr::from((Bed::addr(1), port));
-            let payload = vec![7u8; size];
-            let mut buf = [0u8; 2048];
-            let mut times = Vec::with_capacity(ROUNDS);
-            for round in 0..WARM_UP + ROUNDS {
-                let t0 = Instant::now();
-                sock.send_to(&payload, to).expect("send");
-                sock.recv_from(&mut buf).expect("echo");
-                if round >= WARM_UP {
-                    times.push(t0.elapsed());
-                }
-            }
-            times
-        });
-        stop.store(true, Ordering::Relaxed);
-        let mut times = times;
-        times.sort();
-        times
-    })
 }
 
 /// How long each throughput run lasts.
