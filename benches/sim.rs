@@ -1,0 +1,203 @@
+//! The simulated LAN of `tests/sim/net.rs`, cut down and made to scale to
+//! hundreds of peers: the next wake-up comes from a heap instead of a scan
+//! of every host, a unicast destination from a map, and nothing is captured
+//! for the hostile tests. Same model: one seeded random source, a delay of
+//! 0.1–2 ms per copy, loss per copy; a group datagram reaches every other
+//! host.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use lanchat::api::{Dest, Event, Timing};
+use lanchat::{Config, Node, NodeId};
+
+/// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
+type InFlight = (Instant, u64, usize, usize, Vec<u8>);
+
+struct Host {
+    addr: SocketAddr,
+    node: Node,
+    wake: Option<Instant>,
+}
+
+/// One recorded event: (time since start, host, event).
+pub(crate) type Logged = (Duration, usize, Event);
+
+pub(crate) struct Sim {
+    start: Instant,
+    now: Instant,
+    rng: fastrand::Rng,
+    loss: f64,
+    hosts: Vec<Host>,
+    by_addr: HashMap<SocketAddr, usize>,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    /// Wake-ups (time, host); an entry no longer equal to the host's wake is
+    /// stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    order: u64,
+    pub(crate) log: Vec<Logged>,
+    /// Payload bytes each host sent to the group (a datagram counts once).
+    pub(crate) group_bytes: Vec<u64>,
+    /// Group datagrams each host sent.
+    pub(crate) group_datagrams: Vec<u64>,
+    /// Payload bytes each host sent unicast.
+    pub(crate) unicast_bytes: Vec<u64>,
+    /// Unicast datagrams each host sent.
+    pub(crate) unicast_datagrams: Vec<u64>,
+    /// Datagram copies handed to a node.
+    pub(crate) delivered: u64,
+}
+
+impl Sim {
+    pub(crate) fn new(seed: u64, loss: f64) -> Self {
+        let start = Instant::now();
+        Sim {
+            start,
+            now: start,
+            rng: fastrand::Rng::with_seed(seed),
+            loss,
+            hosts: Vec::new(),
+            by_addr: HashMap::new(),
+            queue: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
+            order: 0,
+            log: Vec::new(),
+            group_bytes: Vec::new(),
+            group_datagrams: Vec::new(),
+            unicast_bytes: Vec::new(),
+            unicast_datagrams: Vec::new(),
+            delivered: 0,
+        }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Adds and starts a node.
+    pub(crate) fn add(&mut self, nick: &str) {
+        let index = self.hosts.len();
+        let id = NodeId(self.rng.u128(..).to_be_bytes());
+        let addr = SocketAddr::from((
+            Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
+            40000,
+        ));
+        let config = Config {
+            id,
+            epoch: 1,
+            nick: nick.to_string(),
+            host: format!("pc{index}"),
+            wall_ms: 1_700_000_000_000 + self.rng.u64(0..2_000),
+            seed: self.rng.u64(..),
+            timing: Timing::default(),
+        };
+        self.hosts.push(Host {
+            addr,
+            node: Node::new(config, self.now),
+            wake: None,
+        });
+        self.by_addr.insert(addr, index);
+        for v in [
+            &mut self.group_bytes,
+            &mut self.group_datagrams,
+            &mut self.unicast_bytes,
+            &mut self.unicast_datagrams,
+        ] {
+            v.push(0);
+        }
+        self.flush(index);
+    }
+
+    fn flush(&mut self, index: usize) {
+        let now = self.now;
+        let host = &mut self.hosts[index];
+        let wake = host.node.poll_timeout();
+        if wake != host.wake {
+            host.wake = wake;
+            if let Some(t) = wake {
+                self.timers.push(Reverse((t, index)));
+            }
+        }
+        let mut out = Vec::new();
+        while let Some(t) = host.node.poll_transmit() {
+            out.push(t);
+        }
+        while let Some(event) = host.node.poll_event() {
+            self.log.push((now - self.start, index, event));
+        }
+        for t in out {
+            let len = t.bytes.len() as u64;
+            match t.dest {
+                Dest::Group => {
+                    self.group_bytes[index] += len;
+                    self.group_datagrams[index] += 1;
+                    for to in (0..self.hosts.len()).filter(|&i| i != index) {
+                        self.transmit(index, to, t.bytes.clone());
+                    }
+                }
+                Dest::Unicast(addr) => {
+                    self.unicast_bytes[index] += len;
+                    self.unicast_datagrams[index] += 1;
+                    if let Some(&to) = self.by_addr.get(&addr) {
+                        self.transmit(index, to, t.bytes);
+                    }
+                }
+            }
+        }
+    }
+
+    fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
+        if self.rng.f64() < self.loss {
+            return;
+        }
+        let delay = Duration::from_micros(self.rng.u64(100..2_000));
+        self.order += 1;
+        self.queue
+            .push(Reverse((self.now + delay, self.order, from, to, bytes)));
+    }
+
+    /// Runs until `until` (time since start).
+    pub(crate) fn run_until(&mut self, until: Duration) {
+        let end = self.start + until;
+        loop {
+            // Drop stale timer entries.
+            while let Some(&Reverse((t, i))) = self.timers.peek() {
+                if self.hosts[i].wake == Some(t) {
+                    break;
+                }
+                self.timers.pop();
+            }
+            let next_packet = self.queue.peek().map(|Reverse((t, ..))| *t);
+            let next_timer = self.timers.peek().map(|Reverse(x)| *x);
+            let next = match (next_packet, next_timer) {
+                (Some(p), Some((t, _))) => p.min(t),
+                (Some(p), None) => p,
+                (None, Some((t, _))) => t,
+                (None, None) => end,
+            };
+            if next > end {
+                self.now = end;
+                return;
+            }
+            self.now = self.now.max(next);
+            if next_packet == Some(next) {
+                let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else {
+                    continue;
+                };
+                let from_addr = self.hosts[from].addr;
+                let now = self.now;
+                self.delivered += 1;
+                self.hosts[to].node.handle_datagram(now, from_addr, &bytes);
+                self.flush(to);
+            } else if let Some((_, i)) = next_timer {
+                self.timers.pop();
+                self.hosts[i].wake = None;
+                let now = self.now;
+                self.hosts[i].node.handle_timeout(now);
+                self.flush(i);
+            }
+        }
+    }
+}
