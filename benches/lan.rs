@@ -573,10 +573,11 @@ fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     let (gb, gd) = (per_node(after.0, before.0), per_node(after.1, before.1));
     let (ub, ud) = (per_node(after.2, before.2), per_node(after.3, before.3));
     let payload = gb + ub;
-    // On one interface a group datagram is two frames (multicast and
-    // broadcast), each with Ethernet, IP and UDP headers.
+    // Group counts are frames on one interface already (a full presence goes
+    // by multicast and broadcast, a lean beat one way); each frame has
+    // Ethernet, IP and UDP headers.
     let overhead = FRAME_OVERHEAD as f64;
-    let wire = 2.0 * (gb + gd * overhead) + ub + ud * overhead;
+    let wire = gb + gd * overhead + ub + ud * overhead;
     let offline = sim.log[read..]
         .iter()
         .filter(|(_, _, e)| matches!(e, Event::PeerOffline { .. }))

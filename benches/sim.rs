@@ -38,9 +38,9 @@ pub(crate) struct Sim {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
-    /// Payload bytes each host sent to the group (a datagram counts once).
+    /// Payload bytes of group frames each host sent on one interface.
     pub(crate) group_bytes: Vec<u64>,
-    /// Group datagrams each host sent.
+    /// Group frames each host sent on one interface.
     pub(crate) group_datagrams: Vec<u64>,
     /// Payload bytes each host sent unicast.
     pub(crate) unicast_bytes: Vec<u64>,
@@ -130,9 +130,12 @@ impl Sim {
         for t in out {
             let len = t.bytes.len() as u64;
             match t.dest {
-                Dest::Group => {
-                    self.group_bytes[index] += len;
-                    self.group_datagrams[index] += 1;
+                Dest::Group | Dest::Multicast | Dest::Broadcast => {
+                    // Frames on one interface: a `Group` datagram goes out by
+                    // multicast and by broadcast, the others one way.
+                    let copies = if t.dest == Dest::Group { 2 } else { 1 };
+                    self.group_bytes[index] += copies * len;
+                    self.group_datagrams[index] += copies;
                     for to in (0..self.hosts.len()).filter(|&i| i != index) {
                         self.transmit(index, to, t.bytes.clone());
                     }
