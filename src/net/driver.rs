@@ -215,6 +215,11 @@ impl Sockets {
                 self.broadcast(&transmit.bytes).await;
             }
             Dest::Multicast => self.multicast(&transmit.bytes).await,
+            // With no broadcast address (loopback only) a beat meant for
+            // broadcast would go nowhere: send it by multicast instead.
+            Dest::Broadcast if !self.interfaces.iter().any(|i| i.broadcast.is_some()) => {
+                self.multicast(&transmit.bytes).await;
+            }
             Dest::Broadcast => self.broadcast(&transmit.bytes).await,
         }
     }
