@@ -750,6 +750,7 @@ impl Node {
             }
         }
         self.hello_sent.insert(addr, now);
+        debug!(%addr, "greeting a sender we do not know yet");
         self.beat(Dest::Unicast(addr), true);
     }
 
@@ -896,6 +897,7 @@ impl Node {
             return; // overtaken by a newer presence
         }
         if seq > peer.presence.seq || tails.len() != peer.presence.channels.len() {
+            debug!(peer = %id, seq, held = peer.presence.seq, "beat names a presence we lack");
             self.hello_unknown(now, from);
             return;
         }

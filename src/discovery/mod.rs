@@ -402,6 +402,9 @@ impl PeerTable {
             if !due {
                 continue;
             }
+            if p.suspect.is_none() {
+                tracing::debug!(peer = %id, silence_ms = silence.as_millis() as u64, "peer suspected");
+            }
             p.suspect = Some(Suspicion {
                 next_probe: now + t.probe_interval,
             });
