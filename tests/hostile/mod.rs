@@ -55,6 +55,25 @@ pub(crate) fn mutate(rng: &mut fastrand::Rng, captured: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// Random bytes, half of them behind a valid header.
+/// Up to 200 real datagrams the hostile socket hears in 2 s, to mutate;
+/// at least 5 or the test cannot go on.
+pub(crate) fn capture(socket: &UdpSocket) -> Vec<Vec<u8>> {
+    let mut captured = Vec::new();
+    let mut buf = [0u8; 2048];
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until && captured.len() < 200 {
+        if let Ok((n, _)) = socket.recv_from(&mut buf) {
+            captured.push(buf[..n].to_vec());
+        }
+    }
+    assert!(
+        captured.len() >= 5,
+        "captured only {} datagrams",
+        captured.len()
+    );
+    captured
+}
+
 pub(crate) fn random_datagram(rng: &mut fastrand::Rng) -> Vec<u8> {
     let len = rng.usize(..1500);
     let mut d: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
@@ -98,19 +117,7 @@ fn nodes_survive_a_flood_of_garbage_and_mutations() {
         p.send(&format!("warm-up from {i}"));
         p.send(&format!("/msg {} direct warm-up", nicks[(i + 1) % 3]));
     }
-    let mut captured = Vec::new();
-    let mut buf = [0u8; 2048];
-    let until = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < until && captured.len() < 200 {
-        if let Ok((n, _)) = hostile.recv_from(&mut buf) {
-            captured.push(buf[..n].to_vec());
-        }
-    }
-    assert!(
-        captured.len() >= 5,
-        "captured only {} datagrams",
-        captured.len()
-    );
+    let captured = capture(&hostile);
     std::thread::sleep(Duration::from_secs(1));
     let before: Vec<u64> = peers.iter().map(Peer::rss_kib).collect();
 

@@ -614,7 +614,7 @@ fn a_hostile_host_on_the_lan_changes_nothing() {
     use socket2::{Domain, Protocol, Socket, Type};
     use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 
-    use crate::hostile::{mutate, random_datagram};
+    use crate::hostile::{capture, mutate, random_datagram};
 
     const NODES: usize = 3;
     const FLOOD: usize = 50_000;
@@ -648,19 +648,7 @@ fn a_hostile_host_on_the_lan_changes_nothing() {
         p.send(&format!("warm-up from {i}"));
         p.send(&format!("/msg n{} direct warm-up", (i + 1) % NODES));
     }
-    let mut captured = Vec::new();
-    let mut buf = [0u8; 2048];
-    let until = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < until && captured.len() < 200 {
-        if let Ok((n, _)) = hostile.recv_from(&mut buf) {
-            captured.push(buf[..n].to_vec());
-        }
-    }
-    assert!(
-        captured.len() >= 5,
-        "captured only {} datagrams",
-        captured.len()
-    );
+    let captured = capture(&hostile);
     std::thread::sleep(Duration::from_secs(1));
     let before: Vec<u64> = nodes.peers.iter().map(Peer::rss_kib).collect();
 
