@@ -965,11 +965,11 @@ impl Node {
         let Some(stream) = self.channels.streams.get_mut(key) else {
             return;
         };
-        stream.arm(now, delay);
-        if !known {
-            return;
-        }
-        let (ready, broken) = stream.ready();
+        let (ready, broken) = if known {
+            stream.ready()
+        } else {
+            (Vec::new(), 0)
+        };
         stream.arm(now, delay);
         self.stats.broken_fragments += broken;
         for a in ready {
