@@ -7,6 +7,12 @@ use std::time::Duration;
 
 use crate::types::{Chat, MessageKind, MsgId, NodeId, Status};
 
+/// How long a window shows "bob is typing…" after the last
+/// [`Event::Typing`] from that person in that chat; a message from that
+/// person in that chat clears it at once. Expiry is the window's job (the
+/// core sends no "stopped typing").
+pub const TYPING_SHOWN: Duration = Duration::from_secs(6);
+
 /// Something a user asks the node to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -247,6 +253,16 @@ pub enum Event {
         /// Who set it.
         by: NodeId,
         /// Their nick then.
+        nick: String,
+    },
+    /// Someone is typing in a chat of mine. Shown until [`TYPING_SHOWN`]
+    /// after the last such event, or until a message of theirs arrives there.
+    Typing {
+        /// The channel, or the direct chat with the typist.
+        chat: Chat,
+        /// Who is typing.
+        id: NodeId,
+        /// Their nick.
         nick: String,
     },
     /// Someone beeped me.

@@ -72,7 +72,11 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         }
         names.learn(&event);
         let (value, text) = describe(&event, history, &names);
-        if !out.line(&value, || text) {
+        let written = match text {
+            Some(text) => out.line(&value, || text),
+            None => out.json_only(&value),
+        };
+        if !written {
             // Nobody reads stdout any more: leave, and wait until the leave
             // has been sent (the stream closes then).
             printing = false;
@@ -188,6 +192,12 @@ impl Output {
             .and_then(|()| stdout.flush())
             .is_ok()
     }
+
+    /// Prints one line in JSON mode only (for events that would be noise to
+    /// a person); false when stdout is gone.
+    fn json_only(&self, value: &Value) -> bool {
+        !self.json || self.line(value, String::new)
+    }
 }
 
 /// Who is called what, to name direct chats `@label`.
@@ -295,9 +305,16 @@ fn channel_value(channel: &ChannelSummary) -> Value {
     })
 }
 
-/// One event as a JSON object and as a line of text.
-fn describe(event: &Event, history: bool, names: &Names) -> (Value, String) {
-    match event {
+/// One event as a JSON object and as a line of text; no text for an event
+/// only scripts want (to a person it would be noise).
+fn describe(event: &Event, history: bool, names: &Names) -> (Value, Option<String>) {
+    let (value, text) = match event {
+        // One a chat every few seconds while someone types: noise in a
+        // terminal, useful to a script.
+        Event::Typing { chat, id, nick } => {
+            let value = json!({"event": "typing", "chat": names.chat(chat), "node": id.to_string(), "nick": nick});
+            return (value, None);
+        }
         Event::PeerOnline(peer) => {
             let mut value = peer_value(peer);
             value["event"] = json!("peer_online");
@@ -459,7 +476,8 @@ fn describe(event: &Event, history: bool, names: &Names) -> (Value, String) {
             json!({"event": "stopped"}),
             "* left the network".to_string(),
         ),
-    }
+    };
+    (value, Some(text))
 }
 
 #[cfg(test)]
@@ -488,6 +506,7 @@ mod tests {
             hlc: 1,
         });
         let (value, text) = describe(&msg, true, &names);
+        let text = text.expect("a message is shown");
         assert_eq!(value["event"], "message");
         assert_eq!(value["chat"], "@bob");
         assert_eq!(value["peer"], bob.to_string());
@@ -495,5 +514,32 @@ mod tests {
         assert_eq!(value["time"], "2023-11-14T22:13:20.000Z");
         assert_eq!(value["id"].as_str().map(str::len), Some(32));
         assert!(text.contains("@bob <bob> hi"), "{text}");
+    }
+
+    #[test]
+    fn typing_is_for_scripts_only_and_names_the_chat_like_a_message() {
+        let me = NodeId::random();
+        let bob = NodeId::random();
+        let mut names = Names {
+            me,
+            labels: HashMap::new(),
+        };
+        names.labels.insert(bob, "bob".into());
+        for (chat, name) in [
+            (Chat::Direct(bob), "@bob".to_string()),
+            (Chat::Channel("#dev".into()), "#dev".to_string()),
+        ] {
+            let typing = Event::Typing {
+                chat,
+                id: bob,
+                nick: "bob".into(),
+            };
+            let (value, text) = describe(&typing, false, &names);
+            assert_eq!(
+                value,
+                json!({"event": "typing", "chat": name, "node": bob.to_string(), "nick": "bob"})
+            );
+            assert_eq!(text, None, "typing printed in text mode");
+        }
     }
 }

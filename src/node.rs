@@ -25,7 +25,7 @@ use crate::types::{
     Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId,
     NodeId, Status, channel_name, clip, valid_nick,
 };
-use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo};
+use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo, TypingChat};
 
 /// How to start a node.
 #[derive(Clone, Debug)]
@@ -67,6 +67,9 @@ pub struct Stats {
     pub repairs_sent: u64,
     /// Repair requests sent.
     pub nacks_sent: u64,
+    /// Typing notices not shown: from a sender not online at its own
+    /// address, for a channel I am not in, or for someone else's chat.
+    pub typing_dropped: u64,
 }
 
 /// Spacing between resends of one datagram, however many ask for it.
@@ -630,6 +633,7 @@ impl Node {
                 self.on_beat(now, id, epoch, from, seq, &tails);
             }
             Body::Beat { .. } => {}
+            Body::Typing { chat } => self.on_typing(id, from, standing, chat),
         }
     }
 
@@ -1112,6 +1116,34 @@ impl Node {
             }
             self.deliver(now, Chat::Direct(id), id, a);
         }
+    }
+
+    /// Shows a typing notice from an online peer at its own address, for a
+    /// channel I am in or for our direct chat. A notice is not worth a probe
+    /// or a claim: anything else is dropped.
+    fn on_typing(&mut self, id: NodeId, from: SocketAddr, standing: Standing, chat: TypingChat) {
+        let nick = match self.peers.get(id) {
+            Some(peer) if standing == Standing::Known && peer.addr == from => {
+                peer.presence.nick.clone()
+            }
+            _ => {
+                self.stats.typing_dropped += 1;
+                debug!(peer = %id, %from, "typing notice from no online peer at that address");
+                return;
+            }
+        };
+        let chat = match chat {
+            TypingChat::Channel(name) if self.channels.joined.contains_key(&name) => {
+                Chat::Channel(name)
+            }
+            TypingChat::Direct(to) if to == self.id => Chat::Direct(id),
+            other => {
+                self.stats.typing_dropped += 1;
+                debug!(peer = %id, chat = ?other, "typing notice for a chat I am not in");
+                return;
+            }
+        };
+        self.events.push_back(Event::Typing { chat, id, nick });
     }
 
     fn on_topic(&mut self, topic: TopicInfo) {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{
     MAX_CHANNEL_NAME, MAX_HOST, MAX_JOINED, MAX_NICK, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC,
-    MessageKind, MsgId, NodeId, Status,
+    MessageKind, MsgId, NodeId, Status, channel_name,
 };
 
 /// First bytes of every lanchat datagram.
@@ -122,6 +122,22 @@ pub enum Body {
         /// Newest sequence number per channel.
         tails: Vec<u64>,
     },
+    /// I am typing in this chat (best effort: not acknowledged, not
+    /// repaired, repeated while the typing goes on). Last, so the indices
+    /// of the older bodies stay.
+    Typing {
+        /// A channel, or the recipient of a direct chat.
+        chat: TypingChat,
+    },
+}
+
+/// Where a [`Body::Typing`] notice is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TypingChat {
+    /// A channel, by its normalised name (with `#`).
+    Channel(String),
+    /// The direct chat with this node, the recipient.
+    Direct(NodeId),
 }
 
 /// A node's self-description.
@@ -385,6 +401,19 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
             cap("nick", t.setter_nick.len(), MAX_NICK)?;
         }
         Body::Beat { tails, .. } => cap("tails", tails.len(), MAX_JOINED)?,
+        Body::Typing {
+            chat: TypingChat::Channel(channel),
+        } => {
+            cap("channel", channel.len(), MAX_CHANNEL_NAME)?;
+            // Senders normalise names before sending; anything else (no `#`,
+            // spaces, "#main") names no channel anyone is in.
+            if channel_name(channel).as_deref() != Ok(channel.as_str()) {
+                return Err(DecodeError::Limit("channel"));
+            }
+        }
+        Body::Typing {
+            chat: TypingChat::Direct(_),
+        } => {}
         Body::Leave
         | Body::Probe { .. }
         | Body::ProbeAck { .. }
@@ -566,6 +595,69 @@ mod tests {
         assert_eq!(decode(&bytes), Err(DecodeError::Limit("nick")));
     }
 
+    fn typing_in(channel: &str) -> Vec<u8> {
+        encode(&Packet {
+            from: id(1),
+            epoch: 1,
+            body: Body::Typing {
+                chat: TypingChat::Channel(channel.into()),
+            },
+        })
+        .expect("encodes")
+    }
+
+    #[test]
+    fn typing_names_a_normalised_channel() {
+        for good in ["#dev", "#Main", "#ж", &format!("#{}", "c".repeat(31))] {
+            assert!(decode(&typing_in(good)).is_ok(), "{good}");
+        }
+        for bad in [
+            "dev",
+            "#",
+            "",
+            "#a b",
+            "#a,b",
+            "#main",
+            " #dev",
+            "#dev\n",
+            &format!("#{}", "c".repeat(32)),
+        ] {
+            assert_eq!(
+                decode(&typing_in(bad)),
+                Err(DecodeError::Limit("channel")),
+                "{bad:?}"
+            );
+        }
+    }
+
+    /// The body's index is its first byte after `from` and a one-byte
+    /// epoch: peers of an older build must still read every older body the
+    /// same way, so a new body only ever goes last.
+    #[test]
+    fn new_bodies_keep_the_indices_of_older_ones() {
+        let index = |body: Body| {
+            let bytes = encode(&Packet {
+                from: id(1),
+                epoch: 1,
+                body,
+            })
+            .expect("encodes");
+            bytes[HEADER_LEN + 16 + 1]
+        };
+        assert_eq!(index(Body::Leave), 1);
+        assert_eq!(
+            index(Body::Beat {
+                seq: 1,
+                tails: vec![]
+            }),
+            13
+        );
+        let typing = Body::Typing {
+            chat: TypingChat::Direct(id(2)),
+        };
+        assert_eq!(index(typing), 14);
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -638,6 +730,17 @@ mod tests {
                     })),
                 (any::<u64>(), any::<u64>())
                     .prop_map(|(stream_epoch, seq)| Body::DirectAck { stream_epoch, seq }),
+                proptest::string::string_regex("#[a-zA-Z0-9а-яё_.-]{1,15}")
+                    .expect("regex")
+                    // "#main" is sent as "#Main"; only normalised names decode.
+                    .prop_filter("normalised", |n| crate::types::channel_name(n).as_deref()
+                        == Ok(n.as_str()))
+                    .prop_map(|name| Body::Typing {
+                        chat: TypingChat::Channel(name)
+                    }),
+                any::<[u8; 16]>().prop_map(|to| Body::Typing {
+                    chat: TypingChat::Direct(NodeId(to))
+                }),
             ]
         }
 
