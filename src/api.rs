@@ -10,7 +10,9 @@ use crate::types::{Chat, MessageKind, MsgId, NodeId, Status};
 /// How long a window shows "bob is typing…" after the last
 /// [`Event::Typing`] from that person in that chat; a message from that
 /// person in that chat clears it at once. Expiry is the window's job (the
-/// core sends no "stopped typing").
+/// core sends no "stopped typing"). Twice the default
+/// [`Timing::typing_every`], so the indicator stays up while notices keep
+/// coming even if one is lost.
 pub const TYPING_SHOWN: Duration = Duration::from_secs(6);
 
 /// Something a user asks the node to do.
@@ -53,6 +55,11 @@ pub enum Command {
     },
     /// Ask a person for attention.
     Beep(Target),
+    /// I am typing in this chat. Meant to be sent on every keystroke: the
+    /// core sends at most one notice per chat every [`Timing::typing_every`]
+    /// and ignores a chat it cannot reach (no error: it would come with
+    /// every key).
+    Typing(Target),
     /// List the people online.
     Who,
     /// List the channels known on the LAN.
@@ -345,6 +352,10 @@ pub struct Timing {
     pub dm_rto_max: Duration,
     /// Unacknowledged tries after which a direct message is reported queued.
     pub dm_tries_before_queued: u32,
+    /// Least time between two typing notices for one chat, however often
+    /// [`Command::Typing`] comes; well under [`TYPING_SHOWN`], so one lost
+    /// notice does not make the indicator flicker.
+    pub typing_every: Duration,
 }
 
 impl Default for Timing {
@@ -374,6 +385,7 @@ impl Default for Timing {
             dm_rto: ms(200),
             dm_rto_max: ms(3200),
             dm_tries_before_queued: 10,
+            typing_every: ms(3000),
         }
     }
 }

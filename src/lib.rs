@@ -29,6 +29,7 @@ pub mod input;
 pub mod net;
 pub mod node;
 pub mod types;
+pub(crate) mod typing;
 pub mod wire;
 
 pub use api::{Command, Event, Target, Timing};

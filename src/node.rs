@@ -25,6 +25,7 @@ use crate::types::{
     Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId,
     NodeId, Status, channel_name, clip, valid_nick,
 };
+use crate::typing::TypingLimit;
 use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo, TypingChat};
 
 /// How to start a node.
@@ -136,6 +137,7 @@ pub struct Node {
     hello_sent: BTreeMap<SocketAddr, Instant>,
     claims: BTreeMap<NodeId, PendingClaim>,
     beeps: BTreeMap<NodeId, Instant>,
+    typing: TypingLimit,
     stopped: bool,
     stats: Stats,
 }
@@ -190,6 +192,7 @@ impl Node {
             hello_sent: BTreeMap::new(),
             claims: BTreeMap::new(),
             beeps: BTreeMap::new(),
+            typing: TypingLimit::default(),
             stopped: false,
             stats: Stats::default(),
         }
@@ -1191,6 +1194,7 @@ impl Node {
                 self.announce_change(now);
             }
             Command::Beep(target) => self.say(now, vec![target], String::new(), MessageKind::Beep),
+            Command::Typing(target) => self.typing(now, &target),
             Command::Who => {
                 let list = self.peers();
                 self.events.push_back(Event::Who(list));
@@ -1281,6 +1285,43 @@ impl Node {
             });
         }
         self.run_outbox(now);
+    }
+
+    /// Tells a chat that I am typing, at most once per
+    /// [`Timing::typing_every`]. A chat that does not resolve (a channel I am
+    /// not in, a person not online) is ignored without an error: this comes
+    /// with every keystroke. One copy, by multicast for a channel: a lost
+    /// notice is made good by the next.
+    fn typing(&mut self, now: Instant, target: &Target) {
+        let (chat, dest, notice) = match target {
+            Target::Channel(name) => match channel_name(name) {
+                Ok(name) if self.channels.joined.contains_key(&name) => (
+                    Chat::Channel(name.clone()),
+                    Dest::Multicast,
+                    TypingChat::Channel(name),
+                ),
+                _ => return,
+            },
+            person => {
+                let online = self
+                    .peers
+                    .resolve(person, self.me())
+                    .ok()
+                    .filter(|id| *id != self.id)
+                    .and_then(|id| self.peers.get(id).map(|p| (id, p.addr)));
+                let Some((id, addr)) = online else {
+                    return;
+                };
+                (
+                    Chat::Direct(id),
+                    Dest::Unicast(addr),
+                    TypingChat::Direct(id),
+                )
+            }
+        };
+        if self.typing.allow(&chat, now, self.timing.typing_every) {
+            self.send(dest, Body::Typing { chat: notice });
+        }
     }
 
     fn send_channel(
