@@ -15,7 +15,7 @@ use super::{say, secs};
 const LOSS: f64 = 0.10;
 
 /// Starts one node per nick and lets them find each other.
-fn lan(seed: u64, nicks: &[&str]) -> Sim {
+pub(super) fn lan(seed: u64, nicks: &[&str]) -> Sim {
     let mut sim = Sim::new(seed, Faults::lossy(LOSS));
     for nick in nicks {
         sim.add(nick);

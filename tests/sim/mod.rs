@@ -5,6 +5,7 @@ mod features;
 mod flood;
 mod idle;
 mod net;
+mod typing;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
