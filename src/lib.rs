@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod channels;
+pub mod desktop;
 pub mod direct;
 pub mod discovery;
 pub(crate) mod fragments;
