@@ -17,22 +17,38 @@
 //! | beep          | `pw-play`, `paplay` or `aplay`     | PowerShell SoundPlayer  | `afplay`                  |
 //! | autostart     | `~/.config/autostart/lanchat.desktop` | `HKCU\…\Run`         | `~/Library/LaunchAgents`  |
 //!
-//! # Verified on Linux (Debian 12, no desktop, by hand and in the tests)
+//! # Verified on Linux (Debian 12 without a desktop)
 //!
-//! - No session bus: [`Tray::start`] returns `NoService` at once and
-//!   [`Notifier`] reports exactly one failure (unit tests, in a child process
-//!   with `DBUS_SESSION_BUS_ADDRESS` unset).
-//! - Under `dbus-run-session` with `dunst` on Xvfb: a notification reaches
-//!   the daemon (seen in `dbus-monitor` and in dunst's history).
-//! - With a minimal StatusNotifierWatcher on the bus (a Python stand-in for
-//!   the desktop's): the item registers, its `IconPixmap` sizes, `ToolTip`
-//!   and menu labels read back as set, and `Activate` and the menu's "Quit"
-//!   reach the `on_action` callback. Without a watcher `start` fails with
-//!   `NoService`.
-//! - Autostart writes and removes the entry under `XDG_CONFIG_HOME`; the
-//!   entry passes `desktop-file-validate`.
-//! - The beep plays through `aplay` when it exists (with no sound card it
-//!   exits with an error, is reaped, and the next player is tried).
+//! In the unit tests (`cargo test --lib desktop`):
+//! - no session bus (`DBUS_SESSION_BUS_ADDRESS` unset, empty
+//!   `XDG_RUNTIME_DIR`, in a child process): [`Tray::start`] returns
+//!   `NoService` in a few milliseconds, and [`Notifier`] reports exactly one
+//!   failure for three notifications without blocking the caller;
+//! - autostart writes and removes the entry under `XDG_CONFIG_HOME`, with
+//!   `Exec` the test binary's own path;
+//! - the beep is valid 16-bit mono PCM of 0.3 s; with fake players on `PATH`
+//!   a failing `pw-play` is followed by `aplay -q <cached beep.wav>`, both
+//!   children are reaped (no zombie in `/proc`), and an empty `PATH` gives
+//!   `NoPlayer`;
+//! - the tray pixmaps have the shipped sizes, and the badges change only
+//!   top-right pixels (red dot, larger orange dot).
+//!
+//! By hand with `scripts/desktop_live_check.sh` (a private `dbus-run-session`):
+//! - tray without a StatusNotifierWatcher: `NoService` ("…ServiceUnknown…");
+//! - tray with a watcher (`scripts/sni_watcher.py`, a stand-in for a panel's):
+//!   the item registers; its properties read back as set — 4 pixmaps (22, 32,
+//!   48, 64 px), tooltip "LAN Chat — 3" after `set_unread(3, false)`, status
+//!   `NeedsAttention` and the orange badge after `set_unread(5, true)`,
+//!   Russian menu labels after `set_labels`; `Activate` and a click on the
+//!   menu's last item reach `on_action` as `Show` and `Quit`. Not seen on a
+//!   real panel (KDE, GNOME's AppIndicator extension): none runs here;
+//! - notification: dunst 1.9 on Xvfb receives `Notify` ("LAN Chat", the icon
+//!   path in the cache dir, summary, body; seen in `dbus-monitor`) and draws
+//!   it; with no daemon able to start, the one failure reported is
+//!   `…Spawn.ChildSignaled`;
+//! - beep: real `aplay` with no sound card exits 1 and is reaped; no sound
+//!   was heard (no audio device here);
+//! - the autostart entry passes `desktop-file-validate`.
 //!
 //! Windows and macOS code is not compiled here (no such target on this
 //! machine); it is kept small.
