@@ -16,9 +16,14 @@
 //! it datagrams, commands and timeouts and carries out what it asks. That is
 //! what lets `tests/` run hundreds of peers on a seeded lossy network in
 //! virtual time.
+//!
+//! Beside the picture, [`desktop`] gives the window a tray icon,
+//! notifications, the beep and start-at-login, each on its own worker
+//! thread or child process, with no egui and no system `-dev` package.
 
 pub mod api;
 pub mod channels;
+pub mod desktop;
 pub mod direct;
 pub mod discovery;
 pub(crate) mod fragments;
