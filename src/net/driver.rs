@@ -14,6 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::history::History;
+use super::memory::MemoryPort;
 use super::socket::{self, NetInterface, SocketError};
 use super::{COMMAND_CAPACITY, Events, HISTORY_PER_CHAT, NetOptions, NodeEvent, ReadyInfo};
 use crate::api::{Command, Dest, Event, Transmit};
@@ -78,15 +79,35 @@ impl NodeHandle {
             None => identity::default_nick(),
         };
         let host = identity::host_name();
-        let interfaces = socket::choose_interfaces(&options.interfaces)?;
-        let group_std = socket::group_socket(options.group, options.port, &interfaces)?;
-        let unicast_std = socket::unicast_socket()?;
-        let local = unicast_std
-            .local_addr()
-            .map_err(|source| SocketError::Setup {
-                what: "reading the unicast socket's address".into(),
-                source,
-            })?;
+        let (link, addr, interface_names) = match &options.lan {
+            Some(lan) => {
+                let port = lan.attach();
+                let addr = port.addr;
+                (Opened::Memory(port), addr, vec!["memory".to_string()])
+            }
+            None => {
+                let interfaces = socket::choose_interfaces(&options.interfaces)?;
+                let group = socket::group_socket(options.group, options.port, &interfaces)?;
+                let unicast = socket::unicast_socket()?;
+                let local = unicast.local_addr().map_err(|source| SocketError::Setup {
+                    what: "reading the unicast socket's address".into(),
+                    source,
+                })?;
+                let addr = socket::advertised_addr(local, &interfaces);
+                let names = interfaces.iter().map(|i| i.name.clone()).collect();
+                let group_addr = SocketAddrV4::new(options.group, options.port);
+                (
+                    Opened::Udp {
+                        group,
+                        unicast,
+                        group_addr,
+                        interfaces,
+                    },
+                    addr,
+                    names,
+                )
+            }
+        };
         let ready = ReadyInfo {
             id: identity.id,
             epoch: identity.epoch,
@@ -94,8 +115,8 @@ impl NodeHandle {
             host: host.clone(),
             port: options.port,
             group: options.group,
-            addr: socket::advertised_addr(local, &interfaces),
-            interfaces: interfaces.iter().map(|i| i.name.clone()).collect(),
+            addr,
+            interfaces: interface_names,
             data_dir: identity.data_dir.clone(),
         };
         let config = Config {
@@ -113,23 +134,14 @@ impl NodeHandle {
             .enable_all()
             .build()
             .map_err(StartError::Thread)?;
-        let group_addr = SocketAddrV4::new(options.group, options.port);
         std::thread::Builder::new()
             .name("lanchat-net".into())
             .spawn(move || {
                 runtime.block_on(async move {
                     // Tokio sockets must be registered inside the runtime.
-                    let sockets = match (
-                        UdpSocket::from_std(group_std),
-                        UdpSocket::from_std(unicast_std),
-                    ) {
-                        (Ok(group), Ok(unicast)) => Sockets {
-                            group,
-                            unicast,
-                            group_addr,
-                            interfaces,
-                        },
-                        (Err(err), _) | (_, Err(err)) => {
+                    let link = match link.register() {
+                        Ok(link) => link,
+                        Err(err) => {
                             tracing::error!(cause = %err, "registering the sockets failed");
                             let _ = event_tx.send(NodeEvent {
                                 event: Event::Error(format!("network failed to start: {err}")),
@@ -146,7 +158,7 @@ impl NodeHandle {
                     let driver = Driver {
                         node: Node::new(config.clone(), Instant::now()),
                         history: History::new(config.id, config.nick.clone(), HISTORY_PER_CHAT),
-                        sockets,
+                        link,
                         events: event_tx,
                         repaint,
                         start: Instant::now(),
@@ -196,12 +208,77 @@ impl NodeHandle {
     }
 }
 
+/// What was opened on the caller's thread, before the runtime exists.
+enum Opened {
+    /// Real sockets.
+    Udp {
+        group: std::net::UdpSocket,
+        unicast: std::net::UdpSocket,
+        group_addr: SocketAddrV4,
+        interfaces: Vec<NetInterface>,
+    },
+    /// A place on an in-process LAN.
+    Memory(MemoryPort),
+}
+
+impl Opened {
+    /// Registers the sockets with the running tokio runtime.
+    fn register(self) -> std::io::Result<Link> {
+        Ok(match self {
+            Opened::Udp {
+                group,
+                unicast,
+                group_addr,
+                interfaces,
+            } => Link::Udp(Sockets {
+                group: UdpSocket::from_std(group)?,
+                unicast: UdpSocket::from_std(unicast)?,
+                group_addr,
+                interfaces,
+                group_buf: vec![0u8; MAX_DATAGRAM * 2],
+                unicast_buf: vec![0u8; MAX_DATAGRAM * 2],
+            }),
+            Opened::Memory(port) => Link::Memory(port),
+        })
+    }
+}
+
+/// The way datagrams go out and come in.
+enum Link {
+    /// The real network.
+    Udp(Sockets),
+    /// An in-process LAN (tests, the window's tests).
+    Memory(MemoryPort),
+}
+
+impl Link {
+    async fn send(&self, transmit: &Transmit) {
+        match self {
+            Link::Udp(sockets) => sockets.send(transmit).await,
+            Link::Memory(port) => port.send(transmit.dest, &transmit.bytes),
+        }
+    }
+
+    /// The next datagram and its source; `None` after a receive error
+    /// (logged; the loop just goes on).
+    async fn recv(&mut self) -> Option<(SocketAddr, &[u8])> {
+        match self {
+            Link::Udp(sockets) => sockets.recv().await,
+            Link::Memory(port) => port.recv().await,
+        }
+    }
+}
+
 /// The two sockets and where group traffic goes.
 struct Sockets {
     group: UdpSocket,
     unicast: UdpSocket,
     group_addr: SocketAddrV4,
     interfaces: Vec<NetInterface>,
+    // Room for a datagram larger than allowed, so the core sees it whole
+    // and can count it as malformed instead of reading a cut one.
+    group_buf: Vec<u8>,
+    unicast_buf: Vec<u8>,
 }
 
 impl Sockets {
@@ -221,6 +298,33 @@ impl Sockets {
                 self.multicast(&transmit.bytes).await;
             }
             Dest::Broadcast => self.broadcast(&transmit.bytes).await,
+        }
+    }
+
+    async fn recv(&mut self) -> Option<(SocketAddr, &[u8])> {
+        let Sockets {
+            group,
+            unicast,
+            group_buf,
+            unicast_buf,
+            ..
+        } = self;
+        tokio::select! {
+            received = group.recv_from(group_buf) => match received {
+                Ok((len, from)) => Some((from, &group_buf[..len])),
+                Err(err) => {
+                    tracing::debug!(cause = %err, "group socket receive failed");
+                    None
+                }
+            },
+            received = unicast.recv_from(unicast_buf) => match received {
+                Ok((len, from)) => Some((from, &unicast_buf[..len])),
+                // Windows reports an ICMP "port unreachable" as an error here.
+                Err(err) => {
+                    tracing::debug!(cause = %err, "unicast socket receive failed");
+                    None
+                }
+            },
         }
     }
 
@@ -254,7 +358,7 @@ impl Sockets {
 struct Driver {
     node: Node,
     history: History,
-    sockets: Sockets,
+    link: Link,
     events: mpsc::UnboundedSender<NodeEvent>,
     repaint: Box<dyn Fn() + Send>,
     start: Instant,
@@ -265,10 +369,6 @@ impl Driver {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let span = tracing::info_span!("node", id = %self.node.id());
         let _enter = span.enter();
-        // Room for a datagram larger than allowed, so the core sees it whole
-        // and can count it as malformed instead of reading a cut one.
-        let mut group_buf = vec![0u8; MAX_DATAGRAM * 2];
-        let mut unicast_buf = vec![0u8; MAX_DATAGRAM * 2];
         let mut quit_deadline: Option<Instant> = None;
         // The core may have queued its first announce when it was created.
         self.flush().await;
@@ -279,14 +379,8 @@ impl Driver {
             let give_up = quit_deadline.unwrap_or(far);
             let mut gave_up = false;
             tokio::select! {
-                received = self.sockets.group.recv_from(&mut group_buf) => match received {
-                    Ok((len, from)) => self.node.handle_datagram(Instant::now(), from, &group_buf[..len]),
-                    Err(err) => tracing::debug!(cause = %err, "group socket receive failed"),
-                },
-                received = self.sockets.unicast.recv_from(&mut unicast_buf) => match received {
-                    // Windows reports an ICMP "port unreachable" as an error here.
-                    Ok((len, from)) => self.node.handle_datagram(Instant::now(), from, &unicast_buf[..len]),
-                    Err(err) => tracing::debug!(cause = %err, "unicast socket receive failed"),
+                received = self.link.recv() => if let Some((from, bytes)) = received {
+                    self.node.handle_datagram(Instant::now(), from, bytes);
                 },
                 command = commands.recv(), if quit_deadline.is_none() => match command {
                     Some(Command::History { chat, limit }) => self.replay(&chat, limit),
@@ -318,7 +412,7 @@ impl Driver {
     /// Sends every datagram the core has queued.
     async fn flush(&mut self) {
         while let Some(transmit) = self.node.poll_transmit() {
-            self.sockets.send(&transmit).await;
+            self.link.send(&transmit).await;
         }
     }
 

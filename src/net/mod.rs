@@ -4,6 +4,7 @@
 
 mod driver;
 mod history;
+mod memory;
 pub mod socket;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -13,6 +14,7 @@ use crate::api::{Event, Timing};
 use crate::types::NodeId;
 
 pub use driver::{HandleError, NodeHandle, StartError};
+pub use memory::MemoryLan;
 
 /// The multicast group every node joins by default (organisation-local
 /// scope, 239.255.0.0/16).
@@ -39,6 +41,9 @@ pub struct NetOptions {
     pub interfaces: Vec<String>,
     /// Protocol timing.
     pub timing: Timing,
+    /// An in-process LAN to use instead of sockets (tests); `None` for the
+    /// real network.
+    pub lan: Option<MemoryLan>,
 }
 
 impl Default for NetOptions {
@@ -50,6 +55,7 @@ impl Default for NetOptions {
             group: DEFAULT_GROUP,
             interfaces: Vec::new(),
             timing: Timing::default(),
+            lan: None,
         }
     }
 }
