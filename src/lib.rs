@@ -35,6 +35,7 @@ pub mod net;
 pub mod node;
 pub mod types;
 pub(crate) mod typing;
+pub mod ui;
 pub mod wire;
 
 pub use api::{Command, Event, Target, Timing};

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use lanchat::headless::{self, HeadlessOptions};
 use lanchat::net::{DEFAULT_GROUP, DEFAULT_PORT, NetOptions};
+use lanchat::ui::{self, AppOptions};
 
 /// Serverless chat for an office or home network.
 #[derive(Parser, Debug)]
@@ -19,6 +20,7 @@ struct Cli {
     node: NodeArgs,
 }
 
+/// With no subcommand, the window opens.
 #[derive(Subcommand, Debug)]
 enum Mode {
     /// Commands on stdin, events on stdout (one a line).
@@ -82,14 +84,25 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    // Until the desktop window lands, no subcommand means headless text mode.
-    let (json, node) = match cli.command {
-        Some(Mode::Headless { json, node }) => (json, node),
-        None => (false, cli.node),
-    };
-    headless::run(HeadlessOptions {
-        json,
-        net: node.into_options(),
-    })?;
+    match cli.command {
+        Some(Mode::Headless { json, node }) => {
+            headless::run(HeadlessOptions {
+                json,
+                net: node.into_options(),
+            })?;
+        }
+        None => {
+            let options = AppOptions {
+                net: cli.node.into_options(),
+                settings_path: None,
+                desktop: true,
+            };
+            ui::run(options).map_err(|err| {
+                anyhow::anyhow!(
+                    "could not open the window ({err}); without a display, use `lanchat headless`"
+                )
+            })?;
+        }
+    }
     Ok(())
 }

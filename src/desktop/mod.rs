@@ -63,6 +63,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use notify::Notifier;
+
+/// The application icon (256×256 PNG), for the window and notifications.
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 pub use tray::Tray;
 
 /// What can go wrong in desktop integration.

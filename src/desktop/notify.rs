@@ -91,7 +91,7 @@ impl Notifier {
 
 fn run(app_name: &str, notes: &mpsc::Receiver<Note>, failure: &Failure) {
     #[cfg(target_os = "linux")]
-    let icon = match super::cache_file("icon.png", include_bytes!("../../assets/icon.png")) {
+    let icon = match super::cache_file("icon.png", super::ICON_PNG) {
         Ok(path) => path.to_string_lossy().into_owned(),
         Err(e) => {
             tracing::debug!(cause = %e, "notifications go without an icon");

@@ -1,0 +1,525 @@
+//! The window's words in English and Russian. Every text is a field of
+//! [`Strings`], so a language that misses one does not compile. Texts with
+//! blanks use `{name}` placeholders filled by [`fill`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::InputError;
+use crate::types::Status;
+
+/// A language of the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Russian.
+    Ru,
+}
+
+impl Lang {
+    /// The language of the system locale: Russian for `ru*`, else English.
+    pub fn from_system() -> Lang {
+        Lang::from_locale(sys_locale::get_locale().as_deref().unwrap_or("en"))
+    }
+
+    /// The language for a locale name such as `ru-RU` or `en_US.UTF-8`.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("ru") {
+            Lang::Ru
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The words of this language.
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Lang::En => &EN,
+            Lang::Ru => &RU,
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ru => "Русский",
+        }
+    }
+}
+
+/// Replaces each `{key}` in `text` by its value.
+pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    let mut out = text.to_string();
+    for (key, value) in values {
+        out = out.replace(&format!("{{{key}}}"), value);
+    }
+    out
+}
+
+/// Every text the window shows.
+#[derive(Debug)]
+pub struct Strings {
+    /// "Chat" menu.
+    pub menu_chat: &'static str,
+    /// Menu item: join or create a channel.
+    pub join_channel: &'static str,
+    /// Menu item: the channels known on the network.
+    pub channel_list: &'static str,
+    /// Menu item: leave the program.
+    pub quit: &'static str,
+    /// "Me" menu.
+    pub menu_me: &'static str,
+    /// Menu item: change nick.
+    pub change_nick: &'static str,
+    /// Menu item: status dialog.
+    pub set_status: &'static str,
+    /// Menu item and dialog: settings.
+    pub settings: &'static str,
+    /// "Help" menu.
+    pub menu_help: &'static str,
+    /// Menu item: command list.
+    pub commands: &'static str,
+    /// Menu item: about.
+    pub about: &'static str,
+    /// What lanchat is, for the about box.
+    pub about_text: &'static str,
+    /// Status: available.
+    pub available: &'static str,
+    /// Status: away.
+    pub away: &'static str,
+    /// Status: do not disturb.
+    pub dnd: &'static str,
+    /// Left panel: channels.
+    pub channels: &'static str,
+    /// Left panel: private chats.
+    pub private_chats: &'static str,
+    /// Context menu: leave a channel.
+    pub leave_channel: &'static str,
+    /// Context menu: close a private chat.
+    pub close_chat: &'static str,
+    /// Right panel: people online, `{n}`.
+    pub online: &'static str,
+    /// After my own name in the list.
+    pub you: &'static str,
+    /// Context menu: private chat.
+    pub private_chat: &'static str,
+    /// Context menu: beep.
+    pub beep: &'static str,
+    /// Context menu: info.
+    pub info: &'static str,
+    /// Info: host.
+    pub host: &'static str,
+    /// Info: address.
+    pub address: &'static str,
+    /// Info: version.
+    pub version: &'static str,
+    /// Info: online since.
+    pub online_since: &'static str,
+    /// Info: status.
+    pub status: &'static str,
+    /// Info: node id.
+    pub node_id: &'static str,
+    /// One person typing, `{nick}`.
+    pub typing_one: &'static str,
+    /// Several people typing, `{nicks}`.
+    pub typing_many: &'static str,
+    /// My direct message: not yet acknowledged.
+    pub sending: &'static str,
+    /// My direct message: acknowledged.
+    pub delivered: &'static str,
+    /// My direct message: waiting for the recipient, `{nick}`.
+    pub queued: &'static str,
+    /// Context menu: copy a message.
+    pub copy: &'static str,
+    /// Mark on a message replayed from history.
+    pub from_history: &'static str,
+    /// System line: `{nick}` joined `{channel}`.
+    pub sys_joined: &'static str,
+    /// System line: `{nick}` left `{channel}`.
+    pub sys_parted: &'static str,
+    /// System line: `{nick}` came online.
+    pub sys_online: &'static str,
+    /// System line: `{nick}` quit.
+    pub sys_quit: &'static str,
+    /// System line: `{nick}` stopped answering.
+    pub sys_timeout: &'static str,
+    /// System line: `{old}` is now `{new}`.
+    pub sys_nick: &'static str,
+    /// System line: `{nick}` set the topic `{topic}`.
+    pub sys_topic: &'static str,
+    /// System line: `{nick}` beeped me.
+    pub sys_beeped: &'static str,
+    /// System line: I beeped `{nick}`.
+    pub sys_beep_sent: &'static str,
+    /// System line: `{count}` messages from `{nick}` lost for good.
+    pub sys_missed: &'static str,
+    /// System line: `{nick}` is now `{status}`.
+    pub sys_status: &'static str,
+    /// Top bar: topic field hint.
+    pub topic_hint: &'static str,
+    /// Top bar: this person is offline.
+    pub offline: &'static str,
+    /// Input hint, `{chat}`.
+    pub input_hint: &'static str,
+    /// Button: send.
+    pub send: &'static str,
+    /// Join dialog title.
+    pub join_title: &'static str,
+    /// Join dialog: the name field.
+    pub channel_name: &'static str,
+    /// Button: join.
+    pub join: &'static str,
+    /// Button: cancel.
+    pub cancel: &'static str,
+    /// Channel list: `{n}` members.
+    pub members: &'static str,
+    /// Button: refresh.
+    pub refresh: &'static str,
+    /// Nick dialog: field.
+    pub new_nick: &'static str,
+    /// Status dialog: text field.
+    pub status_text: &'static str,
+    /// Button: apply.
+    pub apply: &'static str,
+    /// Button: save.
+    pub save: &'static str,
+    /// Button: close.
+    pub close: &'static str,
+    /// Settings: nick.
+    pub nick: &'static str,
+    /// Settings: auto-away minutes.
+    pub auto_away: &'static str,
+    /// Settings: sounds.
+    pub sounds: &'static str,
+    /// Settings: notifications.
+    pub notifications: &'static str,
+    /// Settings: start minimised.
+    pub start_minimised: &'static str,
+    /// Settings: start at login.
+    pub start_at_login: &'static str,
+    /// Settings: language.
+    pub language: &'static str,
+    /// Settings: follow the system language.
+    pub system_language: &'static str,
+    /// Status text set by auto-away.
+    pub idle: &'static str,
+    /// Banner: the port is taken, `{port}`.
+    pub problem_port: &'static str,
+    /// Banner: no network, only loopback.
+    pub problem_no_network: &'static str,
+    /// Banner: the data directory, `{path}`, `{cause}`.
+    pub problem_data_dir: &'static str,
+    /// Banner: the network part could not start, `{cause}`.
+    pub problem_start: &'static str,
+    /// Banner: the network part stopped.
+    pub problem_stopped: &'static str,
+    /// Button: restart the network part.
+    pub restart_network: &'static str,
+    /// Button: hide a notice.
+    pub dismiss: &'static str,
+    /// Notice: no tray, `{cause}`.
+    pub no_tray: &'static str,
+    /// Notice: no notifications, `{cause}`.
+    pub no_notifications: &'static str,
+    /// Notice: no sound, `{cause}`.
+    pub no_sound: &'static str,
+    /// Notice: a setting could not be saved, `{cause}`.
+    pub settings_not_saved: &'static str,
+    /// Tray: show the window.
+    pub tray_show: &'static str,
+    /// Notification: `{nick}` beeped me.
+    pub notify_beep: &'static str,
+    /// Notification title: `{nick}` in `{chat}`.
+    pub notify_in: &'static str,
+    /// Input error: unknown command `{cmd}`.
+    pub err_unknown: &'static str,
+    /// Input error: usage `{usage}`.
+    pub err_usage: &'static str,
+    /// Input error: bad channel name `{name}`.
+    pub err_channel: &'static str,
+    /// Input error: bad nick `{nick}`.
+    pub err_nick: &'static str,
+    /// Input error: too long, `{max}` bytes.
+    pub err_too_long: &'static str,
+    /// Input error: not a number `{value}`.
+    pub err_number: &'static str,
+    /// Input error: the current chat is not a channel.
+    pub err_not_channel: &'static str,
+}
+
+impl Strings {
+    /// A status in words.
+    pub fn status(&self, status: Status) -> &'static str {
+        match status {
+            Status::Available => self.available,
+            Status::Away => self.away,
+            Status::DoNotDisturb => self.dnd,
+        }
+    }
+
+    /// An input error in words.
+    pub fn input_error(&self, err: &InputError) -> String {
+        match err {
+            InputError::UnknownCommand(cmd) => fill(self.err_unknown, &[("cmd", cmd)]),
+            InputError::Usage(usage) => fill(self.err_usage, &[("usage", usage)]),
+            InputError::BadChannel { name, cause } => fill(
+                self.err_channel,
+                &[("name", name), ("cause", &cause.to_string())],
+            ),
+            InputError::BadNick(nick) => fill(self.err_nick, &[("nick", nick)]),
+            InputError::TooLong { max, .. } => {
+                fill(self.err_too_long, &[("max", &max.to_string())])
+            }
+            InputError::BadNumber(value) => fill(self.err_number, &[("value", value)]),
+            InputError::NotAChannel => self.err_not_channel.to_string(),
+        }
+    }
+}
+
+/// English.
+pub static EN: Strings = Strings {
+    menu_chat: "Chat",
+    join_channel: "Join or create a channel…",
+    channel_list: "Channels on the network…",
+    quit: "Quit",
+    menu_me: "Me",
+    change_nick: "Change nick…",
+    set_status: "Status…",
+    settings: "Settings…",
+    menu_help: "Help",
+    commands: "Commands",
+    about: "About lanchat",
+    about_text: "A chat for your office or home network: no server, no account, no set-up.",
+    available: "Available",
+    away: "Away",
+    dnd: "Do not disturb",
+    channels: "Channels",
+    private_chats: "Private chats",
+    leave_channel: "Leave channel",
+    close_chat: "Close chat",
+    online: "Online ({n})",
+    you: "(you)",
+    private_chat: "Private chat",
+    beep: "Beep",
+    info: "Info",
+    host: "Host",
+    address: "Address",
+    version: "Version",
+    online_since: "Online since",
+    status: "Status",
+    node_id: "Node id",
+    typing_one: "{nick} is typing…",
+    typing_many: "{nicks} are typing…",
+    sending: "sending…",
+    delivered: "delivered",
+    queued: "queued: will be delivered when {nick} is back",
+    copy: "Copy text",
+    from_history: "history",
+    sys_joined: "{nick} joined {channel}",
+    sys_parted: "{nick} left {channel}",
+    sys_online: "{nick} is online",
+    sys_quit: "{nick} went offline",
+    sys_timeout: "{nick} lost the connection",
+    sys_nick: "{old} is now known as {new}",
+    sys_topic: "{nick} set the topic: {topic}",
+    sys_beeped: "{nick} beeped you",
+    sys_beep_sent: "You beeped {nick}",
+    sys_missed: "{count} messages from {nick} could not be recovered",
+    sys_status: "{nick} is now {status}",
+    topic_hint: "Set a topic for this channel",
+    offline: "offline",
+    input_hint: "Message {chat} (Enter sends, Shift+Enter starts a new line, /help lists commands)",
+    send: "Send",
+    join_title: "Join or create a channel",
+    channel_name: "Channel name",
+    join: "Join",
+    cancel: "Cancel",
+    members: "{n} people",
+    refresh: "Refresh",
+    new_nick: "New nick",
+    status_text: "Status text",
+    apply: "Apply",
+    save: "Save",
+    close: "Close",
+    nick: "Nick",
+    auto_away: "Away after this many idle minutes (0: never)",
+    sounds: "Play sounds",
+    notifications: "Desktop notifications",
+    start_minimised: "Start minimised to the tray",
+    start_at_login: "Start at login",
+    language: "Language",
+    system_language: "System",
+    idle: "idle",
+    problem_port: "UDP port {port} is taken by another program, so lanchat cannot hear the network. Close that program (or another lanchat), then press Restart network.",
+    problem_no_network: "No network connection: nobody else can be reached. Connect a cable or Wi-Fi, then press Restart network.",
+    problem_data_dir: "lanchat cannot write its data folder {path} ({cause}). Check the folder's permissions or free disk space, then press Restart network.",
+    problem_start: "The network part could not start: {cause}",
+    problem_stopped: "The network part stopped. Press Restart network to reconnect.",
+    restart_network: "Restart network",
+    dismiss: "Dismiss",
+    no_tray: "This desktop has no tray ({cause}); closing the window quits lanchat.",
+    no_notifications: "Desktop notifications are not available ({cause}).",
+    no_sound: "Beeps are silent: {cause}",
+    settings_not_saved: "The settings could not be saved: {cause}",
+    tray_show: "Show lanchat",
+    notify_beep: "{nick} beeped you",
+    notify_in: "{nick} in {chat}",
+    err_unknown: "Unknown command /{cmd}; /help lists the commands",
+    err_usage: "Usage: {usage}",
+    err_channel: "Bad channel name {name}: {cause}",
+    err_nick: "Bad nick {nick}: 1–32 characters, no spaces, commas, '@' or leading '#'",
+    err_too_long: "The text is longer than {max} bytes",
+    err_number: "{value} is not a positive number",
+    err_not_channel: "This is a private chat; name a channel (#name)",
+};
+
+/// Russian.
+pub static RU: Strings = Strings {
+    menu_chat: "Чат",
+    join_channel: "Войти в канал или создать…",
+    channel_list: "Каналы в сети…",
+    quit: "Выход",
+    menu_me: "Я",
+    change_nick: "Сменить ник…",
+    set_status: "Статус…",
+    settings: "Настройки…",
+    menu_help: "Справка",
+    commands: "Команды",
+    about: "О программе",
+    about_text: "Чат для офисной или домашней сети: без сервера, без учётных записей, без настройки.",
+    available: "На месте",
+    away: "Отошёл",
+    dnd: "Не беспокоить",
+    channels: "Каналы",
+    private_chats: "Личные чаты",
+    leave_channel: "Покинуть канал",
+    close_chat: "Закрыть чат",
+    online: "В сети ({n})",
+    you: "(вы)",
+    private_chat: "Личный чат",
+    beep: "Позвать",
+    info: "Сведения",
+    host: "Компьютер",
+    address: "Адрес",
+    version: "Версия",
+    online_since: "В сети с",
+    status: "Статус",
+    node_id: "Идентификатор",
+    typing_one: "{nick} печатает…",
+    typing_many: "{nicks} печатают…",
+    sending: "отправляется…",
+    delivered: "доставлено",
+    queued: "в очереди: будет доставлено, когда {nick} появится в сети",
+    copy: "Копировать текст",
+    from_history: "история",
+    sys_joined: "{nick} входит в {channel}",
+    sys_parted: "{nick} покидает {channel}",
+    sys_online: "{nick} в сети",
+    sys_quit: "{nick} выходит из сети",
+    sys_timeout: "{nick}: связь потеряна",
+    sys_nick: "{old} теперь {new}",
+    sys_topic: "{nick} меняет тему: {topic}",
+    sys_beeped: "{nick} зовёт вас",
+    sys_beep_sent: "Вы позвали {nick}",
+    sys_missed: "Сообщений от {nick}, которые не удалось получить: {count}",
+    sys_status: "{nick}: {status}",
+    topic_hint: "Задайте тему канала",
+    offline: "не в сети",
+    input_hint: "Сообщение в {chat} (Enter — отправить, Shift+Enter — новая строка, /help — команды)",
+    send: "Отправить",
+    join_title: "Вход в канал",
+    channel_name: "Название канала",
+    join: "Войти",
+    cancel: "Отмена",
+    members: "человек: {n}",
+    refresh: "Обновить",
+    new_nick: "Новый ник",
+    status_text: "Текст статуса",
+    apply: "Применить",
+    save: "Сохранить",
+    close: "Закрыть",
+    nick: "Ник",
+    auto_away: "«Отошёл» после стольких минут бездействия (0 — никогда)",
+    sounds: "Звуки",
+    notifications: "Уведомления на рабочем столе",
+    start_minimised: "Запускать свёрнутым в трей",
+    start_at_login: "Запускать при входе в систему",
+    language: "Язык",
+    system_language: "Как в системе",
+    idle: "нет на месте",
+    problem_port: "UDP-порт {port} занят другой программой, и lanchat не слышит сеть. Закройте ту программу (или другой lanchat) и нажмите «Перезапустить сеть».",
+    problem_no_network: "Нет подключения к сети: никого не видно. Подключите кабель или Wi-Fi и нажмите «Перезапустить сеть».",
+    problem_data_dir: "lanchat не может писать в папку данных {path} ({cause}). Проверьте права на папку и место на диске, затем нажмите «Перезапустить сеть».",
+    problem_start: "Сетевая часть не запустилась: {cause}",
+    problem_stopped: "Сетевая часть остановилась. Нажмите «Перезапустить сеть».",
+    restart_network: "Перезапустить сеть",
+    dismiss: "Скрыть",
+    no_tray: "На этом рабочем столе нет трея ({cause}); закрытие окна завершает lanchat.",
+    no_notifications: "Уведомления на рабочем столе недоступны ({cause}).",
+    no_sound: "Сигналы без звука: {cause}",
+    settings_not_saved: "Настройки не сохранены: {cause}",
+    tray_show: "Показать lanchat",
+    notify_beep: "{nick} зовёт вас",
+    notify_in: "{nick} в {chat}",
+    err_unknown: "Неизвестная команда /{cmd}; список команд: /help",
+    err_usage: "Использование: {usage}",
+    err_channel: "Недопустимое название канала {name}: {cause}",
+    err_nick: "Недопустимый ник {nick}: 1–32 символа, без пробелов, запятых, «@» и «#» в начале",
+    err_too_long: "Текст длиннее {max} байт",
+    err_number: "{value} — не положительное число",
+    err_not_channel: "Это личный чат; укажите канал (#название)",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locale_picks_the_language() {
+        assert_eq!(Lang::from_locale("ru-RU"), Lang::Ru);
+        assert_eq!(Lang::from_locale("ru_UA.UTF-8"), Lang::Ru);
+        assert_eq!(Lang::from_locale("en-US"), Lang::En);
+        assert_eq!(Lang::from_locale("de-DE"), Lang::En);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            fill(RU.sys_joined, &[("nick", "боб"), ("channel", "#dev")]),
+            "боб входит в #dev"
+        );
+        assert_eq!(fill(EN.online, &[("n", "3")]), "Online (3)");
+    }
+
+    #[test]
+    fn both_languages_use_the_same_placeholders() {
+        // A Russian text that lost a `{nick}` would show a sentence about nobody.
+        let pairs = [
+            (EN.typing_one, RU.typing_one),
+            (EN.queued, RU.queued),
+            (EN.sys_joined, RU.sys_joined),
+            (EN.sys_parted, RU.sys_parted),
+            (EN.sys_nick, RU.sys_nick),
+            (EN.sys_topic, RU.sys_topic),
+            (EN.sys_missed, RU.sys_missed),
+            (EN.sys_status, RU.sys_status),
+            (EN.problem_port, RU.problem_port),
+            (EN.problem_data_dir, RU.problem_data_dir),
+            (EN.notify_in, RU.notify_in),
+            (EN.input_hint, RU.input_hint),
+        ];
+        let holes = |s: &str| {
+            let mut v: Vec<String> = s
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(k, _)| k.to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        for (en, ru) in pairs {
+            assert_eq!(holes(en), holes(ru), "{en} / {ru}");
+        }
+    }
+}

@@ -1,0 +1,666 @@
+//! The desktop window (eframe/egui, glow renderer). It is one more client
+//! of [`crate::net::NodeHandle`]: [`session::Session`] starts the node and
+//! drains its events each frame without waiting, [`model::Model`] turns them
+//! into what is shown, and the views in [`view`] draw that state and turn
+//! clicks and keys into commands. The driver wakes the window after every
+//! batch of events, so nothing waits for the next input to appear.
+//!
+//! Desktop integration (tray, notifications, the beep, start at login) is in
+//! [`crate::desktop`]; where the desktop lacks a service the window says so
+//! once and carries on.
+
+pub mod i18n;
+pub mod model;
+pub mod session;
+pub mod settings;
+mod view;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use crate::api::{Command, Event, Target};
+use crate::desktop::{self, Notifier, Tray, TrayAction, TrayLabels};
+use crate::identity::unix_ms;
+use crate::input::{self, Action};
+use crate::net::{NetOptions, NodeEvent};
+use crate::types::{Chat, MAIN_CHANNEL, NodeId, Status};
+
+use i18n::{Lang, Strings, fill};
+use model::{Alert, Model};
+use session::{Problem, Session};
+use settings::Settings;
+
+/// How long the window waits for the node to say goodbye on Quit.
+const QUIT_GRACE: Duration = Duration::from_millis(1500);
+
+/// How to start the window.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// How to start the node.
+    pub net: NetOptions,
+    /// The settings file; the config directory's when `None`.
+    pub settings_path: Option<PathBuf>,
+    /// Use the desktop's tray, notifications, sounds and autostart (off in
+    /// tests, which must not touch the user's desktop).
+    pub desktop: bool,
+}
+
+/// Opens the window and runs until the user quits.
+pub fn run(options: AppOptions) -> eframe::Result {
+    let settings = Settings::load(&settings_path(&options));
+    let icon = eframe::icon_data::from_png_bytes(desktop::ICON_PNG).ok();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("lanchat")
+        .with_app_id("lanchat")
+        .with_inner_size([1000.0, 680.0])
+        .with_min_inner_size([520.0, 360.0])
+        .with_visible(!(settings.start_minimised && options.desktop));
+    if let Some(icon) = icon {
+        viewport = viewport.with_icon(icon);
+    }
+    let native = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "lanchat",
+        native,
+        Box::new(move |cc| Ok(Box::new(LanchatApp::new(cc, options)))),
+    )
+}
+
+fn settings_path(options: &AppOptions) -> PathBuf {
+    options
+        .settings_path
+        .clone()
+        .or_else(Settings::default_path)
+        .unwrap_or_else(|| PathBuf::from(settings::FILE_NAME))
+}
+
+/// Dialogs and windows that may be open.
+#[derive(Default)]
+struct Dialogs {
+    join: Option<String>,
+    channels: bool,
+    nick: Option<String>,
+    status: Option<(Status, String)>,
+    settings: Option<Settings>,
+    info: Option<NodeId>,
+    help: bool,
+    about: bool,
+}
+
+/// The input line and what it remembers.
+#[derive(Default)]
+struct Compose {
+    text: String,
+    /// Lines I sent, oldest first.
+    sent: Vec<String>,
+    /// Where Up/Down is in `sent`, while recalling.
+    recall: Option<usize>,
+    /// Tab completion in progress: candidates, which one is shown, where the
+    /// word starts, and the text as completion left it.
+    completion: Option<(Vec<String>, usize, usize, String)>,
+    /// Focus the input next frame.
+    focus: bool,
+}
+
+/// The desktop services that are available.
+struct DesktopLink {
+    tray: Option<Tray>,
+    actions: std_mpsc::Receiver<TrayAction>,
+    notifier: Notifier,
+    shown_unread: (usize, bool),
+    sound_failed: bool,
+}
+
+/// The whole window: its node, what it shows and what the user is doing.
+pub struct LanchatApp {
+    options: AppOptions,
+    settings_path: PathBuf,
+    ctx: egui::Context,
+    session: Session,
+    model: Model,
+    settings: Settings,
+    selected: Chat,
+    compose: Compose,
+    dialogs: Dialogs,
+    /// One-time notices (no tray, no notifications…), dismissable.
+    notices: Vec<String>,
+    desktop: Option<DesktopLink>,
+    scroll: view::messages::ScrollState,
+    last_input: Instant,
+    auto_away: bool,
+    focused: bool,
+    visible: bool,
+    title: String,
+    quitting: bool,
+    pending_who: bool,
+}
+
+impl LanchatApp {
+    /// Builds the app and starts its node.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> LanchatApp {
+        let ctx = cc.egui_ctx.clone();
+        view::style(&ctx);
+        let settings_path = settings_path(&options);
+        let settings = Settings::load(&settings_path);
+        let mut app = LanchatApp {
+            session: Session::start(&LanchatApp::net_options(&options, &settings), repaint(&ctx)),
+            model: Model::new(NodeId([0; 16]), String::new()),
+            visible: !(settings.start_minimised && options.desktop),
+            settings,
+            settings_path,
+            ctx,
+            selected: Chat::Channel(MAIN_CHANNEL.to_string()),
+            compose: Compose {
+                focus: true,
+                ..Compose::default()
+            },
+            dialogs: Dialogs::default(),
+            notices: Vec::new(),
+            desktop: None,
+            scroll: view::messages::ScrollState::default(),
+            last_input: Instant::now(),
+            auto_away: false,
+            focused: true,
+            title: String::new(),
+            quitting: false,
+            pending_who: false,
+            options,
+        };
+        app.on_started();
+        if app.options.desktop {
+            app.desktop = Some(app.start_desktop());
+        }
+        app
+    }
+
+    fn net_options(options: &AppOptions, settings: &Settings) -> NetOptions {
+        let mut net = options.net.clone();
+        if net.nick.is_none() {
+            net.nick = settings
+                .nick
+                .clone()
+                .filter(|n| crate::types::valid_nick(n));
+        }
+        net
+    }
+
+    /// After the node started: a fresh model, and the channels I was in.
+    fn on_started(&mut self) {
+        if let Some(ready) = &self.session.ready {
+            self.model = Model::started(ready);
+            for channel in self.settings.channels.clone() {
+                let _ = self.session.send(Command::Join { channel });
+            }
+        }
+    }
+
+    fn start_desktop(&mut self) -> DesktopLink {
+        let (tx, actions) = std_mpsc::channel();
+        let ctx = self.ctx.clone();
+        let on_action: Arc<dyn Fn(TrayAction) + Send + Sync> = Arc::new(move |action| {
+            let _ = tx.send(action);
+            ctx.request_repaint();
+        });
+        let tray = match Tray::start(self.tray_labels(), on_action) {
+            Ok(tray) => Some(tray),
+            Err(err) => {
+                let text = fill(self.t().no_tray, &[("cause", &err.to_string())]);
+                self.notices.push(text);
+                // With no tray, a hidden window could never come back.
+                if !self.visible {
+                    self.visible = true;
+                    self.ctx
+                        .send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                }
+                None
+            }
+        };
+        DesktopLink {
+            tray,
+            actions,
+            notifier: Notifier::new("lanchat"),
+            shown_unread: (0, false),
+            sound_failed: false,
+        }
+    }
+
+    fn tray_labels(&self) -> TrayLabels {
+        let t = self.t();
+        TrayLabels {
+            tooltip: "lanchat".into(),
+            show: t.tray_show.into(),
+            quit: t.quit.into(),
+        }
+    }
+
+    /// The current language's words.
+    pub fn t(&self) -> &'static Strings {
+        self.settings.lang().strings()
+    }
+
+    /// What the window shows (for tests and benches).
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The chat on screen.
+    pub fn selected(&self) -> &Chat {
+        &self.selected
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// What is wrong with the node, if anything.
+    pub fn problem(&self) -> Option<&Problem> {
+        self.session.problem.as_ref()
+    }
+
+    /// Notices shown once (no tray…).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// The window title as last set.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Whether the user asked to quit.
+    pub fn is_quitting(&self) -> bool {
+        self.quitting
+    }
+
+    /// Puts a chat on screen and marks it read.
+    pub fn select(&mut self, chat: Chat) {
+        self.model.open(&chat);
+        self.model.mark_read(&chat);
+        self.selected = chat;
+        self.compose.focus = true;
+    }
+
+    /// Opens (or shows) the private chat with a person.
+    pub fn open_direct(&mut self, id: NodeId) {
+        if id != self.model.me {
+            self.select(Chat::Direct(id));
+        }
+    }
+
+    fn now_ms() -> u64 {
+        unix_ms()
+    }
+
+    fn current_target(&self) -> Target {
+        match &self.selected {
+            Chat::Channel(name) => Target::Channel(name.clone()),
+            Chat::Direct(id) => Target::Node(*id),
+        }
+    }
+
+    /// Runs one line from the input: a text for the current chat or a slash
+    /// command, the same language as the headless mode.
+    pub fn submit(&mut self, line: &str) {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            return;
+        }
+        self.compose.sent.push(line.to_string());
+        self.compose.recall = None;
+        match input::parse(line, &self.current_target()) {
+            Ok(Action::Nothing) => {}
+            Ok(Action::Help) => self.dialogs.help = true,
+            Ok(Action::JoinAndSwitch { command, chat }) => {
+                self.command(command);
+                if let Target::Channel(name) = chat {
+                    self.select(Chat::Channel(name));
+                }
+            }
+            Ok(Action::Command(command)) => self.command(command),
+            Err(err) => {
+                let text = self.t().input_error(&err);
+                self.notice(text);
+            }
+        }
+    }
+
+    /// Hands a command to the node, with what the window does around it.
+    pub fn command(&mut self, command: Command) {
+        match &command {
+            Command::Quit => {
+                self.quit();
+                return;
+            }
+            Command::Channels => self.dialogs.channels = true,
+            Command::Who => self.pending_who = true,
+            Command::Beep(target) => {
+                if let Some(id) = self.resolve(target) {
+                    self.model.beep_sent(id, LanchatApp::now_ms());
+                }
+            }
+            _ => {}
+        }
+        if let Err(err) = self.session.send(command) {
+            self.notice(err);
+        }
+    }
+
+    /// Leaves the network and closes the window for good.
+    pub fn quit(&mut self) {
+        self.quitting = true;
+        self.session.quit(QUIT_GRACE);
+        self.ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
+    /// The person a target names, as far as the window knows.
+    fn resolve(&self, target: &Target) -> Option<NodeId> {
+        match target {
+            Target::Node(id) => Some(*id),
+            Target::Channel(_) => None,
+            Target::Person(name) => self
+                .model
+                .peers
+                .values()
+                .find(|p| p.label == *name || p.nick == *name || p.id.to_string() == *name)
+                .map(|p| p.id),
+        }
+    }
+
+    fn notice(&mut self, text: String) {
+        let chat = self.selected.clone();
+        self.model.notice(&chat, LanchatApp::now_ms(), text);
+    }
+
+    /// Stops the node (if any) and starts a new one.
+    pub fn restart_network(&mut self) {
+        self.session.quit(QUIT_GRACE);
+        let net = LanchatApp::net_options(&self.options, &self.settings);
+        self.session = Session::start(&net, repaint(&self.ctx));
+        self.on_started();
+        self.selected = Chat::Channel(MAIN_CHANNEL.to_string());
+        self.scroll = view::messages::ScrollState::default();
+    }
+
+    /// Saves the settings; a failure becomes a notice.
+    fn save_settings(&mut self) {
+        if let Err(err) = self.settings.save(&self.settings_path) {
+            let text = fill(
+                self.t().settings_not_saved,
+                &[("cause", &format!("{err}: {}", err_source(&err)))],
+            );
+            self.notices.push(text);
+        }
+    }
+
+    /// Applies settings from the dialog.
+    pub fn apply_settings(&mut self, new: Settings) {
+        let old = std::mem::replace(&mut self.settings, new);
+        if let Some(nick) = &self.settings.nick
+            && *nick != self.model.my_nick
+            && !nick.is_empty()
+        {
+            self.command(Command::Nick(nick.clone()));
+        }
+        if self.options.desktop
+            && old.start_at_login != self.settings.start_at_login
+            && let Err(err) = desktop::autostart::set_autostart(self.settings.start_at_login)
+        {
+            self.notices.push(err.to_string());
+        }
+        if old.language != self.settings.language {
+            let labels = self.tray_labels();
+            if let Some(tray) = self.desktop.as_ref().and_then(|d| d.tray.as_ref()) {
+                tray.set_labels(labels);
+            }
+        }
+        self.save_settings();
+    }
+
+    /// Takes in everything the node said since the last frame.
+    fn pump(&mut self) {
+        for event in self.session.drain() {
+            self.apply_event(event);
+        }
+    }
+
+    /// Takes in one event as if the node had just sent it (the frame-time
+    /// bench feeds a long channel through this).
+    pub fn apply_event(&mut self, event: NodeEvent) {
+        let now = LanchatApp::now_ms();
+        let alert = self.model.apply(
+            &event,
+            now,
+            Some(&self.selected),
+            self.focused && self.visible,
+        );
+        match &event.event {
+            Event::Error(text) => self.notice(text.clone()),
+            Event::Who(peers) if self.pending_who => {
+                self.pending_who = false;
+                let mut names: Vec<String> = peers.iter().map(|p| p.label.clone()).collect();
+                names.sort_by_key(|n| n.to_lowercase());
+                let text = format!(
+                    "{}: {}",
+                    fill(self.t().online, &[("n", &names.len().to_string())]),
+                    names.join(", ")
+                );
+                self.notice(text);
+            }
+            Event::Joined { channel, id, .. }
+                if *id == self.model.me
+                    && channel != MAIN_CHANNEL
+                    && !self.settings.channels.contains(channel) =>
+            {
+                self.settings.channels.push(channel.clone());
+                self.save_settings();
+            }
+            Event::Parted { channel, id, .. } if *id == self.model.me => {
+                self.settings.channels.retain(|c| c != channel);
+                self.save_settings();
+                if self.selected == Chat::Channel(channel.clone()) {
+                    self.selected = Chat::Channel(MAIN_CHANNEL.to_string());
+                }
+            }
+            Event::NickChanged { id, new, .. }
+                if *id == self.model.me && self.settings.nick.as_ref() != Some(new) =>
+            {
+                self.settings.nick = Some(new.clone());
+                self.save_settings();
+            }
+            _ => {}
+        }
+        if let Some(alert) = alert {
+            self.alert(&alert);
+        }
+    }
+
+    /// Tells the user outside the window: a notification and the beep,
+    /// unless they asked not to be disturbed.
+    fn alert(&mut self, alert: &Alert) {
+        let Some(desktop) = &mut self.desktop else {
+            return;
+        };
+        if self.model.my_status == Status::DoNotDisturb {
+            return;
+        }
+        let t = self.settings.lang().strings();
+        if self.settings.notifications && !(self.focused && self.visible) {
+            let (summary, body) = match alert {
+                Alert::Direct { nick, text } => (nick.clone(), text.clone()),
+                Alert::Mention {
+                    nick,
+                    channel,
+                    text,
+                } => (
+                    fill(t.notify_in, &[("nick", nick), ("chat", channel)]),
+                    text.clone(),
+                ),
+                Alert::Beep { nick } => (fill(t.notify_beep, &[("nick", nick)]), String::new()),
+            };
+            desktop
+                .notifier
+                .notify(&summary, &crate::types::clip(&body, 300));
+        }
+        if self.settings.sounds
+            && matches!(alert, Alert::Beep { .. })
+            && let Err(err) = desktop::sound::play_beep()
+            && !desktop.sound_failed
+        {
+            desktop.sound_failed = true;
+            self.notices
+                .push(fill(t.no_sound, &[("cause", &err.to_string())]));
+        }
+    }
+
+    /// Keeps the tray, the title and the desktop's state in step.
+    fn sync_desktop(&mut self, ctx: &egui::Context) {
+        let unread = self.model.unread();
+        let title = if unread.0 > 0 {
+            format!(
+                "({}) lanchat — {}",
+                unread.0,
+                self.model.title(&self.selected)
+            )
+        } else {
+            format!("lanchat — {}", self.model.title(&self.selected))
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        let Some(desktop) = &mut self.desktop else {
+            return;
+        };
+        if desktop.shown_unread != unread {
+            desktop.shown_unread = unread;
+            if let Some(tray) = &desktop.tray {
+                tray.set_unread(unread.0, unread.1);
+            }
+        }
+        if let Some(failure) = desktop.notifier.take_failure() {
+            let text = fill(
+                self.settings.lang().strings().no_notifications,
+                &[("cause", &failure)],
+            );
+            self.notices.push(text);
+        }
+        while let Ok(action) = desktop.actions.try_recv() {
+            match action {
+                TrayAction::Show => {
+                    self.visible = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                }
+                TrayAction::Quit => {
+                    self.quit();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Closing the window hides it in the tray when there is one; without a
+    /// tray (or on Quit) it ends the program.
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if !ctx.input(|i| i.viewport().close_requested()) || self.quitting {
+            return;
+        }
+        let has_tray = self.desktop.as_ref().is_some_and(|d| d.tray.is_some());
+        if has_tray {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false));
+            self.visible = false;
+        } else {
+            self.quitting = true;
+            self.session.quit(QUIT_GRACE);
+        }
+    }
+
+    /// Sets me away after the idle time in the settings, and back on input.
+    fn auto_away(&mut self, ctx: &egui::Context) {
+        let active = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving());
+        if active && self.visible {
+            self.last_input = Instant::now();
+            if self.auto_away {
+                self.auto_away = false;
+                if self.model.my_status == Status::Away {
+                    self.command(Command::Status {
+                        status: Status::Available,
+                        text: String::new(),
+                    });
+                }
+            }
+        }
+        let minutes = self.settings.auto_away_minutes;
+        if minutes == 0 || self.auto_away || self.model.my_status != Status::Available {
+            return;
+        }
+        let limit = Duration::from_secs(u64::from(minutes) * 60);
+        let idle = self.last_input.elapsed();
+        if idle >= limit {
+            self.auto_away = true;
+            let text = self.t().idle.to_string();
+            self.command(Command::Status {
+                status: Status::Away,
+                text,
+            });
+        } else {
+            // One wake-up when the limit is due; nothing in between.
+            ctx.request_repaint_after(limit - idle);
+        }
+    }
+}
+
+fn err_source(err: &dyn std::error::Error) -> String {
+    err.source().map(|s| s.to_string()).unwrap_or_default()
+}
+
+/// A callback for the driver that wakes this window.
+fn repaint(ctx: &egui::Context) -> Box<dyn Fn() + Send> {
+    let ctx = ctx.clone();
+    Box::new(move || ctx.request_repaint())
+}
+
+impl eframe::App for LanchatApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.focused = ctx.input(|i| i.viewport().focused.unwrap_or(true));
+        self.pump();
+        if self.focused && self.visible {
+            let chat = self.selected.clone();
+            self.model.mark_read(&chat);
+        }
+        self.sync_desktop(ctx);
+        self.handle_close(ctx);
+        self.auto_away(ctx);
+        if let Some(end) = self.model.typing_expires(LanchatApp::now_ms()) {
+            let wait = end.saturating_sub(LanchatApp::now_ms());
+            ctx.request_repaint_after(Duration::from_millis(wait));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        view::show(self, ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.session.quit(QUIT_GRACE);
+    }
+}
+
+/// The language to use for a settings value (for the settings dialog).
+pub fn lang_name(lang: Option<Lang>, t: &Strings) -> &'static str {
+    match lang {
+        None => t.system_language,
+        Some(lang) => lang.name(),
+    }
+}

@@ -1,0 +1,141 @@
+//! The window's settings, kept as JSON in the config directory
+//! (`~/.config/lanchat/settings.json` on Linux, the platform's equivalent
+//! elsewhere). A missing or unreadable file gives the defaults; unknown or
+//! missing fields are tolerated so older and newer versions share a file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::i18n::Lang;
+
+/// The name of the settings file in the config directory.
+pub const FILE_NAME: &str = "settings.json";
+
+/// Everything the user can set in the window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Nick to start with; the login name when `None`.
+    pub nick: Option<String>,
+    /// Minutes without input after which I am set away; 0 turns it off.
+    pub auto_away_minutes: u32,
+    /// Play the beep sound.
+    pub sounds: bool,
+    /// Show desktop notifications.
+    pub notifications: bool,
+    /// Start hidden in the tray.
+    pub start_minimised: bool,
+    /// Start when I log in.
+    pub start_at_login: bool,
+    /// Language; the system's when `None`.
+    pub language: Option<Lang>,
+    /// Channels I was in (besides `#Main`), rejoined at start.
+    pub channels: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            nick: None,
+            auto_away_minutes: 10,
+            sounds: true,
+            notifications: true,
+            start_minimised: false,
+            start_at_login: false,
+            language: None,
+            channels: Vec::new(),
+        }
+    }
+}
+
+/// Why settings could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// No config directory is known on this system.
+    #[error("no config directory is known on this system")]
+    NoConfigDir,
+    /// Writing the file failed.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// The default settings file, if the system has a config directory.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "lanchat").map(|d| d.config_dir().join(FILE_NAME))
+    }
+
+    /// Reads settings from `path`; defaults when it is missing or broken
+    /// (a broken file is logged, never fatal).
+    pub fn load(path: &Path) -> Settings {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|err| {
+                tracing::warn!(path = %path.display(), cause = %err, "settings unreadable; using defaults");
+                Settings::default()
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(err) => {
+                tracing::warn!(path = %path.display(), cause = %err, "settings unreadable; using defaults");
+                Settings::default()
+            }
+        }
+    }
+
+    /// Writes settings to `path` (through a temporary file, so a crash
+    /// never leaves half a file).
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let write = |source| SettingsError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(write)?;
+        }
+        let text =
+            serde_json::to_string_pretty(self).map_err(|err| write(std::io::Error::other(err)))?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(write)?;
+        std::fs::rename(&tmp, path).map_err(write)
+    }
+
+    /// The language to show.
+    pub fn lang(&self) -> Lang {
+        self.language.unwrap_or_else(Lang::from_system)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_tolerate_old_files() {
+        let dir = std::env::temp_dir().join(format!("lanchat-settings-{}", std::process::id()));
+        let path = dir.join("nested").join(FILE_NAME);
+        assert_eq!(Settings::load(&path), Settings::default());
+        let settings = Settings {
+            nick: Some("анна".into()),
+            auto_away_minutes: 3,
+            sounds: false,
+            language: Some(Lang::Ru),
+            channels: vec!["#dev".into()],
+            ..Settings::default()
+        };
+        settings.save(&path).expect("save");
+        assert_eq!(Settings::load(&path), settings);
+        std::fs::write(&path, r#"{"sounds": false, "future_field": 1}"#).expect("write");
+        let old = Settings::load(&path);
+        assert!(!old.sounds);
+        assert_eq!(old.auto_away_minutes, 10);
+        std::fs::write(&path, "not json").expect("write");
+        assert_eq!(Settings::load(&path), Settings::default());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,313 @@
+//! Dialogs: join a channel, the channel list, nick, status, settings, a
+//! person's info, the command list and about.
+
+use chrono::{Local, TimeZone};
+use eframe::egui::{self, RichText};
+
+use super::status_colour;
+use crate::api::Command;
+use crate::input::{self, Action};
+use crate::types::{Chat, Status};
+use crate::ui::i18n::{Lang, fill};
+use crate::ui::{LanchatApp, lang_name};
+
+pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    join(app, &ctx);
+    channels(app, &ctx);
+    nick(app, &ctx);
+    status(app, &ctx);
+    settings(app, &ctx);
+    info(app, &ctx);
+    text_windows(app, &ctx);
+}
+
+/// A small centred window; `open` turns false when its close box is used.
+fn window<'a>(title: &'a str, open: &'a mut bool) -> egui::Window<'a> {
+    egui::Window::new(title)
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+}
+
+fn enter_pressed(ui: &egui::Ui, response: &egui::Response) -> bool {
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+fn join(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(mut name) = app.dialogs.join.take() else {
+        return;
+    };
+    let t = app.t();
+    let mut open = true;
+    let mut go = false;
+    let mut cancel = false;
+    window(t.join_title, &mut open).show(ctx, |ui| {
+        ui.label(t.channel_name);
+        let r = ui.add(egui::TextEdit::singleline(&mut name).hint_text("#team"));
+        r.request_focus();
+        go = enter_pressed(ui, &r);
+        ui.horizontal(|ui| {
+            go |= ui.button(t.join).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+    });
+    if go {
+        let name = name.trim();
+        let line = if name.starts_with('#') {
+            format!("/join {name}")
+        } else {
+            format!("/join #{name}")
+        };
+        match input::parse(&line, &app.current_target()) {
+            Ok(Action::JoinAndSwitch { command, chat }) => {
+                app.command(command);
+                if let crate::api::Target::Channel(name) = chat {
+                    app.select(Chat::Channel(name));
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let text = t.input_error(&err);
+                app.notice(text);
+            }
+        }
+    } else if open && !cancel {
+        app.dialogs.join = Some(name);
+    }
+}
+
+fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
+    if !app.dialogs.channels {
+        return;
+    }
+    let t = app.t();
+    let mut open = true;
+    let mut join = None;
+    let mut refresh = false;
+    window(t.channel_list, &mut open).show(ctx, |ui| {
+        egui::ScrollArea::vertical()
+            .max_height(320.0)
+            .show(ui, |ui| {
+                egui::Grid::new("channel-list")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for channel in &app.model.channel_list {
+                            let mut name = RichText::new(&channel.name).strong();
+                            if channel.joined {
+                                name = name.underline();
+                            }
+                            if ui.link(name).clicked() {
+                                join = Some((channel.name.clone(), channel.joined));
+                            }
+                            ui.label(fill(t.members, &[("n", &channel.members.to_string())]));
+                            ui.label(channel.topic.clone().unwrap_or_default());
+                            ui.end_row();
+                        }
+                    });
+            });
+        ui.horizontal(|ui| {
+            refresh = ui.button(t.refresh).clicked();
+            if ui.button(t.join_channel).clicked() {
+                app.dialogs.join = Some(String::new());
+            }
+        });
+    });
+    app.dialogs.channels = open;
+    if refresh {
+        app.command(Command::Channels);
+    }
+    if let Some((name, joined)) = join {
+        if !joined {
+            app.command(Command::Join {
+                channel: name.clone(),
+            });
+        }
+        app.select(Chat::Channel(name));
+        app.dialogs.channels = false;
+    }
+}
+
+fn nick(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(mut nick) = app.dialogs.nick.take() else {
+        return;
+    };
+    let t = app.t();
+    let mut open = true;
+    let mut go = false;
+    let mut cancel = false;
+    window(t.change_nick, &mut open).show(ctx, |ui| {
+        ui.label(t.new_nick);
+        let r = ui.text_edit_singleline(&mut nick);
+        go = enter_pressed(ui, &r);
+        ui.horizontal(|ui| {
+            go |= ui.button(t.apply).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+    });
+    if go {
+        let nick = nick.trim().to_string();
+        if crate::types::valid_nick(&nick) {
+            app.command(Command::Nick(nick));
+        } else {
+            let text = t.input_error(&input::InputError::BadNick(nick));
+            app.notice(text);
+        }
+    } else if open && !cancel {
+        app.dialogs.nick = Some(nick);
+    }
+}
+
+fn status(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some((mut status, mut text)) = app.dialogs.status.take() else {
+        return;
+    };
+    let t = app.t();
+    let mut open = true;
+    let mut go = false;
+    let mut cancel = false;
+    window(t.status, &mut open).show(ctx, |ui| {
+        for choice in [Status::Available, Status::Away, Status::DoNotDisturb] {
+            let label = RichText::new(t.status(choice)).color(status_colour(choice));
+            ui.radio_value(&mut status, choice, label);
+        }
+        ui.label(t.status_text);
+        let r = ui.text_edit_singleline(&mut text);
+        go = enter_pressed(ui, &r);
+        ui.horizontal(|ui| {
+            go |= ui.button(t.apply).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+    });
+    if go {
+        let text = crate::types::clip(text.trim(), crate::types::MAX_STATUS_TEXT);
+        app.command(Command::Status { status, text });
+    } else if open && !cancel {
+        app.dialogs.status = Some((status, text));
+    }
+}
+
+fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(mut draft) = app.dialogs.settings.take() else {
+        return;
+    };
+    let t = draft.lang().strings();
+    let mut open = true;
+    let mut save = false;
+    let mut cancel = false;
+    window(t.settings.trim_end_matches('…'), &mut open).show(ctx, |ui| {
+        egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
+            ui.label(t.nick);
+            let mut nick = draft
+                .nick
+                .clone()
+                .unwrap_or_else(|| app.model.my_nick.clone());
+            if ui.text_edit_singleline(&mut nick).changed() {
+                draft.nick = Some(nick.trim().to_string());
+            }
+            ui.end_row();
+            ui.label(t.auto_away);
+            ui.add(egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240));
+            ui.end_row();
+            ui.label(t.language);
+            egui::ComboBox::from_id_salt("language")
+                .selected_text(lang_name(draft.language, t))
+                .show_ui(ui, |ui| {
+                    for choice in [None, Some(Lang::En), Some(Lang::Ru)] {
+                        ui.selectable_value(&mut draft.language, choice, lang_name(choice, t));
+                    }
+                });
+            ui.end_row();
+        });
+        ui.checkbox(&mut draft.sounds, t.sounds);
+        ui.checkbox(&mut draft.notifications, t.notifications);
+        ui.checkbox(&mut draft.start_minimised, t.start_minimised);
+        ui.checkbox(&mut draft.start_at_login, t.start_at_login);
+        ui.separator();
+        ui.horizontal(|ui| {
+            save = ui.button(t.save).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+    });
+    if save {
+        if let Some(nick) = &draft.nick
+            && !crate::types::valid_nick(nick)
+        {
+            let text = t.input_error(&input::InputError::BadNick(nick.clone()));
+            app.notice(text);
+            app.dialogs.settings = Some(draft);
+            return;
+        }
+        app.apply_settings(draft);
+    } else if open && !cancel {
+        app.dialogs.settings = Some(draft);
+    }
+}
+
+fn info(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(id) = app.dialogs.info else {
+        return;
+    };
+    let t = app.t();
+    let mut open = true;
+    let title = app.model.label(&id);
+    window(&title, &mut open).show(ctx, |ui| {
+        let Some(peer) = app.model.peers.get(&id) else {
+            ui.label(t.offline);
+            return;
+        };
+        let since = i64::try_from(peer.since_ms)
+            .ok()
+            .and_then(|ms| Local.timestamp_millis_opt(ms).single())
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let mut status = t.status(peer.status).to_string();
+        if !peer.status_text.is_empty() {
+            status = format!("{status}: {}", peer.status_text);
+        }
+        egui::Grid::new("info").num_columns(2).show(ui, |ui| {
+            for (key, value) in [
+                (t.nick, peer.nick.clone()),
+                (t.status, status),
+                (t.host, peer.host.clone()),
+                (t.address, peer.addr.to_string()),
+                (t.version, peer.version.clone()),
+                (t.online_since, since),
+                (t.channels, peer.channels.join(", ")),
+                (t.node_id, peer.id.to_string()),
+            ] {
+                ui.label(RichText::new(key).strong());
+                ui.label(value);
+                ui.end_row();
+            }
+        });
+    });
+    if !open {
+        app.dialogs.info = None;
+    }
+}
+
+fn text_windows(app: &mut LanchatApp, ctx: &egui::Context) {
+    let t = app.t();
+    let mut help = app.dialogs.help;
+    if help {
+        window(t.commands, &mut help).show(ctx, |ui| {
+            ui.label(RichText::new(input::HELP).monospace());
+        });
+    }
+    app.dialogs.help = help;
+    let mut about = app.dialogs.about;
+    if about {
+        window(t.about, &mut about).show(ctx, |ui| {
+            ui.heading("lanchat");
+            ui.label(format!("{} {}", t.version, env!("CARGO_PKG_VERSION")));
+            ui.label(t.about_text);
+            if let Some(ready) = &app.session.ready {
+                ui.label(RichText::new(format!("{} · {}", ready.host, ready.addr)).weak());
+                ui.label(RichText::new(ready.data_dir.display().to_string()).weak());
+            }
+        });
+    }
+    app.dialogs.about = about;
+}

@@ -1,0 +1,385 @@
+//! The open chat's messages. Only the rows in view are laid out: each
+//! row's height is remembered once measured (an estimate stands in until
+//! then), so a channel of 100,000 messages costs a binary search and a
+//! screenful of layout per frame. The list sticks to the bottom while the
+//! user is there.
+
+use std::collections::HashMap;
+
+use chrono::{Local, TimeZone};
+use eframe::egui::{self, Color32, RichText};
+
+use super::nick_colour;
+use crate::types::{Chat, MessageKind};
+use crate::ui::LanchatApp;
+use crate::ui::i18n::{Strings, fill};
+use crate::ui::model::{DmState, MessageRow, Model, Row, SystemLine};
+
+/// Measured row heights of one chat at one width.
+#[derive(Default)]
+struct Heights {
+    width: f32,
+    /// Height of each row; `None` until it has been laid out.
+    rows: Vec<Option<f32>>,
+    revision: u64,
+}
+
+/// Row heights per chat, kept between frames.
+#[derive(Default)]
+pub(crate) struct ScrollState {
+    chats: HashMap<Chat, Heights>,
+}
+
+/// Draws the messages of the selected chat and the typing line under them.
+pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
+    let t = app.t();
+    let now_ms = LanchatApp::now_ms();
+    let typing = app.model.typing(&app.selected, now_ms);
+    let typing_text = match typing.len() {
+        0 => String::new(),
+        1 => fill(t.typing_one, &[("nick", &typing[0])]),
+        _ => fill(t.typing_many, &[("nicks", &typing.join(", "))]),
+    };
+    egui::Panel::bottom("typing")
+        .frame(egui::Frame::NONE)
+        .exact_size(18.0)
+        .show(ui, |ui| {
+            ui.label(RichText::new(typing_text).italics().weak().small());
+        });
+    let Some(view) = app.model.chat(&app.selected) else {
+        return;
+    };
+    let dark = ui.visuals().dark_mode;
+    let width = ui.available_width();
+    let row_gap = ui.spacing().item_spacing.y;
+    let estimate = ui.text_style_height(&egui::TextStyle::Body) + row_gap;
+    let heights = app.scroll.chats.entry(view.chat.clone()).or_default();
+    if (heights.width - width).abs() > 0.5 || heights.revision != view.revision {
+        // A new width re-wraps everything; changed rows (inserted history,
+        // a DM's new state) may shift: measure again.
+        if (heights.width - width).abs() > 0.5 || heights.rows.len() > view.rows.len() {
+            heights.rows.clear();
+        }
+        heights.width = width;
+        heights.revision = view.revision;
+        if heights.rows.len() != view.rows.len() {
+            heights.rows.resize(view.rows.len(), None);
+        }
+        // The last rows may have changed state (sending → delivered).
+        let tail = heights.rows.len().saturating_sub(8);
+        for h in &mut heights.rows[tail..] {
+            *h = None;
+        }
+    }
+    let mut tops = Vec::with_capacity(view.rows.len() + 1);
+    let mut y = 0.0f32;
+    for h in &heights.rows {
+        tops.push(y);
+        y += h.unwrap_or(estimate);
+    }
+    tops.push(y);
+    let total = y;
+    let mut copy = None;
+    egui::ScrollArea::vertical()
+        .id_salt(("messages", &view.chat))
+        .auto_shrink([false, false])
+        .stick_to_bottom(true)
+        .show_viewport(ui, |ui, viewport| {
+            ui.set_height(total.max(viewport.height()));
+            let first = tops
+                .partition_point(|top| *top <= viewport.min.y)
+                .saturating_sub(1);
+            let origin = ui.min_rect().min;
+            let mut i = first;
+            while i < view.rows.len() && tops[i] < viewport.max.y {
+                let rect = egui::Rect::from_min_size(
+                    origin + egui::vec2(0.0, tops[i]),
+                    egui::vec2(width, f32::INFINITY),
+                );
+                let previous = i.checked_sub(1).map(|p| &view.rows[p]);
+                let used = ui
+                    .scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                        row(
+                            ui,
+                            &app.model,
+                            &view.chat,
+                            t,
+                            &view.rows[i],
+                            previous,
+                            dark,
+                            &mut copy,
+                        );
+                    })
+                    .response
+                    .rect
+                    .height()
+                    + row_gap;
+                heights.rows[i] = Some(used);
+                i += 1;
+            }
+        });
+    if let Some(text) = copy {
+        ui.ctx().copy_text(text);
+    }
+}
+
+/// Local date of a wall time, for day separators.
+fn day(ms: u64) -> Option<chrono::NaiveDate> {
+    let ms = i64::try_from(ms).ok()?;
+    Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.date_naive())
+}
+
+fn clock(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| Local.timestamp_millis_opt(ms).single())
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// One row: a day separator when the day changed, then the message or the
+/// system line.
+#[allow(clippy::too_many_arguments)]
+fn row(
+    ui: &mut egui::Ui,
+    model: &Model,
+    chat: &Chat,
+    t: &Strings,
+    row: &Row,
+    previous: Option<&Row>,
+    dark: bool,
+    copy: &mut Option<String>,
+) {
+    let today = day(row.time_ms());
+    if previous.map(|p| day(p.time_ms())) != Some(today)
+        && let Some(date) = today
+    {
+        ui.vertical_centered(|ui| {
+            ui.label(
+                RichText::new(date.format("— %A, %e %B %Y —").to_string())
+                    .weak()
+                    .small(),
+            );
+        });
+    }
+    match row {
+        Row::System(time, line) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(clock(*time)).weak().monospace());
+                ui.label(RichText::new(system_text(t, chat, line)).italics().weak());
+            });
+        }
+        Row::Message(m) => message(ui, model, chat, t, m, dark, copy),
+    }
+}
+
+fn system_text(t: &Strings, chat: &Chat, line: &SystemLine) -> String {
+    let channel = match chat {
+        Chat::Channel(name) => name.as_str(),
+        Chat::Direct(_) => "",
+    };
+    match line {
+        SystemLine::Joined(nick) => fill(t.sys_joined, &[("nick", nick), ("channel", channel)]),
+        SystemLine::Parted(nick) => fill(t.sys_parted, &[("nick", nick), ("channel", channel)]),
+        SystemLine::Online(nick) => fill(t.sys_online, &[("nick", nick)]),
+        SystemLine::Offline(nick, crate::api::OfflineReason::Quit) => {
+            fill(t.sys_quit, &[("nick", nick)])
+        }
+        SystemLine::Offline(nick, crate::api::OfflineReason::Timeout) => {
+            fill(t.sys_timeout, &[("nick", nick)])
+        }
+        SystemLine::Nick(old, new) => fill(t.sys_nick, &[("old", old), ("new", new)]),
+        SystemLine::Topic(nick, topic) => fill(t.sys_topic, &[("nick", nick), ("topic", topic)]),
+        SystemLine::Beeped(nick) => fill(t.sys_beeped, &[("nick", nick)]),
+        SystemLine::BeepSent(nick) => fill(t.sys_beep_sent, &[("nick", nick)]),
+        SystemLine::Missed(nick, count) => fill(
+            t.sys_missed,
+            &[("nick", nick), ("count", &count.to_string())],
+        ),
+        SystemLine::Status(nick, status, text) => {
+            let mut words = t.status(*status).to_string();
+            if !text.is_empty() {
+                words = format!("{words} ({text})");
+            }
+            fill(t.sys_status, &[("nick", nick), ("status", &words)])
+        }
+        SystemLine::Notice(text) => text.clone(),
+    }
+}
+
+fn message(
+    ui: &mut egui::Ui,
+    model: &Model,
+    chat: &Chat,
+    t: &Strings,
+    m: &MessageRow,
+    dark: bool,
+    copy: &mut Option<String>,
+) {
+    let colour = nick_colour(&m.from, dark);
+    let frame = if m.mention {
+        egui::Frame::NONE
+            .fill(if dark {
+                Color32::from_rgb(0x4a, 0x3a, 0x12)
+            } else {
+                Color32::from_rgb(0xff, 0xf3, 0xc4)
+            })
+            .corner_radius(3.0)
+    } else {
+        egui::Frame::NONE
+    };
+    let response = frame
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 4.0;
+                ui.label(RichText::new(clock(m.time_ms)).weak().monospace());
+                let name = if m.mine {
+                    model.my_nick.clone()
+                } else if model.peers.contains_key(&m.from) {
+                    model.label(&m.from)
+                } else {
+                    m.nick.clone()
+                };
+                match m.kind {
+                    MessageKind::Action => {
+                        ui.label(RichText::new(format!("* {name}")).color(colour).strong());
+                    }
+                    MessageKind::Text | MessageKind::Beep => {
+                        ui.label(RichText::new(format!("{name}:")).color(colour).strong());
+                    }
+                }
+                for piece in pieces(&m.text) {
+                    match piece {
+                        Piece::Text(text) => {
+                            let text = RichText::new(text);
+                            let text = if m.kind == MessageKind::Action {
+                                text.italics()
+                            } else {
+                                text
+                            };
+                            ui.label(text);
+                        }
+                        Piece::Link(url) => {
+                            let target = if url.starts_with("www.") {
+                                format!("https://{url}")
+                            } else {
+                                url.to_string()
+                            };
+                            ui.hyperlink_to(url, target);
+                        }
+                    }
+                }
+                if m.history {
+                    ui.label(
+                        RichText::new(format!("· {}", t.from_history))
+                            .weak()
+                            .small(),
+                    );
+                }
+                if let Some(state) = m.state {
+                    let (text, colour) = match state {
+                        DmState::Sending => (t.sending.to_string(), None),
+                        DmState::Delivered => (
+                            format!("✔ {}", t.delivered),
+                            Some(Color32::from_rgb(0x3c, 0xb3, 0x71)),
+                        ),
+                        DmState::Queued => (
+                            format!("⏳ {}", fill(t.queued, &[("nick", &model.title(chat))])),
+                            Some(Color32::from_rgb(0xe8, 0xb0, 0x2a)),
+                        ),
+                    };
+                    let mut text = RichText::new(text).small();
+                    if let Some(colour) = colour {
+                        text = text.color(colour);
+                    }
+                    ui.label(text);
+                }
+            });
+        })
+        .response;
+    let text = m.text.clone();
+    response.context_menu(|ui| {
+        if ui.button(t.copy).clicked() {
+            *copy = Some(text);
+        }
+    });
+}
+
+/// A piece of a message: plain text or a link.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Link(&'a str),
+}
+
+/// Splits a text into plain pieces and links (`http://`, `https://`,
+/// `www.`); punctuation that ends a sentence is not part of a link.
+fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut plain_from = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        let at_word_start = i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b'(';
+        let rest = &text[i..];
+        let is_link = at_word_start
+            && (rest.starts_with("http://")
+                || rest.starts_with("https://")
+                || rest.starts_with("www."));
+        if is_link {
+            let len = rest
+                .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+                .unwrap_or(rest.len());
+            let link = rest[..len].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'']);
+            let scheme_only = matches!(link, "http://" | "https://" | "www.");
+            if !scheme_only && !link.is_empty() {
+                if plain_from < i {
+                    out.push(Piece::Text(&text[plain_from..i]));
+                }
+                out.push(Piece::Link(link));
+                i += link.len();
+                plain_from = i;
+                continue;
+            }
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    if plain_from < text.len() {
+        out.push(Piece::Text(&text[plain_from..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_found_without_trailing_punctuation() {
+        assert_eq!(
+            pieces("see https://example.org/a?b=1. ok"),
+            [
+                Piece::Text("see "),
+                Piece::Link("https://example.org/a?b=1"),
+                Piece::Text(". ok")
+            ]
+        );
+        assert_eq!(
+            pieces("(www.example.org) и http://x.ru"),
+            [
+                Piece::Text("("),
+                Piece::Link("www.example.org"),
+                Piece::Text(") и "),
+                Piece::Link("http://x.ru")
+            ]
+        );
+        assert_eq!(
+            pieces("nohttp://x https://"),
+            [Piece::Text("nohttp://x https://")]
+        );
+        assert!(pieces("").is_empty());
+    }
+}
