@@ -7,4 +7,5 @@ mod hostile;
 mod lan;
 mod loopback;
 mod sim;
+mod ui;
 mod util;
