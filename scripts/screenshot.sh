@@ -3,12 +3,18 @@
 # namespace of its own, with two headless nodes (bob, carol) talking in
 # #Main and bob sending the window's user a private message.
 #
-# Needs root (for the namespace) and: apt-get install xvfb x11-apps imagemagick xdotool
+# Runs in a private D-Bus session with dunst (notifications) and a stand-in
+# tray watcher, so the desktop integration is live too.
+# Needs root (for the namespace) and: apt-get install xvfb x11-apps imagemagick
+# xdotool dbus dunst python3-dbus python3-gi
 # Usage: scripts/screenshot.sh [out.png]   (builds the release binary first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-assets/screenshot.png}
-cargo build --release --quiet
+if [ -z "${LANCHAT_IN_SESSION:-}" ]; then
+    cargo build --release --quiet
+    LANCHAT_IN_SESSION=1 exec dbus-run-session -- "$0" "$@"
+fi
 bin=$PWD/target/release/lanchat
 ns=lanchat-shot-$$
 tmp=$(mktemp -d)
@@ -16,6 +22,8 @@ display=:$((90 + $$ % 9))
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # Everything still running in the namespace.
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
     sleep 0.3
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$tmp"
@@ -23,9 +31,20 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
+# An office LAN card, so the window does not (rightly) say "no network".
+ip netns exec "$ns" ip link add eth0 type veth peer name eth1
+ip netns exec "$ns" ip link set eth1 up
+ip netns exec "$ns" ip addr add 10.77.0.10/24 dev eth0
+ip netns exec "$ns" ip link set eth0 up
+ip netns exec "$ns" ip link set eth0 multicast on
 inns() { ip netns exec "$ns" "$@"; }
 
-inns Xvfb "$display" -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 &
+inns Xvfb "$display" -screen 0 1000x680x24 -nolisten tcp >/dev/null 2>&1 &
+pids+=($!)
+sleep 1
+DISPLAY=$display inns dunst >/dev/null 2>&1 &
+pids+=($!)
+SNI_PASSIVE=1 inns /usr/bin/python3 scripts/sni_watcher.py >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 
@@ -47,7 +66,6 @@ XDG_CONFIG_HOME=$tmp/config DISPLAY=$display inns env LANG=en_US.UTF-8 "$bin" \
 pids+=($!)
 sleep 4
 say carol "/away back at 3"
-say bob "/join #dev"
 say bob "/topic #Main Release day: v2.4 goes out at 16:00"
 say bob "Morning! Build 2.4.0-rc2 is on the share: https://intranet.example/builds/2.4"
 say carol "Thanks. Smoke tests pass on Windows 11 and on the Astra Linux PCs 👍"
@@ -55,6 +73,11 @@ say bob "/me brings coffee for the release team"
 say carol "alice, can you check the installer on the old XP box?"
 say bob "Коллеги, релиз в 16:00 — не забудьте обновить документацию."
 say bob "/msg alice the license key is in the safe, second shelf" 1
+say bob "/join #dev"
+# The notifications of the mention and the DM (the window is not focused yet).
+DISPLAY=$display inns xwd -root -silent | /usr/bin/convert xwd:- png:"${out%.png}-notifications.png"
+ip netns pids "$ns" | xargs -r ps -o pid=,comm= -p | awk '$2 == "dunst" {print $1}' | xargs -r kill
+sleep 0.5
 
 win=$(DISPLAY=$display inns xdotool search --name lanchat | head -1)
 DISPLAY=$display inns xdotool windowfocus --sync "$win"

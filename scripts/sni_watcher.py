@@ -11,6 +11,9 @@ import os
 import dbus, dbus.service, dbus.mainloop.glib
 from gi.repository import GLib
 
+# SNI_PASSIVE=1: only be a tray (for scripts/screenshot.sh): no dumps, no
+# clicks, no time limit.
+PASSIVE = os.environ.get("SNI_PASSIVE") == "1"
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 bus = dbus.SessionBus()
 IFACE = "org.kde.StatusNotifierWatcher"
@@ -32,6 +35,8 @@ class Watcher(dbus.service.Object):
             name, path = service, "/StatusNotifierItem"
         items.append((name, path))
         self.StatusNotifierItemRegistered(name + path)
+        if PASSIVE:
+            return
         GLib.timeout_add(500, lambda: dump("at start", name, path) and False)
         GLib.timeout_add(2300, lambda: dump("after set_unread(3,false)", name, path) and False)
         GLib.timeout_add(4300, lambda: dump("after set_labels(ru)+set_unread(5,true)", name, path) and False)
@@ -100,5 +105,6 @@ name = dbus.service.BusName("org.kde.StatusNotifierWatcher", bus)
 w = Watcher()
 log("watcher up")
 loop = GLib.MainLoop()
-GLib.timeout_add(30000, lambda: loop.quit())
+if not PASSIVE:
+    GLib.timeout_add(30000, lambda: loop.quit())
 loop.run()
