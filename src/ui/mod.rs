@@ -51,14 +51,12 @@ pub struct AppOptions {
 
 /// Opens the window and runs until the user quits.
 pub fn run(options: AppOptions) -> eframe::Result {
-    let settings = Settings::load(&settings_path(&options));
     let icon = eframe::icon_data::from_png_bytes(desktop::ICON_PNG).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("lanchat")
         .with_app_id("lanchat")
         .with_inner_size([1000.0, 680.0])
-        .with_min_inner_size([520.0, 360.0])
-        .with_visible(!(settings.start_minimised && options.desktop));
+        .with_min_inner_size([520.0, 360.0]);
     if let Some(icon) = icon {
         viewport = viewport.with_icon(icon);
     }
@@ -141,6 +139,9 @@ pub struct LanchatApp {
     title: String,
     quitting: bool,
     pending_who: bool,
+    /// Frames drawn; "start minimised" hides the window after the first
+    /// (eframe shows every window once it has painted).
+    frames: u64,
 }
 
 impl LanchatApp {
@@ -172,6 +173,7 @@ impl LanchatApp {
             title: String::new(),
             quitting: false,
             pending_who: false,
+            frames: 0,
             options,
         };
         app.on_started();
@@ -633,6 +635,14 @@ fn repaint(ctx: &egui::Context) -> Box<dyn Fn() + Send> {
 
 impl eframe::App for LanchatApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.frames += 1;
+        if !self.visible {
+            match self.frames {
+                1 => ctx.request_repaint(),
+                2 => ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false)),
+                _ => {}
+            }
+        }
         self.focused = ctx.input(|i| i.viewport().focused.unwrap_or(true));
         self.pump();
         if self.focused && self.visible {
