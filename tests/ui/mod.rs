@@ -157,10 +157,9 @@ fn a_message_typed_and_sent_with_enter_reaches_the_channel() {
     bob.expect(&mut harness, "the message", |e| {
         matches!(e, Event::Message(m) if m.text == "hello from the window" && m.nick == "alice")
     });
-    assert_eq!(
-        texts(harness.state(), &main_chat()),
-        ["hello from the window"]
-    );
+    wait(&mut harness, "my message shown once", |a| {
+        texts(a, &main_chat()) == ["hello from the window"]
+    });
     // The input is empty again and Up brings the line back.
     harness.get_by_role(Role::MultilineTextInput).focus();
     harness.step();
