@@ -1,7 +1,7 @@
 //! The desktop window (eframe/egui, glow renderer). It is one more client
 //! of [`crate::net::NodeHandle`]: [`session::Session`] starts the node and
 //! drains its events each frame without waiting, [`model::Model`] turns them
-//! into what is shown, and the views in [`view`] draw that state and turn
+//! into what is shown, and the views in `view/` draw that state and turn
 //! clicks and keys into commands. The driver wakes the window after every
 //! batch of events, so nothing waits for the next input to appear.
 //!

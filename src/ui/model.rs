@@ -1,7 +1,7 @@
 //! What the window knows, built from the node's events and nothing else:
 //! the chats with their rows and unread counts, the people online, who is
 //! typing. Pure state (time is passed in), so it is tested without a window;
-//! the views in [`super::view`] only read it.
+//! the views in `ui/view/` only read it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

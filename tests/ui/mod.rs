@@ -88,6 +88,14 @@ fn app(lan: Option<&MemoryLan>, dir: &TempDir, nick: &str) -> Harness<'static, L
     harness
 }
 
+/// What the input line holds.
+fn input(harness: &Harness<'_, LanchatApp>) -> String {
+    harness
+        .get_by_role(Role::MultilineTextInput)
+        .value()
+        .unwrap_or_default()
+}
+
 /// Steps the app until `done` holds (the node runs on its own thread).
 fn wait(harness: &mut Harness<'_, LanchatApp>, what: &str, done: impl Fn(&LanchatApp) -> bool) {
     let deadline = Instant::now() + WAIT;
@@ -166,13 +174,7 @@ fn a_message_typed_and_sent_with_enter_reaches_the_channel() {
     harness.key_press(egui::Key::ArrowUp);
     harness.step();
     harness.step();
-    assert_eq!(
-        harness
-            .get_by_role(Role::MultilineTextInput)
-            .value()
-            .as_deref(),
-        Some("hello from the window")
-    );
+    assert_eq!(input(&harness), "hello from the window");
     // Shift+Enter makes a new line instead of sending.
     harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
     harness
@@ -315,13 +317,7 @@ fn slash_commands_work_in_the_window() {
     harness.key_press(egui::Key::Tab);
     harness.step();
     harness.step();
-    assert_eq!(
-        harness
-            .get_by_role(Role::MultilineTextInput)
-            .value()
-            .as_deref(),
-        Some("bob: ")
-    );
+    assert_eq!(input(&harness), "bob: ");
 }
 
 #[test]
