@@ -117,6 +117,7 @@ fn live(event: Event) -> NodeEvent {
     NodeEvent {
         event,
         history: false,
+        search: false,
     }
 }
 

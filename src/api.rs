@@ -72,6 +72,15 @@ pub enum Command {
         /// How many messages at most.
         limit: usize,
     },
+    /// Find stored messages containing all these words, newest first
+    /// (answered by the driver from the history database; the core ignores
+    /// it).
+    Search {
+        /// The words.
+        text: String,
+        /// How many results at most.
+        limit: usize,
+    },
     /// Leave the network gracefully.
     Quit,
 }

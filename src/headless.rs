@@ -66,12 +66,17 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         .spawn(move || quit_on_signal(&signal_handle))
         .map_err(HeadlessError::Thread)?;
     let mut printing = true;
-    while let Some(NodeEvent { event, history }) = events.blocking_recv() {
+    while let Some(NodeEvent {
+        event,
+        history,
+        search,
+    }) = events.blocking_recv()
+    {
         if !printing {
             continue;
         }
         names.learn(&event);
-        let (value, text) = describe(&event, history, &names);
+        let (value, text) = describe(&event, history, search, &names);
         let written = match text {
             Some(text) => out.line(&value, || text),
             None => out.json_only(&value),
@@ -307,7 +312,12 @@ fn channel_value(channel: &ChannelSummary) -> Value {
 
 /// One event as a JSON object and as a line of text; no text for an event
 /// only scripts want (to a person it would be noise).
-fn describe(event: &Event, history: bool, names: &Names) -> (Value, Option<String>) {
+fn describe(
+    event: &Event,
+    history: bool,
+    search: bool,
+    names: &Names,
+) -> (Value, Option<String>) {
     let (value, text) = match event {
         // One a chat every few seconds while someone types: noise in a
         // terminal, useful to a script.
@@ -357,10 +367,17 @@ fn describe(event: &Event, history: bool, names: &Names) -> (Value, Option<Strin
                 "hlc": msg.hlc,
                 "history": history,
             });
+            if search {
+                value["search"] = json!(true);
+            }
             if let Chat::Direct(peer) = msg.chat {
                 value["peer"] = json!(peer.to_string());
             }
-            let mark = if history { "(history) " } else { "" };
+            let mark = match (search, history) {
+                (true, _) => "(found) ",
+                (false, true) => "(history) ",
+                (false, false) => "",
+            };
             let body = match msg.kind {
                 MessageKind::Action => format!("* {} {}", msg.nick, msg.text),
                 MessageKind::Beep => format!("* {} beeps", msg.nick),
@@ -505,7 +522,7 @@ mod tests {
             time_ms: 1_700_000_000_000,
             hlc: 1,
         });
-        let (value, text) = describe(&msg, true, &names);
+        let (value, text) = describe(&msg, true, false, &names);
         let text = text.expect("a message is shown");
         assert_eq!(value["event"], "message");
         assert_eq!(value["chat"], "@bob");
@@ -534,7 +551,7 @@ mod tests {
                 id: bob,
                 nick: "bob".into(),
             };
-            let (value, text) = describe(&typing, false, &names);
+            let (value, text) = describe(&typing, false, false, &names);
             assert_eq!(
                 value,
                 json!({"event": "typing", "chat": name, "node": bob.to_string(), "nick": "bob"})

@@ -9,6 +9,8 @@ use crate::types::{
 
 /// How many messages `/history` replays when no number is given.
 pub const DEFAULT_HISTORY: usize = 50;
+/// How many results `/search` shows at most.
+pub const DEFAULT_SEARCH: usize = 50;
 
 /// What a line asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +83,7 @@ text                          say text in the current chat
 /who                          list people online
 /channels                     list channels
 /history <#chan|nick> [N]     replay the newest N messages (default 50)
+/search words                 find stored messages with all these words
 /quit                         leave and exit
 /help                         this list";
 
@@ -192,6 +195,15 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             Command::History {
                 chat: target(chat)?,
                 limit,
+            }
+        }
+        "search" | "find" => {
+            if args.trim().is_empty() {
+                return Err(InputError::Usage("/search <words>"));
+            }
+            Command::Search {
+                text: args.trim().to_string(),
+                limit: DEFAULT_SEARCH,
             }
         }
         "quit" | "exit" => Command::Quit,
@@ -491,6 +503,18 @@ mod tests {
             InputError::UnknownCommand("frobnicate".into())
         );
         assert_eq!(err("/"), InputError::UnknownCommand(String::new()));
+    }
+
+    #[test]
+    fn search_takes_the_rest_of_the_line() {
+        assert_eq!(
+            cmd("/search  release  notes "),
+            Command::Search {
+                text: "release  notes".into(),
+                limit: DEFAULT_SEARCH
+            }
+        );
+        assert_eq!(err("/search"), InputError::Usage("/search <words>"));
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod identity;
 pub mod input;
 pub mod net;
 pub mod node;
+pub mod store;
 pub mod types;
 pub(crate) mod typing;
 pub mod ui;

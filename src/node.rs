@@ -1203,7 +1203,9 @@ impl Node {
                 let list = self.channel_list();
                 self.events.push_back(Event::Channels(list));
             }
-            Command::History { .. } => self.error("history is kept by the driver, not the core"),
+            Command::History { .. } | Command::Search { .. } => {
+                self.error("history is kept by the driver, not the core")
+            }
             Command::Quit => {
                 for _ in 0..LEAVE_COPIES {
                     self.send(Dest::Group, Body::Leave);

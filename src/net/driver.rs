@@ -16,10 +16,12 @@ use tokio::sync::mpsc;
 use super::history::History;
 use super::memory::MemoryPort;
 use super::socket::{self, NetInterface, SocketError};
-use super::{COMMAND_CAPACITY, Events, HISTORY_PER_CHAT, NetOptions, NodeEvent, ReadyInfo};
+use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo};
 use crate::api::{Command, Dest, Event, Transmit};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
+use crate::store::writer::{Job, Writer};
+use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
 use crate::wire::MAX_DATAGRAM;
 
@@ -39,6 +41,9 @@ pub enum StartError {
     /// The sockets could not be opened.
     #[error("opening the sockets")]
     Socket(#[from] SocketError),
+    /// Not even an in-memory history database could be made.
+    #[error("opening the history database")]
+    Store(#[from] StoreError),
     /// The driver thread or its runtime could not be started.
     #[error("starting the network thread")]
     Thread(#[source] std::io::Error),
@@ -128,8 +133,20 @@ impl NodeHandle {
             seed: fastrand::u64(..),
             timing: options.timing,
         };
+        // A data directory that cannot hold the database still gets a
+        // working node: history then lasts until it stops, and the user is told.
+        let (store, problem) = match Store::open(&identity.data_dir) {
+            Ok(store) => (store, None),
+            Err(err) => {
+                tracing::warn!(cause = %err, "history database unavailable; keeping history in memory");
+                let problem = format!("history is kept in memory only (it will not survive a restart): {err}");
+                (Store::in_memory()?, Some(problem))
+            }
+        };
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let writer = Writer::start(store, problem, config.id, config.nick.clone(), event_tx, repaint)
+            .map_err(StartError::Thread)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -143,24 +160,17 @@ impl NodeHandle {
                         Ok(link) => link,
                         Err(err) => {
                             tracing::error!(cause = %err, "registering the sockets failed");
-                            let _ = event_tx.send(NodeEvent {
-                                event: Event::Error(format!("network failed to start: {err}")),
-                                history: false,
-                            });
-                            let _ = event_tx.send(NodeEvent {
-                                event: Event::Stopped,
-                                history: false,
-                            });
-                            repaint();
+                            let error = format!("network failed to start: {err}");
+                            writer.send(Job::Pass(Event::Error(error)));
+                            writer.send(Job::Pass(Event::Stopped));
                             return;
                         }
                     };
                     let driver = Driver {
                         node: Node::new(config.clone(), Instant::now()),
-                        history: History::new(config.id, config.nick.clone(), HISTORY_PER_CHAT),
+                        names: History::new(config.id),
                         link,
-                        events: event_tx,
-                        repaint,
+                        writer,
                         start: Instant::now(),
                         start_wall_ms: config.wall_ms,
                     };
@@ -354,13 +364,13 @@ impl Sockets {
     }
 }
 
-/// The running node: the core, its history, and the way out to the client.
+/// The running node: the core, the names it has seen, and the way out to
+/// the client (through the store's thread).
 struct Driver {
     node: Node,
-    history: History,
+    names: History,
     link: Link,
-    events: mpsc::UnboundedSender<NodeEvent>,
-    repaint: Box<dyn Fn() + Send>,
+    writer: Writer,
     start: Instant,
     start_wall_ms: u64,
 }
@@ -384,6 +394,7 @@ impl Driver {
                 },
                 command = commands.recv(), if quit_deadline.is_none() => match command {
                     Some(Command::History { chat, limit }) => self.replay(&chat, limit),
+                    Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
                     Some(Command::Quit) | None => {
                         tracing::debug!("leaving");
                         self.node.handle_command(Instant::now(), Command::Quit);
@@ -401,8 +412,7 @@ impl Driver {
             if stopped || gave_up {
                 if gave_up && !stopped {
                     tracing::warn!("the core did not finish leaving in time; stopping anyway");
-                    self.emit(Event::Stopped, false);
-                    (self.repaint)();
+                    self.writer.send(Job::Pass(Event::Stopped));
                 }
                 break;
             }
@@ -416,38 +426,27 @@ impl Driver {
         }
     }
 
-    /// Forwards the core's events; true once it said `Stopped`.
+    /// Hands the core's events to the store's thread (which saves and
+    /// then forwards them); true once the core said `Stopped`.
     fn forward(&mut self) -> bool {
-        let mut any = false;
+        let mut batch = Vec::new();
         let mut stopped = false;
         while let Some(event) = self.node.poll_event() {
-            any = true;
-            let wall_ms = self.wall_ms();
-            self.history.record(&event, wall_ms);
+            self.names.record(&event);
             stopped |= event == Event::Stopped;
-            self.emit(event, false);
+            batch.push(event);
         }
-        if any {
-            (self.repaint)();
+        if !batch.is_empty() {
+            self.writer.send(Job::Live(batch, self.wall_ms()));
         }
         stopped
     }
 
-    fn emit(&self, event: Event, history: bool) {
-        // A client that dropped its receiver just stops listening.
-        let _ = self.events.send(NodeEvent { event, history });
-    }
-
     fn replay(&mut self, chat: &crate::api::Target, limit: usize) {
-        match self.history.resolve(chat) {
-            Ok(chat) => {
-                for msg in self.history.newest(&chat, limit) {
-                    self.emit(Event::Message(msg), true);
-                }
-            }
-            Err(message) => self.emit(Event::Error(message), false),
+        match self.names.resolve(chat) {
+            Ok(chat) => self.writer.send(Job::History(chat, limit)),
+            Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
         }
-        (self.repaint)();
     }
 
     /// Wall time now, derived from the start so it never jumps backwards.

@@ -23,8 +23,6 @@ pub const DEFAULT_GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 77, 77);
 pub const DEFAULT_PORT: u16 = 47077;
 /// Room in the command channel between a handle and the driver.
 pub const COMMAND_CAPACITY: usize = 1024;
-/// Messages kept per chat for `/history`.
-pub const HISTORY_PER_CHAT: usize = 1000;
 
 /// How to start a node.
 #[derive(Clone, Debug)]
@@ -88,9 +86,11 @@ pub struct ReadyInfo {
 pub struct NodeEvent {
     /// The event.
     pub event: Event,
-    /// True when replayed from history (an answer to `Command::History`),
-    /// not happening now.
+    /// True when replayed from history (an answer to `Command::History` or
+    /// `Command::Search`), not happening now.
     pub history: bool,
+    /// True when it is a search result (an answer to `Command::Search`).
+    pub search: bool,
 }
 
 /// The stream of events of one node; closes after [`Event::Stopped`].

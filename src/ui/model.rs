@@ -694,6 +694,7 @@ mod tests {
         NodeEvent {
             event,
             history: false,
+            search: false,
         }
     }
 
@@ -782,6 +783,7 @@ mod tests {
         let replay = |e| NodeEvent {
             event: e,
             history: true,
+            search: false,
         };
         m.apply(
             &replay(message(2, 2, main(), "two", 200)),

@@ -1,0 +1,504 @@
+//! The history database: every channel message and direct message this node
+//! showed, in SQLite (bundled, WAL mode) in the data directory, with a
+//! full-text index (FTS5) for search. Schema changes are numbered
+//! migrations recorded in `PRAGMA user_version`.
+//!
+//! The store is written by one thread (see [`writer`]) that commits each
+//! batch of events *before* handing it to the client, so a message that was
+//! shown is on disk even if the process is killed right after.
+
+pub mod writer;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::api::ChatMessage;
+use crate::types::{Chat, MessageKind, MsgId, NodeId};
+
+/// The file name of the database in the data directory.
+pub const FILE_NAME: &str = "history.sqlite3";
+
+/// The schema, one migration per entry; entry `i` takes the database from
+/// version `i` to `i + 1`. Never edit a shipped entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: messages, their full-text index, and my direct messages' state.
+    "CREATE TABLE message (
+        id BLOB PRIMARY KEY,
+        chat TEXT NOT NULL,
+        sender BLOB NOT NULL,
+        nick TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        hlc INTEGER NOT NULL,
+        dm_state INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX message_chat ON message (chat, hlc, sender);
+    CREATE TABLE message_text (seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE);
+    CREATE VIRTUAL TABLE message_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');",
+];
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("history database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database is newer than this program.
+    #[error("history database has schema version {found}; this lanchat knows up to {known}")]
+    TooNew {
+        /// Its version.
+        found: u32,
+        /// Ours.
+        known: u32,
+    },
+}
+
+/// How far one of my direct messages got, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmState {
+    /// Sent, not acknowledged.
+    Sending = 0,
+    /// Waiting for the recipient to come back.
+    Queued = 1,
+    /// Acknowledged.
+    Delivered = 2,
+}
+
+/// A message as stored: the message and, for my direct messages, its state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored {
+    /// The message.
+    pub message: ChatMessage,
+    /// For my direct messages.
+    pub dm_state: Option<DmState>,
+}
+
+/// The history database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+/// How a chat is written in the `chat` column: `#name` for a channel,
+/// `@` and the other party's id for a direct chat.
+fn chat_key(chat: &Chat) -> String {
+    match chat {
+        Chat::Channel(name) => name.clone(),
+        Chat::Direct(id) => format!("@{id}"),
+    }
+}
+
+fn parse_chat(key: &str) -> Option<Chat> {
+    match key.strip_prefix('@') {
+        Some(hex) => uuid::Uuid::parse_str(hex)
+            .ok()
+            .map(|u| Chat::Direct(NodeId(*u.as_bytes()))),
+        None => Some(Chat::Channel(key.to_string())),
+    }
+}
+
+fn kind_code(kind: MessageKind) -> i64 {
+    match kind {
+        MessageKind::Text => 0,
+        MessageKind::Action => 1,
+        MessageKind::Beep => 2,
+    }
+}
+
+fn kind_from(code: i64) -> MessageKind {
+    match code {
+        1 => MessageKind::Action,
+        2 => MessageKind::Beep,
+        _ => MessageKind::Text,
+    }
+}
+
+fn id16(bytes: &[u8]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    if bytes.len() == 16 {
+        out.copy_from_slice(bytes);
+    }
+    out
+}
+
+/// SQLite integers are signed; times and stamps are stored as such.
+fn to_sql(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn from_sql(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` and brings its schema up to
+    /// date.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::setup(Connection::open(dir.join(FILE_NAME))?)
+    }
+
+    /// A database in memory (when the data directory cannot hold one; tests).
+    pub fn in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Store, StoreError> {
+        // WAL: readers do not block the writer; NORMAL sync: a commit
+        // survives the process being killed (the OS has it), and only a
+        // power cut can lose the last commits.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Runs the migrations this database has not had yet.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: u32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let known = u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX);
+        if found > known {
+            return Err(StoreError::TooNew { found, known });
+        }
+        for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i64::try_from(version + 1).unwrap_or(i64::MAX))?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version.
+    pub fn version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Stores a batch in one transaction: new messages (a message already
+    /// stored is left as it is) and direct-message states.
+    pub fn write(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO message (id, chat, sender, nick, kind, body, time_ms, hlc, dm_state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut text = tx.prepare_cached("INSERT INTO message_text (id) VALUES (?1)")?;
+            let mut fts = tx.prepare_cached("INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)")?;
+            // Delivered is final: a late "queued" must not undo it.
+            let mut state = tx.prepare_cached(
+                "UPDATE message SET dm_state = ?2 WHERE id = ?1 AND dm_state IS NOT NULL AND dm_state != 2",
+            )?;
+            for write in batch {
+                match write {
+                    Write::Message(stored) => {
+                        let m = &stored.message;
+                        let added = insert.execute(params![
+                            &m.id.0[..],
+                            chat_key(&m.chat),
+                            &m.from.0[..],
+                            m.nick,
+                            kind_code(m.kind),
+                            m.text,
+                            to_sql(m.time_ms),
+                            to_sql(m.hlc),
+                            stored.dm_state.map(|s| s as i64),
+                        ])?;
+                        if added == 1 {
+                            text.execute(params![&m.id.0[..]])?;
+                            let seq = tx.last_insert_rowid();
+                            fts.execute(params![seq, m.text])?;
+                        }
+                    }
+                    Write::DmState { id, state: s } => {
+                        state.execute(params![&id.0[..], *s as i64])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Stored>> {
+        let id: Vec<u8> = row.get(0)?;
+        let chat: String = row.get(1)?;
+        let sender: Vec<u8> = row.get(2)?;
+        let state: Option<i64> = row.get(8)?;
+        let Some(chat) = parse_chat(&chat) else {
+            return Ok(None);
+        };
+        Ok(Some(Stored {
+            message: ChatMessage {
+                id: MsgId(id16(&id)),
+                chat,
+                from: NodeId(id16(&sender)),
+                nick: row.get(3)?,
+                kind: kind_from(row.get(4)?),
+                text: row.get(5)?,
+                time_ms: from_sql(row.get(6)?),
+                hlc: from_sql(row.get(7)?),
+            },
+            dm_state: state.map(|s| match s {
+                2 => DmState::Delivered,
+                1 => DmState::Queued,
+                _ => DmState::Sending,
+            }),
+        }))
+    }
+
+    /// The newest `limit` messages of a chat, oldest first, in display
+    /// order (`hlc`, then sender).
+    pub fn newest(&self, chat: &Chat, limit: usize) -> Result<Vec<Stored>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+             WHERE chat = ?1 ORDER BY hlc DESC, sender DESC LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut out: Vec<Stored> = stmt
+            .query_map(params![chat_key(chat), limit], Store::row)?
+            .filter_map(|r| r.transpose())
+            .collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Messages whose text has all the words of `query` (any case, any
+    /// script, accents ignored), newest first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Stored>, StoreError> {
+        // Each word quoted, so what the user types is never FTS syntax.
+        let words: Vec<String> = query
+            .split_whitespace()
+            .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.chat, m.sender, m.nick, m.kind, m.body, m.time_ms, m.hlc, m.dm_state
+             FROM message_fts f JOIN message_text t ON t.seq = f.rowid JOIN message m ON m.id = t.id
+             WHERE message_fts MATCH ?1 ORDER BY m.hlc DESC LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let out = stmt
+            .query_map(params![words.join(" "), limit], Store::row)?
+            .filter_map(|r| r.transpose())
+            .collect::<Result<_, _>>()?;
+        Ok(out)
+    }
+
+    /// Whether a message is stored.
+    pub fn contains(&self, id: &MsgId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM message WHERE id = ?1", params![&id.0[..]], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// How many messages are stored.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM message", [], |r| r.get(0))?;
+        Ok(from_sql(n))
+    }
+
+    /// Drops messages older than `before_ms` (wall time), and then the oldest
+    /// beyond `keep` messages. Returns how many went.
+    pub fn prune(&mut self, before_ms: Option<u64>, keep: Option<u64>) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut gone = 0;
+        if let Some(before) = before_ms {
+            gone += Store::delete_where(&tx, "m.time_ms < ?1", to_sql(before))?;
+        }
+        if let Some(keep) = keep {
+            let total: i64 = tx.query_row("SELECT count(*) FROM message", [], |r| r.get(0))?;
+            let excess = total - to_sql(keep);
+            if excess > 0 {
+                let cut: Option<i64> = tx
+                    .query_row(
+                        "SELECT hlc FROM message ORDER BY hlc ASC LIMIT 1 OFFSET ?1",
+                        params![excess - 1],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(cut) = cut {
+                    gone += Store::delete_where(&tx, "m.hlc <= ?1", cut)?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(gone)
+    }
+
+    fn delete_where(tx: &rusqlite::Transaction<'_>, cond: &str, value: i64) -> Result<u64, StoreError> {
+        tx.execute(
+            &format!(
+                "DELETE FROM message_fts WHERE rowid IN (SELECT t.seq FROM message_text t JOIN message m ON m.id = t.id WHERE {cond})"
+            ),
+            params![value],
+        )?;
+        tx.execute(
+            &format!("DELETE FROM message_text WHERE id IN (SELECT m.id FROM message m WHERE {cond})"),
+            params![value],
+        )?;
+        let n = tx.execute(&format!("DELETE FROM message AS m WHERE {cond}"), params![value])?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// One change to the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    /// A message shown (received, or sent by me).
+    Message(Stored),
+    /// One of my direct messages changed state.
+    DmState {
+        /// Which.
+        id: MsgId,
+        /// Now.
+        state: DmState,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(n: u8, chat: Chat, text: &str, hlc: u64) -> Stored {
+        Stored {
+            message: ChatMessage {
+                id: MsgId([n; 16]),
+                chat,
+                from: NodeId([n % 3; 16]),
+                nick: format!("p{}", n % 3),
+                kind: MessageKind::Text,
+                text: text.into(),
+                time_ms: 1_000 * hlc,
+                hlc,
+            },
+            dm_state: None,
+        }
+    }
+
+    fn main() -> Chat {
+        Chat::Channel("#Main".into())
+    }
+
+    #[test]
+    fn messages_survive_reopening_once_each_in_order() {
+        let dir = std::env::temp_dir().join(format!("lanchat-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        {
+            let mut store = Store::open(&dir).expect("open");
+            assert_eq!(store.version().expect("version"), 1);
+            let batch: Vec<Write> = [3u8, 1, 2]
+                .iter()
+                .map(|n| Write::Message(msg(*n, main(), &format!("m{n}"), u64::from(*n))))
+                .collect();
+            store.write(&batch).expect("write");
+            store.write(&batch).expect("write again");
+        }
+        let store = Store::open(&dir).expect("reopen");
+        let texts: Vec<String> = store
+            .newest(&main(), 10)
+            .expect("newest")
+            .into_iter()
+            .map(|s| s.message.text)
+            .collect();
+        assert_eq!(texts, ["m1", "m2", "m3"]);
+        assert_eq!(store.count().expect("count"), 3);
+        let newest_two: Vec<String> = store
+            .newest(&main(), 2)
+            .expect("newest")
+            .into_iter()
+            .map(|s| s.message.text)
+            .collect();
+        assert_eq!(newest_two, ["m2", "m3"]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn search_finds_words_in_any_case_and_script_and_is_never_syntax() {
+        let mut store = Store::in_memory().expect("open");
+        store
+            .write(&[
+                Write::Message(msg(1, main(), "Release at 16:00", 1)),
+                Write::Message(msg(2, main(), "Привет, коллеги! Релиз сегодня", 2)),
+                Write::Message(msg(3, Chat::Direct(NodeId([9; 16])), "the release notes", 3)),
+                Write::Message(msg(4, main(), "nothing here", 4)),
+            ])
+            .expect("write");
+        let hits = |q: &str| -> Vec<u8> {
+            store
+                .search(q, 10)
+                .expect("search")
+                .iter()
+                .map(|s| s.message.id.0[0])
+                .collect()
+        };
+        assert_eq!(hits("release"), [3, 1]);
+        assert_eq!(hits("РЕЛИЗ"), [2]);
+        assert_eq!(hits("коллеги релиз"), [2]);
+        assert!(hits("release nothing").is_empty());
+        // FTS operators typed by a user are words, not syntax errors.
+        assert!(hits("\"AND OR NOT * ( )").is_empty());
+        assert!(hits("   ").is_empty());
+        assert_eq!(
+            store.search("notes", 10).expect("search")[0].message.chat,
+            Chat::Direct(NodeId([9; 16]))
+        );
+    }
+
+    #[test]
+    fn a_delivered_direct_message_stays_delivered() {
+        let mut store = Store::in_memory().expect("open");
+        let chat = Chat::Direct(NodeId([7; 16]));
+        let mut mine = msg(1, chat.clone(), "hi", 1);
+        mine.dm_state = Some(DmState::Sending);
+        let id = mine.message.id;
+        store.write(&[Write::Message(mine)]).expect("write");
+        for state in [DmState::Queued, DmState::Delivered, DmState::Queued] {
+            store.write(&[Write::DmState { id, state }]).expect("state");
+        }
+        let stored = store.newest(&chat, 1).expect("newest");
+        assert_eq!(stored[0].dm_state, Some(DmState::Delivered));
+    }
+
+    #[test]
+    fn pruning_by_age_and_count_also_clears_the_index() {
+        let mut store = Store::in_memory().expect("open");
+        let batch: Vec<Write> = (1..=10u8)
+            .map(|n| Write::Message(msg(n, main(), "word", u64::from(n))))
+            .collect();
+        store.write(&batch).expect("write");
+        assert_eq!(store.prune(Some(3_000), None).expect("age"), 2);
+        assert_eq!(store.prune(None, Some(5)).expect("count"), 3);
+        assert_eq!(store.count().expect("count"), 5);
+        assert_eq!(store.search("word", 100).expect("search").len(), 5);
+        assert!(!store.contains(&MsgId([1; 16])).expect("contains"));
+        assert!(store.contains(&MsgId([10; 16])).expect("contains"));
+    }
+
+    #[test]
+    fn a_database_from_a_newer_lanchat_is_refused_not_damaged() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "user_version", 99).expect("version");
+        assert!(matches!(
+            Store::setup(conn),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

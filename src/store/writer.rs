@@ -1,0 +1,173 @@
+//! The store's thread ("lanchat-store"): every event the driver hands out
+//! passes through it. It commits what a batch means for the database
+//! (messages, my direct messages' states) and only then forwards the batch
+//! to the client, so what was shown is on disk even if the process is
+//! killed right after. It also answers history and search requests, in
+//! order with the live events. The network thread never waits for the disk.
+
+use std::sync::mpsc;
+
+use super::{DmState, Store, Stored, Write};
+use crate::api::{ChatMessage, Event};
+use crate::net::NodeEvent;
+use crate::types::{Chat, NodeId};
+
+/// Work for the store's thread.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// Live events from the core, with the wall time they happened at.
+    Live(Vec<Event>, u64),
+    /// An event that is not the core's (an error from the driver), passed
+    /// on in order.
+    Pass(Event),
+    /// Replay the newest `limit` messages of a chat.
+    History(Chat, usize),
+    /// Find messages with these words.
+    Search(String, usize),
+}
+
+/// The handle the driver keeps; dropping it ends the thread once its queue
+/// is done.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the thread. `problem`, when the database could not be opened
+    /// on disk, is reported to the client first.
+    pub(crate) fn start(
+        store: Store,
+        problem: Option<String>,
+        me: NodeId,
+        nick: String,
+        events: tokio::sync::mpsc::UnboundedSender<NodeEvent>,
+        repaint: Box<dyn Fn() + Send>,
+    ) -> std::io::Result<Writer> {
+        let (jobs, rx) = mpsc::channel();
+        let mut thread = Thread {
+            store,
+            me,
+            nick,
+            events,
+            repaint,
+            failed: false,
+        };
+        std::thread::Builder::new()
+            .name("lanchat-store".into())
+            .spawn(move || {
+                if let Some(problem) = problem {
+                    thread.emit(Event::Error(problem), false, false);
+                }
+                while let Ok(job) = rx.recv() {
+                    thread.run(job);
+                }
+            })?;
+        Ok(Writer { jobs })
+    }
+
+    /// Queues a job (never blocks).
+    pub(crate) fn send(&self, job: Job) {
+        // The thread ends only after this handle is gone.
+        let _ = self.jobs.send(job);
+    }
+}
+
+struct Thread {
+    store: Store,
+    me: NodeId,
+    nick: String,
+    events: tokio::sync::mpsc::UnboundedSender<NodeEvent>,
+    repaint: Box<dyn Fn() + Send>,
+    /// A write failed already (reported once).
+    failed: bool,
+}
+
+impl Thread {
+    fn run(&mut self, job: Job) {
+        match job {
+            Job::Live(events, wall_ms) => {
+                let writes: Vec<Write> = events.iter().filter_map(|e| self.write_for(e, wall_ms)).collect();
+                if let Err(err) = self.store.write(&writes) {
+                    tracing::warn!(cause = %err, "writing history failed");
+                    if !self.failed {
+                        self.failed = true;
+                        self.emit(Event::Error(format!("history is not being saved: {err}")), false, false);
+                    }
+                }
+                for event in events {
+                    self.emit(event, false, false);
+                }
+            }
+            Job::Pass(event) => self.emit(event, false, false),
+            Job::History(chat, limit) => match self.store.newest(&chat, limit) {
+                Ok(found) => {
+                    for stored in found {
+                        self.emit(Event::Message(stored.message), true, false);
+                    }
+                }
+                Err(err) => self.emit(Event::Error(format!("reading history failed: {err}")), false, false),
+            },
+            Job::Search(query, limit) => match self.store.search(&query, limit) {
+                Ok(found) => {
+                    for stored in found {
+                        self.emit(Event::Message(stored.message), true, true);
+                    }
+                }
+                Err(err) => self.emit(Event::Error(format!("search failed: {err}")), false, false),
+            },
+        }
+        (self.repaint)();
+    }
+
+    /// What an event means for the database.
+    fn write_for(&mut self, event: &Event, wall_ms: u64) -> Option<Write> {
+        match event {
+            Event::Message(msg) => Some(Write::Message(Stored {
+                message: msg.clone(),
+                dm_state: None,
+            })),
+            Event::Sent {
+                id,
+                chat,
+                text,
+                kind,
+                hlc,
+            } => Some(Write::Message(Stored {
+                message: ChatMessage {
+                    id: *id,
+                    chat: chat.clone(),
+                    from: self.me,
+                    nick: self.nick.clone(),
+                    kind: *kind,
+                    text: text.clone(),
+                    time_ms: wall_ms,
+                    hlc: *hlc,
+                },
+                dm_state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
+            })),
+            Event::Delivered { id, .. } => Some(Write::DmState {
+                id: *id,
+                state: DmState::Delivered,
+            }),
+            Event::Queued { id, .. } => Some(Write::DmState {
+                id: *id,
+                state: DmState::Queued,
+            }),
+            Event::NickChanged { id, new, .. } if *id == self.me => {
+                self.nick = new.clone();
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn emit(&self, event: Event, history: bool, search: bool) {
+        // A client that dropped its receiver just stops listening.
+        let _ = self.events.send(NodeEvent {
+            event,
+            history,
+            search,
+        });
+    }
+}
