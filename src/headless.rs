@@ -312,12 +312,7 @@ fn channel_value(channel: &ChannelSummary) -> Value {
 
 /// One event as a JSON object and as a line of text; no text for an event
 /// only scripts want (to a person it would be noise).
-fn describe(
-    event: &Event,
-    history: bool,
-    search: bool,
-    names: &Names,
-) -> (Value, Option<String>) {
+fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value, Option<String>) {
     let (value, text) = match event {
         // One a chat every few seconds while someone types: noise in a
         // terminal, useful to a script.

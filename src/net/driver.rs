@@ -139,14 +139,23 @@ impl NodeHandle {
             Ok(store) => (store, None),
             Err(err) => {
                 tracing::warn!(cause = %err, "history database unavailable; keeping history in memory");
-                let problem = format!("history is kept in memory only (it will not survive a restart): {err}");
+                let problem = format!(
+                    "history is kept in memory only (it will not survive a restart): {err}"
+                );
                 (Store::in_memory()?, Some(problem))
             }
         };
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
-        let writer = Writer::start(store, problem, config.id, config.nick.clone(), event_tx, repaint)
-            .map_err(StartError::Thread)?;
+        let writer = Writer::start(
+            store,
+            problem,
+            config.id,
+            config.nick.clone(),
+            event_tx,
+            repaint,
+        )
+        .map_err(StartError::Thread)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -168,7 +168,11 @@ impl Store {
         for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i64::try_from(version + 1).unwrap_or(i64::MAX))?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(version + 1).unwrap_or(i64::MAX),
+            )?;
             tx.commit()?;
         }
         Ok(())
@@ -194,7 +198,8 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let mut text = tx.prepare_cached("INSERT INTO message_text (id) VALUES (?1)")?;
-            let mut fts = tx.prepare_cached("INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)")?;
+            let mut fts =
+                tx.prepare_cached("INSERT INTO message_fts (rowid, body) VALUES (?1, ?2)")?;
             // Delivered is final: a late "queued" must not undo it.
             let mut state = tx.prepare_cached(
                 "UPDATE message SET dm_state = ?2 WHERE id = ?1 AND dm_state IS NOT NULL AND dm_state != 2",
@@ -301,7 +306,11 @@ impl Store {
     pub fn contains(&self, id: &MsgId) -> Result<bool, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT 1 FROM message WHERE id = ?1", params![&id.0[..]], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM message WHERE id = ?1",
+                params![&id.0[..]],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }
@@ -342,7 +351,11 @@ impl Store {
         Ok(gone)
     }
 
-    fn delete_where(tx: &rusqlite::Transaction<'_>, cond: &str, value: i64) -> Result<u64, StoreError> {
+    fn delete_where(
+        tx: &rusqlite::Transaction<'_>,
+        cond: &str,
+        value: i64,
+    ) -> Result<u64, StoreError> {
         tx.execute(
             &format!(
                 "DELETE FROM message_fts WHERE rowid IN (SELECT t.seq FROM message_text t JOIN message m ON m.id = t.id WHERE {cond})"
@@ -350,10 +363,15 @@ impl Store {
             params![value],
         )?;
         tx.execute(
-            &format!("DELETE FROM message_text WHERE id IN (SELECT m.id FROM message m WHERE {cond})"),
+            &format!(
+                "DELETE FROM message_text WHERE id IN (SELECT m.id FROM message m WHERE {cond})"
+            ),
             params![value],
         )?;
-        let n = tx.execute(&format!("DELETE FROM message AS m WHERE {cond}"), params![value])?;
+        let n = tx.execute(
+            &format!("DELETE FROM message AS m WHERE {cond}"),
+            params![value],
+        )?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -437,7 +455,12 @@ mod tests {
             .write(&[
                 Write::Message(msg(1, main(), "Release at 16:00", 1)),
                 Write::Message(msg(2, main(), "Привет, коллеги! Релиз сегодня", 2)),
-                Write::Message(msg(3, Chat::Direct(NodeId([9; 16])), "the release notes", 3)),
+                Write::Message(msg(
+                    3,
+                    Chat::Direct(NodeId([9; 16])),
+                    "the release notes",
+                    3,
+                )),
                 Write::Message(msg(4, main(), "nothing here", 4)),
             ])
             .expect("write");
@@ -495,7 +518,8 @@ mod tests {
     #[test]
     fn a_database_from_a_newer_lanchat_is_refused_not_damaged() {
         let conn = Connection::open_in_memory().expect("open");
-        conn.pragma_update(None, "user_version", 99).expect("version");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("version");
         assert!(matches!(
             Store::setup(conn),
             Err(StoreError::TooNew { found: 99, .. })

@@ -87,12 +87,19 @@ impl Thread {
     fn run(&mut self, job: Job) {
         match job {
             Job::Live(events, wall_ms) => {
-                let writes: Vec<Write> = events.iter().filter_map(|e| self.write_for(e, wall_ms)).collect();
+                let writes: Vec<Write> = events
+                    .iter()
+                    .filter_map(|e| self.write_for(e, wall_ms))
+                    .collect();
                 if let Err(err) = self.store.write(&writes) {
                     tracing::warn!(cause = %err, "writing history failed");
                     if !self.failed {
                         self.failed = true;
-                        self.emit(Event::Error(format!("history is not being saved: {err}")), false, false);
+                        self.emit(
+                            Event::Error(format!("history is not being saved: {err}")),
+                            false,
+                            false,
+                        );
                     }
                 }
                 for event in events {
@@ -106,7 +113,11 @@ impl Thread {
                         self.emit(Event::Message(stored.message), true, false);
                     }
                 }
-                Err(err) => self.emit(Event::Error(format!("reading history failed: {err}")), false, false),
+                Err(err) => self.emit(
+                    Event::Error(format!("reading history failed: {err}")),
+                    false,
+                    false,
+                ),
             },
             Job::Search(query, limit) => match self.store.search(&query, limit) {
                 Ok(found) => {

@@ -163,9 +163,20 @@ impl Peer {
     /// Starts a node called `nick` in the network namespace named `netns`,
     /// with its own data directory and `extra` arguments after the others.
     pub(crate) fn spawn_in(netns: &str, nick: &str, extra: &[&str]) -> Peer {
+        Peer::spawn_with_data(netns, nick, None, extra)
+    }
+
+    /// Like [`Peer::spawn_in`], with the data directory `data` when given
+    /// (a restart of an earlier node).
+    pub(crate) fn spawn_with_data(
+        netns: &str,
+        nick: &str,
+        data: Option<&std::path::Path>,
+        extra: &[&str],
+    ) -> Peer {
         let dir = TempDir::create();
         let stderr = dir.0.join("stderr.log");
-        let data = dir.0.join("data");
+        let data = data.map_or_else(|| dir.0.join("data"), std::path::Path::to_path_buf);
         let mut child = Command::new("ip")
             .args(["netns", "exec", netns])
             .arg(env!("CARGO_BIN_EXE_lanchat"))
