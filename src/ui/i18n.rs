@@ -242,6 +242,12 @@ pub struct Strings {
     pub err_nick: &'static str,
     /// Input error: too long, `{max}` bytes.
     pub err_too_long: &'static str,
+    /// Search box hint.
+    pub search_hint: &'static str,
+    /// Search results window title.
+    pub search_results: &'static str,
+    /// No search results.
+    pub nothing_found: &'static str,
     /// Input error: not a number `{value}`.
     pub err_number: &'static str,
     /// Input error: the current chat is not a channel.
@@ -370,6 +376,9 @@ pub static EN: Strings = Strings {
     err_channel: "Bad channel name {name}: {cause}",
     err_nick: "Bad nick {nick}: 1–32 characters, no spaces, commas, '@' or leading '#'",
     err_too_long: "The text is longer than {max} bytes",
+    search_hint: "Search messages",
+    search_results: "Search results",
+    nothing_found: "Nothing found",
     err_number: "{value} is not a positive number",
     err_not_channel: "This is a private chat; name a channel (#name)",
 };
@@ -467,6 +476,9 @@ pub static RU: Strings = Strings {
     err_channel: "Недопустимое название канала {name}: {cause}",
     err_nick: "Недопустимый ник {nick}: 1–32 символа, без пробелов, запятых, «@» и «#» в начале",
     err_too_long: "Текст длиннее {max} байт",
+    search_hint: "Поиск по сообщениям",
+    search_results: "Результаты поиска",
+    nothing_found: "Ничего не найдено",
     err_number: "{value} — не положительное число",
     err_not_channel: "Это личный чат; укажите канал (#название)",
 };

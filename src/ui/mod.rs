@@ -34,6 +34,9 @@ use model::{Alert, Model};
 use session::{Problem, Session};
 use settings::Settings;
 
+/// Messages loaded from the store when a chat is opened.
+pub const HISTORY_ON_OPEN: usize = 500;
+
 /// How long the window waits for the node to say goodbye on Quit.
 const QUIT_GRACE: Duration = Duration::from_millis(1500);
 
@@ -139,6 +142,9 @@ pub struct LanchatApp {
     title: String,
     quitting: bool,
     pending_who: bool,
+    /// The search box's text, the last results (newest first) and a hit to
+    /// scroll to once its chat shows it.
+    search: view::search::SearchState,
     /// Frames drawn; "start minimised" hides the window after the first
     /// (eframe shows every window once it has painted).
     frames: u64,
@@ -174,6 +180,7 @@ impl LanchatApp {
             quitting: false,
             pending_who: false,
             frames: 0,
+            search: view::search::SearchState::default(),
             options,
         };
         app.on_started();
@@ -198,8 +205,14 @@ impl LanchatApp {
     fn on_started(&mut self) {
         if let Some(ready) = &self.session.ready {
             self.model = Model::started(ready);
+            self.load_history(&Chat::Channel(MAIN_CHANNEL.to_string()));
             for channel in self.settings.channels.clone() {
-                let _ = self.session.send(Command::Join { channel });
+                let _ = self.session.send(Command::Join {
+                    channel: channel.clone(),
+                });
+                if let Ok(name) = crate::types::channel_name(&channel) {
+                    self.load_history(&Chat::Channel(name));
+                }
             }
         }
     }
@@ -273,6 +286,11 @@ impl LanchatApp {
         &self.notices
     }
 
+    /// The last search's results, newest first.
+    pub fn search_results(&self) -> &[crate::api::ChatMessage] {
+        &self.search.results
+    }
+
     /// The window title as last set.
     pub fn title(&self) -> &str {
         &self.title
@@ -283,8 +301,24 @@ impl LanchatApp {
         self.quitting
     }
 
+    /// Asks the store for a chat's recent messages (they merge into the
+    /// view in time order, without duplicates).
+    fn load_history(&mut self, chat: &Chat) {
+        let chat = match chat {
+            Chat::Channel(name) => Target::Channel(name.clone()),
+            Chat::Direct(id) => Target::Node(*id),
+        };
+        let _ = self.session.send(Command::History {
+            chat,
+            limit: HISTORY_ON_OPEN,
+        });
+    }
+
     /// Puts a chat on screen and marks it read.
     pub fn select(&mut self, chat: Chat) {
+        if self.model.chat(&chat).is_none() {
+            self.load_history(&chat);
+        }
         self.model.open(&chat);
         self.model.mark_read(&chat);
         self.selected = chat;
@@ -343,6 +377,7 @@ impl LanchatApp {
                 return;
             }
             Command::Channels => self.dialogs.channels = true,
+            Command::Search { text, .. } => self.search.start(text),
             Command::Who => self.pending_who = true,
             Command::Beep(target) => {
                 if let Some(id) = self.resolve(target) {
@@ -437,6 +472,12 @@ impl LanchatApp {
     /// Takes in one event as if the node had just sent it (the frame-time
     /// bench feeds a long channel through this).
     pub fn apply_event(&mut self, event: NodeEvent) {
+        if event.search {
+            if let Event::Message(msg) = event.event {
+                self.search.results.push(msg);
+            }
+            return;
+        }
         let now = LanchatApp::now_ms();
         let alert = self.model.apply(
             &event,

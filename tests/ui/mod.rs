@@ -470,3 +470,66 @@ fn the_window_and_a_headless_node_talk_over_a_real_network() {
         });
     });
 }
+
+#[test]
+fn the_window_searches_history_and_jumps_to_a_hit_and_shows_history_after_a_restart() {
+    let dir = TempDir::create();
+    let lan = MemoryLan::new();
+    let mut bob = Buddy::start(&lan, &dir, "bob");
+    {
+        let mut harness = app(Some(&lan), &dir, "alice");
+        let bob_id = bob.id;
+        wait(&mut harness, "bob online", |a| {
+            a.model().peers.contains_key(&bob_id)
+        });
+        bob.expect(
+            &mut harness,
+            "alice online",
+            |e| matches!(e, Event::PeerOnline(p) if p.nick == "alice"),
+        );
+        bob.send(Command::Say {
+            to: vec![Target::Channel(MAIN_CHANNEL.into())],
+            text: "the quarterly report is ready".into(),
+            kind: MessageKind::Text,
+        });
+        say(&mut harness, "thanks, отчёт прочитаю");
+        wait(&mut harness, "both messages", |a| {
+            texts(a, &main_chat()).len() == 2
+        });
+        say(&mut harness, "/join #other");
+        wait(&mut harness, "in #other", |a| {
+            a.selected() == &Chat::Channel("#other".into())
+        });
+        say(&mut harness, "/search QUARTERLY");
+        wait(&mut harness, "a search hit", |a| {
+            a.search_results().len() == 1
+        });
+        harness.run_steps(2);
+        harness
+            .get_by_label_contains("the quarterly report is ready")
+            .click();
+        harness.run_steps(3);
+        assert_eq!(harness.state().selected(), &main_chat());
+        say(&mut harness, "/search ОТЧЁТ");
+        wait(&mut harness, "a Cyrillic hit", |a| {
+            a.search_results()
+                .iter()
+                .any(|m| m.text.starts_with("thanks"))
+        });
+    }
+    // A new window on the same data directory shows what was said.
+    let mut harness = app(Some(&lan), &dir, "alice");
+    wait(&mut harness, "history after a restart", |a| {
+        texts(a, &main_chat())
+            == [
+                "the quarterly report is ready".to_string(),
+                "thanks, отчёт прочитаю".to_string(),
+            ]
+    });
+    let marked = harness.state().model().chat(&main_chat()).is_some_and(|c| {
+        c.rows
+            .iter()
+            .all(|r| !matches!(r, Row::Message(m) if !m.history))
+    });
+    assert!(marked, "replayed messages are marked as history");
+}

@@ -79,6 +79,17 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     }
     tops.push(y);
     let total = y;
+    // A search hit to bring into view, once its row is here.
+    let jump = match &app.search.jump {
+        Some((chat, id)) if *chat == view.chat => view
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Message(m) if m.id == *id)),
+        _ => None,
+    };
+    if jump.is_some() {
+        app.search.jump = None;
+    }
     let mut copy = None;
     egui::ScrollArea::vertical()
         .id_salt(("messages", &view.chat))
@@ -90,6 +101,13 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 .partition_point(|top| *top <= viewport.min.y)
                 .saturating_sub(1);
             let origin = ui.min_rect().min;
+            if let Some(i) = jump {
+                let rect = egui::Rect::from_min_size(
+                    origin + egui::vec2(0.0, tops[i]),
+                    egui::vec2(width, tops[i + 1] - tops[i]),
+                );
+                ui.scroll_to_rect(rect, Some(egui::Align::Center));
+            }
             let mut i = first;
             while i < view.rows.len() && tops[i] < viewport.max.y {
                 let rect = egui::Rect::from_min_size(

@@ -6,6 +6,7 @@
 mod compose;
 mod dialogs;
 pub(crate) mod messages;
+pub(crate) mod search;
 mod sidebar;
 
 use eframe::egui::{self, Color32, RichText};
@@ -76,6 +77,7 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
         messages::show(app, ui);
     });
     dialogs::show(app, ui);
+    search::results(app, ui);
 }
 
 fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
@@ -123,6 +125,9 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
             if ui.button(t.about).clicked() {
                 app.dialogs.about = true;
             }
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            search::search_box(app, ui);
         });
     });
 }
