@@ -81,6 +81,22 @@ pub enum Command {
         /// How many results at most.
         limit: usize,
     },
+    /// Send again a direct message of mine that was not delivered before
+    /// this node restarted (the driver does this at start from the
+    /// history database; it keeps its id, so the recipient can tell it was
+    /// seen already). No `Sent` follows: it was shown when first sent.
+    Resend {
+        /// Its id.
+        id: MsgId,
+        /// The recipient.
+        to: NodeId,
+        /// The text.
+        text: String,
+        /// Text or action.
+        kind: MessageKind,
+        /// Its original HLC stamp.
+        hlc: u64,
+    },
     /// Leave the network gracefully.
     Quit,
 }

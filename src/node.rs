@@ -1194,6 +1194,13 @@ impl Node {
                 self.announce_change(now);
             }
             Command::Beep(target) => self.say(now, vec![target], String::new(), MessageKind::Beep),
+            Command::Resend {
+                id,
+                to,
+                text,
+                kind,
+                hlc,
+            } => self.resend(now, id, to, &text, kind, hlc),
             Command::Typing(target) => self.typing(now, &target),
             Command::Who => {
                 let list = self.peers();
@@ -1285,6 +1292,36 @@ impl Node {
                 kind,
                 hlc,
             });
+        }
+        self.run_outbox(now);
+    }
+
+    /// Puts a direct message from an earlier life back in the outbox, with
+    /// its id and stamp; reported queued while the recipient is away.
+    fn resend(
+        &mut self,
+        now: Instant,
+        id: MsgId,
+        to: NodeId,
+        text: &str,
+        kind: MessageKind,
+        hlc: u64,
+    ) {
+        if to == self.id || text.len() > MAX_TEXT {
+            return;
+        }
+        let draft = Draft {
+            id,
+            hlc,
+            kind,
+            text,
+        };
+        if let Err(err) = self.outbox.push(now, &self.timing, to, draft) {
+            return self.error(err);
+        }
+        if self.peers.get(to).is_none() {
+            self.events.push_back(Event::Queued { id, to });
+            self.outbox.peer_offline(to);
         }
         self.run_outbox(now);
     }

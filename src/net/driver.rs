@@ -145,6 +145,10 @@ impl NodeHandle {
                 (Store::in_memory()?, Some(problem))
             }
         };
+        let undelivered = store.undelivered().unwrap_or_else(|err| {
+            tracing::warn!(cause = %err, "reading undelivered direct messages failed");
+            Vec::new()
+        });
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let writer = Writer::start(
@@ -175,8 +179,22 @@ impl NodeHandle {
                             return;
                         }
                     };
+                    let mut node = Node::new(config.clone(), Instant::now());
+                    for stored in undelivered {
+                        let m = stored.message;
+                        if let crate::types::Chat::Direct(to) = m.chat {
+                            let resend = Command::Resend {
+                                id: m.id,
+                                to,
+                                text: m.text,
+                                kind: m.kind,
+                                hlc: m.hlc,
+                            };
+                            node.handle_command(Instant::now(), resend);
+                        }
+                    }
                     let driver = Driver {
-                        node: Node::new(config.clone(), Instant::now()),
+                        node,
                         names: History::new(config.id),
                         link,
                         writer,

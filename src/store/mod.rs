@@ -278,6 +278,20 @@ impl Store {
         Ok(out)
     }
 
+    /// My direct messages not yet delivered (sending or queued when the
+    /// node last ran), oldest first: they go again at start.
+    pub fn undelivered(&self) -> Result<Vec<Stored>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+             WHERE dm_state IN (0, 1) ORDER BY hlc ASC",
+        )?;
+        let out = stmt
+            .query_map([], Store::row)?
+            .filter_map(|r| r.transpose())
+            .collect::<Result<_, _>>()?;
+        Ok(out)
+    }
+
     /// Messages whose text has all the words of `query` (any case, any
     /// script, accents ignored), newest first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Stored>, StoreError> {
@@ -498,6 +512,13 @@ mod tests {
         }
         let stored = store.newest(&chat, 1).expect("newest");
         assert_eq!(stored[0].dm_state, Some(DmState::Delivered));
+        assert!(store.undelivered().expect("undelivered").is_empty());
+        let mut other = msg(2, chat.clone(), "later", 2);
+        other.dm_state = Some(DmState::Queued);
+        store.write(&[Write::Message(other)]).expect("write");
+        let pending = store.undelivered().expect("undelivered");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].message.text, "later");
     }
 
     #[test]

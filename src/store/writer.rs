@@ -86,7 +86,13 @@ struct Thread {
 impl Thread {
     fn run(&mut self, job: Job) {
         match job {
-            Job::Live(events, wall_ms) => {
+            Job::Live(mut events, wall_ms) => {
+                // A message stored already was shown already (in an earlier
+                // life, or sent again by a restarted peer): not again.
+                events.retain(|e| match e {
+                    Event::Message(m) => !self.store.contains(&m.id).unwrap_or(false),
+                    _ => true,
+                });
                 let writes: Vec<Write> = events
                     .iter()
                     .filter_map(|e| self.write_for(e, wall_ms))

@@ -56,11 +56,12 @@ fn history_survives_a_restart_and_search_finds_it() {
     for n in 0..20 {
         ben.send(&format!("note {n} для протокола"));
     }
-    anna.send("my own words");
     for n in 0..20 {
         let want = format!("note {n} для протокола");
         anna.expect_event("ben's note", |v| is_message(v) && text(v) == want, WAIT);
     }
+    // After them all, so its stamp is the newest (display order is by stamp).
+    anna.send("my own words");
     anna.expect_event(
         "my message",
         event("sent", &[("text", "my own words")]),
@@ -135,4 +136,88 @@ fn a_sigkill_during_a_burst_loses_nothing_that_was_shown() {
         lost.is_empty(),
         "shown before the kill but not stored: {lost:?}"
     );
+}
+
+/// A node on a data directory under `data` that outlives it.
+fn kept(ns: &Netns, data: &TempDir, nick: &str) -> Peer {
+    let mut peer = Peer::spawn_with_data(&ns.name, nick, Some(&data.0.join(nick)), &[]);
+    peer.expect_event("ready", event("ready", &[]), WAIT);
+    peer
+}
+
+#[test]
+fn a_direct_message_to_a_killed_node_arrives_after_both_restart() {
+    let Some(ns) = Netns::create() else { return };
+    let data = TempDir::create();
+    let mut anna = kept(&ns, &data, "anna");
+    let mut ben = kept(&ns, &data, "ben");
+    anna.expect_event("ben", event("peer_online", &[("nick", "ben")]), WAIT);
+    ben.expect_event("anna", event("peer_online", &[("nick", "anna")]), WAIT);
+    ben.kill();
+    anna.send("/msg ben see you tomorrow");
+    let (_, sent) = anna.expect_event("sent", event("sent", &[("text", "see you tomorrow")]), WAIT);
+    let id = sent["id"].as_str().unwrap_or_default().to_string();
+    anna.expect_event(
+        "queued",
+        event("queued", &[("id", &id)]),
+        Duration::from_secs(20),
+    );
+    anna.send("/quit");
+    assert!(anna.wait_exit(WAIT).success());
+
+    // Anna comes back first: the message is still waiting.
+    let mut anna = kept(&ns, &data, "anna");
+    anna.expect_event("queued again", event("queued", &[("id", &id)]), WAIT);
+    // Ben comes back: he gets it once, and anna hears that he did.
+    let mut ben = kept(&ns, &data, "ben");
+    // (It may arrive before anna's presence, so it is matched by text.)
+    ben.expect_event(
+        "the message",
+        event("message", &[("text", "see you tomorrow")]),
+        Duration::from_secs(15),
+    );
+    anna.expect_event("delivered", event("delivered", &[("id", &id)]), WAIT);
+    // Restarting either side brings nothing back.
+    anna.send("/quit");
+    assert!(anna.wait_exit(WAIT).success());
+    let mut anna = kept(&ns, &data, "anna");
+    anna.expect_event("ben", event("peer_online", &[("nick", "ben")]), WAIT);
+    let again = ben.count_after(Duration::from_secs(2), |v| {
+        v["event"] == "message" && v["text"] == "see you tomorrow"
+    });
+    assert_eq!(again, 0, "a delivered message is not sent again");
+    let requeued = anna.count_after(Duration::from_millis(200), |v| v["event"] == "queued");
+    assert_eq!(requeued, 0);
+}
+
+#[test]
+fn a_message_sent_again_by_a_restarted_sender_is_shown_once() {
+    let Some(ns) = Netns::create() else { return };
+    let data = TempDir::create();
+    let mut anna = kept(&ns, &data, "anna");
+    let mut ben = kept(&ns, &data, "ben");
+    anna.expect_event("ben", event("peer_online", &[("nick", "ben")]), WAIT);
+    // Ben gets the message but anna is killed before she hears so: her
+    // store still says "sending", and she sends it again after a restart.
+    ben.freeze();
+    anna.send("/msg ben only once please");
+    anna.expect_event("sent", event("sent", &[("text", "only once please")]), WAIT);
+    std::thread::sleep(Duration::from_millis(300));
+    anna.kill();
+    ben.thaw();
+    ben.expect_event(
+        "the message",
+        event("message", &[("text", "only once please")]),
+        WAIT,
+    );
+    let mut anna = kept(&ns, &data, "anna");
+    anna.expect_event(
+        "delivered after all",
+        event("delivered", &[]),
+        Duration::from_secs(15),
+    );
+    let twice = ben.count_after(Duration::from_secs(1), |v| {
+        v["event"] == "message" && v["text"] == "only once please"
+    });
+    assert_eq!(twice, 0, "the second copy is dropped");
 }
