@@ -81,6 +81,14 @@ pub enum Command {
         /// How many results at most.
         limit: usize,
     },
+    /// Write a chat's whole stored history to a text file (answered by the
+    /// driver from the history database; the core ignores it).
+    Export {
+        /// Which chat.
+        chat: Target,
+        /// The file to write (replaced if it exists).
+        path: std::path::PathBuf,
+    },
     /// Send again a direct message of mine that was not delivered before
     /// this node restarted (the driver does this at start from the
     /// history database; it keeps its id, so the recipient can tell it was
@@ -317,6 +325,15 @@ pub enum Event {
         from: NodeId,
         /// How many datagrams were skipped.
         count: u64,
+    },
+    /// A chat's history was written to a file ([`Command::Export`]).
+    Exported {
+        /// The chat.
+        chat: Chat,
+        /// The file.
+        path: std::path::PathBuf,
+        /// How many messages it holds.
+        count: usize,
     },
     /// A command could not be done.
     Error(String),

@@ -480,6 +480,14 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 ),
             )
         }
+        Event::Exported { chat, path, count } => {
+            let name = names.chat(chat);
+            let path = path.display().to_string();
+            (
+                json!({"event": "exported", "chat": name, "path": path, "count": count}),
+                format!("* wrote {count} messages of {name} to {path}"),
+            )
+        }
         Event::Error(message) => (
             json!({"event": "error", "message": message}),
             format!("error: {message}"),

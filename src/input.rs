@@ -84,6 +84,7 @@ text                          say text in the current chat
 /channels                     list channels
 /history <#chan|nick> [N]     replay the newest N messages (default 50)
 /search words                 find stored messages with all these words
+/export <#chan|nick> <file>   write a chat's whole history to a text file
 /quit                         leave and exit
 /help                         this list";
 
@@ -195,6 +196,16 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             Command::History {
                 chat: target(chat)?,
                 limit,
+            }
+        }
+        "export" => {
+            let (chat, path) = split_word(args);
+            if chat.is_empty() || path.trim().is_empty() {
+                return Err(InputError::Usage("/export <#chan|nick> <file>"));
+            }
+            Command::Export {
+                chat: target(chat)?,
+                path: std::path::PathBuf::from(path.trim()),
             }
         }
         "search" | "find" => {
@@ -503,6 +514,21 @@ mod tests {
             InputError::UnknownCommand("frobnicate".into())
         );
         assert_eq!(err("/"), InputError::UnknownCommand(String::new()));
+    }
+
+    #[test]
+    fn export_names_a_chat_and_a_file() {
+        assert_eq!(
+            cmd("/export #main /tmp/main log.txt"),
+            Command::Export {
+                chat: main(),
+                path: "/tmp/main log.txt".into()
+            }
+        );
+        assert_eq!(
+            err("/export #main"),
+            InputError::Usage("/export <#chan|nick> <file>")
+        );
     }
 
     #[test]

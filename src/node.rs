@@ -1210,7 +1210,7 @@ impl Node {
                 let list = self.channel_list();
                 self.events.push_back(Event::Channels(list));
             }
-            Command::History { .. } | Command::Search { .. } => {
+            Command::History { .. } | Command::Search { .. } | Command::Export { .. } => {
                 self.error("history is kept by the driver, not the core")
             }
             Command::Quit => {

@@ -422,6 +422,10 @@ impl Driver {
                 command = commands.recv(), if quit_deadline.is_none() => match command {
                     Some(Command::History { chat, limit }) => self.replay(&chat, limit),
                     Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
+                    Some(Command::Export { chat, path }) => match self.names.resolve(&chat) {
+                        Ok(chat) => self.writer.send(Job::Export(chat, path)),
+                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                    },
                     Some(Command::Quit) | None => {
                         tracing::debug!("leaving");
                         self.node.handle_command(Instant::now(), Command::Quit);

@@ -7,6 +7,8 @@
 
 use std::sync::mpsc;
 
+use chrono::TimeZone as _;
+
 use super::{DmState, Store, Stored, Write};
 use crate::api::{ChatMessage, Event};
 use crate::net::NodeEvent;
@@ -24,6 +26,8 @@ pub(crate) enum Job {
     History(Chat, usize),
     /// Find messages with these words.
     Search(String, usize),
+    /// Write a chat's whole history to a file.
+    Export(Chat, std::path::PathBuf),
 }
 
 /// The handle the driver keeps; dropping it ends the thread once its queue
@@ -125,6 +129,14 @@ impl Thread {
                     false,
                 ),
             },
+            Job::Export(chat, path) => match self.export(&chat, &path) {
+                Ok(count) => self.emit(Event::Exported { chat, path, count }, false, false),
+                Err(err) => self.emit(
+                    Event::Error(format!("exporting to {} failed: {err}", path.display())),
+                    false,
+                    false,
+                ),
+            },
             Job::Search(query, limit) => match self.store.search(&query, limit) {
                 Ok(found) => {
                     for stored in found {
@@ -135,6 +147,37 @@ impl Thread {
             },
         }
         (self.repaint)();
+    }
+
+    /// Writes a chat as text, one message a line (continuation lines
+    /// indented), through a temporary file so a failure leaves no half file.
+    fn export(
+        &self,
+        chat: &Chat,
+        path: &std::path::Path,
+    ) -> Result<usize, Box<dyn std::error::Error>> {
+        use std::io::Write as _;
+        let messages = self.store.newest(chat, usize::MAX)?;
+        let tmp = path.with_extension("lanchat-export.tmp");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        for stored in &messages {
+            let m = &stored.message;
+            let when = i64::try_from(m.time_ms)
+                .ok()
+                .and_then(|ms| chrono::Local.timestamp_millis_opt(ms).single())
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default();
+            let text = m.text.replace('\n', "\n    ");
+            match m.kind {
+                crate::types::MessageKind::Action => writeln!(out, "[{when}] * {} {text}", m.nick)?,
+                crate::types::MessageKind::Beep => writeln!(out, "[{when}] * {} beeps", m.nick)?,
+                crate::types::MessageKind::Text => writeln!(out, "[{when}] <{}> {text}", m.nick)?,
+            }
+        }
+        out.flush()?;
+        drop(out);
+        std::fs::rename(&tmp, path)?;
+        Ok(messages.len())
     }
 
     /// What an event means for the database.

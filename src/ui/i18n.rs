@@ -242,6 +242,12 @@ pub struct Strings {
     pub err_nick: &'static str,
     /// Input error: too long, `{max}` bytes.
     pub err_too_long: &'static str,
+    /// Menu item and dialog: export the chat.
+    pub export_chat: &'static str,
+    /// Export dialog: the file field.
+    pub file: &'static str,
+    /// Notice: exported `{count}` messages to `{path}`.
+    pub exported: &'static str,
     /// Search box hint.
     pub search_hint: &'static str,
     /// Search results window title.
@@ -376,6 +382,9 @@ pub static EN: Strings = Strings {
     err_channel: "Bad channel name {name}: {cause}",
     err_nick: "Bad nick {nick}: 1–32 characters, no spaces, commas, '@' or leading '#'",
     err_too_long: "The text is longer than {max} bytes",
+    export_chat: "Export this chat…",
+    file: "File",
+    exported: "Saved {count} messages to {path}",
     search_hint: "Search messages",
     search_results: "Search results",
     nothing_found: "Nothing found",
@@ -476,6 +485,9 @@ pub static RU: Strings = Strings {
     err_channel: "Недопустимое название канала {name}: {cause}",
     err_nick: "Недопустимый ник {nick}: 1–32 символа, без пробелов, запятых, «@» и «#» в начале",
     err_too_long: "Текст длиннее {max} байт",
+    export_chat: "Сохранить чат в файл…",
+    file: "Файл",
+    exported: "Сообщений сохранено: {count}, файл {path}",
     search_hint: "Поиск по сообщениям",
     search_results: "Результаты поиска",
     nothing_found: "Ничего не найдено",

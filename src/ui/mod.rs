@@ -87,6 +87,7 @@ fn settings_path(options: &AppOptions) -> PathBuf {
 #[derive(Default)]
 struct Dialogs {
     join: Option<String>,
+    export: Option<String>,
     channels: bool,
     nick: Option<String>,
     status: Option<(Status, String)>,
@@ -301,6 +302,24 @@ impl LanchatApp {
         self.quitting
     }
 
+    /// Where "Export this chat" suggests saving: the documents folder (or
+    /// home), named after the chat and the day.
+    fn export_path(&self) -> String {
+        let dir = directories::UserDirs::new()
+            .map(|d| d.document_dir().unwrap_or(d.home_dir()).to_path_buf())
+            .unwrap_or_default();
+        let name: String = self
+            .model
+            .title(&self.selected)
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let day = chrono::Local::now().format("%Y-%m-%d");
+        dir.join(format!("lanchat-{}-{day}.txt", name.trim_matches('-')))
+            .display()
+            .to_string()
+    }
+
     /// Asks the store for a chat's recent messages (they merge into the
     /// view in time order, without duplicates).
     fn load_history(&mut self, chat: &Chat) {
@@ -487,6 +506,16 @@ impl LanchatApp {
         );
         match &event.event {
             Event::Error(text) => self.notice(text.clone()),
+            Event::Exported { path, count, .. } => {
+                let text = fill(
+                    self.t().exported,
+                    &[
+                        ("count", &count.to_string()),
+                        ("path", &path.display().to_string()),
+                    ],
+                );
+                self.notice(text);
+            }
             Event::Who(peers) if self.pending_who => {
                 self.pending_who = false;
                 let mut names: Vec<String> = peers.iter().map(|p| p.label.clone()).collect();

@@ -609,7 +609,7 @@ impl Model {
                 }
                 None
             }
-            Event::Error(_) | Event::Stopped => None,
+            Event::Error(_) | Event::Stopped | Event::Exported { .. } => None,
         }
     }
 

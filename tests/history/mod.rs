@@ -79,6 +79,20 @@ fn history_survives_a_restart_and_search_finds_it() {
         "history after a restart, in order, once each"
     );
 
+    let file = data.0.join("main export.txt");
+    anna.send(&format!("/export #Main {}", file.display()));
+    let (_, exported) = anna.expect_event("exported", event("exported", &[]), WAIT);
+    assert_eq!(exported["count"], 21);
+    let text_file = std::fs::read_to_string(&file).expect("the export");
+    let lines: Vec<&str> = text_file.lines().collect();
+    assert_eq!(lines.len(), 21);
+    assert!(
+        lines[7].ends_with("<ben> note 7 для протокола"),
+        "{}",
+        lines[7]
+    );
+    assert!(lines[20].ends_with("<anna> my own words"), "{}", lines[20]);
+
     anna.send("/search NOTE 7");
     let (_, hit) = anna.expect_event(
         "a search hit",

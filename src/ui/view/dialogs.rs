@@ -14,6 +14,7 @@ use crate::ui::{LanchatApp, lang_name};
 pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     join(app, &ctx);
+    export(app, &ctx);
     channels(app, &ctx);
     nick(app, &ctx);
     status(app, &ctx);
@@ -75,6 +76,36 @@ fn join(app: &mut LanchatApp, ctx: &egui::Context) {
         }
     } else if open && !cancel {
         app.dialogs.join = Some(name);
+    }
+}
+
+fn export(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(mut path) = app.dialogs.export.take() else {
+        return;
+    };
+    let t = app.t();
+    let mut open = true;
+    let mut go = false;
+    let mut cancel = false;
+    let title = app.model.title(&app.selected);
+    window(t.export_chat.trim_end_matches('…'), &mut open).show(ctx, |ui| {
+        ui.label(RichText::new(&title).strong());
+        ui.label(t.file);
+        let r = ui.add(egui::TextEdit::singleline(&mut path).desired_width(420.0));
+        go = enter_pressed(ui, &r);
+        ui.horizontal(|ui| {
+            go |= ui.button(t.save).clicked();
+            cancel = ui.button(t.cancel).clicked();
+        });
+    });
+    if go && !path.trim().is_empty() {
+        let chat = app.current_target();
+        app.command(Command::Export {
+            chat,
+            path: path.trim().into(),
+        });
+    } else if open && !cancel {
+        app.dialogs.export = Some(path);
     }
 }
 

@@ -90,6 +90,9 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
             if ui.button(t.channel_list).clicked() {
                 app.command(Command::Channels);
             }
+            if ui.button(t.export_chat).clicked() {
+                app.dialogs.export = Some(app.export_path());
+            }
             ui.separator();
             if ui.button(t.quit).clicked() {
                 app.quit();
