@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use lanchat::headless::{self, HeadlessOptions};
-use lanchat::net::{DEFAULT_GROUP, DEFAULT_PORT, NetOptions};
+use lanchat::net::{DEFAULT_GROUP, DEFAULT_PORT, NetOptions, Retention};
 use lanchat::ui::{self, AppOptions};
 
 /// Serverless chat for an office or home network.
@@ -50,6 +50,12 @@ struct NodeArgs {
     /// Use only this interface (repeatable; default: every up IPv4 one).
     #[arg(long = "iface", global = true, value_name = "NAME")]
     interfaces: Vec<String>,
+    /// Keep history for this many days (default: forever).
+    #[arg(long, global = true, value_name = "DAYS")]
+    keep_days: Option<u32>,
+    /// Keep at most this many messages of history (default: all).
+    #[arg(long, global = true, value_name = "N")]
+    keep_messages: Option<u64>,
 }
 
 impl NodeArgs {
@@ -60,6 +66,10 @@ impl NodeArgs {
             port: self.port,
             group: self.group,
             interfaces: self.interfaces,
+            retention: Retention {
+                max_age_days: self.keep_days,
+                max_messages: self.keep_messages,
+            },
             ..NetOptions::default()
         }
     }

@@ -153,6 +153,7 @@ impl NodeHandle {
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let writer = Writer::start(
             store,
+            options.retention,
             problem,
             config.id,
             config.nick.clone(),

@@ -42,6 +42,17 @@ pub struct NetOptions {
     /// An in-process LAN to use instead of sockets (tests); `None` for the
     /// real network.
     pub lan: Option<MemoryLan>,
+    /// How much history to keep (everything by default).
+    pub retention: Retention,
+}
+
+/// How much history the database keeps; `None` is no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Drop messages older than this many days.
+    pub max_age_days: Option<u32>,
+    /// Keep at most this many messages (the oldest go first).
+    pub max_messages: Option<u64>,
 }
 
 impl Default for NetOptions {
@@ -54,6 +65,7 @@ impl Default for NetOptions {
             interfaces: Vec::new(),
             timing: Timing::default(),
             lan: None,
+            retention: Retention::default(),
         }
     }
 }

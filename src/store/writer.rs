@@ -6,12 +6,13 @@
 //! order with the live events. The network thread never waits for the disk.
 
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use chrono::TimeZone as _;
 
 use super::{DmState, Store, Stored, Write};
 use crate::api::{ChatMessage, Event};
-use crate::net::NodeEvent;
+use crate::net::{NodeEvent, Retention};
 use crate::types::{Chat, NodeId};
 
 /// Work for the store's thread.
@@ -42,6 +43,7 @@ impl Writer {
     /// on disk, is reported to the client first.
     pub(crate) fn start(
         store: Store,
+        retention: Retention,
         problem: Option<String>,
         me: NodeId,
         nick: String,
@@ -51,6 +53,8 @@ impl Writer {
         let (jobs, rx) = mpsc::channel();
         let mut thread = Thread {
             store,
+            retention,
+            last_prune: None,
             me,
             nick,
             events,
@@ -63,8 +67,15 @@ impl Writer {
                 if let Some(problem) = problem {
                     thread.emit(Event::Error(problem), false, false);
                 }
+                thread.prune();
                 while let Ok(job) = rx.recv() {
                     thread.run(job);
+                    if thread
+                        .last_prune
+                        .is_some_and(|at| at.elapsed() >= PRUNE_EVERY)
+                    {
+                        thread.prune();
+                    }
                 }
             })?;
         Ok(Writer { jobs })
@@ -77,8 +88,13 @@ impl Writer {
     }
 }
 
+/// How often the retention limits are applied while running.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 struct Thread {
     store: Store,
+    retention: Retention,
+    last_prune: Option<Instant>,
     me: NodeId,
     nick: String,
     events: tokio::sync::mpsc::UnboundedSender<NodeEvent>,
@@ -88,6 +104,25 @@ struct Thread {
 }
 
 impl Thread {
+    /// Applies the retention limits (at start, then hourly).
+    fn prune(&mut self) {
+        self.last_prune = Some(Instant::now());
+        let Retention {
+            max_age_days,
+            max_messages,
+        } = self.retention;
+        if max_age_days.is_none() && max_messages.is_none() {
+            return;
+        }
+        let before = max_age_days
+            .map(|days| crate::identity::unix_ms().saturating_sub(u64::from(days) * 86_400_000));
+        match self.store.prune(before, max_messages) {
+            Ok(0) => {}
+            Ok(gone) => tracing::info!(gone, "old history dropped"),
+            Err(err) => tracing::warn!(cause = %err, "dropping old history failed"),
+        }
+    }
+
     fn run(&mut self, job: Job) {
         match job {
             Job::Live(mut events, wall_ms) => {

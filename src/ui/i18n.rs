@@ -248,6 +248,8 @@ pub struct Strings {
     pub file: &'static str,
     /// Notice: exported `{count}` messages to `{path}`.
     pub exported: &'static str,
+    /// Settings: days of history to keep.
+    pub keep_days: &'static str,
     /// Search box hint.
     pub search_hint: &'static str,
     /// Search results window title.
@@ -385,6 +387,7 @@ pub static EN: Strings = Strings {
     export_chat: "Export this chat…",
     file: "File",
     exported: "Saved {count} messages to {path}",
+    keep_days: "Keep history for days (0: forever; applies at next start)",
     search_hint: "Search messages",
     search_results: "Search results",
     nothing_found: "Nothing found",
@@ -488,6 +491,7 @@ pub static RU: Strings = Strings {
     export_chat: "Сохранить чат в файл…",
     file: "Файл",
     exported: "Сообщений сохранено: {count}, файл {path}",
+    keep_days: "Хранить историю дней (0 — всегда; со следующего запуска)",
     search_hint: "Поиск по сообщениям",
     search_results: "Результаты поиска",
     nothing_found: "Ничего не найдено",

@@ -193,6 +193,9 @@ impl LanchatApp {
 
     fn net_options(options: &AppOptions, settings: &Settings) -> NetOptions {
         let mut net = options.net.clone();
+        if net.retention.max_age_days.is_none() && settings.keep_days > 0 {
+            net.retention.max_age_days = Some(settings.keep_days);
+        }
         if net.nick.is_none() {
             net.nick = settings
                 .nick

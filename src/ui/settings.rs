@@ -32,6 +32,8 @@ pub struct Settings {
     pub language: Option<Lang>,
     /// Channels I was in (besides `#Main`), rejoined at start.
     pub channels: Vec<String>,
+    /// Days of history to keep; 0 keeps everything.
+    pub keep_days: u32,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             start_at_login: false,
             language: None,
             channels: Vec::new(),
+            keep_days: 0,
         }
     }
 }

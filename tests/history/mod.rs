@@ -235,3 +235,29 @@ fn a_message_sent_again_by_a_restarted_sender_is_shown_once() {
     });
     assert_eq!(twice, 0, "the second copy is dropped");
 }
+
+#[test]
+fn retention_keeps_the_newest_messages_it_is_told_to() {
+    let Some(ns) = Netns::create() else { return };
+    let data = TempDir::create();
+    let (mut anna, mut ben) = pair(&ns, &data);
+    for n in 0..10 {
+        ben.send(&format!("old {n}"));
+    }
+    anna.expect_event(
+        "the last one",
+        |v| is_message(v) && text(v) == "old 9",
+        WAIT,
+    );
+    anna.send("/quit");
+    assert!(anna.wait_exit(WAIT).success());
+    let mut anna = Peer::spawn_with_data(
+        &ns.name,
+        "anna",
+        Some(&data.0.join("anna")),
+        &["--keep-messages", "4"],
+    );
+    anna.expect_event("ready", event("ready", &[]), WAIT);
+    let kept: Vec<String> = history(&mut anna, 100);
+    assert_eq!(kept, ["old 6", "old 7", "old 8", "old 9"]);
+}

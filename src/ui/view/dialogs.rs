@@ -241,6 +241,9 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
             ui.label(t.auto_away);
             ui.add(egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240));
             ui.end_row();
+            ui.label(t.keep_days);
+            ui.add(egui::DragValue::new(&mut draft.keep_days).range(0..=3650));
+            ui.end_row();
             ui.label(t.language);
             egui::ComboBox::from_id_salt("language")
                 .selected_text(lang_name(draft.language, t))
