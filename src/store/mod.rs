@@ -293,7 +293,7 @@ impl Store {
     }
 
     /// Messages whose text has all the words of `query` (any case, any
-    /// script, accents ignored), newest first.
+    /// script, accents ignored), the most recently stored first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Stored>, StoreError> {
         // Each word quoted, so what the user types is never FTS syntax.
         let words: Vec<String> = query
@@ -303,10 +303,14 @@ impl Store {
         if words.is_empty() {
             return Ok(Vec::new());
         }
+        // The newest hits by index order (rows are numbered as they are
+        // stored), so a word in half the database costs no more than a rare
+        // one: FTS5 walks its rowids backwards and stops at the limit.
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.chat, m.sender, m.nick, m.kind, m.body, m.time_ms, m.hlc, m.dm_state
-             FROM message_fts f JOIN message_text t ON t.seq = f.rowid JOIN message m ON m.id = t.id
-             WHERE message_fts MATCH ?1 ORDER BY m.hlc DESC LIMIT ?2",
+             FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) f
+             JOIN message_text t ON t.seq = f.rowid JOIN message m ON m.id = t.id
+             ORDER BY t.seq DESC",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let out = stmt
