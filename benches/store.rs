@@ -99,7 +99,11 @@ fn main() {
         queries.len()
     );
     let size: u64 = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0);
     println!("store size: {:.0} MB on disk", size as f64 / 1e6);
     drop(store);
