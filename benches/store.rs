@@ -4,6 +4,9 @@
 //! `cargo bench --bench store` (`LANCHAT_STORE_MESSAGES` for another count).
 //! The database is a file in the temp directory, WAL mode, as in use.
 
+// A bench may stop on what it did not expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use lanchat::api::ChatMessage;
