@@ -39,6 +39,8 @@ pub struct MessageRow {
     pub text: String,
     /// Wall time, ms since the Unix epoch.
     pub time_ms: u64,
+    /// Hybrid logical clock stamp: display order is `(hlc, from)`.
+    pub hlc: u64,
     /// Whether I wrote it.
     pub mine: bool,
     /// For my direct messages: how far it got.
@@ -135,13 +137,19 @@ impl ChatView {
         self.revision += 1;
     }
 
-    /// Inserts a replayed message at its place by time, unless it is shown
-    /// already.
+    /// Inserts a replayed message at its place in display order (`hlc`,
+    /// then sender: wall clocks of two machines may disagree), after the
+    /// last message that comes before it, unless it is shown already.
     fn insert_history(&mut self, row: MessageRow) {
         if self.seen.contains(&row.id) {
             return;
         }
-        let at = self.rows.partition_point(|r| r.time_ms() <= row.time_ms);
+        let key = (row.hlc, row.from);
+        let at = self
+            .rows
+            .iter()
+            .rposition(|r| matches!(r, Row::Message(m) if (m.hlc, m.from) <= key))
+            .map_or(0, |i| i + 1);
         self.seen.insert(row.id);
         self.rows.insert(at, Row::Message(row));
         self.revision += 1;
@@ -461,6 +469,7 @@ impl Model {
                     kind: msg.kind,
                     text: msg.text.clone(),
                     time_ms: msg.time_ms,
+                    hlc: msg.hlc,
                     mine: from_me,
                     state: None,
                     history: event.history,
@@ -508,7 +517,7 @@ impl Model {
                 chat,
                 text,
                 kind,
-                ..
+                hlc,
             } => {
                 let row = MessageRow {
                     id: *id,
@@ -517,6 +526,7 @@ impl Model {
                     kind: *kind,
                     text: text.clone(),
                     time_ms: now_ms,
+                    hlc: *hlc,
                     mine: true,
                     state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
                     history: false,

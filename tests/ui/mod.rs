@@ -516,6 +516,24 @@ fn the_window_searches_history_and_jumps_to_a_hit_and_shows_history_after_a_rest
                 .iter()
                 .any(|m| m.text.starts_with("thanks"))
         });
+        let file = dir.0.join("main.txt");
+        say(&mut harness, &format!("/export #Main {}", file.display()));
+        wait(&mut harness, "the export notice", |a| {
+            a.model().chat(&main_chat()).is_some_and(|c| {
+                c.rows.iter().any(|r| {
+                    matches!(r, Row::System(_, SystemLine::Notice(t)) if t.starts_with("Saved 2 messages"))
+                })
+            })
+        });
+        let exported = std::fs::read_to_string(&file).expect("the exported chat");
+        assert!(
+            exported.contains("<bob> the quarterly report is ready"),
+            "{exported}"
+        );
+        assert!(
+            exported.contains("<alice> thanks, отчёт прочитаю"),
+            "{exported}"
+        );
     }
     // A new window on the same data directory shows what was said.
     let mut harness = app(Some(&lan), &dir, "alice");
