@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::api::{ChannelSummary, Command, Event, PeerInfo, Target};
@@ -255,11 +255,7 @@ fn rfc3339(ms: u64) -> String {
 }
 
 fn clock(ms: u64) -> String {
-    i64::try_from(ms)
-        .ok()
-        .and_then(DateTime::<Utc>::from_timestamp_millis)
-        .map(|t| t.with_timezone(&Local).format("%H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::identity::format_local(ms, "%H:%M:%S")
 }
 
 fn kind_str(kind: MessageKind) -> &'static str {

@@ -153,6 +153,22 @@ pub fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A wall time (ms since the Unix epoch) in the local time zone; `None`
+/// when it is out of chrono's range.
+pub fn local_time(ms: u64) -> Option<chrono::DateTime<chrono::Local>> {
+    use chrono::TimeZone as _;
+    let ms = i64::try_from(ms).ok()?;
+    chrono::Local.timestamp_millis_opt(ms).single()
+}
+
+/// A wall time formatted in the local time zone (`strftime` `format`);
+/// empty when out of range.
+pub fn format_local(ms: u64, format: &str) -> String {
+    local_time(ms)
+        .map(|t| t.format(format).to_string())
+        .unwrap_or_default()
+}
+
 /// The default nick: the OS login name, cleaned to be a valid nick.
 pub fn default_nick() -> String {
     let login = ["USER", "USERNAME", "LOGNAME"]

@@ -1,11 +1,11 @@
 //! Dialogs: join a channel, the channel list, nick, status, settings, a
 //! person's info, the command list and about.
 
-use chrono::{Local, TimeZone};
 use eframe::egui::{self, RichText};
 
 use super::status_colour;
 use crate::api::Command;
+use crate::identity::format_local;
 use crate::input::{self, Action};
 use crate::types::{Chat, Status};
 use crate::ui::i18n::{Lang, fill};
@@ -291,11 +291,7 @@ fn info(app: &mut LanchatApp, ctx: &egui::Context) {
             ui.label(t.offline);
             return;
         };
-        let since = i64::try_from(peer.since_ms)
-            .ok()
-            .and_then(|ms| Local.timestamp_millis_opt(ms).single())
-            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let since = format_local(peer.since_ms, "%Y-%m-%d %H:%M");
         let mut status = t.status(peer.status).to_string();
         if !peer.status_text.is_empty() {
             status = format!("{status}: {}", peer.status_text);

@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{Local, TimeZone};
 use eframe::egui::{self, Color32, RichText};
 
 use super::nick_colour;
+use crate::identity::{format_local, local_time};
 use crate::types::{Chat, MessageKind};
 use crate::ui::LanchatApp;
 use crate::ui::i18n::{Strings, fill};
@@ -143,19 +143,11 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
 
 /// Local date of a wall time, for day separators.
 fn day(ms: u64) -> Option<chrono::NaiveDate> {
-    let ms = i64::try_from(ms).ok()?;
-    Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.date_naive())
+    local_time(ms).map(|t| t.date_naive())
 }
 
 fn clock(ms: u64) -> String {
-    i64::try_from(ms)
-        .ok()
-        .and_then(|ms| Local.timestamp_millis_opt(ms).single())
-        .map(|t| t.format("%H:%M").to_string())
-        .unwrap_or_default()
+    format_local(ms, "%H:%M")
 }
 
 /// One row: a day separator when the day changed, then the message or the

@@ -2,10 +2,10 @@
 //! over every chat), a window lists the hits, and clicking one opens its
 //! chat scrolled to the message.
 
-use chrono::{Local, TimeZone};
 use eframe::egui::{self, RichText};
 
 use crate::api::{ChatMessage, Command};
+use crate::identity::format_local;
 use crate::types::{Chat, MsgId};
 use crate::ui::LanchatApp;
 
@@ -70,11 +70,7 @@ pub(super) fn results(app: &mut LanchatApp, ui: &mut egui::Ui) {
             }
             egui::ScrollArea::vertical().show(ui, |ui| {
                 for hit in &app.search.results {
-                    let when = i64::try_from(hit.time_ms)
-                        .ok()
-                        .and_then(|ms| Local.timestamp_millis_opt(ms).single())
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_default();
+                    let when = format_local(hit.time_ms, "%Y-%m-%d %H:%M");
                     let line = format!(
                         "{when}  {}  {}: {}",
                         app.model.title(&hit.chat),
