@@ -186,10 +186,12 @@ impl Store {
     }
 
     /// Stores a batch in one transaction: new messages (a message already
-    /// stored is left as it is) and direct-message states.
-    pub fn write(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    /// stored is left as it is) and direct-message states. Returns the ids
+    /// of the messages that were stored already.
+    pub fn write(&mut self, batch: &[Write]) -> Result<Vec<MsgId>, StoreError> {
+        let mut known = Vec::new();
         if batch.is_empty() {
-            return Ok(());
+            return Ok(known);
         }
         let tx = self.conn.transaction()?;
         {
@@ -223,6 +225,8 @@ impl Store {
                             text.execute(params![&m.id.0[..]])?;
                             let seq = tx.last_insert_rowid();
                             fts.execute(params![seq, m.text])?;
+                        } else {
+                            known.push(m.id);
                         }
                     }
                     Write::DmState { id, state: s } => {
@@ -232,7 +236,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(known)
     }
 
     fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Stored>> {
@@ -443,8 +447,8 @@ mod tests {
                 .iter()
                 .map(|n| Write::Message(msg(*n, main(), &format!("m{n}"), u64::from(*n))))
                 .collect();
-            store.write(&batch).expect("write");
-            store.write(&batch).expect("write again");
+            assert!(store.write(&batch).expect("write").is_empty());
+            assert_eq!(store.write(&batch).expect("write again").len(), 3);
         }
         let store = Store::open(&dir).expect("reopen");
         let texts: Vec<String> = store

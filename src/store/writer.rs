@@ -8,8 +8,6 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chrono::TimeZone as _;
-
 use super::{DmState, Store, Stored, Write};
 use crate::api::{ChatMessage, Event};
 use crate::net::{NodeEvent, Retention};
@@ -126,26 +124,19 @@ impl Thread {
     fn run(&mut self, job: Job) {
         match job {
             Job::Live(mut events, wall_ms) => {
-                // A message stored already was shown already (in an earlier
-                // life, or sent again by a restarted peer): not again.
-                events.retain(|e| match e {
-                    Event::Message(m) => !self.store.contains(&m.id).unwrap_or(false),
-                    _ => true,
-                });
                 let writes: Vec<Write> = events
                     .iter()
                     .filter_map(|e| self.write_for(e, wall_ms))
                     .collect();
-                if let Err(err) = self.store.write(&writes) {
-                    tracing::warn!(cause = %err, "writing history failed");
-                    if !self.failed {
-                        self.failed = true;
-                        self.emit(
-                            Event::Error(format!("history is not being saved: {err}")),
-                            false,
-                            false,
-                        );
-                    }
+                match self.store.write(&writes) {
+                    // A message stored already was shown already (in an
+                    // earlier life, or sent again by a restarted peer): not again.
+                    Ok(known) if !known.is_empty() => events.retain(|e| match e {
+                        Event::Message(m) => !known.contains(&m.id),
+                        _ => true,
+                    }),
+                    Ok(_) => {}
+                    Err(err) => self.write_failed(&err),
                 }
                 for event in events {
                     self.emit(event, false, false);
@@ -197,11 +188,7 @@ impl Thread {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         for stored in &messages {
             let m = &stored.message;
-            let when = i64::try_from(m.time_ms)
-                .ok()
-                .and_then(|ms| chrono::Local.timestamp_millis_opt(ms).single())
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default();
+            let when = crate::identity::format_local(m.time_ms, "%Y-%m-%d %H:%M:%S");
             let text = m.text.replace('\n', "\n    ");
             match m.kind {
                 crate::types::MessageKind::Action => writeln!(out, "[{when}] * {} {text}", m.nick)?,
@@ -213,6 +200,16 @@ impl Thread {
         drop(out);
         std::fs::rename(&tmp, path)?;
         Ok(messages.len())
+    }
+
+    /// Logs a failed write and tells the client once.
+    fn write_failed(&mut self, err: &super::StoreError) {
+        tracing::warn!(cause = %err, "writing history failed");
+        if !self.failed {
+            self.failed = true;
+            let error = Event::Error(format!("history is not being saved: {err}"));
+            self.emit(error, false, false);
+        }
     }
 
     /// What an event means for the database.
