@@ -139,20 +139,25 @@ fn texts(app: &LanchatApp, chat: &Chat) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Waits until the app (alice) and bob each see the other.
+fn meet(harness: &mut Harness<'_, LanchatApp>, bob: &mut Buddy) {
+    let bob_id = bob.id;
+    wait(harness, "bob online", |a| {
+        a.model().peers.contains_key(&bob_id)
+    });
+    bob.expect(
+        harness,
+        "alice online",
+        |e| matches!(e, Event::PeerOnline(p) if p.nick == "alice"),
+    );
+}
+
 /// The app and bob on one LAN, each seeing the other.
 fn pair(dir: &TempDir) -> (MemoryLan, Harness<'static, LanchatApp>, Buddy) {
     let lan = MemoryLan::new();
     let mut bob = Buddy::start(&lan, dir, "bob");
     let mut harness = app(Some(&lan), dir, "alice");
-    let bob_id = bob.id;
-    wait(&mut harness, "bob online", |a| {
-        a.model().peers.contains_key(&bob_id)
-    });
-    bob.expect(
-        &mut harness,
-        "alice online",
-        |e| matches!(e, Event::PeerOnline(p) if p.nick == "alice"),
-    );
+    meet(&mut harness, &mut bob);
     (lan, harness, bob)
 }
 
@@ -478,15 +483,7 @@ fn the_window_searches_history_and_jumps_to_a_hit_and_shows_history_after_a_rest
     let mut bob = Buddy::start(&lan, &dir, "bob");
     {
         let mut harness = app(Some(&lan), &dir, "alice");
-        let bob_id = bob.id;
-        wait(&mut harness, "bob online", |a| {
-            a.model().peers.contains_key(&bob_id)
-        });
-        bob.expect(
-            &mut harness,
-            "alice online",
-            |e| matches!(e, Event::PeerOnline(p) if p.nick == "alice"),
-        );
+        meet(&mut harness, &mut bob);
         bob.send(Command::Say {
             to: vec![Target::Channel(MAIN_CHANNEL.into())],
             text: "the quarterly report is ready".into(),
