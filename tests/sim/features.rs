@@ -65,7 +65,8 @@ fn texts(sim: &Sim, host: usize, chat: &Chat, since: Duration) -> Vec<String> {
         .collect()
 }
 
-fn errors(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
+/// Errors `host` reported at or after `since`.
+pub(super) fn errors(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {

@@ -9,7 +9,7 @@ use lanchat::types::MAIN_CHANNEL;
 use lanchat::wire::{self, Body, ChannelState, Packet, Presence, TypingChat};
 use lanchat::{Chat, Command, Config, Node, NodeId};
 
-use super::features::lan;
+use super::features::{errors, lan};
 use super::net::{Faults, Sim};
 use super::secs;
 
@@ -19,16 +19,6 @@ fn typing(sim: &Sim, host: usize, since: Duration) -> Vec<(Chat, NodeId, String)
         .into_iter()
         .filter_map(|e| match e {
             Event::Typing { chat, id, nick } => Some((chat.clone(), *id, nick.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn errors(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
-    sim.events(host, since)
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Error(text) => Some(text.clone()),
             _ => None,
         })
         .collect()
