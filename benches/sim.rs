@@ -92,6 +92,7 @@ impl Sim {
             wall_ms: 1_700_000_000_000 + self.rng.u64(0..2_000),
             seed: self.rng.u64(..),
             timing: Timing::default(),
+            share: Some(lanchat::catchup::Share::default()),
         };
         self.hosts.push(Host {
             addr,

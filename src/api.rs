@@ -60,6 +60,10 @@ pub enum Command {
     /// and ignores a chat it cannot reach (no error: it would come with
     /// every key).
     Typing(Target),
+    /// Channel messages of earlier lives, read from the store at start:
+    /// catch-up compares them with peers' and fetches only what is missing
+    /// (the driver gives them; other commands may follow at once).
+    Recall(Vec<ChatMessage>),
     /// List the people online.
     Who,
     /// List the channels known on the LAN.
@@ -207,6 +211,11 @@ impl OfflineReason {
 pub enum Event {
     /// A peer came online, came back, or restarted.
     PeerOnline(PeerInfo),
+    /// A channel message this node missed (it was away, or joined late),
+    /// received from a peer that held it. Clients of a
+    /// [`NodeHandle`](crate::net::NodeHandle) get it as a
+    /// [`Event::Message`] marked as history.
+    Recalled(ChatMessage),
     /// A peer went offline.
     PeerOffline {
         /// Who.
@@ -398,6 +407,8 @@ pub struct Timing {
     /// [`Command::Typing`] comes; well under [`TYPING_SHOWN`], so one lost
     /// notice does not make the indicator flicker.
     pub typing_every: Duration,
+    /// Mean time between two catch-up comparisons of a channel with a peer.
+    pub sync_every: Duration,
 }
 
 impl Default for Timing {
@@ -428,6 +439,7 @@ impl Default for Timing {
             dm_rto_max: ms(3200),
             dm_tries_before_queued: 10,
             typing_every: ms(3000),
+            sync_every: ms(30_000),
         }
     }
 }

@@ -310,6 +310,11 @@ fn channel_value(channel: &ChannelSummary) -> Value {
 /// only scripts want (to a person it would be noise).
 fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value, Option<String>) {
     let (value, text) = match event {
+        // The handle gives these as history messages already; a client of
+        // the core alone sees them so.
+        Event::Recalled(msg) => {
+            return describe(&Event::Message(msg.clone()), true, search, names);
+        }
         // One a chat every few seconds while someone types: noise in a
         // terminal, useful to a script.
         Event::Typing { chat, id, nick } => {

@@ -34,6 +34,11 @@ impl Hlc {
     }
 }
 
+/// The first stamp of a wall time.
+pub fn stamp_of(wall_ms: u64) -> u64 {
+    wall_ms << COUNTER_BITS
+}
+
 /// Wall milliseconds of a stamp.
 pub fn wall_ms(stamp: u64) -> u64 {
     stamp >> COUNTER_BITS

@@ -22,6 +22,7 @@
 //! thread or child process, with no egui and no system `-dev` package.
 
 pub mod api;
+pub mod catchup;
 pub mod channels;
 pub mod desktop;
 pub mod direct;

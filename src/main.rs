@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use lanchat::catchup::Share;
 use lanchat::headless::{self, HeadlessOptions};
 use lanchat::net::{DEFAULT_GROUP, DEFAULT_PORT, NetOptions, Retention};
 use lanchat::ui::{self, AppOptions};
@@ -56,6 +57,13 @@ struct NodeArgs {
     /// Keep at most this many messages of history (default: all).
     #[arg(long, global = true, value_name = "N")]
     keep_messages: Option<u64>,
+    /// When joining a channel I have no history of, ask its members for at
+    /// most this many recent messages (0: none).
+    #[arg(long, global = true, value_name = "N", default_value_t = Share::default().max_messages)]
+    join_history: usize,
+    /// ... and none older than this many days.
+    #[arg(long, global = true, value_name = "DAYS", default_value_t = Share::default().max_age_days)]
+    join_history_days: u64,
 }
 
 impl NodeArgs {
@@ -70,6 +78,10 @@ impl NodeArgs {
                 max_age_days: self.keep_days,
                 max_messages: self.keep_messages,
             },
+            share: (self.join_history > 0).then_some(Share {
+                max_messages: self.join_history,
+                max_age_days: self.join_history_days,
+            }),
             ..NetOptions::default()
         }
     }

@@ -12,10 +12,15 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
+mod sync;
+
+pub use sync::SYNC_RATE;
+
 use crate::api::{
     ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Target, Timing,
     Transmit,
 };
+use crate::catchup::{Kept, Recent, Share};
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
@@ -45,6 +50,9 @@ pub struct Config {
     pub seed: u64,
     /// Protocol timing.
     pub timing: Timing,
+    /// The history a channel's members give me when I join it with none
+    /// (`None`: none, I see what is said from then on).
+    pub share: Option<Share>,
 }
 
 /// Counters of what the node received and dropped.
@@ -71,6 +79,17 @@ pub struct Stats {
     /// Typing notices not shown: from a sender not online at its own
     /// address, for a channel I am not in, or for someone else's chat.
     pub typing_dropped: u64,
+    /// Catch-up comparisons this node started.
+    pub syncs_started: u64,
+    /// Messages sent to peers that lacked them.
+    pub recalls_sent: u64,
+    /// Messages not sent for catch-up because the budget was spent (the
+    /// next round sends them).
+    pub recall_limited: u64,
+    /// Messages received by catch-up.
+    pub recalled: u64,
+    /// Channel messages received again (by catch-up and repair both).
+    pub duplicates: u64,
 }
 
 /// Spacing between resends of one datagram, however many ask for it.
@@ -138,6 +157,11 @@ pub struct Node {
     claims: BTreeMap<NodeId, PendingClaim>,
     beeps: BTreeMap<NodeId, Instant>,
     typing: TypingLimit,
+    /// Recent channel messages, for catch-up and to drop repeats.
+    recent: Recent,
+    /// When to compare with whom, and what came.
+    sync: sync::SyncState,
+    share: Option<Share>,
     stopped: bool,
     stats: Stats,
 }
@@ -168,7 +192,7 @@ impl Node {
         channels
             .joined
             .insert(MAIN_CHANNEL.to_string(), Joined::default());
-        Node {
+        let mut node = Node {
             id: config.id,
             epoch: config.epoch,
             presence,
@@ -193,9 +217,14 @@ impl Node {
             claims: BTreeMap::new(),
             beeps: BTreeMap::new(),
             typing: TypingLimit::default(),
+            recent: Recent::default(),
+            sync: sync::SyncState::new(now),
+            share: config.share,
             stopped: false,
             stats: Stats::default(),
-        }
+        };
+        node.sync_join(now, MAIN_CHANNEL);
+        node
     }
 
     /// This node's id.
@@ -263,6 +292,7 @@ impl Node {
             self.peers.next_deadline(),
             self.channels.next_deadline(),
             self.outbox.next_deadline(online),
+            self.sync.deadline(),
             self.claims
                 .values()
                 .map(|r| (r.asked + CLAIM_REPROBE).min(r.since + CLAIM_PATIENCE))
@@ -375,6 +405,7 @@ impl Node {
         self.run_claims(now);
         self.run_nacks(now);
         self.run_outbox(now);
+        self.run_sync(now);
     }
 
     fn check_liveness(&mut self, now: Instant) {
@@ -637,6 +668,13 @@ impl Node {
             }
             Body::Beat { .. } => {}
             Body::Typing { chat } => self.on_typing(id, from, standing, chat),
+            // Catch-up is between peers that know each other.
+            Body::Sync(sync) if self.is_at(id, standing, from) => self.on_sync(now, from, sync),
+            Body::Want { channel, ids } if self.is_at(id, standing, from) => {
+                self.on_want(now, from, &channel, &ids);
+            }
+            Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
+            Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}
         }
     }
 
@@ -802,6 +840,8 @@ impl Node {
                 }
                 self.outbox.peer_online(id, now, &self.timing);
                 self.run_outbox(now);
+                let channels: Vec<String> = p.channels.iter().map(|c| c.name.clone()).collect();
+                self.sync_appeared(now, addr, &channels);
             }
             Some(change) => {
                 if let Some(old) = change.old_nick {
@@ -990,6 +1030,22 @@ impl Node {
             .peers
             .nick(from)
             .map_or_else(|| format!("?{}", from.short()), str::to_string);
+        if let Chat::Channel(name) = &chat {
+            // Kept under the author's own stamp, the same on every node
+            // (what we show is clamped by our clock, see `hlc`).
+            let kept = Kept {
+                id: a.id,
+                from,
+                nick: nick.clone(),
+                kind: a.kind,
+                text: a.text.clone(),
+                hlc: a.hlc,
+            };
+            if !self.keep(name, kept) {
+                self.stats.duplicates += 1;
+                return;
+            }
+        }
         self.events.push_back(Event::Message(ChatMessage {
             id: a.id,
             chat,
@@ -1124,6 +1180,12 @@ impl Node {
     /// Shows a typing notice from an online peer at its own address, for a
     /// channel I am in or for our direct chat. A notice is not worth a probe
     /// or a claim: anything else is dropped.
+    /// Whether a packet comes from a peer online in this life at its own
+    /// address.
+    fn is_at(&self, id: NodeId, standing: Standing, from: SocketAddr) -> bool {
+        standing == Standing::Known && self.peers.get(id).is_some_and(|p| p.addr == from)
+    }
+
     fn on_typing(&mut self, id: NodeId, from: SocketAddr, standing: Standing, chat: TypingChat) {
         let nick = match self.peers.get(id) {
             Some(peer) if standing == Standing::Known && peer.addr == from => {
@@ -1202,6 +1264,7 @@ impl Node {
                 hlc,
             } => self.resend(now, id, to, &text, kind, hlc),
             Command::Typing(target) => self.typing(now, &target),
+            Command::Recall(messages) => self.recall(messages),
             Command::Who => {
                 let list = self.peers();
                 self.events.push_back(Event::Who(list));
@@ -1372,6 +1435,15 @@ impl Node {
         kind: MessageKind,
         text: &str,
     ) {
+        let kept = Kept {
+            id,
+            from: self.id,
+            nick: self.presence.nick.clone(),
+            kind,
+            text: text.to_string(),
+            hlc,
+        };
+        self.keep(channel, kept);
         let pieces = wire::split_text(text);
         let parts = pieces.len() as u16;
         let Some(joined) = self.channels.joined.get_mut(channel) else {
@@ -1413,6 +1485,7 @@ impl Node {
             ));
         }
         self.channels.joined.insert(name.clone(), Joined::default());
+        self.sync_join(now, &name);
         self.events.push_back(Event::Joined {
             channel: name.clone(),
             id: self.id,
@@ -1461,6 +1534,7 @@ impl Node {
             return self.error(format!("you are not in {name}"));
         }
         self.channels.forget_channel(&name);
+        self.sync_part(&name);
         self.events.push_back(Event::Parted {
             channel: name,
             id: self.id,

@@ -129,6 +129,80 @@ pub enum Body {
         /// A channel, or the recipient of a direct chat.
         chat: TypingChat,
     },
+    /// Catch-up: how my recent messages of a channel compare with yours
+    /// (see `catchup`). Unicast; answered with ranges that differ.
+    Sync(Sync),
+    /// Catch-up: send me these messages of a channel.
+    Want {
+        /// The channel.
+        channel: String,
+        /// The ids, at most [`crate::catchup::MAX_WANT`].
+        ids: Vec<MsgId>,
+    },
+    /// Catch-up: a fragment of a channel message someone missed, unicast by
+    /// a peer that holds it.
+    Recalled(Recalled),
+}
+
+/// One round of catch-up for a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sync {
+    /// The channel.
+    pub channel: String,
+    /// 0 for an opening (always answered), then one more per answer.
+    pub round: u8,
+    /// Most messages the sender of this wants in answer.
+    pub limit: u32,
+    /// Ranges of stamps and what the sender holds in each.
+    pub ranges: Vec<SyncRange>,
+}
+
+/// Messages stamped in `lo..hi` (`hi == u64::MAX`: no upper end).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRange {
+    /// First stamp in the range.
+    pub lo: u64,
+    /// First stamp past it.
+    pub hi: u64,
+    /// What the sender holds there.
+    pub what: RangeSummary,
+}
+
+/// What a node holds in a range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RangeSummary {
+    /// How many messages, and the sum of their id hashes.
+    Fingerprint {
+        /// Messages in the range.
+        count: u32,
+        /// Wrapping sum of the ids' first eight bytes.
+        fp: u64,
+    },
+    /// All their ids (few).
+    Ids(Vec<MsgId>),
+}
+
+/// A fragment of a channel message sent for catch-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recalled {
+    /// The channel.
+    pub channel: String,
+    /// Who wrote it.
+    pub origin: NodeId,
+    /// The author's nick when it was written.
+    pub nick: String,
+    /// Message id.
+    pub id: MsgId,
+    /// Its stamp.
+    pub hlc: u64,
+    /// Text or action.
+    pub kind: MessageKind,
+    /// Index of this fragment.
+    pub part: u16,
+    /// Number of fragments.
+    pub parts: u16,
+    /// This fragment's text.
+    pub text: String,
 }
 
 /// Where a [`Body::Typing`] notice is about.
@@ -414,6 +488,27 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
         Body::Typing {
             chat: TypingChat::Direct(_),
         } => {}
+        Body::Sync(sync) => {
+            cap("channel", sync.channel.len(), MAX_CHANNEL_NAME)?;
+            cap("ranges", sync.ranges.len(), crate::catchup::MAX_RANGES)?;
+            for r in &sync.ranges {
+                if r.lo >= r.hi {
+                    return Err(DecodeError::Limit("ranges"));
+                }
+                if let RangeSummary::Ids(ids) = &r.what {
+                    cap("ids", ids.len(), crate::catchup::LIST_AT_MOST)?;
+                }
+            }
+        }
+        Body::Want { channel, ids } => {
+            cap("channel", channel.len(), MAX_CHANNEL_NAME)?;
+            cap("ids", ids.len(), crate::catchup::MAX_WANT)?;
+        }
+        Body::Recalled(r) => {
+            cap("channel", r.channel.len(), MAX_CHANNEL_NAME)?;
+            cap("nick", r.nick.len(), MAX_NICK)?;
+            check_fragment(r.part, r.parts, &r.text)?;
+        }
         Body::Leave
         | Body::Probe { .. }
         | Body::ProbeAck { .. }
@@ -630,6 +725,64 @@ mod tests {
         }
     }
 
+    /// The largest catch-up datagrams the node builds fit the budget.
+    #[test]
+    fn the_largest_catch_up_datagrams_fit() {
+        use crate::catchup::{LIST_AT_MOST, MAX_RANGES, MAX_WANT};
+        let packet = |body| Packet {
+            from: id(1),
+            epoch: u64::MAX,
+            body,
+        };
+        let channel = format!("#{}", "ж".repeat((MAX_CHANNEL_NAME - 1) / 2));
+        let ids = Body::Sync(Sync {
+            channel: channel.clone(),
+            round: u8::MAX,
+            limit: u32::MAX,
+            ranges: vec![SyncRange {
+                lo: u64::MAX - 1,
+                hi: u64::MAX,
+                what: RangeSummary::Ids(vec![MsgId([0xff; 16]); LIST_AT_MOST]),
+            }],
+        });
+        assert!(decode(&encode(&packet(ids)).expect("fits")).is_ok());
+        let fingerprints = Body::Sync(Sync {
+            channel: channel.clone(),
+            round: u8::MAX,
+            limit: u32::MAX,
+            ranges: vec![
+                SyncRange {
+                    lo: u64::MAX - 1,
+                    hi: u64::MAX,
+                    what: RangeSummary::Fingerprint {
+                        count: u32::MAX,
+                        fp: u64::MAX,
+                    },
+                };
+                MAX_RANGES
+            ],
+        });
+        assert!(decode(&encode(&packet(fingerprints)).expect("fits")).is_ok());
+        let want = Body::Want {
+            channel: channel.clone(),
+            ids: vec![MsgId([0xff; 16]); MAX_WANT],
+        };
+        assert!(decode(&encode(&packet(want)).expect("fits")).is_ok());
+        let text = "ж".repeat(FRAGMENT_TEXT);
+        let recalled = Body::Recalled(Recalled {
+            channel,
+            origin: id(2),
+            nick: "n".repeat(MAX_NICK),
+            id: MsgId([0xff; 16]),
+            hlc: u64::MAX,
+            kind: MessageKind::Action,
+            part: MAX_PARTS - 1,
+            parts: MAX_PARTS,
+            text: split_text(&text)[0].to_string(),
+        });
+        assert!(decode(&encode(&packet(recalled)).expect("fits")).is_ok());
+    }
+
     /// The body's index is its first byte after `from` and a one-byte
     /// epoch: peers of an older build must still read every older body the
     /// same way, so a new body only ever goes last.
@@ -740,6 +893,48 @@ mod tests {
                     }),
                 any::<[u8; 16]>().prop_map(|to| Body::Typing {
                     chat: TypingChat::Direct(NodeId(to))
+                }),
+                proptest::collection::vec(
+                    (
+                        0..u64::MAX - 1,
+                        1..1000u64,
+                        proptest::option::of(any::<(u32, u64)>()),
+                        0..12usize,
+                    ),
+                    0..4
+                )
+                .prop_map(|ranges| Body::Sync(Sync {
+                    channel: "#Main".into(),
+                    round: 1,
+                    limit: 200,
+                    ranges: ranges
+                        .into_iter()
+                        .map(|(lo, len, fp, n)| SyncRange {
+                            lo,
+                            hi: lo.saturating_add(len),
+                            what: match fp {
+                                Some((count, fp)) => RangeSummary::Fingerprint { count, fp },
+                                None => RangeSummary::Ids(vec![MsgId([7; 16]); n]),
+                            },
+                        })
+                        .collect(),
+                })),
+                (0..crate::catchup::MAX_WANT).prop_map(|n| Body::Want {
+                    channel: "#dev".into(),
+                    ids: vec![MsgId([5; 16]); n],
+                }),
+                (any::<u64>(), text(200), 0..MAX_PARTS).prop_map(|(hlc, text, part)| {
+                    Body::Recalled(Recalled {
+                        channel: "#Main".into(),
+                        origin: NodeId([4; 16]),
+                        nick: "ann".into(),
+                        id: MsgId([3; 16]),
+                        hlc,
+                        kind: MessageKind::Action,
+                        part,
+                        parts: MAX_PARTS,
+                        text,
+                    })
                 }),
             ]
         }

@@ -18,6 +18,7 @@ use super::memory::MemoryPort;
 use super::socket::{self, NetInterface, SocketError};
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo};
 use crate::api::{Command, Dest, Event, Transmit};
+use crate::catchup;
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::store::writer::{Job, Writer};
@@ -132,6 +133,7 @@ impl NodeHandle {
             wall_ms: identity::unix_ms(),
             seed: fastrand::u64(..),
             timing: options.timing,
+            share: options.share,
         };
         // A data directory that cannot hold the database still gets a
         // working node: history then lasts until it stops, and the user is told.
@@ -149,6 +151,13 @@ impl NodeHandle {
             tracing::warn!(cause = %err, "reading undelivered direct messages failed");
             Vec::new()
         });
+        let since = identity::unix_ms().saturating_sub(catchup::MAX_AGE_DAYS * 24 * 3600 * 1000);
+        let recent = store
+            .recent_channels(catchup::PER_CHANNEL, crate::hlc::stamp_of(since))
+            .unwrap_or_else(|err| {
+                tracing::warn!(cause = %err, "reading recent channel messages failed");
+                Vec::new()
+            });
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let writer = Writer::start(
@@ -181,6 +190,7 @@ impl NodeHandle {
                         }
                     };
                     let mut node = Node::new(config.clone(), Instant::now());
+                    node.handle_command(Instant::now(), Command::Recall(recent));
                     for stored in undelivered {
                         let m = stored.message;
                         if let crate::types::Chat::Direct(to) = m.chat {

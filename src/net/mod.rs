@@ -44,6 +44,9 @@ pub struct NetOptions {
     pub lan: Option<MemoryLan>,
     /// How much history to keep (everything by default).
     pub retention: Retention,
+    /// The history I am given when I join a channel I have none of
+    /// (`None`: none).
+    pub share: Option<crate::catchup::Share>,
 }
 
 /// How much history the database keeps; `None` is no limit.
@@ -66,6 +69,7 @@ impl Default for NetOptions {
             timing: Timing::default(),
             lan: None,
             retention: Retention::default(),
+            share: Some(crate::catchup::Share::default()),
         }
     }
 }

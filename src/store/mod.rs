@@ -282,6 +282,48 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest `per_channel` messages of every channel stamped at or
+    /// after `since_hlc`, each channel oldest first: what catch-up compares
+    /// with peers after a restart. Channels are found by walking the chat
+    /// index one key at a time, so the cost follows the channels and
+    /// messages returned, not the size of the database.
+    pub fn recent_channels(
+        &self,
+        per_channel: usize,
+        since_hlc: u64,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut next_chat = self
+            .conn
+            .prepare_cached("SELECT chat FROM message WHERE chat > ?1 ORDER BY chat LIMIT 1")?;
+        let mut newest = self.conn.prepare_cached(
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+             WHERE chat = ?1 AND hlc >= ?2 ORDER BY hlc DESC, sender DESC LIMIT ?3",
+        )?;
+        let limit = i64::try_from(per_channel).unwrap_or(i64::MAX);
+        let since = i64::try_from(since_hlc).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        // Channel keys begin with '#', direct chats with '@' (which sorts
+        // after it): start just below '#', stop at the first non-channel.
+        let mut after = String::from("\"");
+        while let Some(chat) = next_chat
+            .query_row(params![after], |row| row.get::<_, String>(0))
+            .optional()?
+        {
+            if !chat.starts_with('#') {
+                break;
+            }
+            let mut found: Vec<ChatMessage> = newest
+                .query_map(params![chat, since, limit], Store::row)?
+                .filter_map(|r| r.transpose())
+                .map(|r| r.map(|s| s.message))
+                .collect::<Result<_, _>>()?;
+            found.reverse();
+            out.extend(found);
+            after = chat;
+        }
+        Ok(out)
+    }
+
     /// My direct messages not yet delivered (sending or queued when the
     /// node last ran), oldest first: they go again at start.
     pub fn undelivered(&self) -> Result<Vec<Stored>, StoreError> {
@@ -468,6 +510,45 @@ mod tests {
         assert_eq!(newest_two, ["m2", "m3"]);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn recent_channel_messages_are_the_newest_of_each_channel_and_no_direct_ones() {
+        let mut store = Store::in_memory().expect("open");
+        let dev = Chat::Channel("#dev".into());
+        let direct = Chat::Direct(NodeId([7; 16]));
+        let mut batch = Vec::new();
+        for n in 0..10u8 {
+            batch.push(Write::Message(msg(
+                n,
+                main(),
+                &format!("m{n}"),
+                u64::from(n),
+            )));
+            batch.push(Write::Message(msg(n + 100, dev.clone(), "d", u64::from(n))));
+            batch.push(Write::Message(msg(
+                n + 200,
+                direct.clone(),
+                "p",
+                u64::from(n),
+            )));
+        }
+        store.write(&batch).expect("write");
+        let recent = store.recent_channels(3, 8).expect("recent");
+        let seen: Vec<(Chat, u64)> = recent.iter().map(|m| (m.chat.clone(), m.hlc)).collect();
+        assert_eq!(
+            seen,
+            [(main(), 8), (main(), 9), (dev.clone(), 8), (dev, 9)],
+            "channels in byte order ('M' < 'd'), each oldest first"
+        );
+        let three: Vec<u64> = store
+            .recent_channels(3, 0)
+            .expect("recent")
+            .iter()
+            .filter(|m| m.chat == main())
+            .map(|m| m.hlc)
+            .collect();
+        assert_eq!(three, [7, 8, 9]);
     }
 
     #[test]

@@ -132,14 +132,18 @@ impl Thread {
                     // A message stored already was shown already (in an
                     // earlier life, or sent again by a restarted peer): not again.
                     Ok(known) if !known.is_empty() => events.retain(|e| match e {
-                        Event::Message(m) => !known.contains(&m.id),
+                        Event::Message(m) | Event::Recalled(m) => !known.contains(&m.id),
                         _ => true,
                     }),
                     Ok(_) => {}
                     Err(err) => self.write_failed(&err),
                 }
                 for event in events {
-                    self.emit(event, false, false);
+                    match event {
+                        // Missed while away: shown as history, in its place.
+                        Event::Recalled(m) => self.emit(Event::Message(m), true, false),
+                        event => self.emit(event, false, false),
+                    }
                 }
             }
             Job::Pass(event) => self.emit(event, false, false),
@@ -215,7 +219,7 @@ impl Thread {
     /// What an event means for the database.
     fn write_for(&mut self, event: &Event, wall_ms: u64) -> Option<Write> {
         match event {
-            Event::Message(msg) => Some(Write::Message(Stored {
+            Event::Message(msg) | Event::Recalled(msg) => Some(Write::Message(Stored {
                 message: msg.clone(),
                 dm_state: None,
             })),

@@ -388,6 +388,15 @@ impl Model {
     ) -> Option<Alert> {
         let seen_now = |chat: &Chat| focused && selected == Some(chat);
         match &event.event {
+            // The handle gives these as history messages already.
+            Event::Recalled(msg) => {
+                let as_history = NodeEvent {
+                    event: Event::Message(msg.clone()),
+                    history: true,
+                    search: false,
+                };
+                self.apply(&as_history, now_ms, selected, focused)
+            }
             Event::PeerOnline(peer) => {
                 self.nicks.insert(peer.id, peer.nick.clone());
                 let chat = Chat::Direct(peer.id);

@@ -7,7 +7,8 @@ use std::collections::BinaryHeap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use lanchat::api::{Dest, Event, Timing};
+use lanchat::api::{ChatMessage, Dest, Event, Timing};
+use lanchat::catchup::Share;
 use lanchat::{Command, Config, Node, NodeId};
 
 /// How the network misbehaves.
@@ -44,6 +45,10 @@ struct Host {
     node: Option<Node>,
     /// Frozen hosts neither run timers nor receive (SIGSTOP).
     frozen: bool,
+    /// Cut hosts run but nothing reaches them or leaves them (cable out).
+    cut: bool,
+    /// The history it asks for when joining a channel it has none of.
+    share: Option<Share>,
     /// The node's wake-up, cached after each step it takes.
     wake: Option<Instant>,
     /// The wall clock given to the node at its last start, and when.
@@ -100,6 +105,11 @@ impl Sim {
 
     /// Adds and starts a node; returns its index.
     pub(crate) fn add(&mut self, nick: &str) -> usize {
+        self.add_with_share(nick, Some(Share::default()))
+    }
+
+    /// Adds and starts a node that asks for `share` history when joining.
+    pub(crate) fn add_with_share(&mut self, nick: &str, share: Option<Share>) -> usize {
         let index = self.hosts.len();
         // From the seeded generator, so a failing seed replays the same ids.
         let id = NodeId(self.rng.u128(..).to_be_bytes());
@@ -114,6 +124,8 @@ impl Sim {
             addr,
             node: None,
             frozen: false,
+            cut: false,
+            share,
             wake: None,
             booted: (0, self.now),
         });
@@ -141,6 +153,7 @@ impl Sim {
             wall_ms,
             seed: self.rng.u64(..),
             timing: Timing::default(),
+            share: host.share,
         };
         host.node = Some(Node::new(config, self.now));
         host.frozen = false;
@@ -194,6 +207,18 @@ impl Sim {
 
     pub(crate) fn freeze(&mut self, index: usize, frozen: bool) {
         self.hosts[index].frozen = frozen;
+    }
+
+    /// Pulls the host's cable out (`true`) or plugs it back in.
+    pub(crate) fn cut(&mut self, index: usize, cut: bool) {
+        self.hosts[index].cut = cut;
+    }
+
+    /// Starts a host again with the same id and a higher epoch, and gives
+    /// it messages of its earlier life, as the driver does from the store.
+    pub(crate) fn restart_with(&mut self, index: usize, nick: &str, kept: Vec<ChatMessage>) {
+        self.boot(index, nick);
+        self.command(index, Command::Recall(kept));
     }
 
     pub(crate) fn command(&mut self, index: usize, cmd: Command) {
@@ -254,7 +279,7 @@ impl Sim {
     }
 
     fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
-        if self.rng.f64() < self.faults.loss {
+        if self.hosts[from].cut || self.hosts[to].cut || self.rng.f64() < self.faults.loss {
             return;
         }
         let copies = if self.rng.f64() < self.faults.duplicate {

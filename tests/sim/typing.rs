@@ -172,6 +172,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
             wall_ms: 1_700_000_000_000,
             seed: 1,
             timing: Timing::default(),
+            share: Some(lanchat::catchup::Share::default()),
         },
         t0,
     );

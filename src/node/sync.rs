@@ -1,0 +1,373 @@
+//! The node's side of catch-up (`crate::catchup`): when to compare recent
+//! history with whom, answering peers, and taking in what they send.
+//!
+//! - A channel is compared with one random member every
+//!   [`Timing::sync_every`](crate::api::Timing), soon after joining it (or
+//!   after the first member is seen), and again shortly after a round
+//!   brought news (an answer cut short by the bandwidth budget goes on).
+//! - An opening is always answered (with nothing, when the windows agree),
+//!   so a lost one is tried again, with another member, after [`RETRY`].
+//! - When a peer comes online, each member of a shared channel compares with
+//!   it with a chance that makes about two do so, so a returning node is not
+//!   flooded with the same messages by everyone; after a short wait, so
+//!   stream repair (which keeps each sender's order) fills what it can first.
+//! - Caught-up messages are held until none came for [`QUIET`], then given
+//!   out in stamp order: the network may reorder them, the user should not
+//!   see that.
+//! - What is sent for catch-up is bounded by a token bucket of
+//!   [`SYNC_RATE`] datagrams a second.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::Node;
+use crate::api::{ChatMessage, Dest, Event};
+use crate::catchup::{self, Gathering, Kept, MAX_WANT};
+use crate::types::{Chat, MsgId, NodeId};
+use crate::wire::{Body, Recalled, Sync};
+
+/// Catch-up datagrams sent per second at most (about 240 KB/s).
+pub const SYNC_RATE: f64 = 200.0;
+/// A round that brought news is followed by another after this.
+const FOLLOW_UP: Duration = Duration::from_millis(400);
+/// Random wait before comparing after joining.
+const SOON: Duration = Duration::from_millis(300);
+/// Wait (up to half again) before comparing after a peer came online.
+const AFTER_APPEARING: Duration = Duration::from_secs(2);
+/// An opening not answered within this is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+/// Tries of an opening before waiting for the next period.
+const TRIES: u8 = 3;
+/// Caught-up messages are given out once none came for this long.
+const QUIET: Duration = Duration::from_millis(250);
+/// Most caught-up messages held before they are given out regardless.
+const MAX_HELD: usize = 4 * catchup::PER_CHANNEL;
+/// Most rounds of one comparison (each side answers the other's).
+const MAX_ROUNDS: u8 = 16;
+
+/// Catch-up state of a node.
+#[derive(Debug)]
+pub(super) struct SyncState {
+    /// When each joined channel is next compared.
+    due: BTreeMap<String, Instant>,
+    /// Whom to compare a channel with next (a peer that came online).
+    with: BTreeMap<String, SocketAddr>,
+    /// Openings not answered yet, with their tries.
+    tries: BTreeMap<String, u8>,
+    /// Channels compared at least once since joining (or starting).
+    synced: BTreeSet<String>,
+    /// Caught-up messages not given out yet, and when to give them.
+    held: Vec<ChatMessage>,
+    held_until: Option<Instant>,
+    /// Messages being put together from their fragments.
+    gathering: Gathering,
+    /// Send budget, in datagrams, and when it was last topped up.
+    tokens: f64,
+    tokens_at: Instant,
+}
+
+impl SyncState {
+    pub(super) fn new(now: Instant) -> Self {
+        SyncState {
+            due: BTreeMap::new(),
+            with: BTreeMap::new(),
+            tries: BTreeMap::new(),
+            synced: BTreeSet::new(),
+            held: Vec::new(),
+            held_until: None,
+            gathering: Gathering::default(),
+            tokens: SYNC_RATE,
+            tokens_at: now,
+        }
+    }
+
+    /// The next moment catch-up has work.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.due
+            .values()
+            .min()
+            .copied()
+            .into_iter()
+            .chain(self.held_until)
+            .min()
+    }
+
+    fn sooner(&mut self, channel: &str, at: Instant) -> bool {
+        match self.due.get_mut(channel) {
+            Some(due) if at < *due => {
+                *due = at;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Node {
+    /// Sets up catch-up for a channel just joined (or `#Main` at start).
+    pub(super) fn sync_join(&mut self, now: Instant, channel: &str) {
+        let wall = self.wall_ms(now);
+        self.recent.start(channel, self.share, wall);
+        let soon = now + SOON.mul_f64(self.rng.f64());
+        self.sync.due.insert(channel.to_string(), soon);
+        self.sync.synced.remove(channel);
+    }
+
+    /// Forgets the schedule of a channel left (its messages stay kept).
+    pub(super) fn sync_part(&mut self, channel: &str) {
+        self.sync.due.remove(channel);
+        self.sync.with.remove(channel);
+        self.sync.tries.remove(channel);
+    }
+
+    /// Takes in messages of an earlier life, read from the store.
+    pub(super) fn recall(&mut self, messages: Vec<ChatMessage>) {
+        let mut by_channel: BTreeMap<String, Vec<Kept>> = BTreeMap::new();
+        for m in messages {
+            if let Chat::Channel(name) = m.chat {
+                by_channel.entry(name).or_default().push(Kept {
+                    id: m.id,
+                    from: m.from,
+                    nick: m.nick,
+                    kind: m.kind,
+                    text: m.text,
+                    hlc: m.hlc,
+                });
+            }
+        }
+        for (channel, kept) in by_channel {
+            self.recent.load(&channel, kept);
+        }
+    }
+
+    /// Members of a channel other than me, online now.
+    fn members(&self, channel: &str) -> Vec<(NodeId, SocketAddr)> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.presence.channels.iter().any(|c| c.name == channel))
+            .map(|(id, p)| (*id, p.addr))
+            .collect()
+    }
+
+    /// Runs the comparisons that are due and gives out held messages.
+    pub(super) fn run_sync(&mut self, now: Instant) {
+        if self.sync.held_until.is_some_and(|t| t <= now) {
+            self.give_out_recalled();
+        }
+        let due: Vec<String> = self
+            .sync
+            .due
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(c, _)| c.clone())
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let wall = self.wall_ms(now);
+        self.recent.prune(wall);
+        for channel in due {
+            let members = self.members(&channel);
+            let chosen = self.sync.with.remove(&channel);
+            let addr = chosen
+                .filter(|a| members.iter().any(|(_, m)| m == a))
+                .or_else(|| {
+                    let pick = self.rng.usize(..members.len().max(1));
+                    members.get(pick).map(|(_, a)| *a)
+                });
+            let tries = self.sync.tries.get(&channel).copied().unwrap_or(0);
+            let next = match addr {
+                Some(addr) if tries < TRIES => {
+                    self.open_sync(now, addr, &channel);
+                    self.sync.tries.insert(channel.clone(), tries + 1);
+                    now + RETRY
+                }
+                _ => {
+                    self.sync.tries.remove(&channel);
+                    now + self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5)
+                }
+            };
+            self.sync.due.insert(channel, next);
+        }
+    }
+
+    /// Starts a comparison of a channel with the peer at `addr`.
+    fn open_sync(&mut self, now: Instant, addr: SocketAddr, channel: &str) {
+        let wall = self.wall_ms(now);
+        let opening = self.recent.opening(channel, wall);
+        self.stats.syncs_started += 1;
+        self.send(
+            Dest::Unicast(addr),
+            Body::Sync(Sync {
+                channel: channel.to_string(),
+                round: 0,
+                limit: self.recent.limit(channel) as u32,
+                ranges: vec![opening],
+            }),
+        );
+    }
+
+    /// A peer came online: about two members of each shared channel compare
+    /// it with the newcomer; one not compared yet does so for sure. Not at
+    /// once: stream repair gets [`AFTER_APPEARING`] to fill what it can.
+    pub(super) fn sync_appeared(&mut self, now: Instant, addr: SocketAddr, channels: &[String]) {
+        for channel in channels {
+            if !self.channels.joined.contains_key(channel) {
+                continue;
+            }
+            let members = self.members(channel).len().max(1);
+            let never = !self.sync.synced.contains(channel);
+            if !never && self.rng.f64() >= 2.0 / members as f64 {
+                continue;
+            }
+            let at = now + AFTER_APPEARING.mul_f64(1.0 + self.rng.f64() * 0.5);
+            let at = if never { now + SOON } else { at };
+            if self.sync.sooner(channel, at) {
+                self.sync.with.insert(channel.clone(), addr);
+                self.sync.tries.remove(channel);
+            }
+        }
+    }
+
+    /// A peer's ranges for a channel: answer what differs, send what it
+    /// lacks, ask for what we lack. An opening is always answered.
+    pub(super) fn on_sync(&mut self, now: Instant, from: SocketAddr, sync: Sync) {
+        if !self.channels.joined.contains_key(&sync.channel) {
+            return;
+        }
+        if sync.round > 0 && self.sync.tries.remove(&sync.channel).is_some() {
+            // Our opening was answered: the next comparison is a period away.
+            self.sync.synced.insert(sync.channel.clone());
+            let every = self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5);
+            self.sync.due.insert(sync.channel.clone(), now + every);
+        }
+        let wall = self.wall_ms(now);
+        let answer = self
+            .recent
+            .answer(&sync.channel, &sync.ranges, sync.limit as usize, wall);
+        let limit = self.recent.limit(&sync.channel) as u32;
+        let round = sync.round.saturating_add(1);
+        if sync.round == 0 && answer.ranges.is_empty() {
+            self.send(
+                Dest::Unicast(from),
+                Body::Sync(Sync {
+                    channel: sync.channel.clone(),
+                    round,
+                    limit,
+                    ranges: Vec::new(),
+                }),
+            );
+        }
+        if round < MAX_ROUNDS {
+            for ranges in catchup::pack(answer.ranges) {
+                self.send(
+                    Dest::Unicast(from),
+                    Body::Sync(Sync {
+                        channel: sync.channel.clone(),
+                        round,
+                        limit,
+                        ranges,
+                    }),
+                );
+            }
+        }
+        for ids in answer.want.chunks(MAX_WANT) {
+            self.send(
+                Dest::Unicast(from),
+                Body::Want {
+                    channel: sync.channel.clone(),
+                    ids: ids.to_vec(),
+                },
+            );
+        }
+        self.send_recalled(now, from, &sync.channel, &answer.send);
+    }
+
+    /// A peer asks for messages it lacks.
+    pub(super) fn on_want(&mut self, now: Instant, from: SocketAddr, channel: &str, ids: &[MsgId]) {
+        if !self.channels.joined.contains_key(channel) {
+            return;
+        }
+        let found = self.recent.wanted(channel, ids);
+        self.send_recalled(now, from, channel, &found);
+    }
+
+    /// Sends messages for catch-up as far as the budget allows.
+    fn send_recalled(&mut self, now: Instant, to: SocketAddr, channel: &str, kept: &[Kept]) {
+        let s = &mut self.sync;
+        let elapsed = now.saturating_duration_since(s.tokens_at);
+        s.tokens_at = now;
+        s.tokens = (s.tokens + elapsed.as_secs_f64() * SYNC_RATE).min(SYNC_RATE);
+        for k in kept {
+            let fragments = catchup::fragments(channel, k);
+            if self.sync.tokens < fragments.len() as f64 {
+                self.stats.recall_limited += 1;
+                continue;
+            }
+            self.sync.tokens -= fragments.len() as f64;
+            self.stats.recalls_sent += 1;
+            for f in fragments {
+                self.send(Dest::Unicast(to), Body::Recalled(f));
+            }
+        }
+    }
+
+    /// A fragment of a message we lacked.
+    pub(super) fn on_recalled(&mut self, now: Instant, r: Recalled) {
+        if !self.channels.joined.contains_key(&r.channel) {
+            return;
+        }
+        let Some((channel, k)) = self.sync.gathering.push(now, r) else {
+            return;
+        };
+        if self.recent.contains(&channel, &k.id) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        let stamp = self.hlc.observe(k.hlc, self.wall_ms(now));
+        self.sync.held.push(ChatMessage {
+            id: k.id,
+            chat: Chat::Channel(channel.clone()),
+            from: k.from,
+            nick: k.nick.clone(),
+            kind: k.kind,
+            text: k.text.clone(),
+            time_ms: crate::hlc::wall_ms(stamp),
+            hlc: stamp,
+        });
+        self.recent.insert(&channel, k);
+        self.stats.recalled += 1;
+        self.sync.held_until = Some(now + QUIET);
+        if self.sync.held.len() >= MAX_HELD {
+            self.give_out_recalled();
+        }
+        self.sync.sooner(&channel, now + FOLLOW_UP);
+    }
+
+    /// Gives out the held caught-up messages in stamp order. A channel
+    /// joined with nothing now has its window: it begins at the oldest
+    /// message given.
+    fn give_out_recalled(&mut self) {
+        self.sync.held_until = None;
+        let mut held = std::mem::take(&mut self.sync.held);
+        held.sort_by_key(|m| (m.hlc, m.from));
+        let channels: BTreeSet<String> = held
+            .iter()
+            .filter_map(|m| match &m.chat {
+                Chat::Channel(c) => Some(c.clone()),
+                Chat::Direct(_) => None,
+            })
+            .collect();
+        for channel in channels {
+            self.recent.shared(&channel);
+        }
+        self.events.extend(held.into_iter().map(Event::Recalled));
+    }
+
+    /// Keeps a channel message delivered live or sent by me; false if it was
+    /// had already (by catch-up, or twice by repair).
+    pub(super) fn keep(&mut self, channel: &str, k: Kept) -> bool {
+        self.recent.insert(channel, k)
+    }
+}

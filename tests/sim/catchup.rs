@@ -1,0 +1,328 @@
+//! Catch-up on the simulated LAN: a node cut off, a node that restarted, a
+//! sender that restarted meanwhile, a late joiner, under loss; each message
+//! once, each sender's in order, and what catch-up sends stays in budget.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use lanchat::api::{ChatMessage, Event};
+use lanchat::types::MAIN_CHANNEL;
+use lanchat::{Chat, Command, NodeId};
+
+use super::features::lan;
+use super::net::{Faults, Sim};
+use super::{say, secs};
+
+fn main() -> Chat {
+    Chat::Channel(MAIN_CHANNEL.into())
+}
+
+fn run_for(sim: &mut Sim, s: f64) {
+    let t = sim.elapsed() + secs(s);
+    sim.run_until(t);
+}
+
+fn talk(sim: &mut Sim, host: usize, chat: &Chat, text: String) {
+    let Chat::Channel(name) = chat else {
+        unreachable!("channel talk")
+    };
+    say(sim, host, lanchat::api::Target::Channel(name.clone()), text);
+}
+
+/// Messages in `chat` that `host` was shown (live or caught up) since
+/// `since`, with whether each came by catch-up.
+fn shown(sim: &Sim, host: usize, chat: &Chat, since: Duration) -> Vec<(ChatMessage, bool)> {
+    sim.events(host, since)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Message(m) if &m.chat == chat => Some((m.clone(), false)),
+            Event::Recalled(m) if &m.chat == chat => Some((m.clone(), true)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asserts `host` was shown exactly `expected` of `from`'s texts, once each
+/// and in the order they were said.
+fn assert_shown_in_order(got: &[(ChatMessage, bool)], from: NodeId, expected: &[String]) {
+    let texts: Vec<&str> = got
+        .iter()
+        .filter(|(m, _)| m.from == from)
+        .map(|(m, _)| m.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        expected.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+}
+
+fn no_repeats(got: &[(ChatMessage, bool)]) {
+    let mut ids = HashSet::new();
+    for (m, _) in got {
+        assert!(ids.insert(m.id), "{:?} shown twice", m.text);
+    }
+}
+
+/// The figure on the simulated LAN: a node's cable is out for 30 s
+/// while two others send 50 messages to #Main; 5 s after it is back it has
+/// all 50, in each sender's order, none twice.
+#[test]
+fn a_node_cut_off_for_thirty_seconds_has_all_fifty_within_five_seconds() {
+    let mut sim = lan(0xca7c, &["ann", "bob", "cut", "dan"]);
+    let cut = 2;
+    let since = sim.elapsed();
+    sim.cut(cut, true);
+    let mut said: [Vec<String>; 2] = Default::default();
+    for n in 0..50 {
+        let who = n % 2;
+        let text = format!("{who}: {n}");
+        talk(&mut sim, who, &main(), text.clone());
+        said[who].push(text);
+        run_for(&mut sim, 0.6);
+    }
+    run_for(&mut sim, 30.0 - 50.0 * 0.6);
+    let back = sim.elapsed();
+    sim.cut(cut, false);
+    run_for(&mut sim, 5.0);
+    let got = shown(&sim, cut, &main(), since);
+    no_repeats(&got);
+    for (who, texts) in said.iter().enumerate() {
+        assert_shown_in_order(&got, sim.id(who), texts);
+    }
+    let last = sim
+        .log
+        .iter()
+        .filter(|l| l.host == cut && l.at >= back)
+        .filter(|l| matches!(&l.event, Event::Message(_) | Event::Recalled(_)))
+        .map(|l| l.at - back)
+        .max()
+        .unwrap_or_default();
+    println!("cut node had all 50 {last:?} after the link returned");
+}
+
+/// A node that was off (killed) and starts again with its store gets what
+/// was said meanwhile by catch-up, and nothing it had already.
+#[test]
+fn a_restarted_node_fetches_what_it_missed_and_nothing_it_had() {
+    let mut sim = lan(0x5e7a, &["ann", "bob", "off"]);
+    let off = 2;
+    let before: Vec<String> = (0..5).map(|n| format!("before {n}")).collect();
+    for text in &before {
+        talk(&mut sim, 0, &main(), text.clone());
+        run_for(&mut sim, 0.2);
+    }
+    run_for(&mut sim, 3.0);
+    let kept: Vec<ChatMessage> = shown(&sim, off, &main(), Duration::ZERO)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    assert_eq!(kept.len(), 5);
+    sim.kill(off);
+    let missed: Vec<String> = (0..20).map(|n| format!("missed {n}")).collect();
+    for (n, text) in missed.iter().enumerate() {
+        talk(&mut sim, n % 2, &main(), text.clone());
+        run_for(&mut sim, 0.5);
+    }
+    run_for(&mut sim, 15.0);
+    let restarted = sim.elapsed();
+    sim.restart_with(off, "off", kept);
+    run_for(&mut sim, 20.0);
+    let got = shown(&sim, off, &main(), restarted);
+    no_repeats(&got);
+    assert!(got.iter().all(|(_, recalled)| *recalled));
+    let texts: HashSet<&str> = got.iter().map(|(m, _)| m.text.as_str()).collect();
+    let expected: HashSet<&str> = missed.iter().map(String::as_str).collect();
+    assert_eq!(texts, expected, "exactly what was missed");
+}
+
+/// The sender restarted while the receiver was away, so its stream (and its
+/// memory of what it sent) is gone: another member who holds the messages
+/// gives them.
+#[test]
+fn messages_of_a_sender_that_restarted_meanwhile_come_from_another_holder() {
+    let mut sim = lan(0xb0b5, &["ann", "bob", "away"]);
+    let away = 2;
+    let since = sim.elapsed();
+    sim.cut(away, true);
+    let said: Vec<String> = (0..10).map(|n| format!("ann {n}")).collect();
+    for text in &said {
+        talk(&mut sim, 0, &main(), text.clone());
+        run_for(&mut sim, 0.3);
+    }
+    run_for(&mut sim, 12.0);
+    sim.kill(0);
+    sim.restart(0, "ann");
+    run_for(&mut sim, 3.0);
+    sim.cut(away, false);
+    run_for(&mut sim, 40.0);
+    let got = shown(&sim, away, &main(), since);
+    no_repeats(&got);
+    assert_shown_in_order(&got, sim.id(0), &said);
+    assert!(
+        sim.node(1).expect("bob").stats().recalls_sent > 0,
+        "bob gave them"
+    );
+}
+
+/// A node that starts with no history gets the newest 200 messages of
+/// #Main (the default share), marked as caught up, in order; one that
+/// turned it off gets none; joining a channel late gets its history too.
+#[test]
+fn a_late_joiner_gets_recent_history_and_only_as_much_as_it_asked() {
+    let mut sim = lan(0x1a7e, &["ann", "bob"]);
+    sim.command(
+        0,
+        Command::Join {
+            channel: "#dev".into(),
+        },
+    );
+    sim.command(
+        1,
+        Command::Join {
+            channel: "#dev".into(),
+        },
+    );
+    run_for(&mut sim, 2.0);
+    let mut said = Vec::new();
+    for n in 0..300 {
+        let text = format!("{} {n}", n % 2);
+        talk(&mut sim, n % 2, &main(), text.clone());
+        said.push(text);
+        if n % 30 == 0 {
+            talk(
+                &mut sim,
+                0,
+                &Chat::Channel("#dev".into()),
+                format!("dev {n}"),
+            );
+        }
+        run_for(&mut sim, 0.05);
+    }
+    run_for(&mut sim, 15.0);
+    let joined = sim.elapsed();
+    let late = sim.add("late");
+    run_for(&mut sim, 5.0);
+    let got = shown(&sim, late, &main(), joined);
+    no_repeats(&got);
+    assert!(got.iter().all(|(_, recalled)| *recalled));
+    let texts: HashSet<&str> = got.iter().map(|(m, _)| m.text.as_str()).collect();
+    let newest: HashSet<&str> = said[100..].iter().map(String::as_str).collect();
+    let extra: Vec<_> = texts.difference(&newest).collect();
+    let lacking: Vec<_> = newest.difference(&texts).collect();
+    assert!(
+        extra.is_empty() && lacking.is_empty(),
+        "extra {extra:?}, lacking {lacking:?}"
+    );
+    // Given out in stamp order, but for the few lost on the way and
+    // fetched by a later round.
+    let out_of_order = got.windows(2).filter(|w| w[0].0.hlc > w[1].0.hlc).count();
+    assert!(out_of_order <= 10, "{out_of_order} out of order");
+
+    sim.command(
+        late,
+        Command::Join {
+            channel: "#dev".into(),
+        },
+    );
+    run_for(&mut sim, 5.0);
+    let dev = shown(&sim, late, &Chat::Channel("#dev".into()), joined);
+    assert_eq!(dev.len(), 10, "#dev's history");
+
+    // Nothing more comes in later rounds: the window begins where it was given.
+    let settled = sim.elapsed();
+    run_for(&mut sim, 90.0);
+    assert!(shown(&sim, late, &main(), settled).is_empty());
+}
+
+#[test]
+fn a_late_joiner_that_turned_history_off_gets_none() {
+    let mut sim = lan(0x0ff, &["ann", "bob"]);
+    for n in 0..20 {
+        talk(&mut sim, 0, &main(), format!("old {n}"));
+        run_for(&mut sim, 0.1);
+    }
+    run_for(&mut sim, 12.0);
+    let joined = sim.elapsed();
+    let late = sim.add_with_share("late", None);
+    run_for(&mut sim, 60.0);
+    let early = shown(&sim, late, &main(), joined);
+    assert!(early.is_empty(), "{early:?}");
+    talk(&mut sim, 0, &main(), "new".into());
+    run_for(&mut sim, 2.0);
+    let got: Vec<String> = shown(&sim, late, &main(), joined)
+        .into_iter()
+        .map(|(m, _)| m.text)
+        .collect();
+    assert_eq!(got, ["new"]);
+}
+
+/// At 20 % loss with duplication and reordering, a node cut off for a
+/// minute while five others talk (one of them restarting meanwhile) ends
+/// with every message once, each sender's live ones in order.
+#[test]
+fn catch_up_under_loss_is_complete_and_once() {
+    let mut sim = Sim::new(0x10_55, Faults::lossy(0.20));
+    for i in 0..6 {
+        sim.add(&format!("p{i}"));
+    }
+    run_for(&mut sim, 3.0);
+    let cut = 5;
+    let since = sim.elapsed();
+    sim.cut(cut, true);
+    let mut said: Vec<Vec<String>> = vec![Vec::new(); 5];
+    for n in 0..400 {
+        let who = n % 5;
+        let text = format!("{who}/{n} ") + &"x".repeat(if n % 50 == 0 { 3000 } else { 20 });
+        talk(&mut sim, who, &main(), text.clone());
+        said[who].push(text);
+        run_for(&mut sim, 0.15);
+    }
+    run_for(&mut sim, 12.0);
+    // p0 restarts meanwhile: its messages can only come by catch-up.
+    sim.kill(0);
+    sim.restart(0, "p0");
+    run_for(&mut sim, 3.0);
+    sim.cut(cut, false);
+    run_for(&mut sim, 60.0);
+    let got = shown(&sim, cut, &main(), since);
+    no_repeats(&got);
+    let mut missing = 0;
+    for (who, texts) in said.iter().enumerate() {
+        let from_who: HashSet<&str> = got
+            .iter()
+            .filter(|(m, _)| m.from == sim.id(who))
+            .map(|(m, _)| m.text.as_str())
+            .collect();
+        missing += texts
+            .iter()
+            .filter(|t| !from_who.contains(t.as_str()))
+            .count();
+    }
+    let recalled = got.iter().filter(|(_, r)| *r).count();
+    println!(
+        "{} of 400 shown ({recalled} by catch-up), {missing} missing",
+        got.len()
+    );
+    assert_eq!(missing, 0);
+    assert!(recalled >= said[0].len(), "p0's came by catch-up");
+    // Each sender's live messages keep their order (caught-up ones are
+    // history, placed by their stamp).
+    for (who, texts) in said.iter().enumerate() {
+        let said_at: Vec<usize> = got
+            .iter()
+            .filter(|(m, r)| !*r && m.from == sim.id(who))
+            .filter_map(|(m, _)| texts.iter().position(|t| *t == m.text))
+            .collect();
+        assert!(
+            said_at.windows(2).all(|w| w[0] < w[1]),
+            "p{who}: {said_at:?}"
+        );
+    }
+    for i in 1..5 {
+        let stats = sim.node(i).expect("alive").stats();
+        println!(
+            "p{i}: {} comparisons started, {} messages given, {} held back by the budget",
+            stats.syncs_started, stats.recalls_sent, stats.recall_limited
+        );
+    }
+}
