@@ -262,3 +262,49 @@ fn retention_keeps_the_newest_messages_it_is_told_to() {
     let kept: Vec<String> = history(&mut anna, 100);
     assert_eq!(kept, ["old 6", "old 7", "old 8", "old 9"]);
 }
+
+/// A node that starts with no history is given #Main's recent messages by
+/// the peers, marked as history, oldest first; one started with
+/// `--join-history 0` is given none.
+#[test]
+fn a_late_joiner_of_main_receives_recent_history_marked_as_history() {
+    let Some(ns) = Netns::create() else { return };
+    let data = TempDir::create();
+    let (mut anna, mut ben) = pair(&ns, &data);
+    let said: Vec<String> = (0..12).map(|n| format!("before you came {n}")).collect();
+    for (n, text) in said.iter().enumerate() {
+        if n % 2 == 0 {
+            anna.send(text);
+        } else {
+            ben.send(text);
+        }
+    }
+    ben.expect_event(
+        "anna's last",
+        event("message", &[("text", &said[10])]),
+        WAIT,
+    );
+    anna.expect_event("ben's last", event("message", &[("text", &said[11])]), WAIT);
+    let mut carl = Peer::spawn(&ns, "carl");
+    let mut dora = Peer::spawn_in(&ns.name, "dora", &["--join-history", "0"]);
+    carl.expect_event("ready", event("ready", &[]), WAIT);
+    dora.expect_event("ready", event("ready", &[]), WAIT);
+    carl.count_after(Duration::from_secs(4), |_| false);
+    let given: Vec<&Value> = carl
+        .backlog()
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| is_message(v) && text(v).starts_with("before you came"))
+        .collect();
+    assert!(given.iter().all(|v| v["history"] == true), "{given:?}");
+    let texts: HashSet<String> = given.iter().map(|v| text(v)).collect();
+    assert_eq!(texts, said.iter().cloned().collect(), "all of it");
+    assert_eq!(given.len(), said.len(), "none twice");
+    let stamps: Vec<u64> = given.iter().filter_map(|v| v["hlc"].as_u64()).collect();
+    assert!(stamps.is_sorted(), "given out oldest first: {stamps:?}");
+    dora.expect_event("anna", event("peer_online", &[("nick", "anna")]), WAIT);
+    let to_dora = dora.count_after(Duration::from_secs(4), |v| {
+        is_message(v) && text(v).starts_with("before you came")
+    });
+    assert_eq!(to_dora, 0, "dora asked for no history");
+}
