@@ -205,7 +205,6 @@ fn a_direct_message_to_a_killed_node_arrives_after_both_restart() {
 }
 
 #[test]
-#[ignore = "flaky under load (about 1 run in 4 with two busy cores): the restarted sender sometimes sends nothing again; see the closing note of 2026-11-29"]
 fn a_message_sent_again_by_a_restarted_sender_is_shown_once() {
     let Some(ns) = Netns::create() else { return };
     let data = TempDir::create();
@@ -219,6 +218,8 @@ fn a_message_sent_again_by_a_restarted_sender_is_shown_once() {
     anna.expect_event("sent", event("sent", &[("text", "only once please")]), WAIT);
     std::thread::sleep(Duration::from_millis(300));
     anna.kill();
+    let early = anna.count_after(Duration::ZERO, |v| v["event"] == "delivered");
+    assert_eq!(early, 0, "ben was frozen: nothing can have acknowledged it");
     ben.thaw();
     ben.expect_event(
         "the message",

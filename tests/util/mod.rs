@@ -242,9 +242,30 @@ impl Peer {
         let _ = self.child.wait();
     }
 
-    /// Freezes the node (SIGSTOP), like a laptop lid closed or a long GC.
+    /// Freezes the node (SIGSTOP), like a laptop lid closed or a long GC,
+    /// and waits until it is stopped: the signal is delivered
+    /// asynchronously, and on a busy machine a node could otherwise still
+    /// answer what the test sends next.
     pub(crate) fn freeze(&self) {
         self.signal(Signal::SIGSTOP);
+        // Every thread (the network one too) must have stopped.
+        let tasks = format!("/proc/{}/task", self.pid());
+        let stopped = |dir: std::fs::DirEntry| {
+            let stat = std::fs::read_to_string(dir.path().join("stat")).unwrap_or_default();
+            // The state follows the command name in parentheses.
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['T', 't']))
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(dirs) = std::fs::read_dir(&tasks)
+                && dirs.flatten().all(stopped)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("{}: not stopped 5 s after SIGSTOP", self.nick);
     }
 
     /// Lets a frozen node run again (SIGCONT).
