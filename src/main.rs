@@ -58,9 +58,10 @@ struct NodeArgs {
     #[arg(long, global = true, value_name = "N")]
     keep_messages: Option<u64>,
     /// When joining a channel I have no history of, ask its members for at
-    /// most this many recent messages (0: none).
-    #[arg(long, global = true, value_name = "N", default_value_t = Share::default().max_messages)]
-    join_history: usize,
+    /// most this many recent messages (0: none) [default: 200; the window's
+    /// setting, once made, wins].
+    #[arg(long, global = true, value_name = "N")]
+    join_history: Option<usize>,
     /// ... and none older than this many days.
     #[arg(long, global = true, value_name = "DAYS", default_value_t = Share::default().max_age_days)]
     join_history_days: u64,
@@ -78,10 +79,13 @@ impl NodeArgs {
                 max_age_days: self.keep_days,
                 max_messages: self.keep_messages,
             },
-            share: (self.join_history > 0).then_some(Share {
-                max_messages: self.join_history,
-                max_age_days: self.join_history_days,
-            }),
+            share: match self.join_history.unwrap_or(Share::default().max_messages) {
+                0 => None,
+                n => Some(Share {
+                    max_messages: n,
+                    max_age_days: self.join_history_days,
+                }),
+            },
             ..NetOptions::default()
         }
     }

@@ -250,6 +250,7 @@ pub struct Strings {
     pub exported: &'static str,
     /// Settings: days of history to keep.
     pub keep_days: &'static str,
+    pub join_history: &'static str,
     /// Search box hint.
     pub search_hint: &'static str,
     /// Search results window title.
@@ -388,6 +389,7 @@ pub static EN: Strings = Strings {
     file: "File",
     exported: "Saved {count} messages to {path}",
     keep_days: "Keep history for days (0: forever; applies at next start)",
+    join_history: "Messages given when joining a channel (0: none; next start)",
     search_hint: "Search messages",
     search_results: "Search results",
     nothing_found: "Nothing found",
@@ -492,6 +494,7 @@ pub static RU: Strings = Strings {
     file: "Файл",
     exported: "Сообщений сохранено: {count}, файл {path}",
     keep_days: "Хранить историю дней (0 — всегда; со следующего запуска)",
+    join_history: "Сообщений истории при входе в канал (0 — нет; со следующего запуска)",
     search_hint: "Поиск по сообщениям",
     search_results: "Результаты поиска",
     nothing_found: "Ничего не найдено",

@@ -196,6 +196,7 @@ impl LanchatApp {
         if net.retention.max_age_days.is_none() && settings.keep_days > 0 {
             net.retention.max_age_days = Some(settings.keep_days);
         }
+        net.share = settings.share(net.share);
         if net.nick.is_none() {
             net.nick = settings
                 .nick

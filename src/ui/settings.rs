@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Lang;
+use crate::catchup::Share;
 
 /// The name of the settings file in the config directory.
 pub const FILE_NAME: &str = "settings.json";
@@ -34,6 +35,24 @@ pub struct Settings {
     pub channels: Vec<String>,
     /// Days of history to keep; 0 keeps everything.
     pub keep_days: u32,
+    /// Most recent messages to be given when joining a channel I have no
+    /// history of (0: none); the command line's or the default when unset.
+    pub join_history: Option<usize>,
+}
+
+impl Settings {
+    /// The history to ask for when joining a channel: the user's setting
+    /// if made, else `given` (the command line's or the default).
+    pub fn share(&self, given: Option<Share>) -> Option<Share> {
+        let Some(n) = self.join_history else {
+            return given;
+        };
+        let days = given.unwrap_or_default().max_age_days;
+        (n > 0).then_some(Share {
+            max_messages: n,
+            max_age_days: days,
+        })
+    }
 }
 
 impl Default for Settings {
@@ -48,6 +67,7 @@ impl Default for Settings {
             language: None,
             channels: Vec::new(),
             keep_days: 0,
+            join_history: None,
         }
     }
 }
@@ -117,6 +137,26 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_join_history_setting_wins_once_made() {
+        let given = Some(Share {
+            max_messages: 50,
+            max_age_days: 3,
+        });
+        let mut settings = Settings::default();
+        assert_eq!(settings.share(given), given);
+        settings.join_history = Some(0);
+        assert_eq!(settings.share(given), None);
+        settings.join_history = Some(500);
+        assert_eq!(
+            settings.share(None),
+            Some(Share {
+                max_messages: 500,
+                max_age_days: Share::default().max_age_days
+            })
+        );
+    }
 
     #[test]
     fn settings_round_trip_and_tolerate_old_files() {

@@ -244,6 +244,17 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
             ui.label(t.keep_days);
             ui.add(egui::DragValue::new(&mut draft.keep_days).range(0..=3650));
             ui.end_row();
+            ui.label(t.join_history);
+            let default = crate::catchup::Share::default().max_messages;
+            let mut given = draft.join_history.unwrap_or(default);
+            let max = crate::catchup::PER_CHANNEL;
+            if ui
+                .add(egui::DragValue::new(&mut given).range(0..=max))
+                .changed()
+            {
+                draft.join_history = Some(given);
+            }
+            ui.end_row();
             ui.label(t.language);
             egui::ComboBox::from_id_salt("language")
                 .selected_text(lang_name(draft.language, t))
