@@ -326,3 +326,50 @@ fn catch_up_under_loss_is_complete_and_once() {
         );
     }
 }
+
+/// A joiner that asks for a lot is given it at most `SYNC_RATE` datagrams a
+/// second per giver, and still gets all of it, in a few rounds.
+#[test]
+fn what_catch_up_sends_stays_within_its_budget() {
+    let mut sim = lan(0xb0d6e7, &["ann", "bob"]);
+    for n in 0..1000 {
+        talk(&mut sim, n % 2, &main(), format!("{n}"));
+        if n % 50 == 0 {
+            run_for(&mut sim, 0.2);
+        }
+    }
+    run_for(&mut sim, 15.0);
+    sim.recalled_log = Some(Vec::new());
+    let joined = sim.elapsed();
+    let share = lanchat::catchup::Share {
+        max_messages: 1000,
+        max_age_days: 7,
+    };
+    let late = sim.add_with_share("late", Some(share));
+    run_for(&mut sim, 30.0);
+    let got = shown(&sim, late, &main(), joined);
+    no_repeats(&got);
+    assert_eq!(got.len(), 1000);
+    let log = sim.recalled_log.take().unwrap_or_default();
+    let rate = lanchat::node::SYNC_RATE as usize;
+    let mut worst = 0;
+    for host in 0..2 {
+        for second in 0..60 {
+            let from = secs(f64::from(second) * 0.5);
+            let window = log
+                .iter()
+                .filter(|(at, h)| {
+                    *h == host && *at >= joined + from && *at < joined + from + secs(1.0)
+                })
+                .count();
+            worst = worst.max(window);
+        }
+    }
+    println!(
+        "{} catch-up datagrams; at most {worst} from one node in any second",
+        log.len()
+    );
+    // A full bucket, then the rate.
+    assert!(worst <= 2 * rate, "{worst} in a second");
+    assert!(log.len() >= 1000);
+}

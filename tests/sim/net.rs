@@ -78,6 +78,8 @@ pub(crate) struct Sim {
     sent: Vec<Vec<u8>>,
     pub(crate) datagrams: u64,
     pub(crate) largest: usize,
+    /// When set, the time and sender of every catch-up message datagram.
+    pub(crate) recalled_log: Option<Vec<(Duration, usize)>>,
 }
 
 impl Sim {
@@ -96,6 +98,7 @@ impl Sim {
             bytes_sent: Vec::new(),
             datagrams: 0,
             largest: 0,
+            recalled_log: None,
         }
     }
 
@@ -248,6 +251,12 @@ impl Sim {
             });
         }
         for t in out {
+            if let Some(log) = self.recalled_log.as_mut()
+                && let Ok(p) = lanchat::wire::decode(&t.bytes)
+                && matches!(p.body, lanchat::wire::Body::Recalled(_))
+            {
+                log.push((now - self.start, index));
+            }
             self.largest = self.largest.max(t.bytes.len());
             assert!(
                 t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
