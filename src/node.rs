@@ -528,6 +528,7 @@ impl Node {
         for msg in self.outbox.peer_offline(id) {
             self.events.push_back(Event::Queued { id: msg, to: id });
         }
+        self.sync_gone(id);
     }
 
     fn peer_info_event(&mut self, id: NodeId) {
@@ -669,9 +670,11 @@ impl Node {
             Body::Beat { .. } => {}
             Body::Typing { chat } => self.on_typing(id, from, standing, chat),
             // Catch-up is between peers that know each other.
-            Body::Sync(sync) if self.is_at(id, standing, from) => self.on_sync(now, from, sync),
+            Body::Sync(sync) if self.is_at(id, standing, from) => {
+                self.on_sync(now, id, from, sync);
+            }
             Body::Want { channel, ids } if self.is_at(id, standing, from) => {
-                self.on_want(now, from, &channel, &ids);
+                self.on_want(now, id, from, &channel, &ids);
             }
             Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
             Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}
@@ -841,7 +844,7 @@ impl Node {
                 self.outbox.peer_online(id, now, &self.timing);
                 self.run_outbox(now);
                 let channels: Vec<String> = p.channels.iter().map(|c| c.name.clone()).collect();
-                self.sync_appeared(now, addr, &channels);
+                self.sync_appeared(now, id, addr, &channels);
             }
             Some(change) => {
                 if let Some(old) = change.old_nick {
@@ -859,6 +862,7 @@ impl Node {
                         text: p.status_text.clone(),
                     });
                 }
+                self.sync_heard_in(now, id, &change.joined);
                 for channel in change
                     .joined
                     .into_iter()
@@ -1040,8 +1044,9 @@ impl Node {
                 kind: a.kind,
                 text: a.text.clone(),
                 hlc: a.hlc,
+                arrived_ms: 0,
             };
-            if !self.keep(name, kept) {
+            if !self.keep(now, name, kept) {
                 self.stats.duplicates += 1;
                 return;
             }
@@ -1442,8 +1447,9 @@ impl Node {
             kind,
             text: text.to_string(),
             hlc,
+            arrived_ms: 0,
         };
-        self.keep(channel, kept);
+        self.keep(now, channel, kept);
         let pieces = wire::split_text(text);
         let parts = pieces.len() as u16;
         let Some(joined) = self.channels.joined.get_mut(channel) else {

@@ -84,6 +84,7 @@ fn finish(r: Recalled, text: String) -> (String, Kept) {
             kind: r.kind,
             text,
             hlc: r.hlc,
+            arrived_ms: 0,
         },
     )
 }
@@ -122,6 +123,7 @@ mod tests {
             kind: MessageKind::Text,
             text: "ж".repeat(1500),
             hlc: 42,
+            arrived_ms: 0,
         }
     }
 

@@ -56,6 +56,8 @@ pub(crate) struct Kept {
     pub(crate) kind: MessageKind,
     pub(crate) text: String,
     pub(crate) hlc: u64,
+    /// When this node got it (its own clock, ms; 0: an earlier life).
+    pub(crate) arrived_ms: u64,
 }
 
 /// The recent messages of one channel.
@@ -179,6 +181,12 @@ impl Recent {
         }
     }
 
+    /// Whether this node joined the channel with nothing and has not been
+    /// given its history yet.
+    pub(crate) fn sharing(&self, channel: &str) -> bool {
+        self.logs.get(channel).is_some_and(|l| l.share.is_some())
+    }
+
     /// Whether a message is kept.
     pub(crate) fn contains(&self, channel: &str, id: &MsgId) -> bool {
         self.logs
@@ -243,15 +251,17 @@ impl Recent {
         }
     }
 
-    /// A channel joined with nothing was given its history: its window
-    /// begins at the oldest message it holds (later rounds fetch nothing
-    /// older, only what is missing since).
-    pub(crate) fn shared(&mut self, channel: &str) {
+    /// Every member was asked for a channel's history: what was given is
+    /// all there is (fewer messages than asked for). The window begins at
+    /// the oldest message held, or when this node began to hear the
+    /// channel; later rounds fetch only what is missing since.
+    pub(crate) fn share_done(&mut self, channel: &str) {
         if let Some(log) = self.logs.get_mut(channel)
             && log.share.is_some()
         {
             log.share = None;
-            log.since = log.since.max(log.oldest().unwrap_or(0));
+            let begins = log.oldest().unwrap_or(log.live_from).min(log.live_from);
+            log.since = log.since.max(begins);
         }
     }
 
@@ -276,18 +286,27 @@ impl Recent {
         stamp_of(ms - ms % HOUR_MS)
     }
 
-    /// Where this node's window of a channel begins.
+    /// Where this node's window of a channel begins. While it waits to be
+    /// given a channel's history and holds some, at the oldest it holds:
+    /// the rest it lacks is among the newest (older ones it did not ask
+    /// for).
     pub(crate) fn floor(&self, channel: &str, now_ms: u64) -> u64 {
-        let since = self.logs.get(channel).map_or(0, |l| l.since);
+        let since = self.logs.get(channel).map_or(0, |l| match l.share {
+            Some(_) => l.since.max(l.oldest().unwrap_or(0)),
+            None => l.since,
+        });
         since.max(Self::age_floor(now_ms))
     }
 
-    /// How many messages this node wants in one answer.
+    /// How many messages this node wants in one answer: while it waits to
+    /// be given a channel's history, what it still lacks of it.
     pub(crate) fn limit(&self, channel: &str) -> usize {
         self.logs
             .get(channel)
-            .and_then(|l| l.share)
-            .unwrap_or(PER_CHANNEL)
+            .map_or(PER_CHANNEL, |l| match l.share {
+                Some(share) => share.saturating_sub(l.by_time.len()).max(1),
+                None => PER_CHANNEL,
+            })
     }
 
     fn summary(&self, channel: &str, lo: u64, hi: u64) -> (u32, u64) {
@@ -344,13 +363,15 @@ impl Recent {
     }
 
     /// Answers the ranges another node sent for a channel. `limit` is how
-    /// many messages it wants at most.
+    /// many messages it wants at most. Messages this node got less than
+    /// [`SETTLE_MS`] ago are not given (see [`givable`]).
     pub(crate) fn answer(
         &self,
         channel: &str,
         ranges: &[SyncRange],
         limit: usize,
         now_ms: u64,
+        their_since: Option<u64>,
     ) -> Answer {
         let floor = self.floor(channel, now_ms);
         let mut out = Answer::default();
@@ -390,7 +411,9 @@ impl Recent {
                 RangeSummary::Ids(theirs) => {
                     let theirs: HashSet<&MsgId> = theirs.iter().collect();
                     if let Some(log) = self.logs.get(channel) {
-                        send.extend(log.range(lo, r.hi).filter(|k| !theirs.contains(&k.id)));
+                        send.extend(log.range(lo, r.hi).filter(|k| {
+                            !theirs.contains(&k.id) && givable(k, now_ms, their_since)
+                        }));
                     }
                     let unknown = theirs.iter().filter(|id| !self.contains(channel, id));
                     if lo == r.lo {
@@ -415,14 +438,22 @@ impl Recent {
         out
     }
 
-    /// The kept messages with these ids, oldest first.
-    pub(crate) fn wanted(&self, channel: &str, ids: &[MsgId]) -> Vec<Kept> {
+    /// The kept messages with these ids, oldest first, but for those not
+    /// [`givable`].
+    pub(crate) fn wanted(
+        &self,
+        channel: &str,
+        ids: &[MsgId],
+        now_ms: u64,
+        their_since: Option<u64>,
+    ) -> Vec<Kept> {
         let Some(log) = self.logs.get(channel) else {
             return Vec::new();
         };
         let mut found: Vec<Kept> = ids
             .iter()
             .filter_map(|id| log.ids.get(id).and_then(|h| log.by_time.get(&(*h, *id))))
+            .filter(|k| givable(k, now_ms, their_since))
             .cloned()
             .collect();
         found.sort_by_key(|k| (k.hlc, k.id));
@@ -467,6 +498,16 @@ pub(crate) fn pack(ranges: Vec<SyncRange>) -> Vec<Vec<SyncRange>> {
     out
 }
 
+/// Whether a message may be given for catch-up. One this node got less
+/// than [`SETTLE_MS`] ago may still be on its way to the other live (stream
+/// repair keeps each sender's order, and clocks differ, so stamps cannot
+/// tell) — unless it came before the other was here to hear it
+/// (`their_since`: when this node first heard the other in the channel,
+/// its own clock; a second's margin).
+fn givable(k: &Kept, now_ms: u64, their_since: Option<u64>) -> bool {
+    k.arrived_ms + SETTLE_MS <= now_ms || their_since.is_some_and(|t| k.arrived_ms + 1000 <= t)
+}
+
 /// Whether a split produced the whole range again (nothing to split on).
 fn parts_is_whole(a: u64, b: u64, lo: u64, hi: u64) -> bool {
     a == lo && b == hi
@@ -488,6 +529,7 @@ mod tests {
             kind: MessageKind::Text,
             text: format!("m{n}"),
             hlc: stamp_of(NOW - 100_000 + n),
+            arrived_ms: 0,
         }
     }
 
@@ -511,14 +553,14 @@ mod tests {
                 (&mut *a, &mut *b)
             };
             let limit = other.limit("#Main");
-            let answer = me.answer("#Main", &ranges, limit, NOW);
+            let answer = me.answer("#Main", &ranges, limit, NOW, None);
             datagrams += answer.send.len() + answer.ranges.len().div_ceil(MAX_RANGES);
             for k in answer.send {
                 other.insert("#Main", k);
             }
             if !answer.want.is_empty() {
                 datagrams += 1;
-                for k in other.wanted("#Main", &answer.want) {
+                for k in other.wanted("#Main", &answer.want, NOW, None) {
                     datagrams += 1;
                     me.insert("#Main", k);
                 }
@@ -638,6 +680,31 @@ mod tests {
             let bytes = crate::wire::encode(&packet).expect("fits");
             assert!(crate::wire::decode(&bytes).is_ok());
         }
+    }
+
+    #[test]
+    fn what_just_arrived_is_left_to_stream_repair() {
+        let mut holder = filled(0..10);
+        let just = Kept {
+            arrived_ms: NOW - SETTLE_MS / 2,
+            ..kept(10)
+        };
+        holder.insert("#Main", just.clone());
+        let everything = [SyncRange {
+            lo: 0,
+            hi: u64::MAX,
+            what: RangeSummary::Ids(Vec::new()),
+        }];
+        let now = holder.answer("#Main", &everything, 100, NOW, None);
+        assert_eq!(now.send.len(), 10);
+        assert!(!now.send.contains(&just));
+        let later = holder.answer("#Main", &everything, 100, NOW + SETTLE_MS, None);
+        assert_eq!(later.send.len(), 11);
+        // One who came after it arrived cannot have it live: given at once.
+        let newcomer = holder.answer("#Main", &everything, 100, NOW, Some(NOW - 1));
+        assert_eq!(newcomer.send.len(), 11);
+        let there = holder.answer("#Main", &everything, 100, NOW, Some(NOW - SETTLE_MS));
+        assert_eq!(there.send.len(), 10);
     }
 
     #[test]

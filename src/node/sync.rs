@@ -21,6 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use tracing::debug;
+
 use super::Node;
 use crate::api::{ChatMessage, Dest, Event};
 use crate::catchup::{self, Gathering, Kept, MAX_WANT};
@@ -45,6 +47,10 @@ const QUIET: Duration = Duration::from_millis(250);
 const MAX_HELD: usize = 4 * catchup::PER_CHANNEL;
 /// Most rounds of one comparison (each side answers the other's).
 const MAX_ROUNDS: u8 = 16;
+/// A comparison that found differences is followed by another after this,
+/// up to [`MAX_FRUITLESS`] times in a row without news.
+const AGAIN: Duration = Duration::from_secs(1);
+const MAX_FRUITLESS: u8 = 5;
 
 /// Catch-up state of a node.
 #[derive(Debug)]
@@ -53,8 +59,16 @@ pub(super) struct SyncState {
     due: BTreeMap<String, Instant>,
     /// Whom to compare a channel with next (a peer that came online).
     with: BTreeMap<String, SocketAddr>,
+    /// When each peer was first heard in each shared channel (our clock, ms):
+    /// what came before, it cannot get live.
+    heard_in: BTreeMap<(NodeId, String), u64>,
     /// Openings not answered yet, with their tries.
     tries: BTreeMap<String, u8>,
+    /// Members asked for a channel's history while waiting to be given it.
+    asked: BTreeMap<String, BTreeSet<SocketAddr>>,
+    /// Rounds in a row that found differences but brought nothing (lost
+    /// on the way, or held back by a budget), per channel.
+    fruitless: BTreeMap<String, u8>,
     /// Channels compared at least once since joining (or starting).
     synced: BTreeSet<String>,
     /// Caught-up messages not given out yet, and when to give them.
@@ -73,6 +87,9 @@ impl SyncState {
             due: BTreeMap::new(),
             with: BTreeMap::new(),
             tries: BTreeMap::new(),
+            asked: BTreeMap::new(),
+            heard_in: BTreeMap::new(),
+            fruitless: BTreeMap::new(),
             synced: BTreeSet::new(),
             held: Vec::new(),
             held_until: None,
@@ -112,6 +129,7 @@ impl Node {
         let soon = now + SOON.mul_f64(self.rng.f64());
         self.sync.due.insert(channel.to_string(), soon);
         self.sync.synced.remove(channel);
+        self.sync.asked.remove(channel);
     }
 
     /// Forgets the schedule of a channel left (its messages stay kept).
@@ -133,6 +151,7 @@ impl Node {
                     kind: m.kind,
                     text: m.text,
                     hlc: m.hlc,
+                    arrived_ms: 0,
                 });
             }
         }
@@ -141,19 +160,52 @@ impl Node {
         }
     }
 
-    /// Members of a channel other than me, online now.
+    /// Members of a channel other than me, online now, the longest
+    /// running first.
     fn members(&self, channel: &str) -> Vec<(NodeId, SocketAddr)> {
-        self.peers
+        let mut members: Vec<(u64, NodeId, SocketAddr)> = self
+            .peers
             .iter()
             .filter(|(_, p)| p.presence.channels.iter().any(|c| c.name == channel))
-            .map(|(id, p)| (*id, p.addr))
-            .collect()
+            .map(|(id, p)| (p.presence.since_ms, *id, p.addr))
+            .collect();
+        members.sort();
+        members.into_iter().map(|(_, id, a)| (id, a)).collect()
+    }
+
+    /// Whom to compare a channel with: while waiting to be given its
+    /// history, the longest-running member not asked yet (a newcomer like
+    /// us has none to give); else a peer that just came online, or anyone.
+    fn partner(&mut self, channel: &str) -> Option<SocketAddr> {
+        let members = self.members(channel);
+        let chosen = self.sync.with.remove(channel);
+        if self.recent.sharing(channel) {
+            let asked = self.sync.asked.entry(channel.to_string()).or_default();
+            let next = members.iter().map(|(_, a)| *a).find(|a| !asked.contains(a));
+            match next {
+                Some(a) => {
+                    asked.insert(a);
+                    return Some(a);
+                }
+                None if !asked.is_empty() => {
+                    self.sync.asked.remove(channel);
+                    self.recent.share_done(channel);
+                }
+                None => return None,
+            }
+        }
+        chosen
+            .filter(|a| members.iter().any(|(_, m)| m == a))
+            .or_else(|| {
+                let pick = self.rng.usize(..members.len().max(1));
+                members.get(pick).map(|(_, a)| *a)
+            })
     }
 
     /// Runs the comparisons that are due and gives out held messages.
     pub(super) fn run_sync(&mut self, now: Instant) {
         if self.sync.held_until.is_some_and(|t| t <= now) {
-            self.give_out_recalled();
+            self.give_out_recalled(now);
         }
         let due: Vec<String> = self
             .sync
@@ -168,14 +220,7 @@ impl Node {
         let wall = self.wall_ms(now);
         self.recent.prune(wall);
         for channel in due {
-            let members = self.members(&channel);
-            let chosen = self.sync.with.remove(&channel);
-            let addr = chosen
-                .filter(|a| members.iter().any(|(_, m)| m == a))
-                .or_else(|| {
-                    let pick = self.rng.usize(..members.len().max(1));
-                    members.get(pick).map(|(_, a)| *a)
-                });
+            let addr = self.partner(&channel);
             let tries = self.sync.tries.get(&channel).copied().unwrap_or(0);
             let next = match addr {
                 Some(addr) if tries < TRIES => {
@@ -196,6 +241,7 @@ impl Node {
     fn open_sync(&mut self, now: Instant, addr: SocketAddr, channel: &str) {
         let wall = self.wall_ms(now);
         let opening = self.recent.opening(channel, wall);
+        debug!(%addr, channel, "catch-up: comparing");
         self.stats.syncs_started += 1;
         self.send(
             Dest::Unicast(addr),
@@ -211,7 +257,14 @@ impl Node {
     /// A peer came online: about two members of each shared channel compare
     /// it with the newcomer; one not compared yet does so for sure. Not at
     /// once: stream repair gets [`AFTER_APPEARING`] to fill what it can.
-    pub(super) fn sync_appeared(&mut self, now: Instant, addr: SocketAddr, channels: &[String]) {
+    pub(super) fn sync_appeared(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        addr: SocketAddr,
+        channels: &[String],
+    ) {
+        self.sync_heard_in(now, id, channels);
         for channel in channels {
             if !self.channels.joined.contains_key(channel) {
                 continue;
@@ -230,24 +283,70 @@ impl Node {
         }
     }
 
+    /// Notes when a peer was first heard in channels (it came online, or
+    /// joined them).
+    pub(super) fn sync_heard_in(&mut self, now: Instant, id: NodeId, channels: &[String]) {
+        let wall = self.wall_ms(now);
+        for channel in channels {
+            self.sync.heard_in.insert((id, channel.clone()), wall);
+        }
+    }
+
+    /// Forgets a peer that went offline (it hears nothing meanwhile).
+    pub(super) fn sync_gone(&mut self, id: NodeId) {
+        self.sync.heard_in.retain(|(peer, _), _| *peer != id);
+    }
+
+    fn their_since(&self, id: NodeId, channel: &str) -> Option<u64> {
+        self.sync.heard_in.get(&(id, channel.to_string())).copied()
+    }
+
     /// A peer's ranges for a channel: answer what differs, send what it
     /// lacks, ask for what we lack. An opening is always answered.
-    pub(super) fn on_sync(&mut self, now: Instant, from: SocketAddr, sync: Sync) {
+    pub(super) fn on_sync(&mut self, now: Instant, id: NodeId, from: SocketAddr, sync: Sync) {
         if !self.channels.joined.contains_key(&sync.channel) {
             return;
         }
-        if sync.round > 0 && self.sync.tries.remove(&sync.channel).is_some() {
-            // Our opening was answered: the next comparison is a period away.
+        // Our opening was answered: the next comparison is a period away;
+        // unless we wait to be given the channel's history and this member
+        // may have had none (the next one is asked after `RETRY`, until
+        // some is given).
+        if sync.round > 0
+            && !self.recent.sharing(&sync.channel)
+            && self.sync.tries.remove(&sync.channel).is_some()
+        {
             self.sync.synced.insert(sync.channel.clone());
             let every = self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5);
             self.sync.due.insert(sync.channel.clone(), now + every);
         }
+        if sync.round > 0 && !sync.ranges.is_empty() {
+            // The windows differ: unless this round brings what we lack,
+            // compare again soon (a few times).
+            let fruitless = self.sync.fruitless.entry(sync.channel.clone()).or_default();
+            if *fruitless < MAX_FRUITLESS {
+                *fruitless += 1;
+                self.sync.sooner(&sync.channel, now + AGAIN);
+            }
+        }
         let wall = self.wall_ms(now);
-        let answer = self
-            .recent
-            .answer(&sync.channel, &sync.ranges, sync.limit as usize, wall);
+        let answer = self.recent.answer(
+            &sync.channel,
+            &sync.ranges,
+            sync.limit as usize,
+            wall,
+            self.their_since(id, &sync.channel),
+        );
         let limit = self.recent.limit(&sync.channel) as u32;
         let round = sync.round.saturating_add(1);
+        debug!(
+            %from,
+            channel = sync.channel,
+            round = sync.round,
+            differ = answer.ranges.len(),
+            give = answer.send.len(),
+            want = answer.want.len(),
+            "catch-up: answering"
+        );
         if sync.round == 0 && answer.ranges.is_empty() {
             self.send(
                 Dest::Unicast(from),
@@ -285,11 +384,21 @@ impl Node {
     }
 
     /// A peer asks for messages it lacks.
-    pub(super) fn on_want(&mut self, now: Instant, from: SocketAddr, channel: &str, ids: &[MsgId]) {
+    pub(super) fn on_want(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        from: SocketAddr,
+        channel: &str,
+        ids: &[MsgId],
+    ) {
         if !self.channels.joined.contains_key(channel) {
             return;
         }
-        let found = self.recent.wanted(channel, ids);
+        let wall = self.wall_ms(now);
+        let found = self
+            .recent
+            .wanted(channel, ids, wall, self.their_since(id, channel));
         self.send_recalled(now, from, channel, &found);
     }
 
@@ -336,20 +445,23 @@ impl Node {
             time_ms: crate::hlc::wall_ms(stamp),
             hlc: stamp,
         });
-        self.recent.insert(&channel, k);
+        let arrived_ms = self.wall_ms(now);
+        self.recent.insert(&channel, Kept { arrived_ms, ..k });
         self.stats.recalled += 1;
         self.sync.held_until = Some(now + QUIET);
         if self.sync.held.len() >= MAX_HELD {
-            self.give_out_recalled();
+            self.give_out_recalled(now);
         }
         self.sync.sooner(&channel, now + FOLLOW_UP);
+        self.sync.fruitless.remove(&channel);
     }
 
     /// Gives out the held caught-up messages in stamp order. A channel
     /// joined with nothing now has its window: it begins at the oldest
     /// message given.
-    fn give_out_recalled(&mut self) {
+    fn give_out_recalled(&mut self, now: Instant) {
         self.sync.held_until = None;
+        debug!(count = self.sync.held.len(), "catch-up: giving out");
         let mut held = std::mem::take(&mut self.sync.held);
         held.sort_by_key(|m| (m.hlc, m.from));
         let channels: BTreeSet<String> = held
@@ -359,15 +471,23 @@ impl Node {
                 Chat::Direct(_) => None,
             })
             .collect();
+        let later = now + Duration::from_millis(catchup::SETTLE_MS) + RETRY;
         for channel in channels {
-            self.recent.shared(&channel);
+            if self.recent.sharing(&channel) {
+                // What was said just before we came is held back by the
+                // givers for a while (it may still come live): one more
+                // round then. Until it has all it asked for, the next
+                // members are asked for the rest.
+                self.sync.sooner(&channel, later);
+            }
         }
         self.events.extend(held.into_iter().map(Event::Recalled));
     }
 
     /// Keeps a channel message delivered live or sent by me; false if it was
     /// had already (by catch-up, or twice by repair).
-    pub(super) fn keep(&mut self, channel: &str, k: Kept) -> bool {
-        self.recent.insert(channel, k)
+    pub(super) fn keep(&mut self, now: Instant, channel: &str, k: Kept) -> bool {
+        let arrived_ms = self.wall_ms(now);
+        self.recent.insert(channel, Kept { arrived_ms, ..k })
     }
 }
