@@ -68,13 +68,21 @@ pub enum Command {
     Who,
     /// List the channels known on the LAN.
     Channels,
-    /// Replay the newest `limit` messages of a chat (answered by the driver,
-    /// which holds history; the core ignores it).
+    /// Replay the newest `limit` stored messages of a chat, in display order
+    /// (`hlc`, then sender), then [`Event::HistoryDone`] (answered by the
+    /// driver, which holds history; the core ignores it).
     History {
         /// Which chat.
         chat: Target,
         /// How many messages at most.
         limit: usize,
+        /// Only messages stamped at or before this HLC stamp: a page further
+        /// back, for a window that shows the ones after it. The bound is
+        /// inclusive so that messages sharing the stamp of the oldest one
+        /// shown (several senders may stamp alike) are never skipped; the
+        /// page repeats that one, and the client drops what it shows
+        /// already. `None`: the newest.
+        before: Option<u64>,
     },
     /// Find stored messages containing all these words, newest first
     /// (answered by the driver from the history database; the core ignores
@@ -334,6 +342,20 @@ pub enum Event {
         from: NodeId,
         /// How many datagrams were skipped.
         count: u64,
+    },
+    /// The last message of an answer to [`Command::History`] has been
+    /// handed out (sent whenever the chat was found, also when reading
+    /// failed or there was nothing). A page that came back with fewer than
+    /// `limit` messages reached the chat's oldest stored message.
+    HistoryDone {
+        /// The chat.
+        chat: Chat,
+        /// The request's `before`.
+        before: Option<u64>,
+        /// The request's `limit`.
+        limit: usize,
+        /// How many messages the answer had.
+        count: usize,
     },
     /// A chat's history was written to a file ([`Command::Export`]).
     Exported {

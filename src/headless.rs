@@ -481,6 +481,19 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 ),
             )
         }
+        // Where a replay ends: for scripts that page through history.
+        Event::HistoryDone {
+            chat,
+            before,
+            limit,
+            count,
+        } => {
+            let value = json!({
+                "event": "history_done", "chat": names.chat(chat), "before": before,
+                "limit": limit, "count": count,
+            });
+            return (value, None);
+        }
         Event::Exported { chat, path, count } => {
             let name = names.chat(chat);
             let path = path.display().to_string();

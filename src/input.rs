@@ -196,6 +196,7 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             Command::History {
                 chat: target(chat)?,
                 limit,
+                before: None,
             }
         }
         "export" => {
@@ -549,14 +550,16 @@ mod tests {
             cmd("/history #main"),
             Command::History {
                 chat: main(),
-                limit: DEFAULT_HISTORY
+                limit: DEFAULT_HISTORY,
+                before: None,
             }
         );
         assert_eq!(
             cmd("/history bob 7"),
             Command::History {
                 chat: Target::Person("bob".into()),
-                limit: 7
+                limit: 7,
+                before: None,
             }
         );
         assert_eq!(

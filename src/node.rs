@@ -1028,12 +1028,18 @@ impl Node {
         }
     }
 
+    /// What to call the sender of a message or beep: its nick, or `?` and
+    /// its short id while its presence is not known yet (a direct message
+    /// can come before it).
+    fn sender_nick(&self, id: NodeId) -> String {
+        self.peers
+            .nick(id)
+            .map_or_else(|| format!("?{}", id.short()), str::to_string)
+    }
+
     fn deliver(&mut self, now: Instant, chat: Chat, from: NodeId, a: Assembled) {
         let stamp = self.hlc.observe(a.hlc, self.wall_ms(now));
-        let nick = self
-            .peers
-            .nick(from)
-            .map_or_else(|| format!("?{}", from.short()), str::to_string);
+        let nick = self.sender_nick(from);
         if let Chat::Channel(name) = &chat {
             // Kept under the author's own stamp, the same on every node
             // (what we show is clamped by our clock, see `hlc`).
@@ -1174,7 +1180,7 @@ impl Node {
                     self.beeps.retain(|_, t| now < *t + BEEP_SPACING);
                 }
                 self.beeps.insert(id, now);
-                let nick = self.peers.nick(id).unwrap_or("?").to_string();
+                let nick = self.sender_nick(id);
                 self.events.push_back(Event::Beep { from: id, nick });
                 continue;
             }

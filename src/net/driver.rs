@@ -431,7 +431,7 @@ impl Driver {
                     self.node.handle_datagram(Instant::now(), from, bytes);
                 },
                 command = commands.recv(), if quit_deadline.is_none() => match command {
-                    Some(Command::History { chat, limit }) => self.replay(&chat, limit),
+                    Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
                     Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
                     Some(Command::Export { chat, path }) => match self.names.resolve(&chat) {
                         Ok(chat) => self.writer.send(Job::Export(chat, path)),
@@ -484,9 +484,13 @@ impl Driver {
         stopped
     }
 
-    fn replay(&mut self, chat: &crate::api::Target, limit: usize) {
+    fn replay(&mut self, chat: &crate::api::Target, limit: usize, before: Option<u64>) {
         match self.names.resolve(chat) {
-            Ok(chat) => self.writer.send(Job::History(chat, limit)),
+            Ok(chat) => self.writer.send(Job::History {
+                chat,
+                limit,
+                before,
+            }),
             Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
         }
     }

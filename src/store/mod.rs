@@ -39,6 +39,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE message_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');",
 ];
 
+/// A page of a chat further back ([`Store::before`]).
+const BEFORE_SQL: &str =
+    "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+     WHERE chat = ?1 AND hlc <= ?2 ORDER BY hlc DESC, sender DESC LIMIT ?3";
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -324,6 +329,23 @@ impl Store {
         Ok(out)
     }
 
+    /// A page further back: the newest `limit` messages of a chat stamped
+    /// at or before `hlc`, oldest first, in display order. Inclusive, so
+    /// that messages sharing the stamp of the page after it are not
+    /// skipped (see [`crate::api::Command::History`]). Walks the
+    /// `message_chat` index backwards from the bound: a page costs the
+    /// same at any depth.
+    pub fn before(&self, chat: &Chat, hlc: u64, limit: usize) -> Result<Vec<Stored>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(BEFORE_SQL)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut out: Vec<Stored> = stmt
+            .query_map(params![chat_key(chat), to_sql(hlc), limit], Store::row)?
+            .filter_map(|r| r.transpose())
+            .collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
     /// My direct messages not yet delivered (sending or queued when the
     /// node last ran), oldest first: they go again at start.
     pub fn undelivered(&self) -> Result<Vec<Stored>, StoreError> {
@@ -549,6 +571,46 @@ mod tests {
             .map(|m| m.hlc)
             .collect();
         assert_eq!(three, [7, 8, 9]);
+    }
+
+    #[test]
+    fn a_page_further_back_ends_at_its_bound_inclusive_and_uses_the_index() {
+        let mut store = Store::in_memory().expect("open");
+        // Two senders stamp 5 alike; another chat is interleaved.
+        let mut batch: Vec<Write> = (1..=9u8)
+            .map(|n| Write::Message(msg(n, main(), &format!("m{n}"), u64::from(n))))
+            .collect();
+        batch.push(Write::Message(msg(21, main(), "m5 too", 5)));
+        batch.push(Write::Message(msg(30, Chat::Channel("#x".into()), "x", 4)));
+        store.write(&batch).expect("write");
+        let page = |hlc, limit| -> Vec<String> {
+            store
+                .before(&main(), hlc, limit)
+                .expect("before")
+                .into_iter()
+                .map(|s| s.message.text)
+                .collect()
+        };
+        assert_eq!(page(5, 3), ["m4", "m5 too", "m5"]);
+        assert_eq!(page(4, 10), ["m1", "m2", "m3", "m4"]);
+        assert_eq!(page(3, 2), ["m2", "m3"]);
+        assert!(page(0, 10).is_empty());
+        assert_eq!(page(u64::MAX, 2), ["m8", "m9"]);
+        // A search of the index, walked backwards: no table scan, no sort.
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {BEFORE_SQL}"))
+            .expect("plan")
+            .query_map(params!["#Main", 5, 3], |r| r.get::<_, String>(3))
+            .expect("plan rows")
+            .collect::<Result<_, _>>()
+            .expect("plan text");
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("USING INDEX message_chat (chat=? AND hlc<?)")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
     }
 
     #[test]

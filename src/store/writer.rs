@@ -21,8 +21,16 @@ pub(crate) enum Job {
     /// An event that is not the core's (an error from the driver), passed
     /// on in order.
     Pass(Event),
-    /// Replay the newest `limit` messages of a chat.
-    History(Chat, usize),
+    /// Replay the newest `limit` messages of a chat (stamped at or before
+    /// `before`, if given), then say it is done.
+    History {
+        /// Which chat.
+        chat: Chat,
+        /// How many at most.
+        limit: usize,
+        /// The bound, as in [`crate::api::Command::History`].
+        before: Option<u64>,
+    },
     /// Find messages with these words.
     Search(String, usize),
     /// Write a chat's whole history to a file.
@@ -147,18 +155,37 @@ impl Thread {
                 }
             }
             Job::Pass(event) => self.emit(event, false, false),
-            Job::History(chat, limit) => match self.store.newest(&chat, limit) {
-                Ok(found) => {
-                    for stored in found {
-                        self.emit(Event::Message(stored.message), true, false);
+            Job::History {
+                chat,
+                limit,
+                before,
+            } => {
+                let found = match before {
+                    None => self.store.newest(&chat, limit),
+                    Some(hlc) => self.store.before(&chat, hlc, limit),
+                };
+                let count = match found {
+                    Ok(found) => {
+                        let count = found.len();
+                        for stored in found {
+                            self.emit(Event::Message(stored.message), true, false);
+                        }
+                        count
                     }
-                }
-                Err(err) => self.emit(
-                    Event::Error(format!("reading history failed: {err}")),
-                    false,
-                    false,
-                ),
-            },
+                    Err(err) => {
+                        let text = format!("reading history failed: {err}");
+                        self.emit(Event::Error(text), false, false);
+                        0
+                    }
+                };
+                let done = Event::HistoryDone {
+                    chat,
+                    before,
+                    limit,
+                    count,
+                };
+                self.emit(done, true, false);
+            }
             Job::Export(chat, path) => match self.export(&chat, &path) {
                 Ok(count) => self.emit(Event::Exported { chat, path, count }, false, false),
                 Err(err) => self.emit(

@@ -134,6 +134,10 @@ pub struct Strings {
     pub copy: &'static str,
     /// Mark on a message replayed from history.
     pub from_history: &'static str,
+    /// Above the first message while older ones are read from the store.
+    pub loading_older: &'static str,
+    /// Above the first message when it is the oldest stored.
+    pub history_start: &'static str,
     /// System line: `{nick}` joined `{channel}`.
     pub sys_joined: &'static str,
     /// System line: `{nick}` left `{channel}`.
@@ -331,6 +335,8 @@ pub static EN: Strings = Strings {
     queued: "queued: will be delivered when {nick} is back",
     copy: "Copy text",
     from_history: "history",
+    loading_older: "Loading older messages…",
+    history_start: "Beginning of history",
     sys_joined: "{nick} joined {channel}",
     sys_parted: "{nick} left {channel}",
     sys_online: "{nick} is online",
@@ -436,6 +442,8 @@ pub static RU: Strings = Strings {
     queued: "в очереди: будет доставлено, когда {nick} появится в сети",
     copy: "Копировать текст",
     from_history: "история",
+    loading_older: "Загрузка старых сообщений…",
+    history_start: "Начало истории",
     sys_joined: "{nick} входит в {channel}",
     sys_parted: "{nick} покидает {channel}",
     sys_online: "{nick} в сети",

@@ -34,9 +34,6 @@ use model::{Alert, Model};
 use session::{Problem, Session};
 use settings::Settings;
 
-/// Messages loaded from the store when a chat is opened.
-pub const HISTORY_ON_OPEN: usize = 500;
-
 /// How long the window waits for the node to say goodbye on Quit.
 const QUIT_GRACE: Duration = Duration::from_millis(1500);
 
@@ -324,17 +321,28 @@ impl LanchatApp {
             .to_string()
     }
 
-    /// Asks the store for a chat's recent messages (they merge into the
-    /// view in time order, without duplicates).
+    /// Asks the store for a chat's next page of history: its newest
+    /// messages when it shows none, else the ones before the oldest shown
+    /// (they merge into the view in time order, without duplicates).
+    /// Nothing when a page is on its way or the beginning is shown.
     fn load_history(&mut self, chat: &Chat) {
-        let chat = match chat {
+        let Some(page) = self.model.open(chat).next_page() else {
+            return;
+        };
+        let target = match chat {
             Chat::Channel(name) => Target::Channel(name.clone()),
             Chat::Direct(id) => Target::Node(*id),
         };
-        let _ = self.session.send(Command::History {
-            chat,
-            limit: HISTORY_ON_OPEN,
-        });
+        let command = Command::History {
+            chat: target,
+            limit: page.limit,
+            before: page.before,
+        };
+        if self.session.send(command).is_err() {
+            // No node: the answer will never come. Asking again is up to
+            // the next scroll to the top.
+            self.model.open(chat).paging = model::Paging::More;
+        }
     }
 
     /// Puts a chat on screen and marks it read.

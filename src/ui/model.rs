@@ -13,6 +13,31 @@ use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 /// `/history` can bring recent ones back).
 pub const MAX_ROWS: usize = 200_000;
 
+/// Messages asked from the store at a time: the newest when a chat is
+/// opened, then a page further back each time the user scrolls to the top.
+pub const HISTORY_PAGE: usize = 500;
+
+/// A page of stored history to ask for, as in
+/// [`crate::api::Command::History`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Messages stamped at or before this; `None`: the newest.
+    pub before: Option<u64>,
+    /// How many at most.
+    pub limit: usize,
+}
+
+/// How much of a chat's stored history the window has read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// Older messages may be stored: reaching the top asks for them.
+    More,
+    /// This page is asked for and not all here yet.
+    Loading(Page),
+    /// The oldest stored message is shown.
+    Start,
+}
+
 /// The state of a direct message I sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DmState {
@@ -110,7 +135,12 @@ pub struct ChatView {
     pub attention: bool,
     /// Bumped on every change of `rows`, so views can tell.
     pub revision: u64,
+    /// How far back the stored history has been read.
+    pub paging: Paging,
     seen: HashSet<MsgId>,
+    /// Replayed messages waiting for the end of their answer, so a page
+    /// is merged in one pass (and the view moves once).
+    replayed: Vec<MessageRow>,
 }
 
 impl ChatView {
@@ -121,8 +151,58 @@ impl ChatView {
             unread: 0,
             attention: false,
             revision: 0,
+            paging: Paging::More,
             seen: HashSet::new(),
+            replayed: Vec::new(),
         }
+    }
+
+    /// The page of stored history to ask for next: the newest when no
+    /// message is shown, else the one ending at the oldest shown (the
+    /// first message row: live messages with odd stamps land at the
+    /// bottom). `None` while a page is on its way (never two at once) or
+    /// when the beginning is shown. The caller must send the request.
+    pub fn next_page(&mut self) -> Option<Page> {
+        if self.paging != Paging::More {
+            return None;
+        }
+        let page = Page {
+            before: self.rows.iter().find_map(|r| match r {
+                Row::Message(m) => Some(m.hlc),
+                Row::System(..) => None,
+            }),
+            limit: HISTORY_PAGE,
+        };
+        self.paging = Paging::Loading(page);
+        Some(page)
+    }
+
+    /// The end of a history answer: merges what it brought and, when it
+    /// answers the page asked for, notes whether older messages may be
+    /// stored (the page came back full) or the beginning is reached.
+    fn history_done(&mut self, page: Page, count: usize) {
+        let replayed = std::mem::take(&mut self.replayed);
+        let oldest_before = self.first_stamp();
+        self.merge(replayed);
+        if self.paging != Paging::Loading(page) {
+            // Someone's `/history`, not my page.
+            return;
+        }
+        // The bound is inclusive: a full page stamped all alike at the
+        // bound would be asked for again and again; stop there instead.
+        let stuck = page.before.is_some() && self.first_stamp() == oldest_before;
+        self.paging = if count >= page.limit && !stuck {
+            Paging::More
+        } else {
+            Paging::Start
+        };
+    }
+
+    fn first_stamp(&self) -> Option<u64> {
+        self.rows.iter().find_map(|r| match r {
+            Row::Message(m) => Some(m.hlc),
+            Row::System(..) => None,
+        })
     }
 
     fn push(&mut self, row: Row) {
@@ -137,21 +217,42 @@ impl ChatView {
         self.revision += 1;
     }
 
-    /// Inserts a replayed message at its place in display order (`hlc`,
-    /// then sender: wall clocks of two machines may disagree), after the
-    /// last message that comes before it, unless it is shown already.
-    fn insert_history(&mut self, row: MessageRow) {
-        if self.seen.contains(&row.id) {
+    /// Merges replayed messages (in display order: `hlc`, then sender, as
+    /// the store gives them; wall clocks of two machines may disagree) into
+    /// the rows, each after the last message that comes before it, leaving
+    /// out those shown already. One pass from the top: a page of older
+    /// messages costs one copy of the rows, not a shift per message, and
+    /// a live message with an odd stamp at the bottom does not pull older
+    /// ones down to it.
+    fn merge(&mut self, mut page: Vec<MessageRow>) {
+        page.retain(|m| self.seen.insert(m.id));
+        if page.is_empty() {
             return;
         }
-        let key = (row.hlc, row.from);
-        let at = self
-            .rows
-            .iter()
-            .rposition(|r| matches!(r, Row::Message(m) if (m.hlc, m.from) <= key))
-            .map_or(0, |i| i + 1);
-        self.seen.insert(row.id);
-        self.rows.insert(at, Row::Message(row));
+        page.sort_by_key(|m| (m.hlc, m.from));
+        let old = std::mem::take(&mut self.rows);
+        let mut out = Vec::with_capacity(old.len() + page.len());
+        let mut rows = old.into_iter().peekable();
+        // System rows after the last message placed: later replayed
+        // messages that belong before the next message go above them.
+        let mut held = Vec::new();
+        for m in page {
+            let key = (m.hlc, m.from);
+            loop {
+                match rows.peek() {
+                    Some(Row::Message(r)) if (r.hlc, r.from) <= key => {
+                        out.append(&mut held);
+                        out.extend(rows.next());
+                    }
+                    Some(Row::System(..)) => held.extend(rows.next()),
+                    _ => break,
+                }
+            }
+            out.push(Row::Message(m));
+        }
+        out.append(&mut held);
+        out.extend(rows);
+        self.rows = out;
         self.revision += 1;
     }
 }
@@ -491,7 +592,7 @@ impl Model {
                 let seen = seen_now(&msg.chat);
                 let view = self.open(&msg.chat);
                 if event.history {
-                    view.insert_history(row);
+                    view.replayed.push(row);
                     return None;
                 }
                 if view.seen.contains(&msg.id) {
@@ -625,6 +726,21 @@ impl Model {
                 if *id != self.me {
                     self.typing
                         .insert((chat.clone(), *id), (nick.clone(), now_ms));
+                }
+                None
+            }
+            Event::HistoryDone {
+                chat,
+                before,
+                limit,
+                count,
+            } => {
+                if let Some(view) = self.chat_mut(chat) {
+                    let page = Page {
+                        before: *before,
+                        limit: *limit,
+                    };
+                    view.history_done(page, *count);
                 }
                 None
             }
@@ -816,6 +932,13 @@ mod tests {
             sel.as_ref(),
             true,
         );
+        let end = Event::HistoryDone {
+            chat: main(),
+            before: None,
+            limit: 50,
+            count: 2,
+        };
+        m.apply(&replay(end), 400, sel.as_ref(), true);
         let texts: Vec<&str> = m
             .chat(&main())
             .map(|c| {
@@ -829,6 +952,124 @@ mod tests {
             })
             .unwrap_or_default();
         assert_eq!(texts, ["one", "two", "three"]);
+    }
+
+    /// Message `n` of #Main from p2, stamped `n`, as replayed from history.
+    fn replayed(n: u8) -> NodeEvent {
+        NodeEvent {
+            event: message(n, 2, main(), &format!("m{n}"), u64::from(n)),
+            history: true,
+            search: false,
+        }
+    }
+
+    fn done(page: Page, count: usize) -> NodeEvent {
+        NodeEvent {
+            event: Event::HistoryDone {
+                chat: main(),
+                before: page.before,
+                limit: page.limit,
+                count,
+            },
+            history: true,
+            search: false,
+        }
+    }
+
+    fn main_texts(m: &Model) -> Vec<String> {
+        m.chat(&main())
+            .map(|c| {
+                c.rows
+                    .iter()
+                    .filter_map(|r| match r {
+                        Row::Message(m) => Some(m.text.clone()),
+                        Row::System(..) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn pages_of_older_messages_merge_once_each_in_order_until_the_beginning() {
+        let mut m = Model::new(id(0), "me".into());
+        let sel = Some(main());
+        // The newest page: asked once, not again while it is on its way.
+        let first = m.open(&main()).next_page().expect("a first page");
+        assert_eq!(first.before, None);
+        assert_eq!(m.open(&main()).next_page(), None);
+        // A live message and a system line come before the answer.
+        m.apply(
+            &live(message(90, 2, main(), "m90", 90)),
+            90,
+            sel.as_ref(),
+            true,
+        );
+        m.notice(&main(), 91, "notice".into());
+        // Pages here are a few messages; `count` says whether one was full.
+        for n in 60..=62 {
+            m.apply(&replayed(n), 100, sel.as_ref(), true);
+        }
+        // Nothing shows before the answer is complete (one merge, one move).
+        assert_eq!(main_texts(&m), ["m90"]);
+        m.apply(&done(first, HISTORY_PAGE), 100, sel.as_ref(), true);
+        assert_eq!(main_texts(&m), ["m60", "m61", "m62", "m90"]);
+        assert_eq!(m.chat(&main()).map(|c| c.paging), Some(Paging::More));
+
+        // A full page further back, overlapping at its bound: the one
+        // stamped 60 is not shown twice, and the system line stays below.
+        let second = m.open(&main()).next_page().expect("a second page");
+        assert_eq!(second.before, Some(60));
+        for n in [58, 59, 60] {
+            m.apply(&replayed(n), 100, sel.as_ref(), true);
+        }
+        m.apply(&done(second, HISTORY_PAGE), 100, sel.as_ref(), true);
+        assert_eq!(main_texts(&m), ["m58", "m59", "m60", "m61", "m62", "m90"]);
+        let rows = m.chat(&main()).map(|c| c.rows.clone()).unwrap_or_default();
+        assert!(matches!(
+            rows.last(),
+            Some(Row::System(_, SystemLine::Notice(_)))
+        ));
+        assert_eq!(m.chat(&main()).map(|c| c.paging), Some(Paging::More));
+
+        // A short page: the beginning; nothing more is asked.
+        let third = m.open(&main()).next_page().expect("a third page");
+        assert_eq!(third.before, Some(58));
+        for n in [57, 58] {
+            m.apply(&replayed(n), 100, sel.as_ref(), true);
+        }
+        m.apply(&done(third, 2), 100, sel.as_ref(), true);
+        assert_eq!(m.chat(&main()).map(|c| c.paging), Some(Paging::Start));
+        assert_eq!(m.open(&main()).next_page(), None);
+        assert_eq!(main_texts(&m).first().map(String::as_str), Some("m57"));
+        assert_eq!(main_texts(&m).len(), 7);
+    }
+
+    #[test]
+    fn an_answer_to_another_request_does_not_end_paging() {
+        let mut m = Model::new(id(0), "me".into());
+        let page = m.open(&main()).next_page().expect("a page");
+        // Someone typed `/history #Main 2`: shown, but not my page.
+        m.apply(&replayed(5), 1, None, true);
+        let typed = Page {
+            before: None,
+            limit: 2,
+        };
+        m.apply(&done(typed, 1), 1, None, true);
+        assert_eq!(main_texts(&m), ["m5"]);
+        assert_eq!(
+            m.chat(&main()).map(|c| c.paging),
+            Some(Paging::Loading(page))
+        );
+        // A full page that brings nothing older (all stamped at the bound)
+        // ends paging instead of asking for the same page forever.
+        m.apply(&done(page, HISTORY_PAGE), 1, None, true);
+        let stuck = m.open(&main()).next_page().expect("a page");
+        assert_eq!(stuck.before, Some(5));
+        m.apply(&replayed(5), 1, None, true);
+        m.apply(&done(stuck, HISTORY_PAGE), 1, None, true);
+        assert_eq!(m.chat(&main()).map(|c| c.paging), Some(Paging::Start));
+        assert_eq!(main_texts(&m), ["m5"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lanchat::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, Target};
 use lanchat::types::{MAIN_CHANNEL, MAX_TEXT};
-use lanchat::wire::{self, Body, ChannelState, Packet, Presence};
+use lanchat::wire::{self, Body, ChannelState, DirectMsg, Packet, Presence};
 use lanchat::{Chat, Command, MessageKind, MsgId, NodeId, Status};
 
 use super::net::{Faults, Sim};
@@ -865,4 +865,55 @@ fn an_overtaken_presence_is_not_taken_for_a_part() {
     );
     let info = peer(&sim, 0, ann).expect("online");
     assert_eq!(info.channels, vec!["#Main".to_string(), "#dev".to_string()]);
+}
+
+/// Regression: a beep from someone whose presence was not known yet named
+/// them `?`, where a message names them `?abcd` (the start of their id).
+#[test]
+fn a_direct_message_or_beep_before_the_senders_presence_names_it_by_short_id() {
+    let mut sim = Sim::new(
+        0xd1,
+        Faults {
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+        },
+    );
+    sim.add("ann");
+    sim.run_until(secs(1.0));
+    let ann = sim.id(0);
+    let stranger = NodeId([0xab; 16]);
+    let from: std::net::SocketAddr = "10.77.9.9:47077".parse().expect("address");
+    let direct = |seq: u64, kind: MessageKind, text: &str| {
+        wire::encode(&Packet {
+            from: stranger,
+            epoch: 1,
+            body: Body::Direct(DirectMsg {
+                to: ann,
+                seq,
+                base: 1,
+                id: MsgId([0xa0 + u8::try_from(seq).unwrap_or(0); 16]),
+                hlc: 1 << 16,
+                kind,
+                part: 0,
+                parts: 1,
+                text: text.into(),
+            }),
+        })
+        .expect("encodes")
+    };
+    let at = sim.elapsed();
+    sim.inject(0, from, &direct(1, MessageKind::Text, "hello?"));
+    sim.inject(0, from, &direct(2, MessageKind::Beep, ""));
+    let short = format!("?{}", stranger.short());
+    let names: Vec<(bool, String)> = sim
+        .events(0, at)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Message(m) if m.chat == Chat::Direct(stranger) => Some((false, m.nick.clone())),
+            Event::Beep { from, nick } if *from == stranger => Some((true, nick.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, [(false, short.clone()), (true, short)]);
 }

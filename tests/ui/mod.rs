@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use lanchat::api::{Command, Event, Target};
+use lanchat::api::{ChatMessage, Command, Event, Target};
 use lanchat::net::{Events, MemoryLan, NetOptions, NodeEvent, NodeHandle};
-use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId, Status};
-use lanchat::ui::model::{DmState, Row, SystemLine};
+use lanchat::store::{Store, Stored, Write};
+use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
+use lanchat::ui::model::{DmState, HISTORY_PAGE, Paging, Row, SystemLine};
 use lanchat::ui::settings::Settings;
 use lanchat::ui::{AppOptions, LanchatApp};
 
@@ -547,4 +548,129 @@ fn the_window_searches_history_and_jumps_to_a_hit_and_shows_history_after_a_rest
             .all(|r| !matches!(r, Row::Message(m) if !m.history))
     });
     assert!(marked, "replayed messages are marked as history");
+}
+
+/// `count` messages of bob's in #Main, a second apart, stored in alice's
+/// history before her window starts; texts `old 0000`, `old 0001`, …
+fn store_old_messages(dir: &TempDir, count: u64) -> Vec<String> {
+    let data = dir.0.join("alice");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let mut store = Store::open(&data).expect("the store");
+    let start = lanchat::identity::unix_ms() - 3 * 3_600_000;
+    let texts: Vec<String> = (0..count).map(|n| format!("old {n:04}")).collect();
+    let batch: Vec<Write> = texts
+        .iter()
+        .zip(0u64..)
+        .map(|(text, n)| {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(n + 1).to_be_bytes());
+            let time_ms = start + n * 1000;
+            Write::Message(Stored {
+                message: ChatMessage {
+                    id: MsgId(id),
+                    chat: main_chat(),
+                    from: NodeId([7; 16]),
+                    nick: "bob".into(),
+                    kind: MessageKind::Text,
+                    text: text.clone(),
+                    time_ms,
+                    hlc: time_ms << 16,
+                },
+                dm_state: None,
+            })
+        })
+        .collect();
+    store.write(&batch).expect("write");
+    texts
+}
+
+fn paging(app: &LanchatApp) -> Option<Paging> {
+    app.model().chat(&main_chat()).map(|c| c.paging)
+}
+
+/// The topmost of the stored messages drawn: its text and height on screen.
+fn top_row(harness: &Harness<'_, LanchatApp>) -> Option<(String, f32)> {
+    harness
+        .query_all_by_label_contains("old ")
+        .filter_map(|n| Some((n.value()?, n.rect().min.y)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Scrolls up half a screen at a time (the topmost row drawn is brought to
+/// the middle: no wheel smoothing or momentum, so nothing moves between
+/// steps) until `done` holds; returns the topmost row then.
+fn scroll_up_until(
+    harness: &mut Harness<'_, LanchatApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, LanchatApp>) -> bool,
+) -> (String, f32) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let top = top_row(harness).expect("a stored message on screen");
+        if done(harness) {
+            return top;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out scrolling up to {what}"
+        );
+        harness.get_by_label(&top.0).scroll_to_me();
+        // The scroll area moves a frame or two later.
+        harness.run_steps(4);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn scrolling_to_the_top_reads_older_history_a_page_at_a_time_and_the_view_stays_put() {
+    let dir = TempDir::create();
+    let all = store_old_messages(&dir, 1200);
+    let mut harness = app(Some(&MemoryLan::new()), &dir, "alice");
+    wait(&mut harness, "the newest page", |a| {
+        paging(a) == Some(Paging::More)
+    });
+    assert_eq!(HISTORY_PAGE, 500);
+    assert_eq!(texts(harness.state(), &main_chat()), all[700..]);
+    // At the bottom, nothing more is asked.
+    harness.run_steps(5);
+    assert_eq!(paging(harness.state()), Some(Paging::More));
+    harness.get_by_label("old 1199");
+
+    // Near the top the next page is asked for (the answer may be here
+    // already), once.
+    let asked = |h: &Harness<'_, LanchatApp>| {
+        paging(h.state()) != Some(Paging::More) || texts(h.state(), &main_chat()).len() > 500
+    };
+    let (row, y) = scroll_up_until(&mut harness, "the second page asked", asked);
+    wait(&mut harness, "the second page", |a| {
+        paging(a) == Some(Paging::More) && texts(a, &main_chat()).len() > 500
+    });
+    harness.run_steps(3);
+    // Merged once each, in order (the page repeats its bound, 700)…
+    assert_eq!(texts(harness.state(), &main_chat()), all[201..]);
+    // …and the row that was on top stays where it was: no jump to the new
+    // top.
+    let now = harness.query_by_label(&row).map(|n| n.rect().min.y);
+    assert!(
+        now.is_some_and(|now| (now - y).abs() < 1.0),
+        "{row} was at {y}, now at {now:?}"
+    );
+    assert!(harness.query_by_label("old 0201").is_none());
+
+    // Up again: a short page, the beginning.
+    let asked = |h: &Harness<'_, LanchatApp>| {
+        paging(h.state()) != Some(Paging::More) || texts(h.state(), &main_chat()).len() > 999
+    };
+    scroll_up_until(&mut harness, "the third page asked", asked);
+    wait(&mut harness, "the beginning", |a| {
+        paging(a) == Some(Paging::Start)
+    });
+    assert_eq!(texts(harness.state(), &main_chat()), all);
+    scroll_up_until(&mut harness, "the first message", |h| {
+        h.query_by_label("Beginning of history").is_some()
+    });
+    harness.get_by_label("old 0000");
+    // Nothing more is asked at the beginning.
+    harness.run_steps(5);
+    assert_eq!(paging(harness.state()), Some(Paging::Start));
 }

@@ -2,7 +2,9 @@
 //! row's height is remembered once measured (an estimate stands in until
 //! then), so a channel of 100,000 messages costs a binary search and a
 //! screenful of layout per frame. The list sticks to the bottom while the
-//! user is there.
+//! user is there; elsewhere the first row in view stays put when rows
+//! above it change. Scrolling near the top reads older messages from the
+//! store, a page at a time.
 
 use std::collections::HashMap;
 
@@ -10,18 +12,33 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::nick_colour;
 use crate::identity::{format_local, local_time};
-use crate::types::{Chat, MessageKind};
+use crate::types::{Chat, MessageKind, MsgId};
 use crate::ui::LanchatApp;
 use crate::ui::i18n::{Strings, fill};
-use crate::ui::model::{DmState, MessageRow, Model, Row, SystemLine};
+use crate::ui::model::{DmState, MessageRow, Model, Paging, Row, SystemLine};
 
-/// Measured row heights of one chat at one width.
+/// Measured row heights of one chat at one width, and where the user was.
 #[derive(Default)]
 struct Heights {
     width: f32,
     /// Height of each row; `None` until it has been laid out.
     rows: Vec<Option<f32>>,
     revision: u64,
+    /// The first row in view last frame and its top then.
+    anchor: Option<Anchor>,
+    /// The view was at the bottom last frame (it sticks there).
+    at_bottom: bool,
+    /// The scroll area, to read its offset before it is shown.
+    area: Option<egui::Id>,
+}
+
+/// A row that should stay where it is on screen when rows above it change
+/// (a page of older messages merged in, rows above measured).
+#[derive(Clone, Copy)]
+struct Anchor {
+    index: usize,
+    id: MsgId,
+    top: f32,
 }
 
 /// Row heights per chat, kept between frames.
@@ -30,7 +47,58 @@ pub(crate) struct ScrollState {
     chats: HashMap<Chat, Heights>,
 }
 
+/// The id of a message row.
+fn row_id(row: &Row) -> Option<MsgId> {
+    match row {
+        Row::Message(m) => Some(m.id),
+        Row::System(..) => None,
+    }
+}
+
+impl Heights {
+    /// Brings the heights in line with the rows after they changed, and
+    /// returns where the anchor row is now. Rows added just above it (a
+    /// page of older messages) shift the heights known down; rows added at
+    /// the end are new; after anything else all is measured again.
+    fn follow(&mut self, rows: &[Row], width: f32, revision: u64) -> Option<usize> {
+        let rewrapped = (self.width - width).abs() > 0.5;
+        if !rewrapped && self.revision == revision {
+            return self.anchor.map(|a| a.index);
+        }
+        self.width = width;
+        self.revision = revision;
+        let added = rows.len().saturating_sub(self.rows.len());
+        let moved = self.anchor.and_then(|a| {
+            let is_anchor = |i: usize| rows.get(i).and_then(row_id) == Some(a.id);
+            [a.index + added, a.index]
+                .into_iter()
+                .find(|i| is_anchor(*i))
+                .or_else(|| rows.iter().position(|r| row_id(r) == Some(a.id)))
+                .map(|now| (a.index, now))
+        });
+        match moved {
+            _ if rewrapped => self.rows.clear(),
+            Some((then, now)) if added > 0 && now == then + added => {
+                self.rows.splice(0..0, std::iter::repeat_n(None, added));
+            }
+            Some((then, now)) if now == then => {}
+            None if self.rows.len() <= rows.len() => {}
+            _ => self.rows.clear(),
+        }
+        self.rows.truncate(rows.len());
+        self.rows.resize(rows.len(), None);
+        // The last rows may have changed state (sending → delivered).
+        let tail = self.rows.len().saturating_sub(8);
+        for h in &mut self.rows[tail..] {
+            *h = None;
+        }
+        moved.map(|(_, now)| now)
+    }
+}
+
 /// Draws the messages of the selected chat and the typing line under them.
+/// Reaching the top asks for older messages; when they come, the row that
+/// was on top stays where it was.
 pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let t = app.t();
     let now_ms = LanchatApp::now_ms();
@@ -53,26 +121,12 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let width = ui.available_width();
     let row_gap = ui.spacing().item_spacing.y;
     let estimate = ui.text_style_height(&egui::TextStyle::Body) + row_gap;
+    // The line above the first row: loading, or the beginning.
+    let header = estimate;
     let heights = app.scroll.chats.entry(view.chat.clone()).or_default();
-    if (heights.width - width).abs() > 0.5 || heights.revision != view.revision {
-        // A new width re-wraps everything; changed rows (inserted history,
-        // a DM's new state) may shift: measure again.
-        if (heights.width - width).abs() > 0.5 || heights.rows.len() > view.rows.len() {
-            heights.rows.clear();
-        }
-        heights.width = width;
-        heights.revision = view.revision;
-        if heights.rows.len() != view.rows.len() {
-            heights.rows.resize(view.rows.len(), None);
-        }
-        // The last rows may have changed state (sending → delivered).
-        let tail = heights.rows.len().saturating_sub(8);
-        for h in &mut heights.rows[tail..] {
-            *h = None;
-        }
-    }
+    let anchored = heights.follow(&view.rows, width, view.revision);
     let mut tops = Vec::with_capacity(view.rows.len() + 1);
-    let mut y = 0.0f32;
+    let mut y = header;
     for h in &heights.rows {
         tops.push(y);
         y += h.unwrap_or(estimate);
@@ -90,52 +144,104 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     if jump.is_some() {
         app.search.jump = None;
     }
-    let mut copy = None;
-    egui::ScrollArea::vertical()
+    // Rows above the anchor changed height or came in: move the view by as
+    // much, so what the user reads stays put (at the bottom it sticks).
+    let offset = heights
+        .area
+        .and_then(|id| egui::scroll_area::State::load(ui.ctx(), id))
+        .map(|s| s.clamped_offset().y);
+    let steady = match (heights.anchor, offset) {
+        (Some(a), Some(offset)) if !heights.at_bottom && jump.is_none() => {
+            let moved = anchored
+                .and_then(|i| tops.get(i))
+                .map_or(0.0, |top| top - a.top);
+            (moved.abs() > 0.5).then_some(offset + moved)
+        }
+        _ => None,
+    };
+    let mut area = egui::ScrollArea::vertical()
         .id_salt(("messages", &view.chat))
         .auto_shrink([false, false])
-        .stick_to_bottom(true)
-        .show_viewport(ui, |ui, viewport| {
-            ui.set_height(total.max(viewport.height()));
-            let first = tops
-                .partition_point(|top| *top <= viewport.min.y)
-                .saturating_sub(1);
-            let origin = ui.min_rect().min;
-            if let Some(i) = jump {
-                let rect = egui::Rect::from_min_size(
-                    origin + egui::vec2(0.0, tops[i]),
-                    egui::vec2(width, tops[i + 1] - tops[i]),
-                );
-                ui.scroll_to_rect(rect, Some(egui::Align::Center));
+        .stick_to_bottom(true);
+    if let Some(offset) = steady {
+        area = area.vertical_scroll_offset(offset);
+    }
+    let mut copy = None;
+    let mut anchor = None;
+    let output = area.show_viewport(ui, |ui, viewport| {
+        ui.set_height(total.max(viewport.height()));
+        let first = tops
+            .partition_point(|top| *top <= viewport.min.y)
+            .saturating_sub(1);
+        let origin = ui.min_rect().min;
+        let line = match view.paging {
+            Paging::Loading(_) => t.loading_older,
+            Paging::Start => t.history_start,
+            Paging::More => "",
+        };
+        if viewport.min.y < header && !line.is_empty() {
+            let rect = egui::Rect::from_min_size(origin, egui::vec2(width, header));
+            ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                ui.vertical_centered(|ui| {
+                    ui.label(RichText::new(line).weak().small().italics());
+                });
+            });
+        }
+        if let Some(i) = jump {
+            let rect = egui::Rect::from_min_size(
+                origin + egui::vec2(0.0, tops[i]),
+                egui::vec2(width, tops[i + 1] - tops[i]),
+            );
+            ui.scroll_to_rect(rect, Some(egui::Align::Center));
+        }
+        let mut i = first;
+        while i < view.rows.len() && tops[i] < viewport.max.y {
+            let rect = egui::Rect::from_min_size(
+                origin + egui::vec2(0.0, tops[i]),
+                egui::vec2(width, f32::INFINITY),
+            );
+            let previous = i.checked_sub(1).map(|p| &view.rows[p]);
+            let used = ui
+                .scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                    row(
+                        ui,
+                        &app.model,
+                        &view.chat,
+                        t,
+                        &view.rows[i],
+                        previous,
+                        dark,
+                        &mut copy,
+                    );
+                })
+                .response
+                .rect
+                .height()
+                + row_gap;
+            heights.rows[i] = Some(used);
+            if anchor.is_none()
+                && let Some(id) = row_id(&view.rows[i])
+            {
+                anchor = Some(Anchor {
+                    index: i,
+                    id,
+                    top: tops[i],
+                });
             }
-            let mut i = first;
-            while i < view.rows.len() && tops[i] < viewport.max.y {
-                let rect = egui::Rect::from_min_size(
-                    origin + egui::vec2(0.0, tops[i]),
-                    egui::vec2(width, f32::INFINITY),
-                );
-                let previous = i.checked_sub(1).map(|p| &view.rows[p]);
-                let used = ui
-                    .scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
-                        row(
-                            ui,
-                            &app.model,
-                            &view.chat,
-                            t,
-                            &view.rows[i],
-                            previous,
-                            dark,
-                            &mut copy,
-                        );
-                    })
-                    .response
-                    .rect
-                    .height()
-                    + row_gap;
-                heights.rows[i] = Some(used);
-                i += 1;
-            }
-        });
+            i += 1;
+        }
+    });
+    heights.anchor = anchor;
+    heights.area = Some(output.id);
+    // Where the view ended up (after sticking to the bottom, say).
+    let offset = output.state.clamped_offset().y;
+    let seen = output.inner_rect.height();
+    heights.at_bottom = offset >= output.content_size.y - seen - 1.0;
+    // Near the top: older messages are wanted before the user gets there.
+    if offset < seen / 2.0 && view.paging == Paging::More {
+        let chat = view.chat.clone();
+        app.load_history(&chat);
+    }
     if let Some(text) = copy {
         ui.ctx().copy_text(text);
     }
