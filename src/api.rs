@@ -220,9 +220,10 @@ pub enum Event {
     /// A peer came online, came back, or restarted.
     PeerOnline(PeerInfo),
     /// A channel message this node missed (it was away, or joined late),
-    /// received from a peer that held it. Clients of a
-    /// [`NodeHandle`](crate::net::NodeHandle) get it as a
-    /// [`Event::Message`] marked as history.
+    /// received from a peer that held it; to be shown in its place by its
+    /// stamp, as history (a [`NodeHandle`](crate::net::NodeHandle) marks it
+    /// `history`; the headless mode prints it as a `message` with
+    /// `"history":true`).
     Recalled(ChatMessage),
     /// A peer went offline.
     PeerOffline {

@@ -147,11 +147,9 @@ impl Thread {
                     Err(err) => self.write_failed(&err),
                 }
                 for event in events {
-                    match event {
-                        // Missed while away: shown as history, in its place.
-                        Event::Recalled(m) => self.emit(Event::Message(m), true, false),
-                        event => self.emit(event, false, false),
-                    }
+                    // Missed while away: history, shown in its place.
+                    let history = matches!(event, Event::Recalled(_));
+                    self.emit(event, history, false);
                 }
             }
             Job::Pass(event) => self.emit(event, false, false),

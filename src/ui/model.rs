@@ -489,14 +489,27 @@ impl Model {
     ) -> Option<Alert> {
         let seen_now = |chat: &Chat| focused && selected == Some(chat);
         match &event.event {
-            // The handle gives these as history messages already.
+            // Missed while away: placed at once by its stamp, as history
+            // (no page of a request waits for it).
             Event::Recalled(msg) => {
-                let as_history = NodeEvent {
-                    event: Event::Message(msg.clone()),
+                let row = MessageRow {
+                    id: msg.id,
+                    from: msg.from,
+                    nick: msg.nick.clone(),
+                    kind: msg.kind,
+                    text: msg.text.clone(),
+                    time_ms: msg.time_ms,
+                    hlc: msg.hlc,
+                    mine: msg.from == self.me,
+                    state: None,
                     history: true,
-                    search: false,
+                    mention: false,
                 };
-                self.apply(&as_history, now_ms, selected, focused)
+                self.nicks
+                    .entry(msg.from)
+                    .or_insert_with(|| msg.nick.clone());
+                self.open(&msg.chat).merge(vec![row]);
+                None
             }
             Event::PeerOnline(peer) => {
                 self.nicks.insert(peer.id, peer.nick.clone());
@@ -988,6 +1001,29 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_caught_up_message_is_placed_by_its_stamp_at_once_and_only_once() {
+        let mut m = Model::new(id(0), "me".into());
+        let sel = Some(main());
+        m.apply(
+            &live(message(9, 2, main(), "live", 9)),
+            9,
+            sel.as_ref(),
+            true,
+        );
+        let Event::Message(missed) = message(5, 3, main(), "missed", 5) else {
+            unreachable!("a message")
+        };
+        let recalled = NodeEvent {
+            event: Event::Recalled(missed),
+            history: true,
+            search: false,
+        };
+        m.apply(&recalled, 10, sel.as_ref(), true);
+        m.apply(&recalled, 11, sel.as_ref(), true);
+        assert_eq!(main_texts(&m), ["missed", "live"]);
     }
 
     #[test]
