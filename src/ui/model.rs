@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::api::{ChannelSummary, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
+use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
 use crate::net::{NodeEvent, ReadyInfo};
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 
@@ -477,6 +477,23 @@ impl Model {
         })
     }
 
+    /// A received message as a row.
+    fn row(&self, msg: &ChatMessage, history: bool, mention: bool) -> MessageRow {
+        MessageRow {
+            id: msg.id,
+            from: msg.from,
+            nick: msg.nick.clone(),
+            kind: msg.kind,
+            text: msg.text.clone(),
+            time_ms: msg.time_ms,
+            hlc: msg.hlc,
+            mine: msg.from == self.me,
+            state: None,
+            history,
+            mention,
+        }
+    }
+
     /// Takes in one event. `selected` is the chat on screen and `focused`
     /// whether the window has the user's eyes; messages elsewhere count as
     /// unread. Returns what deserves a notification.
@@ -492,19 +509,7 @@ impl Model {
             // Missed while away: placed at once by its stamp, as history
             // (no page of a request waits for it).
             Event::Recalled(msg) => {
-                let row = MessageRow {
-                    id: msg.id,
-                    from: msg.from,
-                    nick: msg.nick.clone(),
-                    kind: msg.kind,
-                    text: msg.text.clone(),
-                    time_ms: msg.time_ms,
-                    hlc: msg.hlc,
-                    mine: msg.from == self.me,
-                    state: None,
-                    history: true,
-                    mention: false,
-                };
+                let row = self.row(msg, true, false);
                 self.nicks
                     .entry(msg.from)
                     .or_insert_with(|| msg.nick.clone());
@@ -585,19 +590,7 @@ impl Model {
                 let mention = !from_me
                     && matches!(msg.chat, Chat::Channel(_))
                     && Model::mentions(&msg.text, &self.my_nick);
-                let row = MessageRow {
-                    id: msg.id,
-                    from: msg.from,
-                    nick: msg.nick.clone(),
-                    kind: msg.kind,
-                    text: msg.text.clone(),
-                    time_ms: msg.time_ms,
-                    hlc: msg.hlc,
-                    mine: from_me,
-                    state: None,
-                    history: event.history,
-                    mention,
-                };
+                let row = self.row(msg, event.history, mention);
                 self.nicks
                     .entry(msg.from)
                     .or_insert_with(|| msg.nick.clone());
