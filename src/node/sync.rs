@@ -230,11 +230,16 @@ impl Node {
                 }
                 _ => {
                     self.sync.tries.remove(&channel);
-                    now + self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5)
+                    self.next_period(now)
                 }
             };
             self.sync.due.insert(channel, next);
         }
+    }
+
+    /// When the next periodic comparison of a channel is due.
+    fn next_period(&mut self, now: Instant) -> Instant {
+        now + self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5)
     }
 
     /// Starts a comparison of a channel with the peer at `addr`.
@@ -316,8 +321,8 @@ impl Node {
             && self.sync.tries.remove(&sync.channel).is_some()
         {
             self.sync.synced.insert(sync.channel.clone());
-            let every = self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5);
-            self.sync.due.insert(sync.channel.clone(), now + every);
+            let next = self.next_period(now);
+            self.sync.due.insert(sync.channel.clone(), next);
         }
         if sync.round > 0 && !sync.ranges.is_empty() {
             // The windows differ: unless this round brings what we lack,
@@ -347,29 +352,25 @@ impl Node {
             want = answer.want.len(),
             "catch-up: answering"
         );
-        if sync.round == 0 && answer.ranges.is_empty() {
+        let mut datagrams = if round < MAX_ROUNDS {
+            catchup::pack(answer.ranges)
+        } else {
+            Vec::new()
+        };
+        if sync.round == 0 && datagrams.is_empty() {
+            // An opening is always answered, with nothing when all agrees.
+            datagrams.push(Vec::new());
+        }
+        for ranges in datagrams {
             self.send(
                 Dest::Unicast(from),
                 Body::Sync(Sync {
                     channel: sync.channel.clone(),
                     round,
                     limit,
-                    ranges: Vec::new(),
+                    ranges,
                 }),
             );
-        }
-        if round < MAX_ROUNDS {
-            for ranges in catchup::pack(answer.ranges) {
-                self.send(
-                    Dest::Unicast(from),
-                    Body::Sync(Sync {
-                        channel: sync.channel.clone(),
-                        round,
-                        limit,
-                        ranges,
-                    }),
-                );
-            }
         }
         for ids in answer.want.chunks(MAX_WANT) {
             self.send(
