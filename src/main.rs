@@ -65,6 +65,10 @@ struct NodeArgs {
     /// ... and none older than this many days.
     #[arg(long, global = true, value_name = "DAYS", default_value_t = Share::default().max_age_days)]
     join_history_days: u64,
+    /// Workgroup passphrase: only nodes with the same one see each other,
+    /// and all traffic is encrypted with it (also LANCHAT_WORKGROUP).
+    #[arg(long, global = true, env = "LANCHAT_WORKGROUP", hide_env_values = true, value_name = "PASSPHRASE")]
+    workgroup: Option<String>,
 }
 
 impl NodeArgs {
@@ -86,6 +90,7 @@ impl NodeArgs {
                     max_age_days: self.join_history_days,
                 }),
             },
+            workgroup: self.workgroup.filter(|w| !w.is_empty()),
             ..NetOptions::default()
         }
     }

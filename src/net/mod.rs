@@ -47,6 +47,10 @@ pub struct NetOptions {
     /// The history I am given when I join a channel I have none of
     /// (`None`: none).
     pub share: Option<crate::catchup::Share>,
+    /// Workgroup passphrase: when set, every datagram is encrypted and
+    /// authenticated with a key derived from it, and only nodes with the
+    /// same passphrase see each other (`None`: the open LAN).
+    pub workgroup: Option<String>,
 }
 
 /// How much history the database keeps; `None` is no limit.
@@ -70,6 +74,7 @@ impl Default for NetOptions {
             lan: None,
             retention: Retention::default(),
             share: Some(crate::catchup::Share::default()),
+            workgroup: None,
         }
     }
 }
