@@ -79,13 +79,22 @@ impl Sim {
     /// Adds and starts a node.
     pub(crate) fn add(&mut self, nick: &str) {
         let index = self.hosts.len();
-        let id = NodeId(self.rng.u128(..).to_be_bytes());
+        let secret: [u8; 32] = self
+            .rng
+            .u128(..)
+            .to_be_bytes()
+            .repeat(2)
+            .try_into()
+            .expect("32 bytes");
+        let keys = lanchat::envelope::Keys::from_secret(&secret);
         let addr = SocketAddr::from((
             Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
             40000,
         ));
         let config = Config {
-            id,
+            keys,
+            workgroup: None,
+            seen: Vec::new(),
             epoch: 1,
             nick: nick.to_string(),
             host: format!("pc{index}"),

@@ -58,6 +58,7 @@ fn main() {
             version: "0.1.0".into(),
             since_ms: 0,
             channels: vec![MAIN_CHANNEL.into()],
+            key: lanchat::envelope::PublicKey::default(),
         })));
     }
     let start_ms = lanchat::identity::unix_ms().saturating_sub(count as u64 * 20_000);

@@ -117,6 +117,12 @@ pub enum Command {
         /// Its original HLC stamp.
         hlc: u64,
     },
+    /// Accept a person's new key after a [`Event::KeyChanged`] warning
+    /// (the user compared fingerprints): it is the one trusted from now on.
+    Trust {
+        /// Who.
+        peer: Target,
+    },
     /// Leave the network gracefully.
     Quit,
 }
@@ -157,6 +163,9 @@ pub struct PeerInfo {
     pub since_ms: u64,
     /// The channels it is in.
     pub channels: Vec<String>,
+    /// Its public key (the node id is derived from it); compare
+    /// [`crate::envelope::PublicKey::fingerprint`] to verify who it is.
+    pub key: crate::envelope::PublicKey,
 }
 
 /// A message shown in a chat.
@@ -371,6 +380,30 @@ pub enum Event {
     Error(String),
     /// The node has said goodbye; nothing more will come.
     Stopped,
+    /// Someone appeared with a key other than the one first seen for their
+    /// nick and host (trust on first use): it may be another person posing
+    /// as them. Shown as a warning until [`Command::Trust`].
+    KeyChanged {
+        /// The node now using the nick.
+        id: NodeId,
+        /// The nick.
+        nick: String,
+        /// The host.
+        host: String,
+        /// The key first seen.
+        old: crate::envelope::PublicKey,
+        /// The key now.
+        new: crate::envelope::PublicKey,
+    },
+    /// A person's current key is trusted from now on ([`Command::Trust`]).
+    Trusted {
+        /// The node.
+        id: NodeId,
+        /// Its nick.
+        nick: String,
+        /// The key's fingerprint.
+        fingerprint: String,
+    },
 }
 
 /// Where the driver sends a datagram.

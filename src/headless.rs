@@ -278,6 +278,8 @@ fn ready_line(ready: &ReadyInfo) -> Value {
         "host": ready.host,
         "interfaces": ready.interfaces,
         "data_dir": ready.data_dir.display().to_string(),
+        "fingerprint": ready.key.fingerprint(),
+        "workgroup": ready.workgroup,
     })
 }
 
@@ -294,6 +296,7 @@ fn peer_value(peer: &PeerInfo) -> Value {
         "epoch": peer.epoch,
         "since": rfc3339(peer.since_ms),
         "channels": peer.channels,
+        "fingerprint": peer.key.fingerprint(),
     })
 }
 
@@ -333,6 +336,30 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
         Event::PeerOffline { id, nick, reason } => (
             json!({"event": "peer_offline", "node": id.to_string(), "nick": nick, "reason": reason.as_str()}),
             format!("* {nick} is offline ({})", reason.as_str()),
+        ),
+        Event::KeyChanged {
+            id,
+            nick,
+            host,
+            old,
+            new,
+        } => (
+            json!({"event": "key_changed", "node": id.to_string(), "nick": nick, "host": host,
+                   "old_fingerprint": old.fingerprint(), "new_fingerprint": new.fingerprint()}),
+            format!(
+                "!!! WARNING: {nick} on {host} has another key than before (was {}, now {}). \
+                 It may be someone else using their name. Compare fingerprints with them, then /trust {nick}",
+                old.fingerprint(),
+                new.fingerprint()
+            ),
+        ),
+        Event::Trusted {
+            id,
+            nick,
+            fingerprint,
+        } => (
+            json!({"event": "trusted", "node": id.to_string(), "nick": nick, "fingerprint": fingerprint}),
+            format!("* {nick}'s key {fingerprint} is trusted"),
         ),
         Event::NickChanged { id, old, new } => (
             json!({"event": "nick", "node": id.to_string(), "old": old, "new": new, "me": *id == names.me}),

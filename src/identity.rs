@@ -1,19 +1,22 @@
-//! Who this installation is: the data directory, the stable node id kept in
-//! it, the epoch that grows at every start, and the default nick and host
-//! name taken from the operating system.
+//! Who this installation is: the data directory, the key pair kept in it
+//! (the node id is the public key's, see [`crate::envelope::PublicKey::id`]),
+//! the epoch that grows at every start, and the default nick and host name
+//! taken from the operating system.
 //!
 //! Files are written atomically (temp file, then rename), so a crash while
-//! writing never leaves a half-written id behind.
+//! writing never leaves a half-written key behind. The key file is readable
+//! by its owner only (on Unix; elsewhere it lives in the user's own profile).
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::envelope::Keys;
 use crate::types::{MAX_HOST, MAX_NICK, NodeId, clip, valid_nick};
 
-/// File holding the node id, as 32 hex digits.
-const NODE_ID_FILE: &str = "node_id";
+/// File holding the secret key, as 64 hex digits.
+pub const KEY_FILE: &str = "identity.key";
 /// File holding the last epoch, as a decimal number.
 const EPOCH_FILE: &str = "epoch";
 
@@ -50,20 +53,25 @@ pub enum IdentityError {
         #[source]
         source: io::Error,
     },
-    /// The node id file holds something that is not a node id.
-    #[error("{path} does not hold a node id (32 hex digits); delete it to get a new id")]
-    BadNodeId {
+    /// The key file holds something that is not a key.
+    #[error("{path} does not hold a key (64 hex digits); delete it to get a new identity")]
+    BadKey {
         /// The file.
         path: PathBuf,
     },
+    /// The system gave no randomness for a new key.
+    #[error("no randomness for a new key: {0}")]
+    Random(String),
 }
 
 /// This installation's identity for one run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Identity {
     /// The data directory it was loaded from.
     pub data_dir: PathBuf,
-    /// Stable id of the installation.
+    /// The installation's key pair.
+    pub keys: Keys,
+    /// Stable id of the installation (its key's).
     pub id: NodeId,
     /// This run's epoch, higher than every earlier run's.
     pub epoch: u64,
@@ -88,28 +96,66 @@ impl Identity {
             path: data_dir.clone(),
             source,
         })?;
-        let id = load_or_create_id(&data_dir)?;
+        let keys = load_or_create_keys(&data_dir)?;
         let epoch = next_epoch(&data_dir, unix_ms())?;
         Ok(Identity {
             data_dir,
-            id,
+            id: keys.id(),
+            keys,
             epoch,
         })
     }
 }
 
-fn load_or_create_id(dir: &Path) -> Result<NodeId, IdentityError> {
-    let path = dir.join(NODE_ID_FILE);
+fn load_or_create_keys(dir: &Path) -> Result<Keys, IdentityError> {
+    let path = dir.join(KEY_FILE);
     match fs::read_to_string(&path) {
-        Ok(text) => NodeId::parse(&text).ok_or(IdentityError::BadNodeId { path }),
+        Ok(text) => {
+            let text = zeroize::Zeroizing::new(text);
+            let secret =
+                parse_secret(text.trim()).ok_or(IdentityError::BadKey { path: path.clone() })?;
+            owner_only(&path);
+            Ok(Keys::from_secret(&secret))
+        }
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            let id = NodeId::random();
-            write_atomic(&path, &format!("{id}\n"))?;
-            Ok(id)
+            let keys = Keys::generate().map_err(|e| IdentityError::Random(e.to_string()))?;
+            let hex: String = keys.secret().iter().map(|b| format!("{b:02x}")).collect();
+            write_atomic(
+                &path,
+                &format!("{}\n", zeroize::Zeroizing::new(hex).as_str()),
+            )?;
+            Ok(keys)
         }
         Err(source) => Err(IdentityError::Read { path, source }),
     }
 }
+
+fn parse_secret(hex: &str) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    for (i, byte) in secret.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(secret)
+}
+
+/// Makes a file readable by its owner only (Unix); a key file that others
+/// could read is tightened, with a warning.
+#[cfg(unix)]
+fn owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %path.display(), "key file was readable by others; made owner-only");
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
+    }
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) {}
 
 /// Reads the last epoch, stores and returns `max(old + 1, now_ms)`. A missing
 /// or unreadable number counts as 0, so a lost file still gives a higher
@@ -138,11 +184,26 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), IdentityError> {
         path: path.to_path_buf(),
         source,
     };
-    fs::write(&tmp, text).map_err(wrap)?;
+    write_private(&tmp, text).map_err(wrap)?;
     fs::rename(&tmp, path).map_err(|source| {
         let _ = fs::remove_file(&tmp);
         wrap(source)
     })
+}
+
+/// Creates a file readable and writable by its owner only (on Unix).
+fn write_private(path: &Path, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// Milliseconds since the Unix epoch (0 if the clock is before 1970).
@@ -247,8 +308,16 @@ mod tests {
         let second = Identity::load(Some(&dir.0)).unwrap();
         assert_eq!(first.id, second.id);
         assert!(second.epoch > first.epoch);
-        let text = fs::read_to_string(dir.0.join(NODE_ID_FILE)).unwrap();
-        assert_eq!(text.trim(), first.id.to_string());
+        assert_eq!(first.id, first.keys.id());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.0.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         // No temp files are left behind.
         let names: Vec<_> = fs::read_dir(&dir.0)
             .unwrap()
@@ -274,13 +343,13 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_node_id_is_an_error_not_a_new_identity() {
+    fn a_broken_key_is_an_error_not_a_new_identity() {
         let dir = TempDir::new();
         fs::create_dir_all(&dir.0).unwrap();
-        fs::write(dir.0.join(NODE_ID_FILE), "not an id").unwrap();
+        fs::write(dir.0.join(KEY_FILE), "not a key").unwrap();
         assert!(matches!(
             Identity::load(Some(&dir.0)),
-            Err(IdentityError::BadNodeId { .. })
+            Err(IdentityError::BadKey { .. })
         ));
     }
 

@@ -199,6 +199,13 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
                 before: None,
             }
         }
+        "trust" => {
+            let who = args.trim();
+            if who.is_empty() {
+                return Err(InputError::Usage("/trust <nick>"));
+            }
+            Command::Trust { peer: target(who)? }
+        }
         "export" => {
             let (chat, path) = split_word(args);
             if chat.is_empty() || path.trim().is_empty() {

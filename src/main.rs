@@ -67,7 +67,13 @@ struct NodeArgs {
     join_history_days: u64,
     /// Workgroup passphrase: only nodes with the same one see each other,
     /// and all traffic is encrypted with it (also LANCHAT_WORKGROUP).
-    #[arg(long, global = true, env = "LANCHAT_WORKGROUP", hide_env_values = true, value_name = "PASSPHRASE")]
+    #[arg(
+        long,
+        global = true,
+        env = "LANCHAT_WORKGROUP",
+        hide_env_values = true,
+        value_name = "PASSPHRASE"
+    )]
     workgroup: Option<String>,
 }
 

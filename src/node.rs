@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
+mod guard;
 mod sync;
 
+pub use guard::{SOURCE_RATE, Seen};
 pub use sync::SYNC_RATE;
 
 use crate::api::{
@@ -24,6 +26,7 @@ use crate::catchup::{Kept, Recent, Share};
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
+use crate::envelope::{self, Keys, WorkgroupKey};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
 use crate::types::{
@@ -36,8 +39,12 @@ use crate::wire::{self, Body, ChannelMsg, Nack, Packet, Presence, TopicInfo, Typ
 /// How to start a node.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Stable id of this installation.
-    pub id: NodeId,
+    /// This installation's key pair; the node id is its key's.
+    pub keys: Keys,
+    /// The workgroup's key; `None` on the open LAN.
+    pub workgroup: Option<WorkgroupKey>,
+    /// Replay marks kept from the last run ([`Node::seen`]).
+    pub seen: Vec<Seen>,
     /// This life's epoch; higher than every earlier one.
     pub epoch: u64,
     /// Initial nickname.
@@ -62,6 +69,14 @@ pub struct Stats {
     pub datagrams: u64,
     /// Datagrams that did not decode.
     pub malformed: u64,
+    /// Datagrams with a bad signature or signed with another node's key.
+    pub forged: u64,
+    /// Datagrams of another workgroup (or of the open LAN in a workgroup).
+    pub foreign: u64,
+    /// Datagrams seen before (a replay, or a second copy on another path).
+    pub replayed: u64,
+    /// Datagrams dropped unread because their source sent too many.
+    pub rate_limited: u64,
     /// Packets of an older life, or of a life that said goodbye.
     pub stale: u64,
     /// Packets dropped because a table or buffer was full.
@@ -133,6 +148,13 @@ struct PendingClaim {
 pub struct Node {
     id: NodeId,
     epoch: u64,
+    keys: Keys,
+    workgroup: Option<WorkgroupKey>,
+    /// Datagrams sent in this life; each carries the next.
+    counter: u64,
+    sources: guard::Sources,
+    windows: guard::Windows,
+    key_book: guard::KeyBook,
     presence: Presence,
     timing: Timing,
     start: Instant,
@@ -193,8 +215,14 @@ impl Node {
             .joined
             .insert(MAIN_CHANNEL.to_string(), Joined::default());
         let mut node = Node {
-            id: config.id,
+            id: config.keys.id(),
             epoch: config.epoch,
+            counter: 0,
+            sources: guard::Sources::new(now),
+            windows: guard::Windows::restore(&config.seen, now),
+            key_book: guard::KeyBook::default(),
+            keys: config.keys,
+            workgroup: config.workgroup,
             presence,
             peers: PeerTable::new(config.timing.clone()),
             timing: config.timing,
@@ -237,6 +265,12 @@ impl Node {
         self.epoch
     }
 
+    /// The replay marks to keep for the next run: each sender's newest
+    /// life and counter.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.windows.marks()
+    }
+
     /// Current nickname.
     pub fn nick(&self) -> &str {
         &self.presence.nick
@@ -253,10 +287,17 @@ impl Node {
         let mut list: Vec<PeerInfo> = self
             .peers
             .iter()
-            .filter_map(|(id, _)| self.peers.info(*id, me))
+            .filter_map(|(id, _)| self.info(*id, me))
             .collect();
         list.sort_by_key(|p| p.label.to_lowercase());
         list
+    }
+
+    /// What is known of an online peer, with its key.
+    fn info(&self, id: NodeId, me: (NodeId, &str)) -> Option<PeerInfo> {
+        let mut info = self.peers.info(id, me)?;
+        info.key = self.key_book.get(id)?;
+        Some(info)
     }
 
     /// Channels this node is in.
@@ -312,12 +353,28 @@ impl Node {
     }
 
     fn send(&mut self, dest: Dest, body: Body) {
+        self.counter += 1;
+        let counter = self.counter;
+        let body = match body {
+            // A direct message is readable by its recipient only.
+            Body::Direct(msg) => {
+                let to = msg.to;
+                let Some((send, _)) = self.key_book.direct(&self.keys, to) else {
+                    // Not heard yet: the outbox sends it again later.
+                    debug!(%to, "no key for the recipient yet; direct message held");
+                    return;
+                };
+                let bytes = send.seal(self.id, to, self.epoch, counter, &wire::encode_direct(&msg));
+                Body::Sealed { to, bytes }
+            }
+            body => body,
+        };
         let packet = Packet {
             from: self.id,
             epoch: self.epoch,
             body,
         };
-        match wire::encode(&packet) {
+        match envelope::seal(&packet, counter, &self.keys, self.workgroup.as_ref()) {
             Ok(bytes) => self.transmits.push_back(Transmit { dest, bytes }),
             Err(err) => debug!(cause = %err, "packet not sent"),
         }
@@ -532,7 +589,7 @@ impl Node {
     }
 
     fn peer_info_event(&mut self, id: NodeId) {
-        if let Some(info) = self.peers.info(id, self.me()) {
+        if let Some(info) = self.info(id, self.me()) {
             self.events.push_back(Event::PeerOnline(info));
         }
     }
@@ -541,18 +598,73 @@ impl Node {
 
     /// Feeds a received datagram; `from` is the sender's unicast socket.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        if !self.admit(now, from) {
+            return;
+        }
+        // A copy seen already (the same datagram by multicast and by
+        // broadcast, or a replay) is dropped before its signature is checked.
+        let opened = envelope::unwrap(bytes, self.workgroup.as_ref()).and_then(|u| {
+            if self.windows.seen(u.packet.from, u.packet.epoch, u.counter) {
+                return Err(wire::DecodeError::Seen);
+            }
+            u.verify()
+        });
+        self.handle_opened(now, from, opened);
+    }
+
+    /// The first half of [`Node::handle_datagram`]: whether a datagram
+    /// from `from` is read at all (the source's rate limit). Then open it
+    /// with [`envelope::open`] (a pure function of the bytes, which a
+    /// simulation may compute once for all receivers of one datagram) and
+    /// hand the result to [`Node::handle_opened`].
+    pub fn admit(&mut self, now: Instant, from: SocketAddr) -> bool {
+        if self.stopped {
+            return false;
+        }
+        self.stats.datagrams += 1;
+        if !self.sources.allow(from.ip(), now) {
+            self.stats.rate_limited += 1;
+            return false;
+        }
+        true
+    }
+
+    /// The workgroup key the node opens datagrams with.
+    pub fn workgroup(&self) -> Option<&WorkgroupKey> {
+        self.workgroup.as_ref()
+    }
+
+    /// The second half of [`Node::handle_datagram`]: a datagram opened with
+    /// this node's workgroup key.
+    pub fn handle_opened(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        opened: Result<envelope::Opened, wire::DecodeError>,
+    ) {
         if self.stopped {
             return;
         }
-        self.stats.datagrams += 1;
-        let packet = match wire::decode(bytes) {
-            Ok(p) => p,
+        let opened = match opened {
+            Ok(opened) => opened,
             Err(err) => {
-                self.stats.malformed += 1;
+                match err {
+                    wire::DecodeError::Signature | wire::DecodeError::WrongKey => {
+                        self.stats.forged += 1;
+                    }
+                    wire::DecodeError::Workgroup => self.stats.foreign += 1,
+                    wire::DecodeError::Seen => self.stats.replayed += 1,
+                    _ => self.stats.malformed += 1,
+                }
                 debug!(%from, cause = %err, "datagram dropped");
                 return;
             }
         };
+        let envelope::Opened {
+            packet,
+            key,
+            counter,
+        } = opened;
         if packet.from == self.id {
             return; // our own multicast, looped back
         }
@@ -561,6 +673,30 @@ impl Node {
             epoch,
             body,
         } = packet;
+        match self.windows.check(id, epoch, counter, now) {
+            guard::Replay::Fresh => {}
+            guard::Replay::Again => {
+                self.stats.replayed += 1;
+                return;
+            }
+            guard::Replay::OldLife => {
+                self.stats.stale += 1;
+                return;
+            }
+        }
+        self.key_book.learn(key);
+        let body = match body {
+            Body::Sealed { to, bytes } => match self.unseal(id, epoch, counter, to, &bytes) {
+                Some(msg) => Body::Direct(msg),
+                None => return,
+            },
+            // A direct message in the clear is not one lanchat sends.
+            Body::Direct(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+            body => body,
+        };
         let standing = self.peers.standing(id, epoch);
         if standing == Standing::Stale {
             self.stats.stale += 1;
@@ -678,6 +814,8 @@ impl Node {
             }
             Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
             Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}
+            // Opened above.
+            Body::Sealed { .. } => {}
         }
     }
 
@@ -1144,6 +1282,34 @@ impl Node {
         }
     }
 
+    /// Opens a direct message sealed for me; `None` (counted) when it is
+    /// for someone else or does not open.
+    fn unseal(
+        &mut self,
+        id: NodeId,
+        epoch: u64,
+        counter: u64,
+        to: NodeId,
+        bytes: &[u8],
+    ) -> Option<crate::wire::DirectMsg> {
+        if to != self.id {
+            self.stats.misaddressed += 1;
+            return None;
+        }
+        let me = self.id;
+        let plain = self
+            .key_book
+            .direct(&self.keys, id)
+            .and_then(|(_, recv)| recv.open(id, me, epoch, counter, bytes));
+        match plain.map(|p| wire::decode_direct(&p)) {
+            Some(Ok(msg)) if msg.to == me => Some(msg),
+            _ => {
+                self.stats.forged += 1;
+                None
+            }
+        }
+    }
+
     fn on_direct(
         &mut self,
         now: Instant,
@@ -1284,9 +1450,10 @@ impl Node {
                 let list = self.channel_list();
                 self.events.push_back(Event::Channels(list));
             }
-            Command::History { .. } | Command::Search { .. } | Command::Export { .. } => {
-                self.error("history is kept by the driver, not the core")
-            }
+            Command::History { .. }
+            | Command::Search { .. }
+            | Command::Export { .. }
+            | Command::Trust { .. } => self.error("history is kept by the driver, not the core"),
             Command::Quit => {
                 for _ in 0..LEAVE_COPIES {
                     self.send(Dest::Group, Body::Leave);

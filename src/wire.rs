@@ -1,6 +1,7 @@
-//! The datagram format: a fixed header (magic, protocol version, flags) and a
-//! bincode-encoded [`Packet`]. This file is the only place that knows the
-//! encoding, so it can be swapped without touching the protocol.
+//! The packet format: a bincode-encoded [`Packet`], which
+//! [`crate::envelope`] signs (and encrypts in a workgroup) behind a fixed
+//! header (magic, protocol version, flags). This file is the only place that
+//! knows the encoding, so it can be swapped without touching the protocol.
 //!
 //! Decoding never trusts the peer: the body is read with a byte limit, a
 //! datagram with trailing bytes is rejected, and every string and list is
@@ -17,15 +18,14 @@ use crate::types::{
 
 /// First bytes of every lanchat datagram.
 pub const MAGIC: [u8; 4] = *b"LNCH";
-/// Protocol version; a datagram of another version is dropped.
-pub const VERSION: u8 = 1;
+/// Protocol version; a datagram of another version is dropped. Version 2
+/// signs every datagram.
+pub const VERSION: u8 = 2;
 /// Largest datagram lanchat sends or accepts.
 pub const MAX_DATAGRAM: usize = 1200;
-/// Bytes kept free in every datagram for a signature and an encryption tag
-/// (the security work adds them behind the header flags).
-pub const RESERVED_FOR_SECURITY: usize = 96;
-/// Largest encoded packet body.
-pub const MAX_BODY: usize = MAX_DATAGRAM - HEADER_LEN - RESERVED_FOR_SECURITY;
+/// Largest encoded packet body: what the envelope's header, signature and
+/// workgroup encryption leave.
+pub const MAX_BODY: usize = MAX_DATAGRAM - crate::envelope::OVERHEAD;
 /// Text bytes carried by one fragment of a message.
 pub const FRAGMENT_TEXT: usize = 900;
 /// Most fragments one message may have: [`split_text`] cuts on character
@@ -34,10 +34,6 @@ pub const FRAGMENT_TEXT: usize = 900;
 pub const MAX_PARTS: u16 = MAX_TEXT.div_ceil(FRAGMENT_TEXT - 3) as u16;
 /// Most ranges in one repair request.
 pub const MAX_NACK_RANGES: usize = 16;
-/// Length of the fixed header.
-pub const HEADER_LEN: usize = 6;
-/// Header flag bits that this version understands (none yet).
-const KNOWN_FLAGS: u8 = 0;
 
 /// One datagram's content: who sent it, in which life, and what it says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,6 +138,14 @@ pub enum Body {
     /// Catch-up: a fragment of a channel message someone missed, unicast by
     /// a peer that holds it.
     Recalled(Recalled),
+    /// A direct-message fragment ([`DirectMsg`]) encrypted for its
+    /// recipient (see [`crate::envelope::DirectKey`]).
+    Sealed {
+        /// The recipient.
+        to: NodeId,
+        /// The encrypted fragment.
+        bytes: Vec<u8>,
+    },
 }
 
 /// One round of catch-up for a channel.
@@ -349,6 +353,20 @@ pub enum DecodeError {
     /// A string or list is over its cap.
     #[error("field {0} is over its limit")]
     Limit(&'static str),
+    /// The signature does not verify.
+    #[error("bad signature")]
+    Signature,
+    /// Signed with a key that is not the sender's.
+    #[error("signed with another node's key")]
+    WrongKey,
+    /// Of another workgroup, or of the open LAN inside a workgroup (or
+    /// the other way round).
+    #[error("not of this workgroup")]
+    Workgroup,
+    /// A copy of a datagram seen already (not an error of the bytes: the
+    /// node drops it before checking its signature again).
+    #[error("seen already")]
+    Seen,
 }
 
 /// Why a packet could not be encoded.
@@ -371,37 +389,22 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
-/// Encodes a packet into one datagram.
-pub fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(&MAGIC);
-    out.push(VERSION);
-    out.push(0);
+/// Encodes a packet (what [`crate::envelope::seal`] signs).
+pub fn encode_packet(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
     // bincode does not apply the limit when encoding: check the size after.
     let body = bincode::serde::encode_to_vec(packet, bincode::config::standard())
         .map_err(|e| EncodeError::Encode(e.to_string()))?;
     if body.len() > MAX_BODY {
         return Err(EncodeError::TooLarge(body.len()));
     }
-    out.extend_from_slice(&body);
-    Ok(out)
+    Ok(body)
 }
 
-/// Decodes and checks one datagram.
-pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
-    if bytes.len() < HEADER_LEN || bytes.len() > MAX_DATAGRAM {
-        return Err(DecodeError::Size(bytes.len()));
+/// Decodes and checks a packet (what [`crate::envelope::open`] found signed).
+pub fn decode_packet(body: &[u8]) -> Result<Packet, DecodeError> {
+    if body.len() > MAX_BODY {
+        return Err(DecodeError::Size(body.len()));
     }
-    if bytes[..4] != MAGIC {
-        return Err(DecodeError::Magic);
-    }
-    if bytes[4] != VERSION {
-        return Err(DecodeError::Version(bytes[4]));
-    }
-    if bytes[5] & !KNOWN_FLAGS != 0 {
-        return Err(DecodeError::Flags(bytes[5]));
-    }
-    let body = &bytes[HEADER_LEN..];
     let (packet, used): (Packet, usize) = bincode::serde::decode_from_slice(body, config())
         .map_err(|e| DecodeError::Body(e.to_string()))?;
     if used != body.len() {
@@ -409,6 +412,30 @@ pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
     }
     check(&packet)?;
     Ok(packet)
+}
+
+/// Encodes a direct-message fragment, to be sealed for its recipient.
+pub fn encode_direct(msg: &DirectMsg) -> Vec<u8> {
+    // A fragment that came through `check` always encodes.
+    bincode::serde::encode_to_vec(msg, bincode::config::standard()).unwrap_or_default()
+}
+
+/// Decodes and checks a direct-message fragment that was unsealed.
+pub fn decode_direct(bytes: &[u8]) -> Result<DirectMsg, DecodeError> {
+    let (msg, used): (DirectMsg, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError::Body(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(DecodeError::Trailing(bytes.len() - used));
+    }
+    check_direct(&msg)?;
+    Ok(msg)
+}
+
+fn check_direct(m: &DirectMsg) -> Result<(), DecodeError> {
+    if m.seq == 0 || m.base == 0 || m.base > m.seq {
+        return Err(DecodeError::Limit("seq"));
+    }
+    check_fragment(m.part, m.parts, &m.text)
 }
 
 fn cap(what: &'static str, len: usize, max: usize) -> Result<(), DecodeError> {
@@ -463,12 +490,8 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
         Body::Gone { channel, .. } | Body::TopicRequest { channel } => {
             cap("channel", channel.len(), MAX_CHANNEL_NAME)?;
         }
-        Body::Direct(m) => {
-            if m.seq == 0 || m.base == 0 || m.base > m.seq {
-                return Err(DecodeError::Limit("seq"));
-            }
-            check_fragment(m.part, m.parts, &m.text)?;
-        }
+        Body::Direct(m) => check_direct(m)?,
+        Body::Sealed { bytes, .. } => cap("sealed", bytes.len(), MAX_BODY)?,
         Body::Topic(t) => {
             cap("channel", t.channel.len(), MAX_CHANNEL_NAME)?;
             cap("topic", t.text.len(), MAX_TOPIC)?;
@@ -539,6 +562,14 @@ pub fn split_text(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
+        encode_packet(packet)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
+        decode_packet(bytes)
+    }
     use crate::types::clip;
 
     fn id(n: u8) -> NodeId {
@@ -573,7 +604,7 @@ mod tests {
     #[test]
     fn largest_presence_fits_a_datagram() {
         let bytes = encode(&full_presence()).expect("encodes");
-        assert!(bytes.len() <= MAX_DATAGRAM - RESERVED_FOR_SECURITY);
+        assert!(bytes.len() <= MAX_BODY);
         assert_eq!(decode(&bytes), Ok(full_presence()));
     }
 
@@ -644,7 +675,7 @@ mod tests {
     }
 
     #[test]
-    fn header_and_trailing_bytes_are_checked() {
+    fn trailing_bytes_are_refused() {
         let mut bytes = encode(&Packet {
             from: id(1),
             epoch: 1,
@@ -652,26 +683,15 @@ mod tests {
         })
         .expect("ok");
         assert!(decode(&bytes).is_ok());
-        let mut bad = bytes.clone();
-        bad[0] = b'X';
-        assert_eq!(decode(&bad), Err(DecodeError::Magic));
-        let mut bad = bytes.clone();
-        bad[4] = 99;
-        assert_eq!(decode(&bad), Err(DecodeError::Version(99)));
-        let mut bad = bytes.clone();
-        bad[5] = 1;
-        assert_eq!(decode(&bad), Err(DecodeError::Flags(1)));
         bytes.push(0);
         assert_eq!(decode(&bytes), Err(DecodeError::Trailing(1)));
-        assert!(matches!(decode(&[1, 2]), Err(DecodeError::Size(2))));
+        assert!(matches!(decode(&[1, 2]), Err(DecodeError::Body(_))));
     }
 
     #[test]
     fn forged_huge_length_is_refused_without_allocating() {
         // A presence whose nick claims u64::MAX bytes.
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&[VERSION, 0]);
-        bytes.extend_from_slice(&[7; 16]); // from
+        let mut bytes = vec![7; 16]; // from
         bytes.push(1); // epoch
         bytes.push(0); // Body::Presence
         bytes.push(253); // varint u64 marker
@@ -795,7 +815,7 @@ mod tests {
                 body,
             })
             .expect("encodes");
-            bytes[HEADER_LEN + 16 + 1]
+            bytes[16 + 1]
         };
         assert_eq!(index(Body::Leave), 1);
         assert_eq!(
@@ -812,6 +832,7 @@ mod tests {
     }
 
     mod properties {
+        use super::{decode, encode};
         use proptest::prelude::*;
 
         use super::super::*;
@@ -946,7 +967,7 @@ mod tests {
                 let mut framed = MAGIC.to_vec();
                 framed.extend_from_slice(&[VERSION, 0]);
                 framed.extend_from_slice(&bytes);
-                let _ = decode(&framed);
+                let _ = crate::envelope::open(&framed, None);
             }
 
             #[test]

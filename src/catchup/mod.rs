@@ -677,8 +677,8 @@ mod tests {
                     ranges,
                 }),
             };
-            let bytes = crate::wire::encode(&packet).expect("fits");
-            assert!(crate::wire::decode(&bytes).is_ok());
+            let bytes = crate::wire::encode_packet(&packet).expect("fits");
+            assert!(crate::wire::decode_packet(&bytes).is_ok());
         }
     }
 

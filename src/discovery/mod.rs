@@ -317,6 +317,8 @@ impl PeerTable {
             version: p.presence.version.clone(),
             since_ms: p.presence.since_ms,
             channels: p.presence.channels.iter().map(|c| c.name.clone()).collect(),
+            // Filled in by the node, which holds the keys.
+            key: crate::envelope::PublicKey::default(),
         })
     }
 

@@ -19,6 +19,7 @@ use super::socket::{self, NetInterface, SocketError};
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo};
 use crate::api::{Command, Dest, Event, Transmit};
 use crate::catchup;
+use crate::envelope::WorkgroupKey;
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::store::writer::{Job, Writer};
@@ -30,9 +31,15 @@ use crate::wire::MAX_DATAGRAM;
 /// on its own (a core that never says `Stopped` must not hang the program).
 const QUIT_GRACE: Duration = Duration::from_secs(1);
 
+/// How often the replay marks are saved while running (and once at stop).
+const SAVE_SEEN_EVERY: Duration = Duration::from_secs(10);
+
 /// Why a node could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The workgroup key could not be made.
+    #[error("workgroup: {0}")]
+    Workgroup(#[from] crate::envelope::WorkgroupError),
     /// The identity could not be loaded.
     #[error("loading the identity")]
     Identity(#[from] IdentityError),
@@ -124,9 +131,17 @@ impl NodeHandle {
             addr,
             interfaces: interface_names,
             data_dir: identity.data_dir.clone(),
+            key: identity.keys.public(),
+            workgroup: options.workgroup.is_some(),
+        };
+        let workgroup = match options.workgroup.as_deref() {
+            Some(passphrase) => Some(WorkgroupKey::derive(passphrase)?),
+            None => None,
         };
         let config = Config {
-            id: identity.id,
+            keys: identity.keys.clone(),
+            workgroup,
+            seen: Vec::new(),
             epoch: identity.epoch,
             nick,
             host,
@@ -147,6 +162,11 @@ impl NodeHandle {
                 (Store::in_memory()?, Some(problem))
             }
         };
+        let mut config = config;
+        config.seen = store.seen().unwrap_or_else(|err| {
+            tracing::warn!(cause = %err, "reading replay marks failed");
+            Vec::new()
+        });
         let undelivered = store.undelivered().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading undelivered direct messages failed");
             Vec::new()
@@ -164,7 +184,7 @@ impl NodeHandle {
             store,
             options.retention,
             problem,
-            config.id,
+            config.keys.id(),
             config.nick.clone(),
             event_tx,
             repaint,
@@ -206,11 +226,12 @@ impl NodeHandle {
                     }
                     let driver = Driver {
                         node,
-                        names: History::new(config.id),
+                        names: History::new(config.keys.id()),
                         link,
                         writer,
                         start: Instant::now(),
                         start_wall_ms: config.wall_ms,
+                        seen_saved: Instant::now(),
                     };
                     driver.run(command_rx).await;
                 });
@@ -411,6 +432,8 @@ struct Driver {
     writer: Writer,
     start: Instant,
     start_wall_ms: u64,
+    /// When the replay marks were last saved.
+    seen_saved: Instant,
 }
 
 impl Driver {
@@ -433,6 +456,11 @@ impl Driver {
                 command = commands.recv(), if quit_deadline.is_none() => match command {
                     Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
                     Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
+                    Some(Command::Trust { peer }) => match self.names.resolve(&peer) {
+                        Ok(crate::types::Chat::Direct(id)) => self.writer.send(Job::Trust(id)),
+                        Ok(_) => self.writer.send(Job::Pass(Event::Error("trust: name a person, not a channel".into()))),
+                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                    },
                     Some(Command::Export { chat, path }) => match self.names.resolve(&chat) {
                         Ok(chat) => self.writer.send(Job::Export(chat, path)),
                         Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
@@ -451,6 +479,10 @@ impl Driver {
             }
             self.flush().await;
             let stopped = self.forward();
+            if stopped || gave_up || self.seen_saved.elapsed() >= SAVE_SEEN_EVERY {
+                self.seen_saved = Instant::now();
+                self.writer.send(Job::Seen(self.node.seen()));
+            }
             if stopped || gave_up {
                 if gave_up && !stopped {
                     tracing::warn!("the core did not finish leaving in time; stopping anyway");

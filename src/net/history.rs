@@ -102,6 +102,7 @@ mod tests {
             version: "v".into(),
             since_ms: 0,
             channels: vec![],
+            key: crate::envelope::PublicKey::default(),
         })
     }
 

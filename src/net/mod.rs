@@ -100,6 +100,10 @@ pub struct ReadyInfo {
     pub interfaces: Vec<String>,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// This node's public key (compare its fingerprint with peers').
+    pub key: crate::envelope::PublicKey,
+    /// Whether a workgroup passphrase is in use.
+    pub workgroup: bool,
 }
 
 /// An event from the node, as a handle hands it out.

@@ -37,6 +37,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX message_chat ON message (chat, hlc, sender);
     CREATE TABLE message_text (seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE);
     CREATE VIRTUAL TABLE message_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');",
+    // 2: each sender's newest life and datagram counter (replay marks), and
+    // the key first seen for each person (nick and host).
+    "CREATE TABLE seen (node BLOB PRIMARY KEY, epoch INTEGER NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE known_key (nick TEXT NOT NULL, host TEXT NOT NULL, key BLOB NOT NULL, PRIMARY KEY (nick, host)) WITHOUT ROWID;",
 ];
 
 /// A page of a chat further back ([`Store::before`]).
@@ -188,6 +192,84 @@ impl Store {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Replaces the replay marks with `marks`.
+    pub fn save_seen(&mut self, marks: &[crate::node::Seen]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM seen", [])?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO seen (node, epoch, counter) VALUES (?1, ?2, ?3)")?;
+            for m in marks {
+                insert.execute(rusqlite::params![
+                    &m.id.0[..],
+                    to_sql(m.epoch),
+                    to_sql(m.counter)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The replay marks saved last.
+    pub fn seen(&self) -> Result<Vec<crate::node::Seen>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT node, epoch, counter FROM seen")?;
+        let rows = stmt.query_map([], |row| {
+            let node: Vec<u8> = row.get(0)?;
+            Ok(crate::node::Seen {
+                id: NodeId(id16(&node)),
+                epoch: from_sql(row.get(1)?),
+                counter: from_sql(row.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The key remembered for a person (nick and host), remembering `key`
+    /// if none was: trust on first use. Returns the key known before, if it
+    /// was another one.
+    pub fn trust(
+        &mut self,
+        nick: &str,
+        host: &str,
+        key: &[u8; 32],
+    ) -> Result<Option<[u8; 32]>, StoreError> {
+        let known: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT key FROM known_key WHERE nick = ?1 AND host = ?2",
+                rusqlite::params![nick, host],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match known {
+            Some(old) if old.as_slice() == key.as_slice() => Ok(None),
+            Some(old) => {
+                let mut k = [0u8; 32];
+                if old.len() == 32 {
+                    k.copy_from_slice(&old);
+                }
+                Ok(Some(k))
+            }
+            None => {
+                self.conn.execute(
+                    "INSERT INTO known_key (nick, host, key) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![nick, host, &key[..]],
+                )?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Accepts `key` as the person's from now on (the user checked it).
+    pub fn retrust(&mut self, nick: &str, host: &str, key: &[u8; 32]) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO known_key (nick, host, key) VALUES (?1, ?2, ?3)",
+            rusqlite::params![nick, host, &key[..]],
+        )?;
+        Ok(())
     }
 
     /// Stores a batch in one transaction: new messages (a message already
@@ -506,7 +588,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         {
             let mut store = Store::open(&dir).expect("open");
-            assert_eq!(store.version().expect("version"), 1);
+            assert_eq!(store.version().expect("version"), 2);
             let batch: Vec<Write> = [3u8, 1, 2]
                 .iter()
                 .map(|n| Write::Message(msg(*n, main(), &format!("m{n}"), u64::from(*n))))

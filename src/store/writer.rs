@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{DmState, Store, Stored, Write};
 use crate::api::{ChatMessage, Event};
+use crate::envelope::PublicKey;
 use crate::net::{NodeEvent, Retention};
 use crate::types::{Chat, NodeId};
 
@@ -35,6 +36,10 @@ pub(crate) enum Job {
     Search(String, usize),
     /// Write a chat's whole history to a file.
     Export(Chat, std::path::PathBuf),
+    /// Keep these replay marks for the next run.
+    Seen(Vec<crate::node::Seen>),
+    /// Trust this node's current key for its nick and host.
+    Trust(crate::types::NodeId),
 }
 
 /// The handle the driver keeps; dropping it ends the thread once its queue
@@ -66,6 +71,7 @@ impl Writer {
             events,
             repaint,
             failed: false,
+            people: std::collections::HashMap::new(),
         };
         std::thread::Builder::new()
             .name("lanchat-store".into())
@@ -107,6 +113,8 @@ struct Thread {
     repaint: Box<dyn Fn() + Send>,
     /// A write failed already (reported once).
     failed: bool,
+    /// Who is online: nick, host and key, for trust on first use.
+    people: std::collections::HashMap<NodeId, (String, String, PublicKey)>,
 }
 
 impl Thread {
@@ -149,10 +157,20 @@ impl Thread {
                 for event in events {
                     // Missed while away: history, shown in its place.
                     let history = matches!(event, Event::Recalled(_));
+                    let warning = self.check_key(&event);
                     self.emit(event, history, false);
+                    if let Some(warning) = warning {
+                        self.emit(warning, false, false);
+                    }
                 }
             }
             Job::Pass(event) => self.emit(event, false, false),
+            Job::Trust(id) => self.trust(id),
+            Job::Seen(marks) => {
+                if let Err(err) = self.store.save_seen(&marks) {
+                    tracing::warn!(cause = %err, "saving replay marks failed");
+                }
+            }
             Job::History {
                 chat,
                 limit,
@@ -280,6 +298,65 @@ impl Thread {
                 None
             }
             _ => None,
+        }
+    }
+
+    /// Trust on first use: the first key seen for a nick on a host is
+    /// remembered; another key later for the same nick and host is a
+    /// warning (until the user trusts it).
+    fn check_key(&mut self, event: &Event) -> Option<Event> {
+        let id = match event {
+            Event::PeerOnline(peer) => {
+                self.people
+                    .insert(peer.id, (peer.nick.clone(), peer.host.clone(), peer.key));
+                peer.id
+            }
+            Event::NickChanged { id, new, .. } if *id != self.me => {
+                let person = self.people.get_mut(id)?;
+                person.0 = new.clone();
+                *id
+            }
+            Event::PeerOffline { id, .. } => {
+                self.people.remove(id);
+                return None;
+            }
+            _ => return None,
+        };
+        let (nick, host, key) = self.people.get(&id)?.clone();
+        match self.store.trust(&nick, &host, &key.0) {
+            Ok(Some(old)) => Some(Event::KeyChanged {
+                id,
+                nick,
+                host,
+                old: PublicKey(old),
+                new: key,
+            }),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(cause = %err, "checking a key failed");
+                None
+            }
+        }
+    }
+
+    /// The user accepts a person's current key.
+    fn trust(&mut self, id: NodeId) {
+        let Some((nick, host, key)) = self.people.get(&id).cloned() else {
+            let text = "trust: that person is not online (their key is learnt when they are)";
+            self.emit(Event::Error(text.into()), false, false);
+            return;
+        };
+        match self.store.retrust(&nick, &host, &key.0) {
+            Ok(()) => self.emit(
+                Event::Trusted {
+                    id,
+                    nick,
+                    fingerprint: key.fingerprint(),
+                },
+                false,
+                false,
+            ),
+            Err(err) => self.emit(Event::Error(format!("trust failed: {err}")), false, false),
         }
     }
 

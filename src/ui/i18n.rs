@@ -120,6 +120,14 @@ pub struct Strings {
     pub status: &'static str,
     /// Info: node id.
     pub node_id: &'static str,
+    /// Info: key fingerprint.
+    pub fingerprint: &'static str,
+    /// Info: how to use the fingerprint.
+    pub fingerprint_hint: &'static str,
+    /// Warning: `{nick}` on `{host}` has another key (`{old}` → `{new}`).
+    pub key_changed: &'static str,
+    /// Notice: `{nick}`'s key `{fingerprint}` is trusted.
+    pub trusted: &'static str,
     /// One person typing, `{nick}`.
     pub typing_one: &'static str,
     /// Several people typing, `{nicks}`.
@@ -328,6 +336,10 @@ pub static EN: Strings = Strings {
     online_since: "Online since",
     status: "Status",
     node_id: "Node id",
+    fingerprint: "Key fingerprint",
+    fingerprint_hint: "Ask them to read out the fingerprint shown in their About window: if it is the same, this is really them.",
+    key_changed: "WARNING: {nick} on {host} now has another key ({new}, before {old}). It may be someone else using their name. Compare fingerprints with them, then type /trust {nick}.",
+    trusted: "{nick}'s key {fingerprint} is trusted from now on.",
     typing_one: "{nick} is typing…",
     typing_many: "{nicks} are typing…",
     sending: "sending…",
@@ -435,6 +447,10 @@ pub static RU: Strings = Strings {
     online_since: "В сети с",
     status: "Статус",
     node_id: "Идентификатор",
+    fingerprint: "Отпечаток ключа",
+    fingerprint_hint: "Попросите собеседника прочитать отпечаток из его окна «О программе»: если он совпадает, это действительно он.",
+    key_changed: "ВНИМАНИЕ: у {nick} на {host} теперь другой ключ ({new}, раньше {old}). Возможно, кто-то другой выдаёт себя за него. Сверьте отпечатки и введите /trust {nick}.",
+    trusted: "Ключ {nick} ({fingerprint}) теперь считается доверенным.",
     typing_one: "{nick} печатает…",
     typing_many: "{nicks} печатают…",
     sending: "отправляется…",

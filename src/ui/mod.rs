@@ -518,6 +518,33 @@ impl LanchatApp {
         );
         match &event.event {
             Event::Error(text) => self.notice(text.clone()),
+            Event::KeyChanged {
+                nick,
+                host,
+                old,
+                new,
+                ..
+            } => {
+                let text = fill(
+                    self.t().key_changed,
+                    &[
+                        ("nick", nick),
+                        ("host", host),
+                        ("old", &old.fingerprint()),
+                        ("new", &new.fingerprint()),
+                    ],
+                );
+                self.notice(text);
+            }
+            Event::Trusted {
+                nick, fingerprint, ..
+            } => {
+                let text = fill(
+                    self.t().trusted,
+                    &[("nick", nick), ("fingerprint", fingerprint)],
+                );
+                self.notice(text);
+            }
             Event::Exported { path, count, .. } => {
                 let text = fill(
                     self.t().exported,

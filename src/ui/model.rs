@@ -750,7 +750,12 @@ impl Model {
                 }
                 None
             }
-            Event::Error(_) | Event::Stopped | Event::Exported { .. } => None,
+            // Warnings in words: the window's notices.
+            Event::KeyChanged { .. }
+            | Event::Error(_)
+            | Event::Stopped
+            | Event::Exported { .. }
+            | Event::Trusted { .. } => None,
         }
     }
 
@@ -828,6 +833,7 @@ mod tests {
             version: "0.1.0".into(),
             since_ms: 0,
             channels: vec![MAIN_CHANNEL.into()],
+            key: crate::envelope::PublicKey::default(),
         }
     }
 

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use lanchat::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, Target};
 use lanchat::types::{MAIN_CHANNEL, MAX_TEXT};
-use lanchat::wire::{self, Body, ChannelState, DirectMsg, Packet, Presence};
+use lanchat::wire::{Body, ChannelState, DirectMsg, Packet, Presence};
 use lanchat::{Chat, Command, MessageKind, MsgId, NodeId, Status};
 
-use super::net::{Faults, Sim};
+use super::net::{Faults, Sim, seal, seal_direct};
 use super::{say, secs};
+use lanchat::envelope::Keys;
 
 const LOSS: f64 = 0.10;
 
@@ -582,23 +583,25 @@ fn quit_is_seen_at_once_and_a_replayed_presence_does_not_revive() {
     }
 
     // A late copy of its presence (same life) must not bring it back.
-    let replay = wire::encode(&Packet {
-        from: qid,
-        epoch: qepoch,
-        body: Body::Presence(Presence {
-            nick: "quinn".into(),
-            host: "pc2".into(),
-            version: "0".into(),
-            channels: vec![ChannelState {
-                name: MAIN_CHANNEL.into(),
-                tail: 0,
-                topic_stamp: 0,
-            }],
-            hello: true,
-            ..Presence::default()
-        }),
-    })
-    .expect("encodes");
+    let replay = seal(
+        &sim.keys(q),
+        &Packet {
+            from: qid,
+            epoch: qepoch,
+            body: Body::Presence(Presence {
+                nick: "quinn".into(),
+                host: "pc2".into(),
+                version: "0".into(),
+                channels: vec![ChannelState {
+                    name: MAIN_CHANNEL.into(),
+                    tail: 0,
+                    topic_stamp: 0,
+                }],
+                hello: true,
+                ..Presence::default()
+            }),
+        },
+    );
     let from = sim.addr(q);
     for host in [0, 1, 3] {
         sim.inject(host, from, &replay);
@@ -823,26 +826,29 @@ fn an_overtaken_presence_is_not_taken_for_a_part() {
     sim.add("bob");
     join(&mut sim, 0, "#dev");
     sim.run_until(secs(1.0));
-    let ann = NodeId([0xa1; 16]);
+    let ann_keys = Keys::from_secret(&[0xa1; 32]);
+    let ann = ann_keys.id();
     let from: std::net::SocketAddr = ([10, 77, 9, 9], 40000).into();
     let presence = |seq: u64, channels: &[&str]| {
-        wire::encode(&Packet {
-            from: ann,
-            epoch: 1,
-            body: Body::Presence(Presence {
-                nick: "ann".into(),
-                channels: channels
-                    .iter()
-                    .map(|c| ChannelState {
-                        name: (*c).into(),
-                        ..ChannelState::default()
-                    })
-                    .collect(),
-                seq,
-                ..Presence::default()
-            }),
-        })
-        .expect("encodes")
+        seal(
+            &ann_keys,
+            &Packet {
+                from: ann,
+                epoch: 1,
+                body: Body::Presence(Presence {
+                    nick: "ann".into(),
+                    channels: channels
+                        .iter()
+                        .map(|c| ChannelState {
+                            name: (*c).into(),
+                            ..ChannelState::default()
+                        })
+                        .collect(),
+                    seq,
+                    ..Presence::default()
+                }),
+            },
+        )
     };
     let at = sim.elapsed();
     sim.inject(0, from, &presence(1, &[MAIN_CHANNEL]));
@@ -882,13 +888,16 @@ fn a_direct_message_or_beep_before_the_senders_presence_names_it_by_short_id() {
     sim.add("ann");
     sim.run_until(secs(1.0));
     let ann = sim.id(0);
-    let stranger = NodeId([0xab; 16]);
+    let stranger_keys = Keys::from_secret(&[0xab; 32]);
+    let stranger = stranger_keys.id();
+    let ann_key = sim.keys(0).public();
     let from: std::net::SocketAddr = "10.77.9.9:47077".parse().expect("address");
     let direct = |seq: u64, kind: MessageKind, text: &str| {
-        wire::encode(&Packet {
-            from: stranger,
-            epoch: 1,
-            body: Body::Direct(DirectMsg {
+        seal_direct(
+            &stranger_keys,
+            1,
+            &ann_key,
+            &DirectMsg {
                 to: ann,
                 seq,
                 base: 1,
@@ -898,9 +907,8 @@ fn a_direct_message_or_beep_before_the_senders_presence_names_it_by_short_id() {
                 part: 0,
                 parts: 1,
                 text: text.into(),
-            }),
-        })
-        .expect("encodes")
+            },
+        )
     };
     let at = sim.elapsed();
     sim.inject(0, from, &direct(1, MessageKind::Text, "hello?"));

@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lanchat::api::{Event, Target};
-use lanchat::wire::{self, Body, Packet, Presence};
+use lanchat::wire::{Body, Packet, Presence};
 use lanchat::{Chat, Command, MessageKind};
 
-use super::net::{Faults, Sim};
+use super::net::{Faults, Sim, open, seal};
+use lanchat::envelope::Keys;
 
 fn hostile() -> SocketAddr {
     "10.77.9.9:47077".parse().expect("address")
@@ -105,23 +106,34 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
     sim.run_until(Duration::from_secs(2));
     let victim = sim.id(1);
     let epoch = sim.node(1).expect("alive").epoch();
-    let forged_restart = wire::encode(&Packet {
+    // Signed with the victim's own key (the worst case: a copy of a real
+    // datagram, mangled or replayed, that still verifies) but sent from
+    // elsewhere: a claim to prove, not a fact.
+    let restart = Packet {
         from: victim,
         epoch: epoch + 1,
         body: Body::Presence(Presence {
             nick: "impostor".into(),
             ..Presence::default()
         }),
-    })
-    .expect("encodes");
-    let forged_leave = wire::encode(&Packet {
+    };
+    let leave = Packet {
         from: victim,
         epoch,
         body: Body::Leave,
-    })
-    .expect("encodes");
-    sim.inject(0, hostile(), &forged_restart);
-    sim.inject(0, hostile(), &forged_leave);
+    };
+    let victim_keys = sim.keys(1);
+    sim.inject(0, hostile(), &seal(&victim_keys, &restart));
+    sim.inject(0, hostile(), &seal(&victim_keys, &leave));
+    // Signed by someone else in the victim's name: not even read.
+    let mallory = Keys::from_secret(&[0x66; 32]);
+    let forged_before = sim.node(0).expect("alive").stats().forged;
+    sim.inject(0, hostile(), &seal(&mallory, &restart));
+    sim.inject(0, sim.addr(1), &seal(&mallory, &leave));
+    assert_eq!(
+        sim.node(0).expect("alive").stats().forged,
+        forged_before + 2
+    );
     sim.run_until(Duration::from_secs(10));
     let peers = sim.node(0).expect("alive").peers();
     assert_eq!(peers.len(), 1);
@@ -145,7 +157,7 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
         .captured()
         .into_iter()
         .rev()
-        .find(|d| matches!(wire::decode(d), Ok(Packet { from, body: Body::Presence(_), .. }) if from == victim))
+        .find(|d| matches!(open(d), Some(Packet { from, body: Body::Presence(_), .. }) if from == victim))
         .expect("a presence of the victim");
     sim.inject(0, hostile(), &real);
     sim.command(

@@ -3,12 +3,14 @@
 //! delivery or wake-up, so ten minutes of a 50-node LAN run in seconds.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use lanchat::api::{ChatMessage, Dest, Event, Timing};
 use lanchat::catchup::Share;
+use lanchat::envelope::{self, Keys};
+use lanchat::wire::{DecodeError, Packet};
 use lanchat::{Command, Config, Node, NodeId};
 
 /// How the network misbehaves.
@@ -40,6 +42,7 @@ type InFlight = (Instant, u64, usize, usize, Vec<u8>);
 
 struct Host {
     id: NodeId,
+    keys: Keys,
     epoch: u64,
     addr: SocketAddr,
     node: Option<Node>,
@@ -80,7 +83,14 @@ pub(crate) struct Sim {
     pub(crate) largest: usize,
     /// When set, the time and sender of every catch-up message datagram.
     pub(crate) recalled_log: Option<Vec<(Duration, usize)>>,
+    /// Datagrams opened already: opening is a pure function of the bytes
+    /// (signature check, decode), so one multicast datagram is opened once
+    /// for all its receivers, as if each had checked it.
+    opened: HashMap<Vec<u8>, Result<envelope::Opened, DecodeError>>,
 }
+
+/// Most opened datagrams remembered before the memo starts over.
+const OPENED_MEMO: usize = 50_000;
 
 impl Sim {
     pub(crate) fn new(seed: u64, faults: Faults) -> Self {
@@ -99,6 +109,7 @@ impl Sim {
             datagrams: 0,
             largest: 0,
             recalled_log: None,
+            opened: HashMap::new(),
         }
     }
 
@@ -115,7 +126,16 @@ impl Sim {
     pub(crate) fn add_with_share(&mut self, nick: &str, share: Option<Share>) -> usize {
         let index = self.hosts.len();
         // From the seeded generator, so a failing seed replays the same ids.
-        let id = NodeId(self.rng.u128(..).to_be_bytes());
+        let keys = Keys::from_secret(
+            &self
+                .rng
+                .u128(..)
+                .to_be_bytes()
+                .repeat(2)
+                .try_into()
+                .expect("32 bytes"),
+        );
+        let id = keys.id();
         let addr = SocketAddr::from((
             Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
             40000,
@@ -123,6 +143,7 @@ impl Sim {
         self.bytes_sent.push(0);
         self.hosts.push(Host {
             id,
+            keys,
             epoch: 0,
             addr,
             node: None,
@@ -149,7 +170,9 @@ impl Sim {
         let wall_ms = 1_700_000_000_000 + skew + elapsed_ms;
         host.booted = (wall_ms, self.now);
         let config = Config {
-            id: host.id,
+            keys: host.keys.clone(),
+            workgroup: None,
+            seen: Vec::new(),
             epoch: host.epoch,
             nick: nick.to_string(),
             host: format!("pc{index}"),
@@ -165,6 +188,11 @@ impl Sim {
 
     pub(crate) fn id(&self, index: usize) -> NodeId {
         self.hosts[index].id
+    }
+
+    /// The host's key pair (a test forging what only it could send).
+    pub(crate) fn keys(&self, index: usize) -> Keys {
+        self.hosts[index].keys.clone()
     }
 
     /// The host's unicast address (where its datagrams come from).
@@ -252,7 +280,7 @@ impl Sim {
         }
         for t in out {
             if let Some(log) = self.recalled_log.as_mut()
-                && let Ok(p) = lanchat::wire::decode(&t.bytes)
+                && let Some(p) = open(&t.bytes)
                 && matches!(p.body, lanchat::wire::Body::Recalled(_))
             {
                 log.push((now - self.start, index));
@@ -347,7 +375,22 @@ impl Sim {
                 }
                 if let Some(node) = host.node.as_mut() {
                     self.datagrams += 1;
-                    node.handle_datagram(now, from_addr, &bytes);
+                    if node.admit(now, from_addr) {
+                        if node.workgroup().is_none() {
+                            if self.opened.len() >= OPENED_MEMO {
+                                self.opened.clear();
+                            }
+                            let opened = self
+                                .opened
+                                .entry(bytes)
+                                .or_insert_with_key(|b| envelope::open(b, None))
+                                .clone();
+                            node.handle_opened(now, from_addr, opened);
+                        } else {
+                            let opened = envelope::open(&bytes, node.workgroup());
+                            node.handle_opened(now, from_addr, opened);
+                        }
+                    }
                     self.flush(to);
                 }
             } else if let Some((_, i)) = next_timer {
@@ -373,4 +416,46 @@ impl Sim {
         }
         self.flush(to);
     }
+}
+
+/// Signs a packet as `keys` would send it, with a counter no test used
+/// before (a datagram the node has not seen).
+pub(crate) fn seal(keys: &Keys, packet: &Packet) -> Vec<u8> {
+    envelope::seal(packet, next_counter(), keys, None).expect("seals")
+}
+
+fn next_counter() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(1 << 40);
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A direct-message fragment from `keys` in life `epoch`, sealed for the
+/// node with key `to` as lanchat sends it.
+pub(crate) fn seal_direct(
+    keys: &Keys,
+    epoch: u64,
+    to: &envelope::PublicKey,
+    msg: &lanchat::wire::DirectMsg,
+) -> Vec<u8> {
+    let counter = next_counter();
+    let (send, _) = keys.direct_keys(to).expect("keys");
+    let bytes = send.seal(
+        keys.id(),
+        to.id(),
+        epoch,
+        counter,
+        &lanchat::wire::encode_direct(msg),
+    );
+    let packet = Packet {
+        from: keys.id(),
+        epoch,
+        body: lanchat::wire::Body::Sealed { to: to.id(), bytes },
+    };
+    envelope::seal(&packet, counter, keys, None).expect("seals")
+}
+
+/// The packet in a datagram of the open LAN.
+pub(crate) fn open(bytes: &[u8]) -> Option<Packet> {
+    envelope::open(bytes, None).ok().map(|o| o.packet)
 }

@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lanchat::api::{Dest, Event, Target, Timing};
+use lanchat::envelope::Keys;
 use lanchat::types::MAIN_CHANNEL;
-use lanchat::wire::{self, Body, ChannelState, Packet, Presence, TypingChat};
+use lanchat::wire::{Body, ChannelState, Packet, Presence, TypingChat};
 use lanchat::{Chat, Command, Config, Node, NodeId};
 
 use super::features::{errors, lan};
-use super::net::{Faults, Sim};
+use super::net::{Faults, Sim, open, seal};
 use super::secs;
 
 /// Typing events `host` had at or after `since`: (chat, typist, nick).
@@ -39,13 +40,15 @@ fn type_for(sim: &mut Sim, host: usize, target: &Target, s: f64) {
     }
 }
 
-fn typing_packet(from: NodeId, epoch: u64, chat: TypingChat) -> Vec<u8> {
-    wire::encode(&Packet {
-        from,
-        epoch,
-        body: Body::Typing { chat },
-    })
-    .expect("encodes")
+fn typing_packet(keys: &Keys, epoch: u64, chat: TypingChat) -> Vec<u8> {
+    seal(
+        keys,
+        &Packet {
+            from: keys.id(),
+            epoch,
+            body: Body::Typing { chat },
+        },
+    )
 }
 
 #[test]
@@ -139,7 +142,7 @@ fn typing_to_a_person_reaches_only_them() {
     let at = sim.elapsed();
     let before = typing_dropped(&sim, 1);
     let epoch = sim.node(0).expect("alive").epoch();
-    let to_cat = typing_packet(sim.id(0), epoch, TypingChat::Direct(sim.id(2)));
+    let to_cat = typing_packet(&sim.keys(0), epoch, TypingChat::Direct(sim.id(2)));
     sim.inject(1, sim.addr(0), &to_cat);
     assert_eq!(typing(&sim, 1, at), vec![]);
     assert_eq!(typing_dropped(&sim, 1), before + 1);
@@ -148,8 +151,8 @@ fn typing_to_a_person_reaches_only_them() {
 /// Drains `node`'s datagrams; returns the typing notices among them.
 fn notices(node: &mut Node) -> Vec<(Dest, TypingChat)> {
     std::iter::from_fn(|| node.poll_transmit())
-        .filter_map(|t| match wire::decode(&t.bytes) {
-            Ok(Packet {
+        .filter_map(|t| match open(&t.bytes) {
+            Some(Packet {
                 body: Body::Typing { chat },
                 ..
             }) => Some((t.dest, chat)),
@@ -165,7 +168,9 @@ fn typing_notices_go_once_per_chat_per_interval() {
     assert_eq!(every, Duration::from_secs(3));
     let mut node = Node::new(
         Config {
-            id: NodeId([1; 16]),
+            keys: Keys::from_secret(&[1; 32]),
+            workgroup: None,
+            seen: Vec::new(),
             epoch: 1,
             nick: "ann".into(),
             host: "pc1".into(),
@@ -182,21 +187,24 @@ fn typing_notices_go_once_per_chat_per_interval() {
             channel: "#dev".into(),
         },
     );
-    let bob = NodeId([2; 16]);
+    let bob_keys = Keys::from_secret(&[2; 32]);
+    let bob = bob_keys.id();
     let bob_addr: SocketAddr = "10.77.0.2:40000".parse().expect("address");
-    let bob_presence = wire::encode(&Packet {
-        from: bob,
-        epoch: 1,
-        body: Body::Presence(Presence {
-            nick: "bob".into(),
-            channels: vec![ChannelState {
-                name: MAIN_CHANNEL.into(),
-                ..ChannelState::default()
-            }],
-            ..Presence::default()
-        }),
-    })
-    .expect("encodes");
+    let bob_presence = seal(
+        &bob_keys,
+        &Packet {
+            from: bob,
+            epoch: 1,
+            body: Body::Presence(Presence {
+                nick: "bob".into(),
+                channels: vec![ChannelState {
+                    name: MAIN_CHANNEL.into(),
+                    ..ChannelState::default()
+                }],
+                ..Presence::default()
+            }),
+        },
+    );
     // Runs the node to `now` with bob alive, and types in every chat.
     let chats = [
         Target::Channel("#dev".into()),
@@ -252,14 +260,14 @@ fn typing_from_an_unknown_or_spoofed_sender_is_not_shown() {
         sim.add(nick);
     }
     sim.run_until(secs(3.0));
-    let (ann, bob) = (sim.id(0), sim.id(1));
+    let (ann, ann_keys, bob_keys) = (sim.id(0), sim.keys(0), sim.keys(1));
     let epoch = sim.node(0).expect("alive").epoch();
     let main = || TypingChat::Channel(MAIN_CHANNEL.into());
     let hostile: SocketAddr = "10.77.9.9:47077".parse().expect("address");
 
     // The real thing, from ann's own address, is shown: the injection works.
     let at = sim.elapsed();
-    let real = typing_packet(ann, epoch, main());
+    let real = typing_packet(&ann_keys, epoch, main());
     sim.inject(1, sim.addr(0), &real);
     assert_eq!(
         typing(&sim, 1, at),
@@ -269,20 +277,38 @@ fn typing_from_an_unknown_or_spoofed_sender_is_not_shown() {
 
     let at = sim.elapsed();
     let dropped = typing_dropped(&sim, 1);
-    let stale = sim.node(1).expect("alive").stats().stale;
-    // Ann's id from cat's address and from a stranger's; a node no one
-    // knows; ann's id in a life she has not proven; and bob's own notice
-    // looped back.
-    sim.inject(1, sim.addr(2), &real);
-    sim.inject(1, hostile, &real);
-    sim.inject(1, hostile, &typing_packet(NodeId([0xee; 16]), 1, main()));
-    sim.inject(1, sim.addr(0), &typing_packet(ann, epoch + 1, main()));
-    sim.inject(1, sim.addr(0), &typing_packet(ann, epoch - 1, main()));
-    sim.inject(1, sim.addr(1), &typing_packet(bob, 1, main()));
+    let before = sim.node(1).expect("alive").stats();
+    // Ann's notice (signed by her) from cat's address and from a
+    // stranger's; a node no one knows; ann's id in an older life; bob's own
+    // notice looped back; the real notice again (a replay); and a notice in
+    // ann's name signed by another key.
+    sim.inject(1, sim.addr(2), &typing_packet(&ann_keys, epoch, main()));
+    sim.inject(1, hostile, &typing_packet(&ann_keys, epoch, main()));
+    sim.inject(
+        1,
+        hostile,
+        &typing_packet(&Keys::from_secret(&[0xee; 32]), 1, main()),
+    );
+    sim.inject(1, sim.addr(0), &typing_packet(&ann_keys, epoch - 1, main()));
+    sim.inject(1, sim.addr(1), &typing_packet(&bob_keys, 1, main()));
+    sim.inject(1, sim.addr(0), &real);
+    let in_anns_name = Packet {
+        from: ann,
+        epoch,
+        body: Body::Typing { chat: main() },
+    };
+    sim.inject(
+        1,
+        sim.addr(0),
+        &seal(&Keys::from_secret(&[0xef; 32]), &in_anns_name),
+    );
     sim.run_until(sim.elapsed() + secs(1.0));
     assert_eq!(typing(&sim, 1, at), vec![]);
-    assert_eq!(typing_dropped(&sim, 1), dropped + 4);
-    assert_eq!(sim.node(1).expect("alive").stats().stale, stale + 1);
+    assert_eq!(typing_dropped(&sim, 1), dropped + 3);
+    let after = sim.node(1).expect("alive").stats();
+    assert_eq!(after.stale, before.stale + 1);
+    assert_eq!(after.replayed, before.replayed + 1);
+    assert_eq!(after.forged, before.forged + 1);
     // Ann is still ann, at her own address.
     let peers = sim.node(1).expect("alive").peers();
     let info = peers.iter().find(|p| p.id == ann).expect("ann online");

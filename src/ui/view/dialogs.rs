@@ -317,12 +317,14 @@ fn info(app: &mut LanchatApp, ctx: &egui::Context) {
                 (t.online_since, since),
                 (t.channels, peer.channels.join(", ")),
                 (t.node_id, peer.id.to_string()),
+                (t.fingerprint, peer.key.fingerprint()),
             ] {
                 ui.label(RichText::new(key).strong());
                 ui.label(value);
                 ui.end_row();
             }
         });
+        ui.label(RichText::new(t.fingerprint_hint).weak());
     });
     if !open {
         app.dialogs.info = None;
@@ -345,6 +347,7 @@ fn text_windows(app: &mut LanchatApp, ctx: &egui::Context) {
             ui.label(format!("{} {}", t.version, env!("CARGO_PKG_VERSION")));
             ui.label(t.about_text);
             if let Some(ready) = &app.session.ready {
+                ui.label(format!("{}: {}", t.fingerprint, ready.key.fingerprint()));
                 ui.label(RichText::new(format!("{} · {}", ready.host, ready.addr)).weak());
                 ui.label(RichText::new(ready.data_dir.display().to_string()).weak());
             }

@@ -1,0 +1,541 @@
+//! The envelope around every datagram: the sender's public key, a counter
+//! against replays and an Ed25519 signature over all of it; with a
+//! workgroup, the whole is also encrypted and authenticated with the
+//! workgroup's key. Direct messages inside are sealed once more, for the
+//! recipient only ([`DirectKey`]). Pure: no I/O, no clock, no randomness
+//! (nonces come from the sender's epoch and counter, which never repeat).
+//!
+//! ```text
+//! open LAN:   MAGIC(4) VERSION(1) FLAGS=0 | packet | counter(8) | key(32) | signature(64)
+//! workgroup:  MAGIC(4) VERSION(1) FLAGS=1 | nonce(24) | XChaCha20-Poly1305(the same inner part)
+//! ```
+//!
+//! The signature covers the header and everything before it; the node id
+//! in the packet must be the id of the key ([`PublicKey::id`]), so nobody
+//! can speak for a node without its secret key.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::types::NodeId;
+use crate::wire::{self, DecodeError, EncodeError, MAGIC, MAX_DATAGRAM, Packet, VERSION};
+
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = 6;
+/// Header flag: the rest is encrypted with the workgroup key.
+const FLAG_WORKGROUP: u8 = 1;
+/// Bytes after the packet: counter, public key, signature.
+pub const TRAILER_LEN: usize = 8 + 32 + 64;
+/// Bytes a workgroup adds: the nonce and the tag.
+pub const WORKGROUP_LEN: usize = 24 + 16;
+/// Bytes the envelope adds to a packet at most.
+pub const OVERHEAD: usize = HEADER_LEN + TRAILER_LEN + WORKGROUP_LEN;
+
+/// A node's public key (Ed25519).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublicKey(pub [u8; 32]);
+
+impl PublicKey {
+    /// The node id of this key: the first 16 bytes of its SHA-256.
+    pub fn id(&self) -> NodeId {
+        let digest = Sha256::new()
+            .chain_update(b"lanchat node id\0")
+            .chain_update(self.0)
+            .finalize();
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest[..16]);
+        NodeId(id)
+    }
+
+    /// What two people read aloud to check they see the same key: 20 hex
+    /// digits of its SHA-256 in groups of four ("3f2a 9c01 …").
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::new()
+            .chain_update(b"lanchat fingerprint\0")
+            .chain_update(self.0)
+            .finalize();
+        let hex: Vec<String> = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+        hex.chunks(2)
+            .map(|pair| pair.concat())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// This installation's key pair. The secret never leaves the data directory
+/// and the node (Debug shows only the public half).
+#[derive(Clone)]
+pub struct Keys {
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({})", self.public().fingerprint())
+    }
+}
+
+impl Keys {
+    /// The key pair of a 32-byte secret.
+    pub fn from_secret(secret: &[u8; 32]) -> Keys {
+        Keys {
+            signing: SigningKey::from_bytes(secret),
+        }
+    }
+
+    /// A new key pair from the operating system's randomness.
+    pub fn generate() -> Result<Keys, getrandom::Error> {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        getrandom::fill(secret.as_mut())?;
+        Ok(Keys::from_secret(&secret))
+    }
+
+    /// The secret, to be stored.
+    pub fn secret(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// The public half.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.signing.verifying_key().to_bytes())
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.public().id()
+    }
+
+    /// The key for what I send to `peer` and the one for what it sends me:
+    /// X25519 between our keys (the Ed25519 keys on their Montgomery form),
+    /// then HKDF-SHA256 per direction. `None` for a key that gives no
+    /// secret (a low-order point).
+    pub fn direct_keys(&self, peer: &PublicKey) -> Option<(DirectKey, DirectKey)> {
+        let theirs = VerifyingKey::from_bytes(&peer.0).ok()?.to_montgomery();
+        let shared = Zeroizing::new(theirs.mul_clamped(self.signing.to_scalar_bytes()).0);
+        if shared.iter().all(|b| *b == 0) {
+            return None;
+        }
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"lanchat direct v1"), shared.as_ref());
+        let (me, them) = (self.id(), peer.id());
+        let derive = |from: NodeId, to: NodeId| {
+            let mut info = [0u8; 32];
+            info[..16].copy_from_slice(&from.0);
+            info[16..].copy_from_slice(&to.0);
+            let mut key = Zeroizing::new([0u8; 32]);
+            // 32 bytes is always a valid HKDF-SHA256 output length.
+            hk.expand(&info, key.as_mut()).ok()?;
+            Some(DirectKey {
+                cipher: XChaCha20Poly1305::new(key.as_ref().into()),
+            })
+        };
+        Some((derive(me, them)?, derive(them, me)?))
+    }
+}
+
+/// The key of one direction of a direct conversation.
+#[derive(Clone)]
+pub struct DirectKey {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for DirectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DirectKey")
+    }
+}
+
+/// The nonce of a sealed direct message: the sender's epoch and datagram
+/// counter, which no two datagrams of one sender share.
+fn direct_nonce(epoch: u64, counter: u64) -> XNonce {
+    let mut nonce = [0u8; 24];
+    nonce[..8].copy_from_slice(&epoch.to_le_bytes());
+    nonce[8..16].copy_from_slice(&counter.to_le_bytes());
+    nonce.into()
+}
+
+fn direct_aad(from: NodeId, to: NodeId, epoch: u64) -> [u8; 40] {
+    let mut aad = [0u8; 40];
+    aad[..16].copy_from_slice(&from.0);
+    aad[16..32].copy_from_slice(&to.0);
+    aad[32..].copy_from_slice(&epoch.to_le_bytes());
+    aad
+}
+
+impl DirectKey {
+    /// Encrypts `plain` from `from` to `to`, sent in datagram `counter` of
+    /// life `epoch`.
+    pub fn seal(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        epoch: u64,
+        counter: u64,
+        plain: &[u8],
+    ) -> Vec<u8> {
+        let aad = direct_aad(from, to, epoch);
+        self.cipher
+            .encrypt(
+                &direct_nonce(epoch, counter),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            // Encryption fails only for inputs of gigabytes.
+            .unwrap_or_default()
+    }
+
+    /// Decrypts what [`DirectKey::seal`] made; `None` if it was changed,
+    /// is for someone else or was sealed with another key.
+    pub fn open(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        epoch: u64,
+        counter: u64,
+        sealed: &[u8],
+    ) -> Option<Vec<u8>> {
+        let aad = direct_aad(from, to, epoch);
+        self.cipher
+            .decrypt(
+                &direct_nonce(epoch, counter),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .ok()
+    }
+}
+
+/// The key of a workgroup, derived from its passphrase.
+#[derive(Clone)]
+pub struct WorkgroupKey {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for WorkgroupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WorkgroupKey")
+    }
+}
+
+/// Why a workgroup key could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkgroupError {
+    /// An empty passphrase.
+    #[error("the workgroup passphrase is empty")]
+    Empty,
+    /// Argon2 failed (it does not for these parameters).
+    #[error("deriving the workgroup key: {0}")]
+    Derive(String),
+}
+
+impl WorkgroupKey {
+    /// Derives the key with Argon2id (64 MiB, 3 passes: about a quarter of a
+    /// second, once per start). The salt is fixed, so every node derives the
+    /// same key from the same passphrase; the cost is what slows guessing.
+    pub fn derive(passphrase: &str) -> Result<WorkgroupKey, WorkgroupError> {
+        if passphrase.is_empty() {
+            return Err(WorkgroupError::Empty);
+        }
+        let params = argon2::Params::new(64 * 1024, 3, 1, Some(32))
+            .map_err(|e| WorkgroupError::Derive(e.to_string()))?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(passphrase.as_bytes(), b"lanchat workgroup v1", key.as_mut())
+            .map_err(|e| WorkgroupError::Derive(e.to_string()))?;
+        Ok(WorkgroupKey::from_bytes(&key))
+    }
+
+    /// A key given directly (tests, and after [`WorkgroupKey::derive`]).
+    pub fn from_bytes(key: &[u8; 32]) -> WorkgroupKey {
+        WorkgroupKey {
+            cipher: XChaCha20Poly1305::new(key.into()),
+        }
+    }
+}
+
+/// A datagram that was opened: its packet, who signed it and its counter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    /// The packet; `packet.from` is the id of `key`.
+    pub packet: Packet,
+    /// The sender's public key.
+    pub key: PublicKey,
+    /// The sender's datagram counter in this epoch.
+    pub counter: u64,
+}
+
+/// Wraps a packet: signed with `keys`, and encrypted when in a workgroup.
+pub fn seal(
+    packet: &Packet,
+    counter: u64,
+    keys: &Keys,
+    workgroup: Option<&WorkgroupKey>,
+) -> Result<Vec<u8>, EncodeError> {
+    let body = wire::encode_packet(packet)?;
+    let flags = if workgroup.is_some() {
+        FLAG_WORKGROUP
+    } else {
+        0
+    };
+    let header = [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], VERSION, flags];
+    let mut inner = Vec::with_capacity(body.len() + TRAILER_LEN);
+    inner.extend_from_slice(&body);
+    inner.extend_from_slice(&counter.to_le_bytes());
+    inner.extend_from_slice(&keys.public().0);
+    let mut signed = Vec::with_capacity(HEADER_LEN + inner.len());
+    signed.extend_from_slice(&header);
+    signed.extend_from_slice(&inner);
+    let signature = keys.signing.sign(&signed);
+    inner.extend_from_slice(&signature.to_bytes());
+    let mut out = header.to_vec();
+    match workgroup {
+        None => out.extend_from_slice(&inner),
+        Some(wg) => {
+            let nonce = workgroup_nonce(&keys.public(), packet.epoch, counter);
+            let sealed = wg
+                .cipher
+                .encrypt(
+                    &nonce,
+                    Payload {
+                        msg: &inner,
+                        aad: &header,
+                    },
+                )
+                .map_err(|_| EncodeError::TooLarge(inner.len()))?;
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(&sealed);
+        }
+    }
+    if out.len() > MAX_DATAGRAM {
+        return Err(EncodeError::TooLarge(out.len()));
+    }
+    Ok(out)
+}
+
+/// A workgroup nonce: unique per sender, life and datagram.
+fn workgroup_nonce(key: &PublicKey, epoch: u64, counter: u64) -> XNonce {
+    let digest = Sha256::new()
+        .chain_update(b"lanchat workgroup nonce\0")
+        .chain_update(key.0)
+        .chain_update(epoch.to_le_bytes())
+        .chain_update(counter.to_le_bytes())
+        .finalize();
+    let mut nonce = [0u8; 24];
+    nonce.copy_from_slice(&digest[..24]);
+    nonce.into()
+}
+
+/// Opens a datagram: checks the header, decrypts it with the workgroup key
+/// (a datagram of the open LAN is refused inside a workgroup, and one of a
+/// workgroup outside it), checks the signature and that the key is the
+/// sender's, then decodes and checks the packet.
+pub fn open(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Opened, DecodeError> {
+    unwrap(bytes, workgroup)?.verify()
+}
+
+/// A datagram decrypted and decoded whose signature is not checked yet:
+/// enough to tell a copy already seen (by sender, life and counter) before
+/// paying for the signature check.
+#[derive(Clone, Debug)]
+pub struct Unverified {
+    signed: Vec<u8>,
+    signature: [u8; 64],
+    /// The packet, as claimed.
+    pub packet: Packet,
+    /// The key, as claimed.
+    pub key: PublicKey,
+    /// The counter, as claimed.
+    pub counter: u64,
+}
+
+impl Unverified {
+    /// Checks the signature and that the key is the sender's.
+    pub fn verify(self) -> Result<Opened, DecodeError> {
+        let verifying =
+            VerifyingKey::from_bytes(&self.key.0).map_err(|_| DecodeError::Signature)?;
+        verifying
+            .verify_strict(&self.signed, &Signature::from_bytes(&self.signature))
+            .map_err(|_| DecodeError::Signature)?;
+        if self.packet.from != self.key.id() {
+            return Err(DecodeError::WrongKey);
+        }
+        Ok(Opened {
+            packet: self.packet,
+            key: self.key,
+            counter: self.counter,
+        })
+    }
+}
+
+/// The first, cheap half of [`open`]: header, decryption and decoding.
+pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverified, DecodeError> {
+    if bytes.len() < HEADER_LEN + TRAILER_LEN || bytes.len() > MAX_DATAGRAM {
+        return Err(DecodeError::Size(bytes.len()));
+    }
+    if bytes[..4] != MAGIC {
+        return Err(DecodeError::Magic);
+    }
+    if bytes[4] != VERSION {
+        return Err(DecodeError::Version(bytes[4]));
+    }
+    let (header, rest) = bytes.split_at(HEADER_LEN);
+    let inner = match (header[5], workgroup) {
+        (0, None) => rest.to_vec(),
+        (FLAG_WORKGROUP, Some(wg)) => {
+            if rest.len() < WORKGROUP_LEN {
+                return Err(DecodeError::Size(bytes.len()));
+            }
+            let (nonce, sealed) = rest.split_at(24);
+            wg.cipher
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: sealed,
+                        aad: header,
+                    },
+                )
+                .map_err(|_| DecodeError::Workgroup)?
+        }
+        (FLAG_WORKGROUP, None) | (0, Some(_)) => return Err(DecodeError::Workgroup),
+        (flags, _) => return Err(DecodeError::Flags(flags)),
+    };
+    if inner.len() < TRAILER_LEN {
+        return Err(DecodeError::Size(bytes.len()));
+    }
+    let (signed_part, signature) = inner.split_at(inner.len() - 64);
+    let (body, trailer) = signed_part.split_at(signed_part.len() - 40);
+    let mut counter = [0u8; 8];
+    counter.copy_from_slice(&trailer[..8]);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&trailer[8..]);
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(signature);
+    let packet = wire::decode_packet(body)?;
+    let mut signed = Vec::with_capacity(HEADER_LEN + signed_part.len());
+    signed.extend_from_slice(header);
+    signed.extend_from_slice(signed_part);
+    Ok(Unverified {
+        signed,
+        signature: sig,
+        packet,
+        key: PublicKey(key),
+        counter: u64::from_le_bytes(counter),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Body;
+
+    fn keys(n: u8) -> Keys {
+        Keys::from_secret(&[n; 32])
+    }
+
+    fn leave(keys: &Keys) -> Packet {
+        Packet {
+            from: keys.id(),
+            epoch: 7,
+            body: Body::Leave,
+        }
+    }
+
+    #[test]
+    fn a_sealed_packet_opens_with_its_key_and_counter() {
+        let alice = keys(1);
+        for wg in [None, Some(WorkgroupKey::from_bytes(&[5; 32]))] {
+            let bytes = seal(&leave(&alice), 42, &alice, wg.as_ref()).expect("seals");
+            let opened = open(&bytes, wg.as_ref()).expect("opens");
+            assert_eq!(opened.packet, leave(&alice));
+            assert_eq!((opened.key, opened.counter), (alice.public(), 42));
+        }
+    }
+
+    #[test]
+    fn a_changed_bit_anywhere_is_refused() {
+        let alice = keys(1);
+        let bytes = seal(&leave(&alice), 1, &alice, None).expect("seals");
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            assert!(open(&bad, None).is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn another_key_cannot_speak_for_a_node() {
+        let (alice, mallory) = (keys(1), keys(2));
+        // Mallory signs a packet that claims to be from alice.
+        let bytes = seal(&leave(&alice), 1, &mallory, None).expect("seals");
+        assert_eq!(open(&bytes, None), Err(DecodeError::WrongKey));
+    }
+
+    #[test]
+    fn workgroups_do_not_read_each_other_or_the_open_lan() {
+        let alice = keys(1);
+        let (ours, theirs) = (
+            WorkgroupKey::from_bytes(&[5; 32]),
+            WorkgroupKey::from_bytes(&[6; 32]),
+        );
+        let in_ours = seal(&leave(&alice), 1, &alice, Some(&ours)).expect("seals");
+        let open_lan = seal(&leave(&alice), 1, &alice, None).expect("seals");
+        assert_eq!(open(&in_ours, Some(&theirs)), Err(DecodeError::Workgroup));
+        assert_eq!(open(&in_ours, None), Err(DecodeError::Workgroup));
+        assert_eq!(open(&open_lan, Some(&ours)), Err(DecodeError::Workgroup));
+        // Nothing of the packet shows in the clear.
+        assert!(!in_ours.windows(16).any(|w| w == alice.id().0));
+    }
+
+    #[test]
+    fn the_same_passphrase_gives_the_same_key() {
+        let alice = keys(1);
+        let a = WorkgroupKey::derive("correct horse").expect("derives");
+        let b = WorkgroupKey::derive("correct horse").expect("derives");
+        let c = WorkgroupKey::derive("correct horsf").expect("derives");
+        let bytes = seal(&leave(&alice), 1, &alice, Some(&a)).expect("seals");
+        assert!(open(&bytes, Some(&b)).is_ok());
+        assert_eq!(open(&bytes, Some(&c)), Err(DecodeError::Workgroup));
+        assert!(WorkgroupKey::derive("").is_err());
+    }
+
+    #[test]
+    fn direct_keys_agree_per_direction_and_nobody_else_has_them() {
+        let (alice, bob, eve) = (keys(1), keys(2), keys(3));
+        let (a_send, a_recv) = alice.direct_keys(&bob.public()).expect("keys");
+        let (b_send, b_recv) = bob.direct_keys(&alice.public()).expect("keys");
+        let (e_send, _) = eve.direct_keys(&bob.public()).expect("keys");
+        let (from, to) = (alice.id(), bob.id());
+        let sealed = a_send.seal(from, to, 3, 9, b"hello bob");
+        assert_eq!(
+            b_recv.open(from, to, 3, 9, &sealed).as_deref(),
+            Some(&b"hello bob"[..])
+        );
+        // Not the other direction, not another counter, not eve.
+        assert_eq!(b_send.open(from, to, 3, 9, &sealed), None);
+        assert_eq!(b_recv.open(from, to, 3, 10, &sealed), None);
+        assert_eq!(e_send.open(from, to, 3, 9, &sealed), None);
+        let back = b_send.seal(to, from, 4, 1, b"hi");
+        assert_eq!(
+            a_recv.open(to, from, 4, 1, &back).as_deref(),
+            Some(&b"hi"[..])
+        );
+    }
+
+    #[test]
+    fn ids_and_fingerprints_are_stable_and_distinct() {
+        let (a, b) = (keys(1), keys(2));
+        assert_eq!(a.id(), Keys::from_secret(&a.secret()).id());
+        assert_ne!(a.id(), b.id());
+        let fp = a.public().fingerprint();
+        assert_eq!(fp.len(), 24, "{fp}");
+        assert_ne!(fp, b.public().fingerprint());
+    }
+}
