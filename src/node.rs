@@ -603,13 +603,19 @@ impl Node {
         }
         // A copy seen already (the same datagram by multicast and by
         // broadcast, or a replay) is dropped before its signature is checked.
-        let opened = envelope::unwrap(bytes, self.workgroup.as_ref()).and_then(|u| {
-            if self.windows.seen(u.packet.from, u.packet.epoch, u.counter) {
-                return Err(wire::DecodeError::Seen);
-            }
-            u.verify()
-        });
-        self.handle_opened(now, from, opened);
+        let unverified = match envelope::unwrap(bytes, self.workgroup.as_ref()) {
+            Ok(u) => u,
+            Err(err) => return self.handle_opened(now, from, Err(err)),
+        };
+        match self.windows.peek(
+            unverified.packet.from,
+            unverified.packet.epoch,
+            unverified.counter,
+        ) {
+            guard::Replay::Fresh => self.handle_opened(now, from, unverified.verify()),
+            guard::Replay::Again => self.stats.replayed += 1,
+            guard::Replay::OldLife => self.stats.stale += 1,
+        }
     }
 
     /// The first half of [`Node::handle_datagram`]: whether a datagram
@@ -653,7 +659,6 @@ impl Node {
                         self.stats.forged += 1;
                     }
                     wire::DecodeError::Workgroup => self.stats.foreign += 1,
-                    wire::DecodeError::Seen => self.stats.replayed += 1,
                     _ => self.stats.malformed += 1,
                 }
                 debug!(%from, cause = %err, "datagram dropped");

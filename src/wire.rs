@@ -363,10 +363,6 @@ pub enum DecodeError {
     /// the other way round).
     #[error("not of this workgroup")]
     Workgroup,
-    /// A copy of a datagram seen already (not an error of the bytes: the
-    /// node drops it before checking its signature again).
-    #[error("seen already")]
-    Seen,
 }
 
 /// Why a packet could not be encoded.

@@ -97,11 +97,10 @@ impl Sources {
     }
 }
 
-/// One sender's replay window: its life, its newest counter and which of
+/// One life's replay window: its newest counter and which of
 /// the [`WINDOW_BITS`] before it were seen.
 #[derive(Clone, Debug)]
 struct Window {
-    epoch: u64,
     newest: u64,
     seen: [u64; (WINDOW_BITS / 64) as usize],
     /// When the sender was last heard, to forget the quietest first.
@@ -109,9 +108,8 @@ struct Window {
 }
 
 impl Window {
-    fn new(epoch: u64, newest: u64, now: Instant) -> Window {
+    fn new(newest: u64, now: Instant) -> Window {
         let mut w = Window {
-            epoch,
             newest,
             seen: [0; (WINDOW_BITS / 64) as usize],
             heard: now,
@@ -165,10 +163,13 @@ pub(super) enum Replay {
     OldLife,
 }
 
-/// The replay windows of all senders.
+/// The replay windows of all senders, one per life (a claimed restart
+/// does not shut out the life still running until it is proven), and each
+/// sender's newest life: a life older than that with no window is over.
 #[derive(Debug, Default)]
 pub(super) struct Windows {
-    windows: HashMap<NodeId, Window>,
+    windows: HashMap<(NodeId, u64), Window>,
+    newest: HashMap<NodeId, u64>,
 }
 
 /// What is kept of a sender across restarts: its newest life and counter.
@@ -188,41 +189,24 @@ impl Windows {
     pub(super) fn restore(marks: &[Seen], now: Instant) -> Windows {
         let mut w = Windows::default();
         for m in marks.iter().take(MAX_WINDOWS) {
-            let mut window = Window::new(m.epoch, m.counter, now);
+            let mut window = Window::new(m.counter, now);
             window.seen = [u64::MAX; (WINDOW_BITS / 64) as usize];
-            w.windows.insert(m.id, window);
+            w.windows.insert((m.id, m.epoch), window);
+            w.newest.insert(m.id, m.epoch);
         }
         w
     }
 
-    /// Checks datagram `counter` of `id` in life `epoch` and, when fresh,
-    /// records it.
-    pub(super) fn check(&mut self, id: NodeId, epoch: u64, counter: u64, now: Instant) -> Replay {
-        let Some(w) = self.windows.get_mut(&id) else {
-            if self.windows.len() >= MAX_WINDOWS {
-                // Forget the one heard longest ago.
-                if let Some(oldest) = self
-                    .windows
-                    .iter()
-                    .min_by_key(|(_, w)| w.heard)
-                    .map(|(id, _)| *id)
-                {
-                    self.windows.remove(&oldest);
-                }
-            }
-            self.windows.insert(id, Window::new(epoch, counter, now));
-            return Replay::Fresh;
+    /// What [`Windows::check`] would say, recording nothing.
+    pub(super) fn peek(&self, id: NodeId, epoch: u64, counter: u64) -> Replay {
+        let Some(w) = self.windows.get(&(id, epoch)) else {
+            return if self.newest.get(&id).is_some_and(|n| epoch < *n) {
+                Replay::OldLife
+            } else {
+                Replay::Fresh
+            };
         };
-        if epoch < w.epoch {
-            return Replay::OldLife;
-        }
-        if epoch > w.epoch {
-            *w = Window::new(epoch, counter, now);
-            return Replay::Fresh;
-        }
-        w.heard = now;
         if counter > w.newest {
-            w.advance(counter);
             return Replay::Fresh;
         }
         let back = w.newest - counter;
@@ -231,40 +215,59 @@ impl Windows {
         }
         let (i, b) = Window::bit(back);
         if w.seen[i] & b != 0 {
-            return Replay::Again;
+            Replay::Again
+        } else {
+            Replay::Fresh
         }
-        w.seen[i] |= b;
+    }
+
+    /// Checks datagram `counter` of `id` in life `epoch` and, when fresh,
+    /// records it.
+    pub(super) fn check(&mut self, id: NodeId, epoch: u64, counter: u64, now: Instant) -> Replay {
+        let verdict = self.peek(id, epoch, counter);
+        if verdict != Replay::Fresh {
+            return verdict;
+        }
+        if let Some(w) = self.windows.get_mut(&(id, epoch)) {
+            w.heard = now;
+            if counter > w.newest {
+                w.advance(counter);
+            } else {
+                w.mark(w.newest - counter);
+            }
+            return Replay::Fresh;
+        }
+        if self.windows.len() >= MAX_WINDOWS {
+            // Forget the life heard longest ago.
+            if let Some(oldest) = self
+                .windows
+                .iter()
+                .min_by_key(|(_, w)| w.heard)
+                .map(|(key, _)| *key)
+            {
+                self.windows.remove(&oldest);
+            }
+            if self.newest.len() >= MAX_WINDOWS {
+                let live: std::collections::HashSet<NodeId> =
+                    self.windows.keys().map(|(id, _)| *id).collect();
+                self.newest.retain(|id, _| live.contains(id));
+            }
+        }
+        self.windows.insert((id, epoch), Window::new(counter, now));
+        let newest = self.newest.entry(id).or_insert(epoch);
+        *newest = (*newest).max(epoch);
         Replay::Fresh
     }
 
-    /// Whether datagram `counter` of `id` in life `epoch` would be refused
-    /// (seen, too old or of an older life), without recording anything.
-    pub(super) fn seen(&self, id: NodeId, epoch: u64, counter: u64) -> bool {
-        let Some(w) = self.windows.get(&id) else {
-            return false;
-        };
-        if epoch != w.epoch {
-            return epoch < w.epoch;
-        }
-        if counter > w.newest {
-            return false;
-        }
-        let back = w.newest - counter;
-        if back >= WINDOW_BITS {
-            return true;
-        }
-        let (i, b) = Window::bit(back);
-        w.seen[i] & b != 0
-    }
-
-    /// What to persist.
+    /// What to persist: each sender's newest life and counter.
     pub(super) fn marks(&self) -> Vec<Seen> {
         let mut marks: Vec<Seen> = self
             .windows
             .iter()
-            .map(|(id, w)| Seen {
+            .filter(|((id, epoch), _)| self.newest.get(id) == Some(epoch))
+            .map(|((id, epoch), w)| Seen {
                 id: *id,
-                epoch: w.epoch,
+                epoch: *epoch,
                 counter: w.newest,
             })
             .collect();
@@ -345,10 +348,21 @@ mod tests {
         );
         assert_eq!(w.check(id(1), 5, 4_935, now), Replay::Fresh);
         assert_eq!(w.check(id(1), 5, 4_935, now), Replay::Again);
-        // An older life is refused; a newer one starts over.
+        // An older life is refused; a newer one starts its own window, and
+        // the life before it keeps its own (a claimed restart is proven later).
         assert_eq!(w.check(id(1), 4, 99_999, now), Replay::OldLife);
         assert_eq!(w.check(id(1), 6, 1, now), Replay::Fresh);
         assert_eq!(w.check(id(1), 6, 1, now), Replay::Again);
+        assert_eq!(w.check(id(1), 5, 5_001, now), Replay::Fresh);
+        assert_eq!(w.check(id(1), 5, 5_001, now), Replay::Again);
+        assert_eq!(
+            w.marks(),
+            vec![Seen {
+                id: id(1),
+                epoch: 6,
+                counter: 1
+            }]
+        );
     }
 
     #[test]
@@ -375,15 +389,15 @@ mod tests {
     }
 
     #[test]
-    fn seen_tells_what_check_would_refuse_without_recording() {
+    fn peek_tells_what_check_would_say_without_recording() {
         let now = Instant::now();
         let mut w = Windows::default();
         let mut rng = fastrand::Rng::with_seed(3);
         for _ in 0..5_000 {
             let (epoch, counter) = (rng.u64(1..3), rng.u64(1..3_000));
-            let seen = w.seen(id(4), epoch, counter);
-            assert_eq!(seen, w.seen(id(4), epoch, counter), "seen records nothing");
-            assert_eq!(seen, w.check(id(4), epoch, counter, now) != Replay::Fresh);
+            let seen = w.peek(id(4), epoch, counter);
+            assert_eq!(seen, w.peek(id(4), epoch, counter), "peek records nothing");
+            assert_eq!(seen, w.check(id(4), epoch, counter, now));
         }
     }
 

@@ -14,7 +14,7 @@ const FLOOD: usize = 100_000;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A socket inside the namespace that hears the group and can send anywhere.
-fn hostile_socket(ns: &Netns) -> UdpSocket {
+pub(crate) fn hostile_socket(ns: &Netns) -> UdpSocket {
     ns.enter(|| {
         let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).expect("socket");
         s.set_reuse_address(true).expect("reuse address");
@@ -54,18 +54,24 @@ pub(crate) fn mutate(rng: &mut fastrand::Rng, captured: &[Vec<u8>]) -> Vec<u8> {
     d
 }
 
-/// Random bytes, half of them behind a valid header.
-/// Up to 200 real datagrams the hostile socket hears in 2 s, to mutate;
-/// at least 5 or the test cannot go on.
-pub(crate) fn capture(socket: &UdpSocket) -> Vec<Vec<u8>> {
+/// Up to 200 datagrams the hostile socket hears within `window`.
+pub(crate) fn capture_for(socket: &UdpSocket, window: Duration) -> Vec<Vec<u8>> {
     let mut captured = Vec::new();
     let mut buf = [0u8; 2048];
-    let until = Instant::now() + Duration::from_secs(2);
+    let until = Instant::now() + window;
     while Instant::now() < until && captured.len() < 200 {
         if let Ok((n, _)) = socket.recv_from(&mut buf) {
             captured.push(buf[..n].to_vec());
         }
     }
+    captured
+}
+
+/// Random bytes, half of them behind a valid header.
+/// Up to 200 real datagrams the hostile socket hears in 2 s, to mutate;
+/// at least 5 or the test cannot go on.
+pub(crate) fn capture(socket: &UdpSocket) -> Vec<Vec<u8>> {
+    let captured = capture_for(socket, Duration::from_secs(2));
     assert!(
         captured.len() >= 5,
         "captured only {} datagrams",
@@ -79,7 +85,7 @@ pub(crate) fn random_datagram(rng: &mut fastrand::Rng) -> Vec<u8> {
     let mut d: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
     // Half look like ours, to get past the header check.
     if rng.bool() && d.len() >= 6 {
-        d[..6].copy_from_slice(&[b'L', b'N', b'C', b'H', 1, 0]);
+        d[..6].copy_from_slice(&[b'L', b'N', b'C', b'H', lanchat::wire::VERSION, 0]);
     }
     d
 }

@@ -1,11 +1,13 @@
-//! What an idle node costs the network: heartbeats only.
+//! What an idle node costs the network: heartbeats only. Every datagram
+//! carries 104 bytes of counter, key and signature (see `envelope`): about
+//! 120 B/s of the figure; the heartbeats themselves are the rest.
 
 use std::time::Duration;
 
 use super::net::{Faults, Sim};
 
 #[test]
-fn an_idle_node_sends_under_a_hundred_bytes_a_second() {
+fn an_idle_node_sends_under_220_bytes_a_second() {
     let mut sim = Sim::new(0x1d1e, Faults::lossy(0.0));
     for i in 0..5 {
         sim.add(&format!("idle{i}"));
@@ -17,7 +19,7 @@ fn an_idle_node_sends_under_a_hundred_bytes_a_second() {
     for (i, (b, a)) in before.iter().zip(&sim.bytes_sent).enumerate() {
         let rate = (a - b) as f64 / 120.0;
         println!("idle node {i}: {rate:.0} bytes/s on the wire (one interface, headers included)");
-        assert!(rate <= 100.0, "node {i} sends {rate:.0} B/s while idle");
+        assert!(rate <= 220.0, "node {i} sends {rate:.0} B/s while idle");
         assert!(rate > 40.0, "node {i} sends no heartbeat ({rate:.0} B/s)");
     }
 }
