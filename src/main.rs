@@ -67,7 +67,13 @@ struct NodeArgs {
     join_history_days: u64,
     /// Workgroup passphrase: only nodes with the same one see each other,
     /// and all traffic is encrypted with it (also LANCHAT_WORKGROUP).
-    #[arg(long, global = true, env = "LANCHAT_WORKGROUP", hide_env_values = true, value_name = "PASSPHRASE")]
+    #[arg(
+        long,
+        global = true,
+        env = "LANCHAT_WORKGROUP",
+        hide_env_values = true,
+        value_name = "PASSPHRASE"
+    )]
     workgroup: Option<String>,
 }
 
@@ -120,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             headless::run(HeadlessOptions {
                 json,
                 net: node.into_options(),
+                policy_path: None,
             })?;
         }
         None => {
@@ -127,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 net: cli.node.into_options(),
                 settings_path: None,
                 desktop: true,
+                policy_path: None,
             };
             ui::run(options).map_err(|err| {
                 anyhow::anyhow!(
