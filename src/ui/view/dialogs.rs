@@ -241,7 +241,12 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
             }
             ui.end_row();
             let label = ui.label(t.workgroup);
-            let mut passphrase = app.workgroup_for(&draft).unwrap_or_default();
+            // A locked passphrase is not the user's to see, not even its length.
+            let mut passphrase = if locks.workgroup {
+                "locked-passphrase".to_string()
+            } else {
+                app.workgroup_for(&draft).unwrap_or_default()
+            };
             let edit = egui::TextEdit::singleline(&mut passphrase).password(true);
             if lockable(ui, locks.workgroup, t, edit, label.id).changed() {
                 draft.workgroup = Some(passphrase);
