@@ -32,6 +32,7 @@ fn main() {
         },
         settings_path: Some(dir.join("settings.json")),
         desktop: false,
+        policy_path: None,
     };
     let ctx = egui::Context::default();
     let mut app = LanchatApp::new(&eframe::CreationContext::_new_kittest(ctx.clone()), options);

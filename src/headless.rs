@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use crate::api::{ChannelSummary, Command, Event, PeerInfo, Target};
 use crate::input::{self, Action};
 use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
+use crate::policy::Policy;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
 
 /// How to run the headless mode.
@@ -25,6 +27,9 @@ pub struct HeadlessOptions {
     pub json: bool,
     /// How to start the node.
     pub net: NetOptions,
+    /// The administrator's policy file; `LANCHAT_POLICY` or the system's
+    /// ([`Policy::path`]) when `None`.
+    pub policy_path: Option<PathBuf>,
 }
 
 /// Why the headless mode ended with an error.
@@ -39,9 +44,20 @@ pub enum HeadlessError {
 }
 
 /// Runs a node until `/quit`, the end of stdin, or a closed stdout.
+///
+/// The administrator's policy applies first; a policy file that cannot be
+/// used is an `error` event, and the node starts without it.
 pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
-    let (handle, mut events, ready) = NodeHandle::start(options.net, Box::new(|| {}))?;
     let out = Arc::new(Output { json: options.json });
+    let policy = policy(&options, &out);
+    // No settings file here: the defaults stand in for options not given.
+    let effective = policy.apply(crate::ui::settings::Settings::default(), options.net);
+    if !effective.overridden.is_empty() {
+        let flags = effective.overridden.join(", ");
+        tracing::warn!(%flags, "command-line options overridden by the administrator's policy");
+    }
+    let nick_locked = policy.locks().nick;
+    let (handle, mut events, ready) = NodeHandle::start(effective.net, Box::new(|| {}))?;
     let mut names = Names::new(&ready);
     out.line(&ready_line(&ready), || {
         format!(
@@ -58,7 +74,7 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
     let reader_handle = handle.clone();
     std::thread::Builder::new()
         .name("lanchat-stdin".into())
-        .spawn(move || read_commands(&reader_handle, &reader_out))
+        .spawn(move || read_commands(&reader_handle, &reader_out, nick_locked))
         .map_err(HeadlessError::Thread)?;
     let signal_handle = handle.clone();
     std::thread::Builder::new()
@@ -89,6 +105,25 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         }
     }
     Ok(())
+}
+
+/// The administrator's policy; none (after an `error` event) when its file
+/// cannot be used.
+fn policy(options: &HeadlessOptions, out: &Output) -> Policy {
+    let path = options.policy_path.clone().unwrap_or_else(Policy::path);
+    match Policy::load(&path) {
+        Ok(policy) => {
+            if !policy.ignored.is_empty() {
+                let keys = policy.ignored.join(", ");
+                tracing::warn!(path = %path.display(), %keys, "unknown keys in the policy file ignored");
+            }
+            policy
+        }
+        Err(err) => {
+            error(out, &format!("{err}; starting without it"));
+            Policy::default()
+        }
+    }
 }
 
 /// Leaves gracefully on Ctrl-C (and SIGTERM on Unix), so a closed terminal
@@ -131,8 +166,9 @@ async fn ctrl_c() {
     }
 }
 
-/// Reads commands until `/quit` or the end of stdin (which also quits).
-fn read_commands(handle: &NodeHandle, out: &Output) {
+/// Reads commands until `/quit` or the end of stdin (which also quits);
+/// `/nick` is refused when the policy locks the nick.
+fn read_commands(handle: &NodeHandle, out: &Output, nick_locked: bool) {
     let mut current = Target::Channel(MAIN_CHANNEL.to_string());
     let stdin = io::stdin();
     for line in stdin.lock().lines() {
@@ -168,6 +204,10 @@ fn read_commands(handle: &NodeHandle, out: &Output) {
                 continue;
             }
         };
+        if nick_locked && matches!(command, Command::Nick(_)) {
+            error(out, "your nick is set by your administrator");
+            continue;
+        }
         let quit = command == Command::Quit;
         if handle.send_blocking(command).is_err() || quit {
             return;

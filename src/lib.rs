@@ -35,6 +35,7 @@ pub mod identity;
 pub mod input;
 pub mod net;
 pub mod node;
+pub mod policy;
 pub mod store;
 pub mod types;
 pub(crate) mod typing;

@@ -126,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             headless::run(HeadlessOptions {
                 json,
                 net: node.into_options(),
+                policy_path: None,
             })?;
         }
         None => {
@@ -133,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 net: cli.node.into_options(),
                 settings_path: None,
                 desktop: true,
+                policy_path: None,
             };
             ui::run(options).map_err(|err| {
                 anyhow::anyhow!(

@@ -7,6 +7,7 @@ mod history;
 mod hostile;
 mod lan;
 mod loopback;
+mod policy;
 mod security;
 mod sim;
 mod ui;

@@ -273,6 +273,20 @@ pub struct Strings {
     pub err_number: &'static str,
     /// Input error: the current chat is not a channel.
     pub err_not_channel: &'static str,
+    /// Settings: beside a value the policy file locks.
+    pub set_by_admin: &'static str,
+    /// Settings: the workgroup passphrase.
+    pub workgroup: &'static str,
+    /// Settings: what the workgroup passphrase does.
+    pub workgroup_help: &'static str,
+    /// Notice: the policy file is not applied, `{cause}`.
+    pub policy_error: &'static str,
+    /// Notice: the policy file `{path}` has unknown `{keys}`.
+    pub policy_ignored: &'static str,
+    /// Notice: command-line `{flags}` overridden by the policy.
+    pub policy_overridden: &'static str,
+    /// Notice: `/nick` refused, the nick is locked.
+    pub nick_locked: &'static str,
 }
 
 impl Strings {
@@ -413,6 +427,13 @@ pub static EN: Strings = Strings {
     nothing_found: "Nothing found",
     err_number: "{value} is not a positive number",
     err_not_channel: "This is a private chat; name a channel (#name)",
+    set_by_admin: "Set by your administrator",
+    workgroup: "Workgroup passphrase",
+    workgroup_help: "Only people with the same passphrase see you; changing it restarts the network",
+    policy_error: "Your administrator's settings are not applied: {cause}",
+    policy_ignored: "The policy file {path} has settings this version does not know; they are ignored: {keys}",
+    policy_overridden: "Set by your administrator, so not taken from the command line: {flags}",
+    nick_locked: "Your nick is set by your administrator",
 };
 
 /// Russian.
@@ -524,6 +545,13 @@ pub static RU: Strings = Strings {
     nothing_found: "Ничего не найдено",
     err_number: "{value} — не положительное число",
     err_not_channel: "Это личный чат; укажите канал (#название)",
+    set_by_admin: "Задано администратором",
+    workgroup: "Пароль рабочей группы",
+    workgroup_help: "Вас видят только те, у кого такой же пароль; при его смене сеть перезапускается",
+    policy_error: "Настройки администратора не применены: {cause}",
+    policy_ignored: "В файле политики {path} есть параметры, незнакомые этой версии; они пропущены: {keys}",
+    policy_overridden: "Задано администратором, поэтому не взято из командной строки: {flags}",
+    nick_locked: "Ваш ник задан администратором",
 };
 
 #[cfg(test)]

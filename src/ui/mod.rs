@@ -27,6 +27,7 @@ use crate::desktop::{self, Notifier, Tray, TrayAction, TrayLabels};
 use crate::identity::unix_ms;
 use crate::input::{self, Action};
 use crate::net::{NetOptions, NodeEvent};
+use crate::policy::{Locks, Policy};
 use crate::types::{Chat, MAIN_CHANNEL, NodeId, Status};
 
 use i18n::{Lang, Strings, fill};
@@ -47,6 +48,9 @@ pub struct AppOptions {
     /// Use the desktop's tray, notifications, sounds and autostart (off in
     /// tests, which must not touch the user's desktop).
     pub desktop: bool,
+    /// The administrator's policy file; `LANCHAT_POLICY` or the system's
+    /// ([`Policy::path`]) when `None`.
+    pub policy_path: Option<PathBuf>,
 }
 
 /// Opens the window and runs until the user quits.
@@ -126,6 +130,8 @@ pub struct LanchatApp {
     session: Session,
     model: Model,
     settings: Settings,
+    /// The administrator's policy; its locked values stay in `settings`.
+    policy: Policy,
     selected: Chat,
     compose: Compose,
     dialogs: Dialogs,
@@ -153,13 +159,40 @@ impl LanchatApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> LanchatApp {
         let ctx = cc.egui_ctx.clone();
         view::style(&ctx);
+        let mut options = options;
         let settings_path = settings_path(&options);
-        let settings = Settings::load(&settings_path);
+        let policy_path = options.policy_path.clone().unwrap_or_else(Policy::path);
+        let loaded = Policy::load(&policy_path);
+        let policy = loaded.as_ref().cloned().unwrap_or_default();
+        let effective = policy.apply(Settings::load(&settings_path), options.net.clone());
+        options.net = effective.net;
+        let settings = effective.settings;
+        let t = settings.lang().strings();
+        let mut notices = Vec::new();
+        match &loaded {
+            Err(err) => {
+                tracing::error!(cause = %err, "the policy is not applied");
+                notices.push(fill(t.policy_error, &[("cause", &err.to_string())]));
+            }
+            Ok(policy) if !policy.ignored.is_empty() => {
+                let keys = policy.ignored.join(", ");
+                tracing::warn!(path = %policy_path.display(), %keys, "unknown keys in the policy file ignored");
+                let path = policy_path.display().to_string();
+                notices.push(fill(t.policy_ignored, &[("path", &path), ("keys", &keys)]));
+            }
+            Ok(_) => {}
+        }
+        if !effective.overridden.is_empty() {
+            let flags = effective.overridden.join(", ");
+            tracing::warn!(%flags, "command-line options overridden by the policy");
+            notices.push(fill(t.policy_overridden, &[("flags", &flags)]));
+        }
         let mut app = LanchatApp {
             session: Session::start(&LanchatApp::net_options(&options, &settings), repaint(&ctx)),
             model: Model::new(NodeId([0; 16]), String::new()),
             visible: !(settings.start_minimised && options.desktop),
             settings,
+            policy,
             settings_path,
             ctx,
             selected: Chat::Channel(MAIN_CHANNEL.to_string()),
@@ -168,7 +201,7 @@ impl LanchatApp {
                 ..Compose::default()
             },
             dialogs: Dialogs::default(),
-            notices: Vec::new(),
+            notices,
             desktop: None,
             scroll: view::messages::ScrollState::default(),
             last_input: Instant::now(),
@@ -181,6 +214,10 @@ impl LanchatApp {
             search: view::search::SearchState::default(),
             options,
         };
+        if effective.defaults_changed {
+            // The file shows what the administrator's profile put back.
+            app.save_settings();
+        }
         app.on_started();
         if app.options.desktop {
             app.desktop = Some(app.start_desktop());
@@ -200,6 +237,7 @@ impl LanchatApp {
                 .clone()
                 .filter(|n| crate::types::valid_nick(n));
         }
+        net.workgroup = settings.workgroup(net.workgroup);
         net
     }
 
@@ -276,6 +314,21 @@ impl LanchatApp {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The settings the administrator's policy locks.
+    pub fn locks(&self) -> Locks {
+        self.policy.locks()
+    }
+
+    /// The workgroup passphrase in force (`None`: the open LAN).
+    pub fn workgroup(&self) -> Option<String> {
+        self.workgroup_for(&self.settings)
+    }
+
+    /// The workgroup passphrase `settings` would give.
+    fn workgroup_for(&self, settings: &Settings) -> Option<String> {
+        settings.workgroup(self.options.net.workgroup.clone())
     }
 
     /// What is wrong with the node, if anything.
@@ -403,6 +456,11 @@ impl LanchatApp {
     /// Hands a command to the node, with what the window does around it.
     pub fn command(&mut self, command: Command) {
         match &command {
+            Command::Nick(_) if self.locks().nick => {
+                let text = self.t().nick_locked.to_string();
+                self.notice(text);
+                return;
+            }
             Command::Quit => {
                 self.quit();
                 return;
@@ -469,8 +527,12 @@ impl LanchatApp {
         }
     }
 
-    /// Applies settings from the dialog.
+    /// Applies settings from the dialog (a locked value stays as the
+    /// policy says); a new workgroup passphrase restarts the network.
     pub fn apply_settings(&mut self, new: Settings) {
+        let mut new = new;
+        self.policy.lock(&mut new);
+        let workgroup = self.workgroup();
         let old = std::mem::replace(&mut self.settings, new);
         if let Some(nick) = &self.settings.nick
             && *nick != self.model.my_nick
@@ -491,6 +553,9 @@ impl LanchatApp {
             }
         }
         self.save_settings();
+        if self.workgroup() != workgroup {
+            self.restart_network();
+        }
     }
 
     /// Takes in everything the node said since the last frame.
@@ -566,17 +631,21 @@ impl LanchatApp {
                 );
                 self.notice(text);
             }
+            // The administrator's list of channels stays as it is.
             Event::Joined { channel, id, .. }
                 if *id == self.model.me
                     && channel != MAIN_CHANNEL
-                    && !self.settings.channels.contains(channel) =>
+                    && !self.settings.channels.contains(channel)
+                    && !self.locks().channels =>
             {
                 self.settings.channels.push(channel.clone());
                 self.save_settings();
             }
             Event::Parted { channel, id, .. } if *id == self.model.me => {
-                self.settings.channels.retain(|c| c != channel);
-                self.save_settings();
+                if !self.locks().channels {
+                    self.settings.channels.retain(|c| c != channel);
+                    self.save_settings();
+                }
                 if self.selected == Chat::Channel(channel.clone()) {
                     self.selected = Chat::Channel(MAIN_CHANNEL.to_string());
                 }

@@ -38,6 +38,9 @@ pub struct Settings {
     /// Most recent messages to be given when joining a channel I have no
     /// history of (0: none); the command line's or the default when unset.
     pub join_history: Option<usize>,
+    /// Workgroup passphrase (empty: the open LAN); the command line's or
+    /// `LANCHAT_WORKGROUP`'s when unset.
+    pub workgroup: Option<String>,
 }
 
 impl Settings {
@@ -55,6 +58,17 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The workgroup passphrase to use: the user's setting if made (an
+    /// empty one is the open LAN), else `given` (the command line's).
+    pub fn workgroup(&self, given: Option<String>) -> Option<String> {
+        match &self.workgroup {
+            Some(workgroup) => Some(workgroup.clone()).filter(|w| !w.is_empty()),
+            None => given,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -68,6 +82,7 @@ impl Default for Settings {
             channels: Vec::new(),
             keep_days: 0,
             join_history: None,
+            workgroup: None,
         }
     }
 }

@@ -79,6 +79,8 @@ fn app(lan: Option<&MemoryLan>, dir: &TempDir, nick: &str) -> Harness<'static, L
         },
         settings_path: Some(dir.0.join("settings.json")),
         desktop: false,
+        // No administrator's policy from the machine running the tests.
+        policy_path: Some(dir.0.join("no-policy.toml")),
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1000.0, 700.0))
@@ -432,6 +434,8 @@ fn a_data_dir_that_cannot_be_written_shows_a_banner_not_a_crash() {
         },
         settings_path: Some(dir.0.join("settings.json")),
         desktop: false,
+        // No administrator's policy from the machine running the tests.
+        policy_path: Some(dir.0.join("no-policy.toml")),
     };
     let mut harness = Harness::builder().build_eframe(|cc| LanchatApp::new(cc, options));
     harness.step();

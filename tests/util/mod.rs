@@ -174,6 +174,18 @@ impl Peer {
         data: Option<&std::path::Path>,
         extra: &[&str],
     ) -> Peer {
+        Peer::spawn_with_env(netns, nick, data, extra, &[])
+    }
+
+    /// Like [`Peer::spawn_with_data`], with environment variables `env` set
+    /// for the node.
+    pub(crate) fn spawn_with_env(
+        netns: &str,
+        nick: &str,
+        data: Option<&std::path::Path>,
+        extra: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Peer {
         let dir = TempDir::create();
         let stderr = dir.0.join("stderr.log");
         let data = data.map_or_else(|| dir.0.join("data"), std::path::Path::to_path_buf);
@@ -184,6 +196,7 @@ impl Peer {
             .arg(&data)
             .args(extra)
             .env("RUST_LOG", "lanchat=debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(File::create(&stderr).expect("create stderr log"))

@@ -8,7 +8,7 @@ use crate::api::Command;
 use crate::identity::format_local;
 use crate::input::{self, Action};
 use crate::types::{Chat, Status};
-use crate::ui::i18n::{Lang, fill};
+use crate::ui::i18n::{Lang, Strings, fill};
 use crate::ui::{LanchatApp, lang_name};
 
 pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
@@ -224,51 +224,100 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
         return;
     };
     let t = draft.lang().strings();
+    let locks = app.locks();
     let mut open = true;
     let mut save = false;
     let mut cancel = false;
     window(t.settings.trim_end_matches('…'), &mut open).show(ctx, |ui| {
         egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
-            ui.label(t.nick);
+            let label = ui.label(t.nick);
             let mut nick = draft
                 .nick
                 .clone()
                 .unwrap_or_else(|| app.model.my_nick.clone());
-            if ui.text_edit_singleline(&mut nick).changed() {
+            let edit = egui::TextEdit::singleline(&mut nick);
+            if lockable(ui, locks.nick, t, edit, label.id).changed() {
                 draft.nick = Some(nick.trim().to_string());
             }
             ui.end_row();
-            ui.label(t.auto_away);
-            ui.add(egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240));
+            let label = ui.label(t.workgroup);
+            // A locked passphrase is not the user's to see, not even its length.
+            let mut passphrase = if locks.workgroup {
+                "locked-passphrase".to_string()
+            } else {
+                app.workgroup_for(&draft).unwrap_or_default()
+            };
+            let edit = egui::TextEdit::singleline(&mut passphrase).password(true);
+            if lockable(ui, locks.workgroup, t, edit, label.id).changed() {
+                draft.workgroup = Some(passphrase);
+            }
             ui.end_row();
-            ui.label(t.keep_days);
-            ui.add(egui::DragValue::new(&mut draft.keep_days).range(0..=3650));
+            ui.label("");
+            ui.label(RichText::new(t.workgroup_help).small().weak());
             ui.end_row();
-            ui.label(t.join_history);
+            let label = ui.label(t.auto_away);
+            let value = egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240);
+            lockable(ui, locks.auto_away_minutes, t, value, label.id);
+            ui.end_row();
+            let label = ui.label(t.keep_days);
+            let value = egui::DragValue::new(&mut draft.keep_days).range(0..=3650);
+            lockable(ui, locks.keep_days, t, value, label.id);
+            ui.end_row();
+            let label = ui.label(t.join_history);
             let default = crate::catchup::Share::default().max_messages;
             let mut given = draft.join_history.unwrap_or(default);
             let max = crate::catchup::PER_CHANNEL;
-            if ui
-                .add(egui::DragValue::new(&mut given).range(0..=max))
-                .changed()
-            {
+            let value = egui::DragValue::new(&mut given).range(0..=max);
+            if lockable(ui, locks.join_history, t, value, label.id).changed() {
                 draft.join_history = Some(given);
             }
             ui.end_row();
             ui.label(t.language);
-            egui::ComboBox::from_id_salt("language")
-                .selected_text(lang_name(draft.language, t))
-                .show_ui(ui, |ui| {
-                    for choice in [None, Some(Lang::En), Some(Lang::Ru)] {
-                        ui.selectable_value(&mut draft.language, choice, lang_name(choice, t));
-                    }
+            ui.horizontal(|ui| {
+                ui.add_enabled_ui(!locks.language, |ui| {
+                    egui::ComboBox::from_id_salt("language")
+                        .selected_text(lang_name(draft.language, t))
+                        .show_ui(ui, |ui| {
+                            for choice in [None, Some(Lang::En), Some(Lang::Ru)] {
+                                ui.selectable_value(
+                                    &mut draft.language,
+                                    choice,
+                                    lang_name(choice, t),
+                                );
+                            }
+                        });
                 });
+                if locks.language {
+                    admin_note(ui, t);
+                }
+            });
             ui.end_row();
         });
-        ui.checkbox(&mut draft.sounds, t.sounds);
-        ui.checkbox(&mut draft.notifications, t.notifications);
-        ui.checkbox(&mut draft.start_minimised, t.start_minimised);
-        ui.checkbox(&mut draft.start_at_login, t.start_at_login);
+        for (value, text, locked) in [
+            (&mut draft.sounds, t.sounds, locks.sounds),
+            (
+                &mut draft.notifications,
+                t.notifications,
+                locks.notifications,
+            ),
+            (
+                &mut draft.start_minimised,
+                t.start_minimised,
+                locks.start_minimised,
+            ),
+            (
+                &mut draft.start_at_login,
+                t.start_at_login,
+                locks.start_at_login,
+            ),
+        ] {
+            ui.horizontal(|ui| {
+                ui.add_enabled(!locked, egui::Checkbox::new(value, text));
+                if locked {
+                    admin_note(ui, t);
+                }
+            });
+        }
         ui.separator();
         ui.horizontal(|ui| {
             save = ui.button(t.save).clicked();
@@ -288,6 +337,30 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
     } else if open && !cancel {
         app.dialogs.settings = Some(draft);
     }
+}
+
+/// A setting's value, named by `label`; greyed out with the administrator's
+/// note beside it when the policy file locks it.
+fn lockable(
+    ui: &mut egui::Ui,
+    locked: bool,
+    t: &Strings,
+    widget: impl egui::Widget,
+    label: egui::Id,
+) -> egui::Response {
+    ui.horizontal(|ui| {
+        let response = ui.add_enabled(!locked, widget).labelled_by(label);
+        if locked {
+            admin_note(ui, t);
+        }
+        response
+    })
+    .inner
+}
+
+/// "Set by your administrator", beside a locked setting.
+fn admin_note(ui: &mut egui::Ui, t: &Strings) {
+    ui.label(RichText::new(t.set_by_admin).italics().weak());
 }
 
 fn info(app: &mut LanchatApp, ctx: &egui::Context) {
