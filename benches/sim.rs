@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use lanchat::api::{Dest, Event, Timing};
-use lanchat::{Config, Node, NodeId};
+use lanchat::{Config, Node};
 
 /// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
 type InFlight = (Instant, u64, usize, usize, Vec<u8>);

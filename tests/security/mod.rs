@@ -313,7 +313,7 @@ fn two_workgroups_on_one_lan_do_not_see_each_other_and_a_wrong_passphrase_sees_n
         None => Peer::spawn_in(&ns.name, nick, &[]),
     };
     let blue = "blue sky over the office";
-    let mut peers = vec![
+    let mut peers = [
         spawn("a1", Some(blue)),
         spawn("a2", Some(blue)),
         spawn("b1", Some("green grass")),
