@@ -134,13 +134,15 @@ impl NodeHandle {
             key: identity.keys.public(),
             workgroup: options.workgroup.is_some(),
         };
-        let workgroup = match options.workgroup.as_deref() {
-            Some(passphrase) => Some(WorkgroupKey::derive(passphrase)?),
-            None => None,
-        };
+        // The key is derived on the node's thread (Argon2id takes a moment:
+        // not on a window's thread); only an empty passphrase fails here.
+        let passphrase = options.workgroup.clone();
+        if passphrase.as_deref() == Some("") {
+            return Err(crate::envelope::WorkgroupError::Empty.into());
+        }
         let config = Config {
             keys: identity.keys.clone(),
-            workgroup,
+            workgroup: None,
             seen: Vec::new(),
             epoch: identity.epoch,
             nick,
@@ -209,6 +211,18 @@ impl NodeHandle {
                             return;
                         }
                     };
+                    let mut config = config;
+                    if let Some(passphrase) = passphrase {
+                        match WorkgroupKey::derive(&passphrase) {
+                            Ok(key) => config.workgroup = Some(key),
+                            Err(err) => {
+                                let error = format!("network failed to start: workgroup: {err}");
+                                writer.send(Job::Pass(Event::Error(error)));
+                                writer.send(Job::Pass(Event::Stopped));
+                                return;
+                            }
+                        }
+                    }
                     let mut node = Node::new(config.clone(), Instant::now());
                     node.handle_command(Instant::now(), Command::Recall(recent));
                     for stored in undelivered {

@@ -178,6 +178,8 @@ fn fifty_peers_seed_5() {
 }
 
 fn fifty_peers(seed: u64) {
+    // Two cores' worth of work: not while a timed test runs.
+    let _busy = crate::util::heavy();
     println!("seed {seed}");
     let mut sim = Sim::new(seed, Faults::lossy(0.30));
     for i in 0..PEERS {

@@ -397,3 +397,13 @@ pub(crate) fn event<'a>(
         v["event"] == name && fields.iter().all(|(k, want)| v[*k].as_str() == Some(*want))
     }
 }
+
+/// Held by tests that keep the CPU busy for long (the 50-peer simulations)
+/// and by those that time real processes under load (the flood): a timed
+/// test measures the code, not the other tests beside it.
+pub(crate) fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
