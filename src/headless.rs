@@ -388,7 +388,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                    "old_fingerprint": old.fingerprint(), "new_fingerprint": new.fingerprint()}),
             format!(
                 "!!! WARNING: {nick} on {host} has another key than before (was {}, now {}). \
-                 It may be someone else using their name. Compare fingerprints with them, then /trust {nick}",
+                 It may be someone else using their name. Compare fingerprints with them, then /trust {id}",
                 old.fingerprint(),
                 new.fingerprint()
             ),

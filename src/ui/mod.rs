@@ -584,22 +584,30 @@ impl LanchatApp {
         match &event.event {
             Event::Error(text) => self.notice(text.clone()),
             Event::KeyChanged {
+                id,
                 nick,
                 host,
                 old,
                 new,
-                ..
             } => {
+                // The label tells two people of one nick apart (for /trust).
+                let who = self
+                    .model
+                    .peers
+                    .get(id)
+                    .map_or_else(|| nick.clone(), |p| p.label.clone());
                 let text = fill(
                     self.t().key_changed,
                     &[
-                        ("nick", nick),
+                        ("nick", &who),
                         ("host", host),
                         ("old", &old.fingerprint()),
                         ("new", &new.fingerprint()),
                     ],
                 );
-                self.notice(text);
+                // In the chat, and as a banner that stays until dismissed.
+                self.notice(text.clone());
+                self.notices.push(text);
             }
             Event::Trusted {
                 nick, fingerprint, ..
