@@ -346,8 +346,9 @@ pub fn open(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Opened, De
 /// paying for the signature check.
 #[derive(Clone, Debug)]
 pub struct Unverified {
-    signed: Vec<u8>,
-    signature: [u8; 64],
+    header: [u8; HEADER_LEN],
+    /// Packet, counter, key and signature (decrypted, in a workgroup).
+    inner: Vec<u8>,
     /// The packet, as claimed.
     pub packet: Packet,
     /// The key, as claimed.
@@ -361,8 +362,14 @@ impl Unverified {
     pub fn verify(self) -> Result<Opened, DecodeError> {
         let verifying =
             VerifyingKey::from_bytes(&self.key.0).map_err(|_| DecodeError::Signature)?;
+        let (signed_part, signature) = self.inner.split_at(self.inner.len() - 64);
+        let mut sig = [0u8; 64];
+        sig.copy_from_slice(signature);
+        let mut signed = Vec::with_capacity(HEADER_LEN + signed_part.len());
+        signed.extend_from_slice(&self.header);
+        signed.extend_from_slice(signed_part);
         verifying
-            .verify_strict(&self.signed, &Signature::from_bytes(&self.signature))
+            .verify_strict(&signed, &Signature::from_bytes(&sig))
             .map_err(|_| DecodeError::Signature)?;
         if self.packet.from != self.key.id() {
             return Err(DecodeError::WrongKey);
@@ -410,21 +417,19 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
     if inner.len() < TRAILER_LEN {
         return Err(DecodeError::Size(bytes.len()));
     }
-    let (signed_part, signature) = inner.split_at(inner.len() - 64);
+    // The signature is checked in `verify`, only for what is not a copy.
+    let signed_part = &inner[..inner.len() - 64];
     let (body, trailer) = signed_part.split_at(signed_part.len() - 40);
     let mut counter = [0u8; 8];
     counter.copy_from_slice(&trailer[..8]);
     let mut key = [0u8; 32];
     key.copy_from_slice(&trailer[8..]);
-    let mut sig = [0u8; 64];
-    sig.copy_from_slice(signature);
     let packet = wire::decode_packet(body)?;
-    let mut signed = Vec::with_capacity(HEADER_LEN + signed_part.len());
-    signed.extend_from_slice(header);
-    signed.extend_from_slice(signed_part);
+    let mut head = [0u8; HEADER_LEN];
+    head.copy_from_slice(header);
     Ok(Unverified {
-        signed,
-        signature: sig,
+        header: head,
+        inner,
         packet,
         key: PublicKey(key),
         counter: u64::from_le_bytes(counter),

@@ -689,7 +689,7 @@ impl Node {
                 return;
             }
         }
-        self.key_book.learn(key);
+        self.key_book.learn(id, key);
         let body = match body {
             Body::Sealed { to, bytes } => match self.unseal(id, epoch, counter, to, &bytes) {
                 Some(msg) => Body::Direct(msg),

@@ -140,18 +140,6 @@ impl NodeHandle {
         if passphrase.as_deref() == Some("") {
             return Err(crate::envelope::WorkgroupError::Empty.into());
         }
-        let config = Config {
-            keys: identity.keys.clone(),
-            workgroup: None,
-            seen: Vec::new(),
-            epoch: identity.epoch,
-            nick,
-            host,
-            wall_ms: identity::unix_ms(),
-            seed: fastrand::u64(..),
-            timing: options.timing,
-            share: options.share,
-        };
         // A data directory that cannot hold the database still gets a
         // working node: history then lasts until it stops, and the user is told.
         let (store, problem) = match Store::open(&identity.data_dir) {
@@ -164,11 +152,22 @@ impl NodeHandle {
                 (Store::in_memory()?, Some(problem))
             }
         };
-        let mut config = config;
-        config.seen = store.seen().unwrap_or_else(|err| {
+        let seen = store.seen().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading replay marks failed");
             Vec::new()
         });
+        let config = Config {
+            keys: identity.keys.clone(),
+            workgroup: None,
+            seen,
+            epoch: identity.epoch,
+            nick,
+            host,
+            wall_ms: identity::unix_ms(),
+            seed: fastrand::u64(..),
+            timing: options.timing,
+            share: options.share,
+        };
         let undelivered = store.undelivered().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading undelivered direct messages failed");
             Vec::new()

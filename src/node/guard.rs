@@ -21,6 +21,8 @@ const SOURCE_BURST: f64 = 4_000.0;
 /// Source addresses tracked; when full, idle ones are forgotten, and a new
 /// source shares one overflow budget until room is made.
 const MAX_SOURCES: usize = 4_096;
+/// Least time between two sweeps of a full source table.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Senders whose replay window is kept (online and recently gone).
 pub(super) const MAX_WINDOWS: usize = 4_096;
 /// Counters remembered behind the newest one (datagrams that overtake each
@@ -66,6 +68,9 @@ impl Bucket {
 pub(super) struct Sources {
     buckets: HashMap<IpAddr, Bucket>,
     overflow: Bucket,
+    /// When the full table was last swept of idle sources: at most once a
+    /// second, so spoofed sources cannot make every datagram a full scan.
+    swept: Option<Instant>,
 }
 
 impl Sources {
@@ -73,6 +78,7 @@ impl Sources {
         Sources {
             buckets: HashMap::new(),
             overflow: Bucket::full(now),
+            swept: None,
         }
     }
 
@@ -81,8 +87,13 @@ impl Sources {
         if let Some(bucket) = self.buckets.get_mut(&ip) {
             return bucket.take(now);
         }
-        if self.buckets.len() >= MAX_SOURCES {
+        if self.buckets.len() >= MAX_SOURCES
+            && self
+                .swept
+                .is_none_or(|t| now.saturating_duration_since(t) >= SWEEP_EVERY)
+        {
             // Forget the sources whose budget is whole again (idle).
+            self.swept = Some(now);
             self.buckets.retain(|_, b| {
                 b.refill(now);
                 b.tokens < SOURCE_BURST
@@ -285,10 +296,10 @@ pub(super) struct KeyBook {
 }
 
 impl KeyBook {
-    /// Remembers a peer's key (its id is the key's, so a key once learnt
-    /// for an id is the only one it can have).
-    pub(super) fn learn(&mut self, key: PublicKey) {
-        let id = key.id();
+    /// Remembers the key of peer `id`, which a checked datagram showed to
+    /// be the key's id (so a key once learnt for an id is the only one it
+    /// can have).
+    pub(super) fn learn(&mut self, id: NodeId, key: PublicKey) {
         if self.keys.contains_key(&id) {
             return;
         }
