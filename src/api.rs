@@ -31,6 +31,9 @@ pub enum Command {
     Join {
         /// Channel name, with or without `#`.
         channel: String,
+        /// For a password channel: its password, or the key remembered from
+        /// an earlier join ([`Event::ChannelKey`]).
+        secret: Option<Secret>,
     },
     /// Leave a channel (not `#Main`).
     Part {
@@ -202,6 +205,9 @@ pub struct ChannelSummary {
     pub topic: Option<String>,
     /// Whether I am in it.
     pub joined: bool,
+    /// A password channel: only its members see who is in it (`members`
+    /// counts me and the members I see; 0 when I am not in it).
+    pub protected: bool,
 }
 
 /// Why a peer went offline.
@@ -221,6 +227,15 @@ impl OfflineReason {
             OfflineReason::Timeout => "timeout",
         }
     }
+}
+
+/// What opens a password channel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Secret {
+    /// The password, as typed (the key is derived from it and the name).
+    Password(String),
+    /// The key, as remembered from an earlier join.
+    Key(crate::envelope::ChannelKey),
 }
 
 /// Something the user should know.
@@ -301,6 +316,15 @@ pub enum Event {
         id: NodeId,
         /// Their nick.
         nick: String,
+    },
+    /// I joined a password channel: the key to remember for joining it
+    /// again at the next start without the password (comes before my
+    /// [`Event::Joined`]).
+    ChannelKey {
+        /// Channel.
+        channel: String,
+        /// Its key.
+        key: crate::envelope::ChannelKey,
     },
     /// Someone (maybe me) left a channel I am in.
     Parted {

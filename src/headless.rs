@@ -346,6 +346,7 @@ fn channel_value(channel: &ChannelSummary) -> Value {
         "members": channel.members,
         "topic": channel.topic,
         "joined": channel.joined,
+        "protected": channel.protected,
     })
 }
 
@@ -393,6 +394,11 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 new.fingerprint()
             ),
         ),
+        // The key stays in the node; scripts learn only that it was made.
+        Event::ChannelKey { channel, .. } => {
+            let value = json!({"event": "channel_key", "channel": channel});
+            return (value, None);
+        }
         Event::Trusted {
             id,
             nick,
@@ -528,11 +534,17 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             let list: Vec<Value> = channels.iter().map(channel_value).collect();
             let mut text = format!("* {} channels:", channels.len());
             for c in channels {
+                let people = if c.protected && !c.joined {
+                    "password; members hidden".to_string()
+                } else if c.protected {
+                    format!("password, {} people", c.members)
+                } else {
+                    format!("{} people", c.members)
+                };
                 text.push_str(&format!(
-                    "\n    {}{} ({} people) {}",
+                    "\n    {}{} ({people}) {}",
                     c.name,
                     if c.joined { " [joined]" } else { "" },
-                    c.members,
                     c.topic.as_deref().unwrap_or("")
                 ));
             }

@@ -192,7 +192,9 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), IdentityError> {
 }
 
 /// Creates a file readable and writable by its owner only (on Unix).
-fn write_private(path: &Path, text: &str) -> io::Result<()> {
+/// Writes a file only its owner can read (on Unix; elsewhere the user's
+/// profile directory is private already).
+pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
     use std::io::Write;
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

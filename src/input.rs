@@ -2,7 +2,7 @@
 //! and the window: one line in, one [`Action`] out, or an [`InputError`]
 //! that says what was wrong with the line.
 
-use crate::api::{Command, Target};
+use crate::api::{Command, Secret, Target};
 use crate::types::{
     MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, NameError, Status, channel_name, valid_nick,
 };
@@ -71,7 +71,8 @@ pub const HELP: &str = "\
 text                          say text in the current chat
 //text                        say a text that starts with '/'
 /msg <#chan|nick[,nick...]> text  send to channels or people (several: a memo)
-/join #name                   join (or create) a channel and switch to it
+/join #name [password]        join (or create) a channel and switch to it;
+                              with a password only its members can read it
 /part [#name]                 leave a channel (the current one by default)
 /topic [#chan] text           set a channel's topic
 /nick new                     change nick
@@ -120,13 +121,17 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             return say(targets, text.trim_start().to_string(), MessageKind::Text);
         }
         "join" | "j" => {
-            if args.is_empty() || args.contains(char::is_whitespace) {
-                return Err(InputError::Usage("/join #name"));
+            // The password is the rest of the line, spaces and all.
+            let (name, password) = split_word(args);
+            if name.is_empty() {
+                return Err(InputError::Usage("/join #name [password]"));
             }
-            let name = channel(args)?;
+            let name = channel(name)?;
+            let password = password.trim();
             return Ok(Action::JoinAndSwitch {
                 command: Command::Join {
                     channel: name.clone(),
+                    secret: (!password.is_empty()).then(|| Secret::Password(password.into())),
                 },
                 chat: Target::Channel(name),
             });
@@ -402,13 +407,23 @@ mod tests {
             parse("/join dev", &main()),
             Ok(Action::JoinAndSwitch {
                 command: Command::Join {
-                    channel: "#dev".into()
+                    channel: "#dev".into(),
+                    secret: None,
                 },
                 chat: Target::Channel("#dev".into()),
             })
         );
-        assert_eq!(err("/join"), InputError::Usage("/join #name"));
-        assert_eq!(err("/join a b"), InputError::Usage("/join #name"));
+        assert_eq!(err("/join"), InputError::Usage("/join #name [password]"));
+        assert_eq!(
+            parse("/join #ops  open sesame ", &main()),
+            Ok(Action::JoinAndSwitch {
+                command: Command::Join {
+                    channel: "#ops".into(),
+                    secret: Some(Secret::Password("open sesame".into())),
+                },
+                chat: Target::Channel("#ops".into()),
+            })
+        );
         assert!(matches!(
             err(&format!("/join #{}", "x".repeat(40))),
             InputError::BadChannel { .. }

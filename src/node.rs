@@ -13,20 +13,22 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 mod guard;
+mod protected;
 mod sync;
 
 pub use guard::{SOURCE_RATE, Seen};
+pub use protected::MAX_PROTECTED_JOINED;
 pub use sync::SYNC_RATE;
 
 use crate::api::{
-    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Target, Timing,
-    Transmit,
+    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Secret, Target,
+    Timing, Transmit,
 };
 use crate::catchup::{Kept, Recent, Share};
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
-use crate::envelope::{self, Keys, WorkgroupKey};
+use crate::envelope::{self, ChannelKey, Keys, WorkgroupKey};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
 use crate::types::{
@@ -71,8 +73,11 @@ pub struct Stats {
     pub malformed: u64,
     /// Datagrams with a bad signature or signed with another node's key.
     pub forged: u64,
-    /// Datagrams of another workgroup (or of the open LAN in a workgroup).
+    /// Datagrams of another workgroup (or of the open LAN in a workgroup),
+    /// and datagrams in the clear about a channel that has a password here.
     pub foreign: u64,
+    /// Datagrams about a password channel I am not in (read by nobody here).
+    pub hidden: u64,
     /// Datagrams seen before (a replay, or a second copy on another path).
     pub replayed: u64,
     /// Datagrams dropped unread because their source sent too many.
@@ -184,6 +189,10 @@ pub struct Node {
     /// When to compare with whom, and what came.
     sync: sync::SyncState,
     share: Option<Share>,
+    /// My password channels' keys, and the ones heard of.
+    protected: protected::Protected,
+    /// The latest time given to the node (for what is sent without one).
+    last_now: Instant,
     stopped: bool,
     stats: Stats,
 }
@@ -204,9 +213,7 @@ impl Node {
             host: clip(&config.host, crate::types::MAX_HOST),
             version: clip(env!("CARGO_PKG_VERSION"), 16),
             since_ms: config.wall_ms,
-            channels: Vec::new(),
-            hello: false,
-            seq: 0,
+            ..Presence::default()
         };
         let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
@@ -248,6 +255,8 @@ impl Node {
             recent: Recent::default(),
             sync: sync::SyncState::new(now),
             share: config.share,
+            protected: protected::Protected::default(),
+            last_now: now,
             stopped: false,
             stats: Stats::default(),
         };
@@ -367,7 +376,7 @@ impl Node {
                 let bytes = send.seal(self.id, to, self.epoch, counter, &wire::encode_direct(&msg));
                 Body::Sealed { to, bytes }
             }
-            body => body,
+            body => self.hide(counter, body),
         };
         let packet = Packet {
             from: self.id,
@@ -384,16 +393,24 @@ impl Node {
         self.events.push_back(Event::Error(message.into()));
     }
 
+    /// My presence; my password channels are added, sealed, in `send`.
     fn own_presence(&self, hello: bool) -> Body {
         let mut p = self.presence.clone();
         p.channels = self.channels.states();
+        p.channels
+            .retain(|c| !self.protected.keys.contains_key(&c.name));
         p.hello = hello;
         Body::Presence(p)
     }
 
+    /// Sends my full presence, and the password channels I know of.
     fn beat(&mut self, dest: Dest, hello: bool) {
         let body = self.own_presence(hello);
         self.send(dest, body);
+        if dest == Dest::Group {
+            self.protected.told_tails = self.protected_tails();
+        }
+        self.tell_protected(dest);
     }
 
     /// A presence now and a couple soon after, so a change is seen quickly
@@ -409,13 +426,22 @@ impl Node {
     /// and broadcast take turns), a full presence by both ways after a
     /// change and every [`FULL_PRESENCE_EVERY`] beats.
     fn heartbeat(&mut self) {
-        if self.quick_full || self.lean_beats >= FULL_PRESENCE_EVERY {
+        if self.quick_full
+            || self.lean_beats >= FULL_PRESENCE_EVERY
+            || self.protected.told_tails != self.protected_tails()
+        {
             self.lean_beats = 0;
             self.beat(Dest::Group, false);
             return;
         }
         self.lean_beats += 1;
-        let tails = self.channels.joined.values().map(|j| j.tail).collect();
+        let tails = self
+            .channels
+            .joined
+            .iter()
+            .filter(|(name, _)| !self.protected.keys.contains_key(*name))
+            .map(|(_, j)| j.tail)
+            .collect();
         let dest = if self.lean_beats.is_multiple_of(2) {
             Dest::Multicast
         } else {
@@ -437,6 +463,7 @@ impl Node {
         if self.stopped {
             return;
         }
+        self.last_now = self.last_now.max(now);
         let mut hello_due = false;
         while self.announces.front().is_some_and(|t| *t <= now) {
             self.announces.pop_front();
@@ -651,6 +678,7 @@ impl Node {
         if self.stopped {
             return;
         }
+        self.last_now = self.last_now.max(now);
         let opened = match opened {
             Ok(opened) => opened,
             Err(err) => {
@@ -700,7 +728,10 @@ impl Node {
                 self.stats.malformed += 1;
                 return;
             }
-            body => body,
+            body => match self.unhide(id, epoch, counter, body) {
+                Some(body) => body,
+                None => return,
+            },
         };
         let standing = self.peers.standing(id, epoch);
         if standing == Standing::Stale {
@@ -819,8 +850,11 @@ impl Node {
             }
             Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
             Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}
+            Body::Protected { channels } if standing == Standing::Known => {
+                self.on_protected(now, &channels);
+            }
             // Opened above.
-            Body::Sealed { .. } => {}
+            Body::Sealed { .. } | Body::Hidden { .. } | Body::Protected { .. } => {}
         }
     }
 
@@ -1090,7 +1124,10 @@ impl Node {
         if seq < peer.presence.seq {
             return; // overtaken by a newer presence
         }
-        if seq > peer.presence.seq || tails.len() != peer.presence.channels.len() {
+        // Lean heartbeats carry the tails of open channels only, which
+        // come before the ones opened from sealed states.
+        let public = peer.presence.channels.len() - peer.presence.opened;
+        if seq > peer.presence.seq || tails.len() != public {
             debug!(peer = %id, seq, held = peer.presence.seq, "beat names a presence we lack");
             self.hello_unknown(now, from);
             return;
@@ -1420,9 +1457,10 @@ impl Node {
         if self.stopped {
             return;
         }
+        self.last_now = self.last_now.max(now);
         match cmd {
             Command::Say { to, text, kind } => self.say(now, to, text, kind),
-            Command::Join { channel } => self.join(now, &channel),
+            Command::Join { channel, secret } => self.join(now, &channel, secret),
             Command::Part { channel } => self.part(now, &channel),
             Command::Topic { channel, text } => self.set_topic(now, &channel, text),
             Command::Nick(nick) => self.set_nick(now, nick),
@@ -1655,7 +1693,7 @@ impl Node {
         self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
     }
 
-    fn join(&mut self, now: Instant, raw: &str) {
+    fn join(&mut self, now: Instant, raw: &str, secret: Option<Secret>) {
         let name = match channel_name(raw) {
             Ok(n) => n,
             Err(err) => return self.error(format!("{raw}: {err}")),
@@ -1668,7 +1706,20 @@ impl Node {
                 "you are in {MAX_JOINED} channels already; /part one first"
             ));
         }
+        let key = match secret {
+            None if self.protected.known(&name, now) => {
+                return self.error(format!("{name} has a password: /join {name} <password>"));
+            }
+            None => None,
+            Some(secret) => match self.channel_key(&name, secret) {
+                Ok(key) => Some(key),
+                Err(err) => return self.error(err),
+            },
+        };
         self.channels.joined.insert(name.clone(), Joined::default());
+        if let Some(key) = key {
+            self.add_protected(&name, key);
+        }
         self.sync_join(now, &name);
         self.events.push_back(Event::Joined {
             channel: name.clone(),
@@ -1706,6 +1757,32 @@ impl Node {
         self.announce_change(now);
     }
 
+    /// The key of a password channel I may join.
+    fn channel_key(&self, name: &str, secret: Secret) -> Result<ChannelKey, String> {
+        if name == MAIN_CHANNEL {
+            return Err(format!("{MAIN_CHANNEL} cannot have a password"));
+        }
+        if self.protected.keys.len() >= MAX_PROTECTED_JOINED {
+            return Err(format!(
+                "you are in {MAX_PROTECTED_JOINED} password channels already; /part one first"
+            ));
+        }
+        let open = self.peers.iter().any(|(_, p)| {
+            let public = p.presence.channels.len() - p.presence.opened;
+            p.presence.channels[..public].iter().any(|c| c.name == name)
+        });
+        if open {
+            return Err(format!(
+                "{name} is an open channel; /join {name} without a password, or choose another name"
+            ));
+        }
+        match secret {
+            Secret::Key(key) => Ok(key),
+            Secret::Password(password) => ChannelKey::derive(name, &password)
+                .map_err(|_| format!("a password for {name} cannot be empty")),
+        }
+    }
+
     fn part(&mut self, now: Instant, raw: &str) {
         let name = match channel_name(raw) {
             Ok(n) => n,
@@ -1718,6 +1795,7 @@ impl Node {
             return self.error(format!("you are not in {name}"));
         }
         self.channels.forget_channel(&name);
+        self.remove_protected(&name);
         self.sync_part(&name);
         self.events.push_back(Event::Parted {
             channel: name,
@@ -1787,11 +1865,13 @@ impl Node {
                     members: 1,
                     topic: j.topic.as_ref().map(|t| t.text.clone()),
                     joined: true,
+                    protected: self.protected.keys.contains_key(name),
                 },
             );
         }
         for (_, p) in self.peers.iter() {
-            for c in &p.presence.channels {
+            let public = p.presence.channels.len() - p.presence.opened;
+            for (i, c) in p.presence.channels.iter().enumerate() {
                 map.entry(c.name.clone())
                     .and_modify(|s| s.members += 1)
                     .or_insert_with(|| ChannelSummary {
@@ -1799,8 +1879,20 @@ impl Node {
                         members: 1,
                         topic: None,
                         joined: false,
+                        protected: i >= public,
                     });
             }
+        }
+        for name in self.protected.heard_names(self.last_now) {
+            map.entry(name.clone())
+                .and_modify(|s| s.protected = true)
+                .or_insert_with(|| ChannelSummary {
+                    name: name.clone(),
+                    members: 0,
+                    topic: None,
+                    joined: false,
+                    protected: true,
+                });
         }
         map.into_values().collect()
     }

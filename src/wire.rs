@@ -27,11 +27,13 @@ pub const MAX_DATAGRAM: usize = 1200;
 /// workgroup encryption leave.
 pub const MAX_BODY: usize = MAX_DATAGRAM - crate::envelope::OVERHEAD;
 /// Text bytes carried by one fragment of a message.
-pub const FRAGMENT_TEXT: usize = 900;
+pub const FRAGMENT_TEXT: usize = 870;
 /// Most fragments one message may have: [`split_text`] cuts on character
 /// boundaries, so a fragment may hold as little as `FRAGMENT_TEXT - 3` bytes
 /// (a 4-byte character that does not fit), and 64 KiB then needs 74.
 pub const MAX_PARTS: u16 = MAX_TEXT.div_ceil(FRAGMENT_TEXT - 3) as u16;
+/// Largest sealed channel state in a presence: two numbers and the AEAD tag.
+pub const SEALED_STATE: usize = 9 + 9 + 16;
 /// Most ranges in one repair request.
 pub const MAX_NACK_RANGES: usize = 16;
 
@@ -146,6 +148,20 @@ pub enum Body {
         /// The encrypted fragment.
         bytes: Vec<u8>,
     },
+    /// A body about a password channel ([`channel_of`] names it), encrypted
+    /// with the channel's key ([`crate::envelope::ChannelKey`], part 0 of
+    /// the datagram). It names neither the channel nor a key: a member
+    /// tries the keys of its password channels, everyone else drops it.
+    Hidden {
+        /// The encrypted body ([`encode_body`]).
+        bytes: Vec<u8>,
+    },
+    /// Password channels I know exist (I am in them, or heard of them); sent
+    /// with a full presence to the group.
+    Protected {
+        /// At most [`MAX_PROTECTED`].
+        channels: Vec<ProtectedChannel>,
+    },
 }
 
 /// One round of catch-up for a channel.
@@ -241,7 +257,39 @@ pub struct Presence {
     /// life, so one that arrives late (overtaken by a newer one) is not taken
     /// for a change, and a lean heartbeat can name what it abbreviates.
     pub seq: u64,
+    /// My place in each password channel I am in: its tail and topic stamp
+    /// ([`encode_state`]) encrypted with the channel's key (part 1, 2, … of the datagram), so
+    /// only its members learn that I am one. Not in `channels`, and not in
+    /// a lean heartbeat's tails. With `channels`, at most [`MAX_JOINED`].
+    pub sealed: Vec<Vec<u8>>,
+    /// Not sent: how many entries at the end of `channels` the receiver
+    /// opened from `sealed` (a lean heartbeat's tails cover the others).
+    #[serde(skip)]
+    pub opened: usize,
+    /// Not sent: the counter of the datagram this came in (`sealed` opens
+    /// with it, also later, when I join one of those channels).
+    #[serde(skip)]
+    pub counter: u64,
 }
+
+/// A password channel known to exist: its name, and how long ago a member
+/// last vouched for it, as far as the sender knows. Members say 0, everyone
+/// passes on the age of the newest vouching they heard (grown by the time
+/// since), and a name nobody vouched for in [`PROTECTED_FOR`] is
+/// forgotten; so a member looks like anyone else who heard of the channel,
+/// and no clock need agree with another.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtectedChannel {
+    /// Channel name, with `#`.
+    pub name: String,
+    /// Seconds since a member vouched for it.
+    pub age_secs: u32,
+}
+
+/// How long a password channel is listed after a member last vouched for it.
+pub const PROTECTED_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+/// Most password channels one [`Body::Protected`] names.
+pub const MAX_PROTECTED: usize = 16;
 
 /// A node's position in one channel, as advertised in its presence.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,6 +458,69 @@ pub fn decode_packet(body: &[u8]) -> Result<Packet, DecodeError> {
     Ok(packet)
 }
 
+/// The password channel a body is about, if it is about one channel: what
+/// [`Body::Hidden`] hides when that channel has a password.
+pub fn channel_of(body: &Body) -> Option<&str> {
+    match body {
+        Body::Channel(m) | Body::Repair { msg: m, .. } => Some(&m.channel),
+        Body::Nack(n) => Some(&n.channel),
+        Body::Gone { channel, .. }
+        | Body::TopicRequest { channel }
+        | Body::Want { channel, .. }
+        | Body::Typing {
+            chat: TypingChat::Channel(channel),
+        } => Some(channel),
+        Body::Topic(t) => Some(&t.channel),
+        Body::Sync(sync) => Some(&sync.channel),
+        Body::Recalled(r) => Some(&r.channel),
+        _ => None,
+    }
+}
+
+/// Encodes a body to be hidden in a password channel's [`Body::Hidden`].
+pub fn encode_body(body: &Body) -> Vec<u8> {
+    // A body the node built always encodes; the size is checked with the
+    // packet around it.
+    bincode::serde::encode_to_vec(body, bincode::config::standard()).unwrap_or_default()
+}
+
+/// Decodes and checks a body opened from a [`Body::Hidden`]: one about a
+/// channel, not hidden once more.
+pub fn decode_body(bytes: &[u8]) -> Result<Body, DecodeError> {
+    let (body, used): (Body, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError::Body(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(DecodeError::Trailing(bytes.len() - used));
+    }
+    if channel_of(&body).is_none() {
+        return Err(DecodeError::Limit("hidden"));
+    }
+    check_body(&body)?;
+    Ok(body)
+}
+
+/// Encodes a password channel's state (tail and topic stamp: the name is
+/// the key's), to be sealed into a presence.
+pub fn encode_state(state: &ChannelState) -> Vec<u8> {
+    bincode::serde::encode_to_vec((state.tail, state.topic_stamp), bincode::config::standard())
+        .unwrap_or_default()
+}
+
+/// Decodes a password channel's state opened from a presence.
+pub fn decode_state(name: &str, bytes: &[u8]) -> Result<ChannelState, DecodeError> {
+    let ((tail, topic_stamp), used): ((u64, u64), usize) =
+        bincode::serde::decode_from_slice(bytes, config())
+            .map_err(|e| DecodeError::Body(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(DecodeError::Trailing(bytes.len() - used));
+    }
+    Ok(ChannelState {
+        name: name.to_string(),
+        tail,
+        topic_stamp,
+    })
+}
+
 /// Encodes a direct-message fragment, to be sealed for its recipient.
 pub fn encode_direct(msg: &DirectMsg) -> Vec<u8> {
     // A fragment that came through `check` always encodes.
@@ -460,7 +571,11 @@ fn check_channel_msg(m: &ChannelMsg) -> Result<(), DecodeError> {
 
 /// Checks every cap a decoded packet must respect.
 fn check(packet: &Packet) -> Result<(), DecodeError> {
-    match &packet.body {
+    check_body(&packet.body)
+}
+
+fn check_body(body: &Body) -> Result<(), DecodeError> {
+    match body {
         Body::Presence(p) => {
             cap("nick", p.nick.len(), MAX_NICK)?;
             if p.nick.is_empty() {
@@ -472,6 +587,10 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
             cap("channels", p.channels.len(), MAX_JOINED)?;
             for c in &p.channels {
                 cap("channel", c.name.len(), MAX_CHANNEL_NAME)?;
+            }
+            cap("sealed", p.channels.len() + p.sealed.len(), MAX_JOINED)?;
+            for s in &p.sealed {
+                cap("sealed", s.len(), SEALED_STATE)?;
             }
         }
         Body::Channel(m) => check_channel_msg(m)?,
@@ -488,6 +607,15 @@ fn check(packet: &Packet) -> Result<(), DecodeError> {
         }
         Body::Direct(m) => check_direct(m)?,
         Body::Sealed { bytes, .. } => cap("sealed", bytes.len(), MAX_BODY)?,
+        Body::Hidden { bytes } => cap("hidden", bytes.len(), MAX_BODY)?,
+        Body::Protected { channels } => {
+            cap("protected", channels.len(), MAX_PROTECTED)?;
+            for c in channels {
+                if channel_name(&c.name).as_deref() != Ok(c.name.as_str()) {
+                    return Err(DecodeError::Limit("protected"));
+                }
+            }
+        }
         Body::Topic(t) => {
             cap("channel", t.channel.len(), MAX_CHANNEL_NAME)?;
             cap("topic", t.text.len(), MAX_TOPIC)?;
@@ -593,8 +721,167 @@ mod tests {
                 channels,
                 hello: true,
                 seq: u64::MAX,
+                ..Presence::default()
             }),
         }
+    }
+
+    /// The largest presence with password channels: a sealed state is
+    /// smaller than an open channel's, and together they are at most
+    /// `MAX_JOINED`.
+    fn full_sealed_presence(sealed: usize) -> Packet {
+        let mut packet = full_presence();
+        if let Body::Presence(p) = &mut packet.body {
+            p.channels.truncate(MAX_JOINED - sealed);
+            p.sealed = vec![vec![0xee; SEALED_STATE]; sealed];
+        }
+        packet
+    }
+
+    #[test]
+    fn presences_with_password_channels_fit_and_are_capped() {
+        for sealed in [1, 4, MAX_JOINED] {
+            let packet = full_sealed_presence(sealed);
+            let bytes = encode(&packet).expect("encodes");
+            assert_eq!(decode(&bytes), Ok(packet), "{sealed} sealed");
+        }
+        // One more than the cap, counting both lists.
+        let mut packet = full_sealed_presence(4);
+        if let Body::Presence(p) = &mut packet.body {
+            p.channels.truncate(MAX_JOINED - 4);
+            p.channels[0].name = "#a".into();
+            p.sealed.push(vec![0; 4]);
+        }
+        let bytes = encode(&packet).expect("encodes");
+        assert_eq!(decode(&bytes), Err(DecodeError::Limit("sealed")));
+        // A sealed state longer than any real one.
+        let mut packet = full_sealed_presence(1);
+        if let Body::Presence(p) = &mut packet.body {
+            p.sealed[0].push(0);
+        }
+        let bytes = encode(&packet).expect("encodes");
+        assert_eq!(decode(&bytes), Err(DecodeError::Limit("sealed")));
+    }
+
+    /// Every channel body, hidden for a password channel (its encoding,
+    /// the AEAD tag and the length), still fits a datagram.
+    #[test]
+    fn the_largest_hidden_bodies_fit() {
+        let channel = "#".to_string() + &"c".repeat(MAX_CHANNEL_NAME - 1);
+        let text = "я".repeat(FRAGMENT_TEXT / 2);
+        let msg = ChannelMsg {
+            channel: channel.clone(),
+            seq: u64::MAX,
+            id: MsgId([9; 16]),
+            hlc: u64::MAX,
+            kind: MessageKind::Action,
+            part: MAX_PARTS - 1,
+            parts: MAX_PARTS,
+            text: text.clone(),
+        };
+        let bodies = [
+            Body::Repair {
+                origin: id(3),
+                origin_epoch: u64::MAX,
+                msg: msg.clone(),
+            },
+            Body::Recalled(Recalled {
+                channel: channel.clone(),
+                origin: id(3),
+                nick: "ж".repeat(MAX_NICK / 2),
+                id: MsgId([9; 16]),
+                hlc: u64::MAX,
+                kind: MessageKind::Action,
+                part: MAX_PARTS - 1,
+                parts: MAX_PARTS,
+                text,
+            }),
+            Body::Topic(TopicInfo {
+                channel: channel.clone(),
+                text: "т".repeat(MAX_TOPIC / 2),
+                stamp: u64::MAX,
+                setter: id(3),
+                setter_nick: "ж".repeat(MAX_NICK / 2),
+            }),
+        ];
+        for body in bodies {
+            let inner = encode_body(&body);
+            assert_eq!(decode_body(&inner), Ok(body.clone()));
+            let hidden = Packet {
+                from: id(2),
+                epoch: u64::MAX,
+                body: Body::Hidden {
+                    bytes: vec![0xaa; inner.len() + 16],
+                },
+            };
+            let bytes = encode(&hidden).unwrap_or_else(|e| panic!("{body:?}: {e}"));
+            assert_eq!(decode(&bytes), Ok(hidden));
+        }
+    }
+
+    #[test]
+    fn a_hidden_body_is_about_one_channel_and_hides_nothing_more() {
+        assert_eq!(
+            decode_body(&encode_body(&Body::Leave)),
+            Err(DecodeError::Limit("hidden"))
+        );
+        let nested = Body::Hidden { bytes: vec![1; 8] };
+        assert_eq!(
+            decode_body(&encode_body(&nested)),
+            Err(DecodeError::Limit("hidden"))
+        );
+        let typing = Body::Typing {
+            chat: TypingChat::Channel("#a b".into()),
+        };
+        assert_eq!(
+            decode_body(&encode_body(&typing)),
+            Err(DecodeError::Limit("channel"))
+        );
+        let mut bytes = encode_body(&Body::TopicRequest {
+            channel: "#ops".into(),
+        });
+        assert!(decode_body(&bytes).is_ok());
+        bytes.push(0);
+        assert_eq!(decode_body(&bytes), Err(DecodeError::Trailing(1)));
+        let state = ChannelState {
+            name: "#ops".into(),
+            tail: 7,
+            topic_stamp: u64::MAX,
+        };
+        let sealed = encode_state(&state);
+        assert!(sealed.len() + 16 <= SEALED_STATE);
+        assert_eq!(decode_state("#ops", &sealed), Ok(state));
+    }
+
+    #[test]
+    fn protected_names_are_capped_and_normalised() {
+        let list = |names: &[&str]| Packet {
+            from: id(1),
+            epoch: 1,
+            body: Body::Protected {
+                channels: names
+                    .iter()
+                    .map(|n| ProtectedChannel {
+                        name: n.to_string(),
+                        age_secs: 1,
+                    })
+                    .collect(),
+            },
+        };
+        let good = list(&["#ops", "#ж"]);
+        assert_eq!(decode(&encode(&good).expect("encodes")), Ok(good));
+        let bad = list(&["#a b"]);
+        assert_eq!(
+            decode(&encode(&bad).expect("encodes")),
+            Err(DecodeError::Limit("protected"))
+        );
+        let names: Vec<String> = (0..=MAX_PROTECTED).map(|i| format!("#{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let many = list(&names);
+        assert_eq!(
+            decode(&encode(&many).expect("encodes")),
+            Err(DecodeError::Limit("protected"))
+        );
     }
 
     #[test]
@@ -870,6 +1157,7 @@ mod tests {
                                 .collect(),
                             hello,
                             seq: since_ms / 3,
+                            ..Presence::default()
                         })
                     ),
                 Just(Body::Leave),

@@ -266,6 +266,11 @@ impl PeerTable {
         self.peers.iter()
     }
 
+    /// Every online peer, to change.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&NodeId, &mut Peer)> {
+        self.peers.iter_mut()
+    }
+
     /// Number of online peers.
     pub fn len(&self) -> usize {
         self.peers.len()

@@ -180,6 +180,14 @@ pub struct Strings {
     pub join_title: &'static str,
     /// Join dialog: the name field.
     pub channel_name: &'static str,
+    /// Join dialog: the password field.
+    pub channel_password: &'static str,
+    /// Join dialog: what a password does.
+    pub channel_password_hint: &'static str,
+    /// Channel list: a password channel I am not in.
+    pub protected: &'static str,
+    /// Channel list: tooltip of a password channel.
+    pub protected_hint: &'static str,
     /// Button: join.
     pub join: &'static str,
     /// Button: cancel.
@@ -380,6 +388,10 @@ pub static EN: Strings = Strings {
     send: "Send",
     join_title: "Join or create a channel",
     channel_name: "Channel name",
+    channel_password: "Password (optional)",
+    channel_password_hint: "With a password, only people who know it can read the channel or see who is in it.",
+    protected: "password",
+    protected_hint: "Has a password: only its members see what is said and who is in it",
     join: "Join",
     cancel: "Cancel",
     members: "{n} people",
@@ -498,6 +510,10 @@ pub static RU: Strings = Strings {
     send: "Отправить",
     join_title: "Вход в канал",
     channel_name: "Название канала",
+    channel_password: "Пароль (необязательно)",
+    channel_password_hint: "С паролем канал читают и видят его участников только те, кто знает пароль.",
+    protected: "с паролем",
+    protected_hint: "Канал с паролем: что в нём пишут и кто в нём, видят только его участники",
     join: "Войти",
     cancel: "Отмена",
     members: "человек: {n}",

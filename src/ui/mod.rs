@@ -84,10 +84,19 @@ fn settings_path(options: &AppOptions) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(settings::FILE_NAME))
 }
 
+/// The join dialog's fields.
+#[derive(Default)]
+struct JoinForm {
+    /// Channel name.
+    name: String,
+    /// Password (empty: an open channel).
+    password: String,
+}
+
 /// Dialogs and windows that may be open.
 #[derive(Default)]
 struct Dialogs {
-    join: Option<String>,
+    join: Option<JoinForm>,
     export: Option<String>,
     channels: bool,
     nick: Option<String>,
@@ -247,8 +256,15 @@ impl LanchatApp {
             self.model = Model::started(ready);
             self.load_history(&Chat::Channel(MAIN_CHANNEL.to_string()));
             for channel in self.settings.channels.clone() {
+                let secret = self
+                    .settings
+                    .channel_keys
+                    .get(&channel)
+                    .and_then(|hex| crate::envelope::ChannelKey::from_hex(hex))
+                    .map(crate::api::Secret::Key);
                 let _ = self.session.send(Command::Join {
                     channel: channel.clone(),
+                    secret,
                 });
                 if let Ok(name) = crate::types::channel_name(&channel) {
                     self.load_history(&Chat::Channel(name));
@@ -649,9 +665,17 @@ impl LanchatApp {
                 self.settings.channels.push(channel.clone());
                 self.save_settings();
             }
+            Event::ChannelKey { channel, key } => {
+                let hex = key.to_hex();
+                if self.settings.channel_keys.get(channel) != Some(&hex) {
+                    self.settings.channel_keys.insert(channel.clone(), hex);
+                    self.save_settings();
+                }
+            }
             Event::Parted { channel, id, .. } if *id == self.model.me => {
                 if !self.locks().channels {
                     self.settings.channels.retain(|c| c != channel);
+                    self.settings.channel_keys.remove(channel);
                     self.save_settings();
                 }
                 if self.selected == Chat::Channel(channel.clone()) {

@@ -755,7 +755,8 @@ impl Model {
             | Event::Error(_)
             | Event::Stopped
             | Event::Exported { .. }
-            | Event::Trusted { .. } => None,
+            | Event::Trusted { .. }
+            | Event::ChannelKey { .. } => None,
         }
     }
 

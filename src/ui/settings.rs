@@ -33,6 +33,10 @@ pub struct Settings {
     pub language: Option<Lang>,
     /// Channels I was in (besides `#Main`), rejoined at start.
     pub channels: Vec<String>,
+    /// The keys (64 hex digits) of the password channels among them, so
+    /// they are rejoined without asking for the password (the password
+    /// itself is not kept).
+    pub channel_keys: std::collections::BTreeMap<String, String>,
     /// Days of history to keep; 0 keeps everything.
     pub keep_days: u32,
     /// Most recent messages to be given when joining a channel I have no
@@ -80,6 +84,7 @@ impl Default for Settings {
             start_at_login: false,
             language: None,
             channels: Vec::new(),
+            channel_keys: std::collections::BTreeMap::new(),
             keep_days: 0,
             join_history: None,
             workgroup: None,
@@ -139,7 +144,8 @@ impl Settings {
         let text =
             serde_json::to_string_pretty(self).map_err(|err| write(std::io::Error::other(err)))?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(write)?;
+        // Owner-only: it may hold the workgroup passphrase and channel keys.
+        crate::identity::write_private(&tmp, &text).map_err(write)?;
         std::fs::rename(&tmp, path).map_err(write)
     }
 

@@ -177,12 +177,14 @@ fn a_late_joiner_gets_recent_history_and_only_as_much_as_it_asked() {
         0,
         Command::Join {
             channel: "#dev".into(),
+            secret: None,
         },
     );
     sim.command(
         1,
         Command::Join {
             channel: "#dev".into(),
+            secret: None,
         },
     );
     run_for(&mut sim, 2.0);
@@ -230,6 +232,7 @@ fn a_late_joiner_gets_recent_history_and_only_as_much_as_it_asked() {
         late,
         Command::Join {
             channel: "#dev".into(),
+            secret: None,
         },
     );
     run_for(&mut sim, 5.0);

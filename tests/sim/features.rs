@@ -39,6 +39,7 @@ fn join(sim: &mut Sim, host: usize, channel: &str) {
         host,
         Command::Join {
             channel: channel.into(),
+            secret: None,
         },
     );
 }

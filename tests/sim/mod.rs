@@ -6,6 +6,7 @@ mod features;
 mod flood;
 mod idle;
 mod net;
+mod protected;
 mod typing;
 
 use std::collections::{HashMap, HashSet};
@@ -210,6 +211,7 @@ fn fifty_peers(seed: u64) {
             i,
             Command::Join {
                 channel: "#dev".into(),
+                secret: None,
             },
         );
     }

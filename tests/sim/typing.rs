@@ -59,6 +59,7 @@ fn typing_in_a_channel_reaches_its_members_and_no_one_else() {
             host,
             Command::Join {
                 channel: "#dev".into(),
+                secret: None,
             },
         );
     }
@@ -185,6 +186,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
         t0,
         Command::Join {
             channel: "#dev".into(),
+            secret: None,
         },
     );
     let bob_keys = Keys::from_secret(&[2; 32]);

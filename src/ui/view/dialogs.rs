@@ -9,7 +9,7 @@ use crate::identity::format_local;
 use crate::input::{self, Action};
 use crate::types::{Chat, Status};
 use crate::ui::i18n::{Lang, Strings, fill};
-use crate::ui::{LanchatApp, lang_name};
+use crate::ui::{JoinForm, LanchatApp, lang_name};
 
 pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
@@ -37,7 +37,7 @@ fn enter_pressed(ui: &egui::Ui, response: &egui::Response) -> bool {
 }
 
 fn join(app: &mut LanchatApp, ctx: &egui::Context) {
-    let Some(mut name) = app.dialogs.join.take() else {
+    let Some(mut form) = app.dialogs.join.take() else {
         return;
     };
     let t = app.t();
@@ -46,21 +46,31 @@ fn join(app: &mut LanchatApp, ctx: &egui::Context) {
     let mut cancel = false;
     window(t.join_title, &mut open).show(ctx, |ui| {
         ui.label(t.channel_name);
-        let r = ui.add(egui::TextEdit::singleline(&mut name).hint_text("#team"));
-        r.request_focus();
+        let r = ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("#team"));
+        if form.name.is_empty() {
+            r.request_focus();
+        }
         go = enter_pressed(ui, &r);
+        ui.label(t.channel_password);
+        let r = ui.add(egui::TextEdit::singleline(&mut form.password).password(true));
+        if !form.name.is_empty() && !r.has_focus() && ui.memory(|m| m.focused().is_none()) {
+            r.request_focus();
+        }
+        go |= enter_pressed(ui, &r);
+        ui.label(RichText::new(t.channel_password_hint).weak().small());
         ui.horizontal(|ui| {
             go |= ui.button(t.join).clicked();
             cancel = ui.button(t.cancel).clicked();
         });
     });
     if go {
-        let name = name.trim();
-        let line = if name.starts_with('#') {
-            format!("/join {name}")
+        let name = form.name.trim();
+        let name = if name.starts_with('#') {
+            name.to_string()
         } else {
-            format!("/join #{name}")
+            format!("#{name}")
         };
+        let line = format!("/join {name} {}", form.password);
         match input::parse(&line, &app.current_target()) {
             Ok(Action::JoinAndSwitch { command, chat }) => {
                 app.command(command);
@@ -75,7 +85,7 @@ fn join(app: &mut LanchatApp, ctx: &egui::Context) {
             }
         }
     } else if open && !cancel {
-        app.dialogs.join = Some(name);
+        app.dialogs.join = Some(form);
     }
 }
 
@@ -125,14 +135,28 @@ fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
                     .striped(true)
                     .show(ui, |ui| {
                         for channel in &app.model.channel_list {
-                            let mut name = RichText::new(&channel.name).strong();
+                            let label = if channel.protected {
+                                format!("🔒 {}", channel.name)
+                            } else {
+                                channel.name.clone()
+                            };
+                            let mut name = RichText::new(label).strong();
                             if channel.joined {
                                 name = name.underline();
                             }
-                            if ui.link(name).clicked() {
-                                join = Some((channel.name.clone(), channel.joined));
+                            let link = ui.link(name);
+                            if channel.protected {
+                                link.clone().on_hover_text(t.protected_hint);
                             }
-                            ui.label(fill(t.members, &[("n", &channel.members.to_string())]));
+                            if link.clicked() {
+                                join =
+                                    Some((channel.name.clone(), channel.joined, channel.protected));
+                            }
+                            if channel.protected && !channel.joined {
+                                ui.label(t.protected);
+                            } else {
+                                ui.label(fill(t.members, &[("n", &channel.members.to_string())]));
+                            }
                             ui.label(channel.topic.clone().unwrap_or_default());
                             ui.end_row();
                         }
@@ -141,7 +165,7 @@ fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
         ui.horizontal(|ui| {
             refresh = ui.button(t.refresh).clicked();
             if ui.button(t.join_channel).clicked() {
-                app.dialogs.join = Some(String::new());
+                app.dialogs.join = Some(JoinForm::default());
             }
         });
     });
@@ -149,13 +173,22 @@ fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
     if refresh {
         app.command(Command::Channels);
     }
-    if let Some((name, joined)) = join {
-        if !joined {
-            app.command(Command::Join {
-                channel: name.clone(),
+    if let Some((name, joined, protected)) = join {
+        if protected && !joined {
+            // It needs its password: the join dialog asks for it.
+            app.dialogs.join = Some(JoinForm {
+                name,
+                password: String::new(),
             });
+        } else {
+            if !joined {
+                app.command(Command::Join {
+                    channel: name.clone(),
+                    secret: None,
+                });
+            }
+            app.select(Chat::Channel(name));
         }
-        app.select(Chat::Channel(name));
         app.dialogs.channels = false;
     }
 }

@@ -85,7 +85,7 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button(t.menu_chat, |ui| {
             if ui.button(t.join_channel).clicked() {
-                app.dialogs.join = Some(String::new());
+                app.dialogs.join = Some(super::JoinForm::default());
             }
             if ui.button(t.channel_list).clicked() {
                 app.command(Command::Channels);

@@ -1,0 +1,298 @@
+//! Password channels (`/join #name password`). Everything said about such a
+//! channel (messages, repairs, topic, typing, catch-up) travels inside a
+//! [`Body::Hidden`] encrypted with the channel's [`ChannelKey`], and my
+//! place in it travels inside my presence as a sealed state. Neither names
+//! the channel: a member tries the keys of its password channels, and a
+//! node without the password reads nothing and learns no member from what
+//! it receives (it sees only that some nodes send what it cannot read).
+//!
+//! That the channel exists is spread by name ([`Body::Protected`]) by every
+//! node that heard of it, member or not: members vouch for it ("age 0"),
+//! the others pass on the age of the newest vouching they heard, and a
+//! name nobody vouched for in [`PROTECTED_FOR`] is forgotten.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tracing::debug;
+
+use super::Node;
+use crate::api::{Dest, Event};
+use crate::envelope::ChannelKey;
+use crate::types::NodeId;
+use crate::wire::{
+    self, Body, ChannelState, MAX_PROTECTED, PROTECTED_FOR, Presence, ProtectedChannel,
+};
+
+/// Most password channels one node is in (each costs every presence
+/// received a trial decryption per sealed state).
+pub const MAX_PROTECTED_JOINED: usize = 8;
+/// Most password channels remembered as heard of.
+const MAX_HEARD: usize = 64;
+
+/// My password channels, and the ones I heard of.
+#[derive(Debug, Default)]
+pub(crate) struct Protected {
+    /// My password channels and their keys.
+    pub(crate) keys: BTreeMap<String, ChannelKey>,
+    /// Password channels heard of: name → when (on my clock) a member
+    /// last vouched for it.
+    heard: BTreeMap<String, Instant>,
+    /// The tails of my password channels in my last full presence (lean
+    /// heartbeats cannot carry them: a change is told by a full one).
+    pub(crate) told_tails: Vec<u64>,
+}
+
+impl Protected {
+    fn fresh(vouched: Instant, now: Instant) -> bool {
+        now.saturating_duration_since(vouched) < PROTECTED_FOR
+    }
+
+    /// Whether a channel is known to have a password: one of mine, or one
+    /// a member vouched for lately.
+    pub(crate) fn known(&self, name: &str, now: Instant) -> bool {
+        self.keys.contains_key(name)
+            || self
+                .heard
+                .get(name)
+                .is_some_and(|t| Protected::fresh(*t, now))
+    }
+
+    /// Takes in the names a peer knows of.
+    fn hear(&mut self, list: &[ProtectedChannel], now: Instant) {
+        for c in list {
+            let age = Duration::from_secs(u64::from(c.age_secs));
+            let Some(vouched) = now.checked_sub(age) else {
+                continue;
+            };
+            if !Protected::fresh(vouched, now) {
+                continue;
+            }
+            if !self.heard.contains_key(&c.name) && self.heard.len() >= MAX_HEARD {
+                // Full: forget the stalest name, if this one is fresher.
+                let Some((stalest, t)) = self
+                    .heard
+                    .iter()
+                    .min_by_key(|(_, t)| **t)
+                    .map(|(n, t)| (n.clone(), *t))
+                else {
+                    continue;
+                };
+                if t >= vouched {
+                    continue;
+                }
+                self.heard.remove(&stalest);
+            }
+            let entry = self.heard.entry(c.name.clone()).or_insert(vouched);
+            *entry = (*entry).max(vouched);
+        }
+    }
+
+    /// What I tell others: my own channels vouched for now, then the
+    /// freshest of the others I heard of.
+    fn vouch(&self, now: Instant) -> Vec<ProtectedChannel> {
+        let mut list: Vec<ProtectedChannel> = self
+            .keys
+            .keys()
+            .map(|name| ProtectedChannel {
+                name: name.clone(),
+                age_secs: 0,
+            })
+            .collect();
+        let mut others: Vec<(&String, Instant)> = self
+            .heard
+            .iter()
+            .filter(|(name, t)| !self.keys.contains_key(*name) && Protected::fresh(**t, now))
+            .map(|(name, t)| (name, *t))
+            .collect();
+        others.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
+        list.extend(others.into_iter().map(|(name, t)| ProtectedChannel {
+            name: name.clone(),
+            // Rounded up, so passing it on never makes it younger.
+            age_secs:
+                u32::try_from(now.saturating_duration_since(t).as_secs() + 1).unwrap_or(u32::MAX),
+        }));
+        list.truncate(MAX_PROTECTED);
+        list
+    }
+
+    /// Names heard of lately (not mine).
+    pub(crate) fn heard_names(&self, now: Instant) -> impl Iterator<Item = &String> {
+        self.heard
+            .iter()
+            .filter(move |(name, t)| !self.keys.contains_key(*name) && Protected::fresh(**t, now))
+            .map(|(name, _)| name)
+    }
+}
+
+impl Node {
+    /// Hides what a datagram says about my password channels, with the
+    /// datagram's counter: a body about one goes inside [`Body::Hidden`],
+    /// and a presence gets my state in each of them, sealed.
+    pub(super) fn hide(&self, counter: u64, body: Body) -> Body {
+        if let Body::Presence(mut p) = body {
+            p.sealed = self
+                .protected
+                .keys
+                .iter()
+                .filter_map(|(name, key)| {
+                    let joined = self.channels.joined.get(name)?;
+                    Some((
+                        key,
+                        ChannelState {
+                            name: name.clone(),
+                            tail: joined.tail,
+                            topic_stamp: joined.topic_stamp(),
+                        },
+                    ))
+                })
+                .enumerate()
+                .map(|(i, (key, state))| {
+                    let index = i as u32 + 1;
+                    key.seal(
+                        self.id,
+                        self.epoch,
+                        counter,
+                        index,
+                        &wire::encode_state(&state),
+                    )
+                })
+                .collect();
+            return Body::Presence(p);
+        }
+        match wire::channel_of(&body).and_then(|c| self.protected.keys.get(c)) {
+            Some(key) => Body::Hidden {
+                bytes: key.seal(self.id, self.epoch, counter, 0, &wire::encode_body(&body)),
+            },
+            None => body,
+        }
+    }
+
+    /// Opens what a datagram of `id` hides: a hidden body with the key of
+    /// one of my password channels, and the sealed states of a presence.
+    /// `None`: nothing here for me (a password channel I am not in), or a
+    /// body in the clear about a channel that has a password here (not
+    /// from a member: dropped and counted).
+    pub(super) fn unhide(
+        &mut self,
+        id: NodeId,
+        epoch: u64,
+        counter: u64,
+        body: Body,
+    ) -> Option<Body> {
+        match body {
+            Body::Hidden { bytes } => {
+                let opened = self.protected.keys.iter().find_map(|(name, key)| {
+                    let plain = key.open(id, epoch, counter, 0, &bytes)?;
+                    Some(
+                        wire::decode_body(&plain)
+                            .ok()
+                            .filter(|inner| wire::channel_of(inner) == Some(name.as_str())),
+                    )
+                });
+                match opened {
+                    Some(Some(inner)) => Some(inner),
+                    Some(None) => {
+                        self.stats.malformed += 1;
+                        None
+                    }
+                    None => {
+                        self.stats.hidden += 1;
+                        None
+                    }
+                }
+            }
+            Body::Presence(mut p) => {
+                p.counter = counter;
+                p.opened = 0;
+                let keys: Vec<(String, ChannelKey)> = self
+                    .protected
+                    .keys
+                    .iter()
+                    .map(|(n, k)| (n.clone(), k.clone()))
+                    .collect();
+                for (name, key) in &keys {
+                    open_states(id, epoch, &mut p, name, key);
+                }
+                Some(Body::Presence(p))
+            }
+            body if wire::channel_of(&body)
+                .is_some_and(|c| self.protected.keys.contains_key(c)) =>
+            {
+                self.stats.foreign += 1;
+                None
+            }
+            body => Some(body),
+        }
+    }
+
+    /// Names of password channels a peer told me of.
+    pub(super) fn on_protected(&mut self, now: Instant, list: &[ProtectedChannel]) {
+        self.protected.hear(list, now);
+    }
+
+    /// Sends what I know of password channels, if anything, after a
+    /// presence to `dest`.
+    pub(super) fn tell_protected(&mut self, dest: Dest) {
+        let channels = self.protected.vouch(self.last_now);
+        if !channels.is_empty() {
+            self.send(dest, Body::Protected { channels });
+        }
+    }
+
+    /// The tails of my password channels, in key order.
+    pub(super) fn protected_tails(&self) -> Vec<u64> {
+        self.protected
+            .keys
+            .keys()
+            .map(|name| self.channels.joined.get(name).map_or(0, |j| j.tail))
+            .collect()
+    }
+
+    /// Takes a password channel's key on joining it: members known already
+    /// are found in the sealed states of the presences held.
+    pub(super) fn add_protected(&mut self, name: &str, key: ChannelKey) {
+        for (id, peer) in self.peers.iter_mut() {
+            let epoch = peer.epoch;
+            open_states(*id, epoch, &mut peer.presence, name, &key);
+        }
+        self.protected.keys.insert(name.to_string(), key.clone());
+        self.events.push_back(Event::ChannelKey {
+            channel: name.to_string(),
+            key,
+        });
+        debug!(channel = name, "joined a password channel");
+    }
+
+    /// Forgets a password channel on leaving it, and who I saw in it.
+    pub(super) fn remove_protected(&mut self, name: &str) {
+        if self.protected.keys.remove(name).is_none() {
+            return;
+        }
+        for (_, peer) in self.peers.iter_mut() {
+            let p = &mut peer.presence;
+            let public = p.channels.len() - p.opened;
+            if let Some(i) = p.channels[public..].iter().position(|c| c.name == name) {
+                p.channels.remove(public + i);
+                p.opened -= 1;
+            }
+        }
+    }
+}
+
+/// Adds the state of channel `name` to a presence, if one of its sealed
+/// states opens with `key`: opened states follow the open ones.
+fn open_states(id: NodeId, epoch: u64, p: &mut Presence, name: &str, key: &ChannelKey) {
+    let public = p.channels.len() - p.opened;
+    if p.channels[public..].iter().any(|c| c.name == name) {
+        return;
+    }
+    let state = p.sealed.iter().enumerate().find_map(|(i, sealed)| {
+        let plain = key.open(id, epoch, p.counter, i as u32 + 1, sealed)?;
+        wire::decode_state(name, &plain).ok()
+    });
+    if let Some(state) = state {
+        p.channels.push(state);
+        p.opened += 1;
+    }
+}
