@@ -623,6 +623,34 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_key_is_its_name_and_password_and_opens_only_its_own_part() {
+        let key = ChannelKey::derive("#ops", "tulip").expect("derives");
+        assert_eq!(key, ChannelKey::derive("#ops", "tulip").expect("derives"));
+        assert_ne!(key, ChannelKey::derive("#dev", "tulip").expect("derives"));
+        assert_ne!(key, ChannelKey::derive("#ops", "tulips").expect("derives"));
+        assert!(ChannelKey::derive("#ops", "").is_err());
+        assert_eq!(ChannelKey::from_hex(&key.to_hex()), Some(key.clone()));
+        assert_eq!(ChannelKey::from_hex("zz"), None);
+        assert_eq!(ChannelKey::from_hex(&"g".repeat(64)), None);
+
+        let (ann, bob) = (keys(1).id(), keys(2).id());
+        let sealed = key.seal(ann, 3, 10, 0, b"plan");
+        assert_eq!(
+            key.open(ann, 3, 10, 0, &sealed).as_deref(),
+            Some(&b"plan"[..])
+        );
+        // Lifted into another datagram, part, life or sender: it does not open.
+        assert_eq!(key.open(ann, 3, 11, 0, &sealed), None);
+        assert_eq!(key.open(ann, 3, 10, 1, &sealed), None);
+        assert_eq!(key.open(ann, 4, 10, 0, &sealed), None);
+        assert_eq!(key.open(bob, 3, 10, 0, &sealed), None);
+        let other = ChannelKey::derive("#ops", "tulip2").expect("derives");
+        assert_eq!(other.open(ann, 3, 10, 0, &sealed), None);
+        // Two members never use one nonce: the same plaintext differs.
+        assert_ne!(sealed, key.seal(bob, 3, 10, 0, b"plan"));
+    }
+
+    #[test]
     fn workgroups_do_not_read_each_other_or_the_open_lan() {
         let alice = keys(1);
         let (ours, theirs) = (

@@ -303,6 +303,8 @@ pub struct Model {
     pub nicks: HashMap<NodeId, String>,
     /// Channel topics.
     pub topics: HashMap<String, String>,
+    /// My password channels (shown with a lock).
+    pub protected: std::collections::HashSet<String>,
     /// The last `/channels` answer.
     pub channel_list: Vec<ChannelSummary>,
     /// Open chats: channels first (`#Main` first), then private chats.
@@ -323,6 +325,7 @@ impl Model {
             peers: BTreeMap::new(),
             nicks: HashMap::new(),
             topics: HashMap::new(),
+            protected: std::collections::HashSet::new(),
             channel_list: Vec::new(),
             chats: vec![ChatView::new(Chat::Channel(MAIN_CHANNEL.to_string()))],
             typing: HashMap::new(),
@@ -378,6 +381,7 @@ impl Model {
     /// The name of a chat as the user sees it.
     pub fn title(&self, chat: &Chat) -> String {
         match chat {
+            Chat::Channel(name) if self.protected.contains(name) => format!("🔒 {name}"),
             Chat::Channel(name) => name.clone(),
             Chat::Direct(id) => self.label(id),
         }
@@ -681,6 +685,7 @@ impl Model {
                 }
                 if *id == self.me {
                     self.close(&chat);
+                    self.protected.remove(channel);
                 } else if let Some(view) = self.chat_mut(&chat) {
                     view.push(Row::System(now_ms, SystemLine::Parted(nick.clone())));
                 }
@@ -755,8 +760,11 @@ impl Model {
             | Event::Error(_)
             | Event::Stopped
             | Event::Exported { .. }
-            | Event::Trusted { .. }
-            | Event::ChannelKey { .. } => None,
+            | Event::Trusted { .. } => None,
+            Event::ChannelKey { channel, .. } => {
+                self.protected.insert(channel.clone());
+                None
+            }
         }
     }
 

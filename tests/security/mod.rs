@@ -249,6 +249,13 @@ impl Capture {
     }
 }
 
+/// The lanchat datagram in a captured frame: from its magic to the end
+/// (UDP carries it last, and it is longer than any frame padding).
+fn frame_payload(frame: &[u8]) -> Option<&[u8]> {
+    let at = frame.windows(4).position(|w| w == lanchat::wire::MAGIC)?;
+    Some(&frame[at..])
+}
+
 fn contains(frames: &[Vec<u8>], needle: &str) -> bool {
     frames
         .iter()
@@ -303,6 +310,85 @@ fn a_capture_of_a_direct_message_exchange_holds_none_of_the_text() {
     }
     assert!(!contains(&frames, "confidential-confidential"));
     assert!(!contains(&frames, "4711"));
+}
+
+#[test]
+fn a_password_channel_is_read_by_its_members_only_and_its_members_stay_hidden() {
+    let Some(ns) = Netns::create() else { return };
+    let (mut peers, started) = lan_of(&ns, &["ann", "bob", "eve"], &[]);
+    let capture = Capture::start(&ns);
+    for p in &mut peers[..2] {
+        p.send("/join #ops correct horse battery");
+        p.expect_event(
+            "joined #ops",
+            event("joined", &[("channel", "#ops"), ("nick", &p.nick.clone())]),
+            WAIT,
+        );
+    }
+    // Each member sees the other join (in the sealed part of the presence).
+    peers[0].expect_event(
+        "bob in #ops",
+        event("joined", &[("channel", "#ops"), ("nick", "bob")]),
+        WAIT,
+    );
+    // Ann's current chat is #ops now: a plain line goes there.
+    let secret = "the rota is on the share, password Tulip-9";
+    peers[0].send(secret);
+    let (_, got) = peers[1].expect_event("ann's line", event("message", &[("text", secret)]), WAIT);
+    assert_eq!(got["chat"], "#ops");
+    peers[1].send("/topic #ops weekend plan: keep it quiet");
+    peers[0].expect_event("the topic", event("topic", &[("channel", "#ops")]), WAIT);
+
+    // Eve sees that #ops exists and has a password, but no one in it.
+    peers[2].send("/channels");
+    let (_, list) = peers[2].expect_event("channels", event("channels", &[]), WAIT);
+    let ops = list["channels"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "#ops")
+        .cloned()
+        .expect("#ops listed");
+    assert_eq!(ops["protected"], true, "{ops}");
+    assert_eq!(ops["members"], 0, "{ops}");
+    peers[2].send("/who");
+    let (_, who) = peers[2].expect_event("who", event("who", &[]), WAIT);
+    for p in who["peers"].as_array().expect("peers") {
+        let channels = p["channels"].as_array().expect("channels");
+        assert!(
+            !channels.iter().any(|c| c == "#ops"),
+            "eve sees a member: {p}"
+        );
+    }
+    peers[2].send("/join #ops");
+    let (_, err) = peers[2].expect_event("refused", event("error", &[]), WAIT);
+    assert_eq!(err["message"], "#ops has a password: /join #ops <password>");
+    let heard = peers[2].count_after(Duration::from_secs(1), |v| {
+        v["event"] == "message" && v["chat"] == "#ops"
+    });
+    assert_eq!(heard, 0);
+
+    std::thread::sleep(Duration::from_millis(300));
+    let frames = capture.finish();
+    println!("captured {} frames", frames.len());
+    for text in [secret, "Tulip-9", "weekend plan"] {
+        assert!(!contains(&frames, text), "{text:?} is on the wire");
+    }
+    // Presences in the capture list #Main, never #ops.
+    let presences: Vec<Presence> = frames
+        .iter()
+        .filter_map(|f| frame_payload(f))
+        .filter_map(|d| envelope::open(d, None).ok())
+        .filter_map(|o| match o.packet.body {
+            Body::Presence(p) if o.packet.from == node_id(&started[0].id) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert!(!presences.is_empty(), "no presence of ann captured");
+    for p in &presences {
+        assert!(p.channels.iter().all(|c| c.name != "#ops"), "{p:?}");
+        assert_eq!(p.sealed.len(), 1, "ann's sealed place in #ops");
+    }
 }
 
 #[test]

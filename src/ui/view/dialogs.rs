@@ -53,10 +53,11 @@ fn join(app: &mut LanchatApp, ctx: &egui::Context) {
         go = enter_pressed(ui, &r);
         ui.label(t.channel_password);
         let r = ui.add(egui::TextEdit::singleline(&mut form.password).password(true));
-        if !form.name.is_empty() && !r.has_focus() && ui.memory(|m| m.focused().is_none()) {
+        // Read before focus is asked for again: `lost_focus` is live.
+        go |= enter_pressed(ui, &r);
+        if !go && !form.name.is_empty() && ui.memory(|m| m.focused().is_none()) {
             r.request_focus();
         }
-        go |= enter_pressed(ui, &r);
         ui.label(RichText::new(t.channel_password_hint).weak().small());
         ui.horizontal(|ui| {
             go |= ui.button(t.join).clicked();

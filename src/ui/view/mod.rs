@@ -197,7 +197,10 @@ fn header(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let t = app.t();
     ui.horizontal(|ui| match app.selected.clone() {
         Chat::Channel(name) => {
-            ui.heading(RichText::new(&name).strong());
+            let heading = ui.heading(RichText::new(app.model.title(&app.selected)).strong());
+            if app.model.protected.contains(&name) {
+                heading.on_hover_text(t.protected_hint);
+            }
             let id = egui::Id::unique(("topic", &name));
             let current = app.model.topics.get(&name).cloned().unwrap_or_default();
             let mut draft = ui

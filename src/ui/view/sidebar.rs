@@ -31,7 +31,7 @@ pub(super) fn chats(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 ui.label(RichText::new(t.private_chats).small().strong());
             }
             let (name, online) = match &view.chat {
-                Chat::Channel(name) => (name.clone(), true),
+                chat @ Chat::Channel(_) => (app.model.title(chat), true),
                 Chat::Direct(id) => (app.model.label(id), app.model.peers.contains_key(id)),
             };
             let selected = app.selected == view.chat;
