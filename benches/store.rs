@@ -59,6 +59,11 @@ fn main() {
                 text: text.join(" "),
                 time_ms: 1_700_000_000_000 + n as u64 * 1000,
                 hlc: n as u64,
+                // Channel messages keep their author's key and signature.
+                author: Some(lanchat::envelope::AuthorSig {
+                    key: lanchat::envelope::PublicKey([7; 32]),
+                    sig: [9; 64],
+                }),
             },
             dm_state: None,
         }));

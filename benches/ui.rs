@@ -88,6 +88,7 @@ fn main() {
             text,
             time_ms: start_ms + n as u64 * 20_000,
             hlc: n as u64,
+            author: None,
         })));
     }
     eprintln!("fed {count} messages in {:?}", fill_start.elapsed());

@@ -192,6 +192,9 @@ pub struct ChatMessage {
     /// Hybrid logical clock stamp: display order across senders is
     /// `(hlc, from)`.
     pub hlc: u64,
+    /// A channel message's signature by its author (kept with it, so it
+    /// can be handed on as history); `None` for direct messages.
+    pub author: Option<crate::envelope::AuthorSig>,
 }
 
 /// A channel as `/channels` lists it.
@@ -292,6 +295,8 @@ pub enum Event {
         kind: MessageKind,
         /// Its HLC stamp, for ordering beside received messages.
         hlc: u64,
+        /// My signature of a channel message (kept with it for handing on).
+        author: Option<crate::envelope::AuthorSig>,
     },
     /// A direct message reached its recipient.
     Delivered {

@@ -20,7 +20,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::types::NodeId;
+use crate::types::{MessageKind, MsgId, NodeId};
 use crate::wire::{self, DecodeError, EncodeError, MAGIC, MAX_DATAGRAM, Packet, VERSION};
 
 /// Length of the fixed header.
@@ -79,6 +79,22 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
+    /// Signs a channel message I wrote ([`AuthorSig`]).
+    pub fn sign_message(
+        &self,
+        channel: &str,
+        id: MsgId,
+        hlc: u64,
+        kind: MessageKind,
+        text: &str,
+    ) -> AuthorSig {
+        let signed = message_signed_bytes(self.id(), channel, id, hlc, kind, text);
+        AuthorSig {
+            key: self.public(),
+            sig: self.signing.sign(&signed).to_bytes(),
+        }
+    }
+
     /// The key pair of a 32-byte secret.
     pub fn from_secret(secret: &[u8; 32]) -> Keys {
         Keys {
@@ -209,6 +225,94 @@ impl DirectKey {
             )
             .ok()
     }
+}
+
+/// A channel message signed by its author, with the author's key: anyone
+/// can check a message that someone else hands on (repair, catch-up,
+/// history), and nobody can hand out a made-up one in another's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthorSig {
+    /// The author's public key (its id is the author's node id).
+    pub key: PublicKey,
+    /// Ed25519 over [`message_signed_bytes`].
+    pub sig: [u8; 64],
+}
+
+/// Bytes of an [`AuthorSig`] on the wire and on disk: key, then signature.
+pub const AUTHOR_SIG_LEN: usize = 96;
+
+impl AuthorSig {
+    /// Checks that `author` (the key's id) wrote this message.
+    pub fn verify(
+        &self,
+        author: NodeId,
+        channel: &str,
+        id: MsgId,
+        hlc: u64,
+        kind: MessageKind,
+        text: &str,
+    ) -> bool {
+        if self.key.id() != author {
+            return false;
+        }
+        let Ok(verifying) = VerifyingKey::from_bytes(&self.key.0) else {
+            return false;
+        };
+        let signed = message_signed_bytes(author, channel, id, hlc, kind, text);
+        verifying
+            .verify_strict(&signed, &Signature::from_bytes(&self.sig))
+            .is_ok()
+    }
+
+    /// Key and signature, as sent and stored.
+    pub fn to_bytes(&self) -> [u8; AUTHOR_SIG_LEN] {
+        let mut out = [0u8; AUTHOR_SIG_LEN];
+        out[..32].copy_from_slice(&self.key.0);
+        out[32..].copy_from_slice(&self.sig);
+        out
+    }
+
+    /// From [`AuthorSig::to_bytes`]; `None` for another length.
+    pub fn from_bytes(bytes: &[u8]) -> Option<AuthorSig> {
+        if bytes.len() != AUTHOR_SIG_LEN {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes[..32]);
+        let mut sig = [0u8; 64];
+        sig.copy_from_slice(&bytes[32..]);
+        Some(AuthorSig {
+            key: PublicKey(key),
+            sig,
+        })
+    }
+}
+
+/// What an author signs of a channel message: who, where, which, when,
+/// what kind and the whole text (not the life or the sequence number, so
+/// the signature holds for history handed on in any later life).
+fn message_signed_bytes(
+    author: NodeId,
+    channel: &str,
+    id: MsgId,
+    hlc: u64,
+    kind: MessageKind,
+    text: &str,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + channel.len() + text.len());
+    out.extend_from_slice(b"lanchat message v1\0");
+    out.extend_from_slice(&author.0);
+    out.extend_from_slice(&(channel.len() as u32).to_le_bytes());
+    out.extend_from_slice(channel.as_bytes());
+    out.extend_from_slice(&id.0);
+    out.extend_from_slice(&hlc.to_le_bytes());
+    out.push(match kind {
+        MessageKind::Text => 0,
+        MessageKind::Action => 1,
+        MessageKind::Beep => 2,
+    });
+    out.extend_from_slice(text.as_bytes());
+    out
 }
 
 /// The key of a workgroup, derived from its passphrase.
@@ -620,6 +724,107 @@ mod tests {
         // Mallory signs a packet that claims to be from alice.
         let bytes = seal(&leave(&alice), 1, &mallory, None).expect("seals");
         assert_eq!(open(&bytes, None), Err(DecodeError::WrongKey));
+    }
+
+    #[test]
+    fn a_message_signature_holds_for_exactly_that_message_and_author() {
+        let ann = keys(1);
+        let (id, hlc) = (MsgId([4; 16]), 99);
+        let signed = ann.sign_message("#dev", id, hlc, MessageKind::Text, "ship it");
+        let ok = |s: &AuthorSig, who: NodeId, chan, id, hlc, kind, text| {
+            s.verify(who, chan, id, hlc, kind, text)
+        };
+        assert!(ok(
+            &signed,
+            ann.id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        // Any field changed, or another author claimed: no.
+        assert!(!ok(
+            &signed,
+            ann.id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it!"
+        ));
+        assert!(!ok(
+            &signed,
+            ann.id(),
+            "#ops",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        assert!(!ok(
+            &signed,
+            ann.id(),
+            "#dev",
+            MsgId([5; 16]),
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        assert!(!ok(
+            &signed,
+            ann.id(),
+            "#dev",
+            id,
+            hlc + 1,
+            MessageKind::Text,
+            "ship it"
+        ));
+        assert!(!ok(
+            &signed,
+            ann.id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Action,
+            "ship it"
+        ));
+        assert!(!ok(
+            &signed,
+            keys(2).id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        // Another key's signature under ann's name: no.
+        let mallory = keys(2).sign_message("#dev", id, hlc, MessageKind::Text, "ship it");
+        let posing = AuthorSig {
+            key: ann.public(),
+            sig: mallory.sig,
+        };
+        assert!(!ok(
+            &posing,
+            ann.id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        assert!(!ok(
+            &mallory,
+            ann.id(),
+            "#dev",
+            id,
+            hlc,
+            MessageKind::Text,
+            "ship it"
+        ));
+        // As stored and sent.
+        assert_eq!(AuthorSig::from_bytes(&signed.to_bytes()), Some(signed));
+        assert_eq!(AuthorSig::from_bytes(&[0; 95]), None);
     }
 
     #[test]

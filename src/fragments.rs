@@ -13,6 +13,8 @@ pub(crate) struct Fragment {
     pub(crate) part: u16,
     pub(crate) parts: u16,
     pub(crate) text: String,
+    /// The author's signature, in a channel message's first fragment.
+    pub(crate) sig: Vec<u8>,
 }
 
 /// A whole message.
@@ -22,6 +24,8 @@ pub(crate) struct Assembled {
     pub(crate) kind: MessageKind,
     pub(crate) hlc: u64,
     pub(crate) text: String,
+    /// The first fragment's signature (channel messages).
+    pub(crate) sig: Vec<u8>,
 }
 
 /// Fragments of the message being put together.
@@ -83,6 +87,7 @@ impl Reassembly {
             kind: first.kind,
             hlc: first.hlc,
             text,
+            sig: first.sig.clone(),
         };
         self.parts.clear();
         Some(Outcome::Complete(done))
@@ -101,6 +106,7 @@ mod tests {
             part,
             parts,
             text: text.to_string(),
+            sig: Vec::new(),
         }
     }
 

@@ -463,6 +463,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             text,
             kind,
             hlc,
+            ..
         } => {
             let name = names.chat(chat);
             let mut value = json!({
@@ -617,6 +618,7 @@ mod tests {
             text: "hi".into(),
             time_ms: 1_700_000_000_000,
             hlc: 1,
+            author: None,
         });
         let (value, text) = describe(&msg, true, false, &names);
         let text = text.expect("a message is shown");

@@ -28,7 +28,7 @@ use crate::catchup::{Kept, Recent, Share};
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
-use crate::envelope::{self, ChannelKey, Keys, WorkgroupKey};
+use crate::envelope::{self, AuthorSig, ChannelKey, Keys, WorkgroupKey};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
 use crate::types::{
@@ -632,14 +632,14 @@ impl Node {
         // broadcast, or a replay) is dropped before its signature is checked.
         let unverified = match envelope::unwrap(bytes, self.workgroup.as_ref()) {
             Ok(u) => u,
-            Err(err) => return self.handle_opened(now, from, Err(err)),
+            Err(err) => return self.handle_opened(now, from, bytes, Err(err)),
         };
         match self.windows.peek(
             unverified.packet.from,
             unverified.packet.epoch,
             unverified.counter,
         ) {
-            guard::Replay::Fresh => self.handle_opened(now, from, unverified.verify()),
+            guard::Replay::Fresh => self.handle_opened(now, from, bytes, unverified.verify()),
             guard::Replay::Again => self.stats.replayed += 1,
             guard::Replay::OldLife => self.stats.stale += 1,
         }
@@ -667,12 +667,13 @@ impl Node {
         self.workgroup.as_ref()
     }
 
-    /// The second half of [`Node::handle_datagram`]: a datagram opened with
-    /// this node's workgroup key.
+    /// The second half of [`Node::handle_datagram`]: a datagram (`raw`)
+    /// opened with this node's workgroup key.
     pub fn handle_opened(
         &mut self,
         now: Instant,
         from: SocketAddr,
+        raw: &[u8],
         opened: Result<envelope::Opened, wire::DecodeError>,
     ) {
         if self.stopped {
@@ -791,17 +792,7 @@ impl Node {
                     },
                 );
             }
-            Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg),
-            Body::Repair {
-                origin,
-                origin_epoch,
-                msg,
-            } => {
-                if origin != self.id && self.peers.standing(origin, origin_epoch) != Standing::Stale
-                {
-                    self.on_channel_msg(now, origin, origin_epoch, msg);
-                }
-            }
+            Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg, raw),
             Body::Nack(nack) => self.on_nack(now, from, nack),
             Body::Gone { channel, upto } => {
                 let key = (id, epoch, channel.clone());
@@ -1167,7 +1158,14 @@ impl Node {
         }
     }
 
-    fn on_channel_msg(&mut self, now: Instant, sender: NodeId, epoch: u64, msg: ChannelMsg) {
+    fn on_channel_msg(
+        &mut self,
+        now: Instant,
+        sender: NodeId,
+        epoch: u64,
+        msg: ChannelMsg,
+        raw: &[u8],
+    ) {
         if !self.channels.joined.contains_key(&msg.channel) {
             return;
         }
@@ -1178,7 +1176,7 @@ impl Node {
             self.stats.over_capacity += 1;
             return;
         };
-        if stream.receive(msg, crowded) == Arrival::Full {
+        if stream.receive(msg, raw, crowded) == Arrival::Full {
             self.stats.over_capacity += 1;
         }
         self.deliver_stream(&key, now);
@@ -1218,6 +1216,24 @@ impl Node {
     }
 
     fn deliver(&mut self, now: Instant, chat: Chat, from: NodeId, a: Assembled) {
+        let mut author = None;
+        if let Chat::Channel(name) = &chat {
+            // Signed by its author, whoever handed it on (a holder's repair
+            // cannot put words in someone's mouth).
+            let signed = self.key_book.get(from).and_then(|key| {
+                let sig: [u8; 64] = a.sig.as_slice().try_into().ok()?;
+                let signed = AuthorSig { key, sig };
+                signed
+                    .verify(from, name, a.id, a.hlc, a.kind, &a.text)
+                    .then_some(signed)
+            });
+            let Some(signed) = signed else {
+                debug!(%from, channel = %name, "message without its author's signature dropped");
+                self.stats.forged += 1;
+                return;
+            };
+            author = Some(signed);
+        }
         let stamp = self.hlc.observe(a.hlc, self.wall_ms(now));
         let nick = self.sender_nick(from);
         if let Chat::Channel(name) = &chat {
@@ -1231,6 +1247,7 @@ impl Node {
                 text: a.text.clone(),
                 hlc: a.hlc,
                 arrived_ms: 0,
+                author,
             };
             if !self.keep(now, name, kept) {
                 self.stats.duplicates += 1;
@@ -1246,6 +1263,7 @@ impl Node {
             text: a.text,
             time_ms: hlc::wall_ms(stamp),
             hlc: stamp,
+            author,
         }));
     }
 
@@ -1307,20 +1325,18 @@ impl Node {
         if self.rng.f64() >= p {
             return;
         }
-        let repairs: Vec<ChannelMsg> = seqs
-            .filter_map(|s| stream.kept(s).cloned())
+        // The sender's own datagrams, unchanged: its signature vouches for
+        // them, and the requester's replay window takes each once.
+        let repairs: Vec<Vec<u8>> = seqs
+            .filter_map(|s| stream.kept(s).map(<[u8]>::to_vec))
             .take(64)
             .collect();
         self.stats.repairs_sent += repairs.len() as u64;
-        for msg in repairs {
-            self.send(
-                Dest::Unicast(from),
-                Body::Repair {
-                    origin: nack.sender,
-                    origin_epoch: nack.epoch,
-                    msg,
-                },
-            );
+        for bytes in repairs {
+            self.transmits.push_back(Transmit {
+                dest: Dest::Unicast(from),
+                bytes,
+            });
         }
     }
 
@@ -1546,8 +1562,13 @@ impl Node {
         let id = MsgId::from_bits(self.rng.u128(..));
         let hlc = self.hlc.stamp(self.wall_ms(now));
         for chat in chats {
+            let mut author = None;
             match &chat {
-                Chat::Channel(name) => self.send_channel(now, name, id, hlc, kind, &text),
+                Chat::Channel(name) => {
+                    let signed = self.keys.sign_message(name, id, hlc, kind, &text);
+                    author = Some(signed);
+                    self.send_channel(now, name, id, hlc, kind, &text, signed);
+                }
                 Chat::Direct(peer) => {
                     if let Err(err) = self.outbox.push(
                         now,
@@ -1575,6 +1596,7 @@ impl Node {
                 text: text.clone(),
                 kind,
                 hlc,
+                author,
             });
         }
         self.run_outbox(now);
@@ -1647,6 +1669,7 @@ impl Node {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn send_channel(
         &mut self,
         now: Instant,
@@ -1655,6 +1678,7 @@ impl Node {
         hlc: u64,
         kind: MessageKind,
         text: &str,
+        author: AuthorSig,
     ) {
         let kept = Kept {
             id,
@@ -1664,6 +1688,7 @@ impl Node {
             text: text.to_string(),
             hlc,
             arrived_ms: 0,
+            author: Some(author),
         };
         self.keep(now, channel, kept);
         let pieces = wire::split_text(text);
@@ -1684,6 +1709,11 @@ impl Node {
                     part: i as u16,
                     parts,
                     text: piece.to_string(),
+                    sig: if i == 0 {
+                        author.sig.to_vec()
+                    } else {
+                        Vec::new()
+                    },
                 })
             })
             .collect();

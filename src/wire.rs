@@ -19,15 +19,17 @@ use crate::types::{
 /// First bytes of every lanchat datagram.
 pub const MAGIC: [u8; 4] = *b"LNCH";
 /// Protocol version; a datagram of another version is dropped. Version 2
-/// signs every datagram.
-pub const VERSION: u8 = 2;
+/// signs every datagram; version 3 signs each channel message by its author
+/// too, hides password channels, and repairs by passing on the sender's
+/// datagram (the bodies were renumbered then).
+pub const VERSION: u8 = 3;
 /// Largest datagram lanchat sends or accepts.
 pub const MAX_DATAGRAM: usize = 1200;
 /// Largest encoded packet body: what the envelope's header, signature and
 /// workgroup encryption leave.
 pub const MAX_BODY: usize = MAX_DATAGRAM - crate::envelope::OVERHEAD;
 /// Text bytes carried by one fragment of a message.
-pub const FRAGMENT_TEXT: usize = 870;
+pub const FRAGMENT_TEXT: usize = 780;
 /// Most fragments one message may have: [`split_text`] cuts on character
 /// boundaries, so a fragment may hold as little as `FRAGMENT_TEXT - 3` bytes
 /// (a 4-byte character that does not fit), and 64 KiB then needs 74.
@@ -76,17 +78,10 @@ pub enum Body {
         /// Echoed by the target.
         nonce: u64,
     },
-    /// A fragment of a channel message, sent to the group.
+    /// A fragment of a channel message, sent to the group. A holder that
+    /// repairs it for another receiver passes on the sender's datagram
+    /// unchanged (there is no "repair" body a holder could fill in).
     Channel(ChannelMsg),
-    /// A channel message of another node, resent by a peer that holds it.
-    Repair {
-        /// The node that wrote it.
-        origin: NodeId,
-        /// That node's epoch when it wrote it.
-        origin_epoch: u64,
-        /// The message.
-        msg: ChannelMsg,
-    },
     /// I miss these sequence numbers of this sender in this channel.
     Nack(Nack),
     /// The sender no longer holds these messages; stop waiting for them.
@@ -223,6 +218,10 @@ pub struct Recalled {
     pub parts: u16,
     /// This fragment's text.
     pub text: String,
+    /// The author's key and signature of the whole message
+    /// ([`crate::envelope::AuthorSig`], [`crate::envelope::AUTHOR_SIG_LEN`]
+    /// bytes): the peer that hands it on cannot have made it up.
+    pub author: Vec<u8>,
 }
 
 /// Where a [`Body::Typing`] notice is about.
@@ -321,6 +320,10 @@ pub struct ChannelMsg {
     pub parts: u16,
     /// This fragment's text.
     pub text: String,
+    /// The author's signature of the whole message (64 bytes) in the first
+    /// fragment, empty in the others: a holder that repairs the message
+    /// for its author passes it on ([`crate::envelope::AuthorSig`]).
+    pub sig: Vec<u8>,
 }
 
 /// One fragment of a direct message.
@@ -462,7 +465,7 @@ pub fn decode_packet(body: &[u8]) -> Result<Packet, DecodeError> {
 /// [`Body::Hidden`] hides when that channel has a password.
 pub fn channel_of(body: &Body) -> Option<&str> {
     match body {
-        Body::Channel(m) | Body::Repair { msg: m, .. } => Some(&m.channel),
+        Body::Channel(m) => Some(&m.channel),
         Body::Nack(n) => Some(&n.channel),
         Body::Gone { channel, .. }
         | Body::TopicRequest { channel }
@@ -566,6 +569,10 @@ fn check_channel_msg(m: &ChannelMsg) -> Result<(), DecodeError> {
     if m.seq == 0 {
         return Err(DecodeError::Limit("seq"));
     }
+    let sig_len = if m.part == 0 { 64 } else { 0 };
+    if m.sig.len() != sig_len {
+        return Err(DecodeError::Limit("sig"));
+    }
     check_fragment(m.part, m.parts, &m.text)
 }
 
@@ -594,7 +601,6 @@ fn check_body(body: &Body) -> Result<(), DecodeError> {
             }
         }
         Body::Channel(m) => check_channel_msg(m)?,
-        Body::Repair { msg, .. } => check_channel_msg(msg)?,
         Body::Nack(n) => {
             cap("channel", n.channel.len(), MAX_CHANNEL_NAME)?;
             cap("ranges", n.ranges.len(), MAX_NACK_RANGES)?;
@@ -654,6 +660,9 @@ fn check_body(body: &Body) -> Result<(), DecodeError> {
         Body::Recalled(r) => {
             cap("channel", r.channel.len(), MAX_CHANNEL_NAME)?;
             cap("nick", r.nick.len(), MAX_NICK)?;
+            if r.author.len() != crate::envelope::AUTHOR_SIG_LEN {
+                return Err(DecodeError::Limit("author"));
+            }
             check_fragment(r.part, r.parts, &r.text)?;
         }
         Body::Leave
@@ -778,13 +787,14 @@ mod tests {
             part: MAX_PARTS - 1,
             parts: MAX_PARTS,
             text: text.clone(),
+            sig: Vec::new(),
         };
         let bodies = [
-            Body::Repair {
-                origin: id(3),
-                origin_epoch: u64::MAX,
-                msg: msg.clone(),
-            },
+            Body::Channel(ChannelMsg {
+                part: 0,
+                sig: vec![3; 64],
+                ..msg.clone()
+            }),
             Body::Recalled(Recalled {
                 channel: channel.clone(),
                 origin: id(3),
@@ -795,6 +805,7 @@ mod tests {
                 part: MAX_PARTS - 1,
                 parts: MAX_PARTS,
                 text,
+                author: vec![5; crate::envelope::AUTHOR_SIG_LEN],
             }),
             Body::Topic(TopicInfo {
                 channel: channel.clone(),
@@ -902,17 +913,19 @@ mod tests {
             part: MAX_PARTS - 1,
             parts: MAX_PARTS,
             text: "я".repeat(FRAGMENT_TEXT / 2),
+            sig: Vec::new(),
         };
-        let repair = Packet {
+        let first = Packet {
             from: id(2),
             epoch: u64::MAX,
-            body: Body::Repair {
-                origin: id(3),
-                origin_epoch: u64::MAX,
-                msg: msg.clone(),
-            },
+            body: Body::Channel(ChannelMsg {
+                part: 0,
+                sig: vec![3; 64],
+                ..msg.clone()
+            }),
         };
-        assert!(encode(&repair).is_ok());
+        let bytes = encode(&first).expect("encodes");
+        assert_eq!(decode(&bytes), Ok(first));
         let direct = Packet {
             from: id(2),
             epoch: u64::MAX,
@@ -1082,13 +1095,16 @@ mod tests {
             part: MAX_PARTS - 1,
             parts: MAX_PARTS,
             text: split_text(&text)[0].to_string(),
+            author: vec![5; crate::envelope::AUTHOR_SIG_LEN],
         });
         assert!(decode(&encode(&packet(recalled)).expect("fits")).is_ok());
     }
 
     /// The body's index is its first byte after `from` and a one-byte
-    /// epoch: peers of an older build must still read every older body the
-    /// same way, so a new body only ever goes last.
+    /// epoch: peers of an older build of this protocol version must still
+    /// read every older body the same way, so a new body only ever goes
+    /// last. (Version 3 removed `Repair`, index 7, and moved the later ones
+    /// down by one.)
     #[test]
     fn new_bodies_keep_the_indices_of_older_ones() {
         let index = |body: Body| {
@@ -1106,12 +1122,12 @@ mod tests {
                 seq: 1,
                 tails: vec![]
             }),
-            13
+            12
         );
         let typing = Body::Typing {
             chat: TypingChat::Direct(id(2)),
         };
-        assert_eq!(index(typing), 14);
+        assert_eq!(index(typing), 13);
     }
 
     mod properties {
@@ -1172,6 +1188,7 @@ mod tests {
                             part,
                             parts: MAX_PARTS,
                             text,
+                            sig: if part == 0 { vec![1; 64] } else { Vec::new() },
                         })
                     }
                 ),
@@ -1239,6 +1256,7 @@ mod tests {
                         part,
                         parts: MAX_PARTS,
                         text,
+                        author: vec![5; crate::envelope::AUTHOR_SIG_LEN],
                     })
                 }),
             ]

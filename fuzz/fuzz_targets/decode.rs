@@ -1,6 +1,7 @@
-//! What a valid signature would vouch for: the packet body and a sealed
-//! direct message once decrypted. Nothing may panic; a packet that decodes
-//! encodes back to the same bytes.
+//! What a valid signature would vouch for: the packet body, a sealed
+//! direct message once decrypted, and a password channel's hidden body and
+//! sealed state once decrypted. Nothing may panic; what decodes encodes
+//! back to the same value.
 #![no_main]
 
 use lanchat::wire;
@@ -14,5 +15,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(msg) = wire::decode_direct(data) {
         let again = wire::encode_direct(&msg);
         assert_eq!(wire::decode_direct(&again).as_ref(), Ok(&msg));
+    }
+    if let Ok(body) = wire::decode_body(data) {
+        let again = wire::encode_body(&body);
+        assert_eq!(wire::decode_body(&again).as_ref(), Ok(&body));
+    }
+    if let Ok(state) = wire::decode_state("#ops", data) {
+        let again = wire::encode_state(&state);
+        assert_eq!(wire::decode_state("#ops", &again).as_ref(), Ok(&state));
     }
 });

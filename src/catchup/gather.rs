@@ -22,10 +22,12 @@ struct Partial {
     started: Instant,
 }
 
-/// Messages being put together, by id.
+/// Messages being put together, by id and claimed author signature (so a
+/// made-up fragment under a real id cannot spoil the real message: it is
+/// gathered apart, and fails its check when complete).
 #[derive(Debug, Default)]
 pub(crate) struct Gathering {
-    partial: BTreeMap<MsgId, Partial>,
+    partial: BTreeMap<(MsgId, Vec<u8>), Partial>,
 }
 
 impl Gathering {
@@ -37,15 +39,16 @@ impl Gathering {
         }
         self.partial
             .retain(|_, p| now.saturating_duration_since(p.started) < PATIENCE);
-        if !self.partial.contains_key(&r.id) && self.partial.len() >= MAX_GATHERING {
+        let key = (r.id, r.author.clone());
+        if !self.partial.contains_key(&key) && self.partial.len() >= MAX_GATHERING {
             let oldest = self
                 .partial
                 .iter()
                 .min_by_key(|(_, p)| p.started)
-                .map(|(id, _)| *id)?;
+                .map(|(key, _)| key.clone())?;
             self.partial.remove(&oldest);
         }
-        let entry = self.partial.entry(r.id).or_insert_with(|| Partial {
+        let entry = self.partial.entry(key.clone()).or_insert_with(|| Partial {
             parts: vec![None; usize::from(r.parts)],
             have: 0,
             started: now,
@@ -57,7 +60,8 @@ impl Gathering {
         let same = entry.first.parts == r.parts
             && entry.first.hlc == r.hlc
             && entry.first.origin == r.origin
-            && entry.first.kind == r.kind;
+            && entry.first.kind == r.kind
+            && entry.first.author == r.author;
         let slot = entry.parts.get_mut(usize::from(r.part))?;
         if !same || slot.is_some() {
             return None;
@@ -67,7 +71,7 @@ impl Gathering {
         if entry.have < entry.parts.len() {
             return None;
         }
-        let p = self.partial.remove(&r.id)?;
+        let p = self.partial.remove(&key)?;
         let text: String = p.parts.into_iter().flatten().collect();
         Some(finish(p.first, text))
     }
@@ -85,12 +89,19 @@ fn finish(r: Recalled, text: String) -> (String, Kept) {
             text,
             hlc: r.hlc,
             arrived_ms: 0,
+            author: crate::envelope::AuthorSig::from_bytes(&r.author),
         },
     )
 }
 
 /// The fragments that carry a kept message.
+/// None for a message without its author's signature (kept before
+/// messages were signed): nobody would take it.
 pub(crate) fn fragments(channel: &str, k: &Kept) -> Vec<Recalled> {
+    let Some(author) = k.author else {
+        return Vec::new();
+    };
+    let author = author.to_bytes().to_vec();
     let pieces = crate::wire::split_text(&k.text);
     let parts = pieces.len() as u16;
     pieces
@@ -106,6 +117,7 @@ pub(crate) fn fragments(channel: &str, k: &Kept) -> Vec<Recalled> {
             part: i as u16,
             parts,
             text: text.to_string(),
+            author: author.clone(),
         })
         .collect()
 }
@@ -122,6 +134,10 @@ mod tests {
             nick: "ann".into(),
             kind: MessageKind::Text,
             text: "ж".repeat(1500),
+            author: Some(crate::envelope::AuthorSig {
+                key: crate::envelope::PublicKey([1; 32]),
+                sig: [2; 64],
+            }),
             hlc: 42,
             arrived_ms: 0,
         }

@@ -58,6 +58,9 @@ pub(crate) struct Kept {
     pub(crate) hlc: u64,
     /// When this node got it (its own clock, ms; 0: an earlier life).
     pub(crate) arrived_ms: u64,
+    /// The author's signature; a message without one (kept before
+    /// signatures) is not handed on.
+    pub(crate) author: Option<crate::envelope::AuthorSig>,
 }
 
 /// The recent messages of one channel.
@@ -530,6 +533,7 @@ mod tests {
             text: format!("m{n}"),
             hlc: stamp_of(NOW - 100_000 + n),
             arrived_ms: 0,
+            author: None,
         }
     }
 

@@ -187,7 +187,9 @@ mod tests {
                         part: 0,
                         parts: 1,
                         text: String::new(),
+                        sig: Vec::new(),
                     },
+                    &[0; 1000],
                     false,
                 );
             }

@@ -1,6 +1,8 @@
 //! One sender's messages in one channel, as a receiver sees them: held back
 //! until every earlier sequence number has arrived, repaired by NACK, and
-//! kept for a while so this node can repair others.
+//! kept for a while so this node can repair others. What is kept is the
+//! datagram as the sender signed it: a repair by another holder passes it
+//! on unchanged, so nobody can repair a message into something else.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -33,9 +35,10 @@ pub(crate) enum Arrival {
 pub(crate) struct Stream {
     next: u64,
     highest: u64,
-    held: BTreeMap<u64, ChannelMsg>,
+    held: BTreeMap<u64, (ChannelMsg, Vec<u8>)>,
     reassembly: Reassembly,
-    kept: VecDeque<ChannelMsg>,
+    /// Delivered datagrams as received (sequence number, the sender's bytes).
+    kept: VecDeque<(u64, Vec<u8>)>,
     /// How many delivered datagrams to keep (fewer when there are many streams).
     keep: usize,
     nack_at: Option<Instant>,
@@ -58,9 +61,10 @@ impl Stream {
         }
     }
 
-    /// Takes in a datagram of this stream; `crowded` says the node holds
-    /// too many out-of-order datagrams already.
-    pub(crate) fn receive(&mut self, msg: ChannelMsg, crowded: bool) -> Arrival {
+    /// Takes in a datagram of this stream (`raw`: its bytes, as the sender
+    /// signed them); `crowded` says the node holds too many out-of-order
+    /// datagrams already.
+    pub(crate) fn receive(&mut self, msg: ChannelMsg, raw: &[u8], crowded: bool) -> Arrival {
         let seq = msg.seq;
         self.highest = self.highest.max(seq);
         if seq < self.next || self.held.contains_key(&seq) {
@@ -69,7 +73,7 @@ impl Stream {
         if (crowded || self.held.len() >= MAX_HELD) && seq > self.next {
             return Arrival::Full;
         }
-        self.held.insert(seq, msg);
+        self.held.insert(seq, (msg, raw.to_vec()));
         Arrival::Accepted
     }
 
@@ -105,20 +109,21 @@ impl Stream {
         if self.highest.saturating_sub(self.next) > MAX_GAP {
             self.jump(self.highest - MAX_GAP);
         }
-        while let Some(msg) = self.held.remove(&self.next) {
+        while let Some((msg, raw)) = self.held.remove(&self.next) {
             self.next += 1;
+            while self.kept.len() >= self.keep {
+                self.kept.pop_front();
+            }
+            self.kept.push_back((msg.seq, raw));
             let frag = Fragment {
                 id: msg.id,
                 kind: msg.kind,
                 hlc: msg.hlc,
                 part: msg.part,
                 parts: msg.parts,
-                text: msg.text.clone(),
+                text: msg.text,
+                sig: msg.sig,
             };
-            while self.kept.len() >= self.keep {
-                self.kept.pop_front();
-            }
-            self.kept.push_back(msg);
             match self.reassembly.push(frag) {
                 Outcome::Complete(a) => out.push(a),
                 Outcome::Pending => {}
@@ -182,11 +187,15 @@ impl Stream {
         ranges
     }
 
-    /// A kept datagram, to repair another receiver.
-    pub(crate) fn kept(&self, seq: u64) -> Option<&ChannelMsg> {
-        let first = self.kept.front()?.seq;
+    /// A kept datagram, as its sender signed it, to repair another
+    /// receiver.
+    pub(crate) fn kept(&self, seq: u64) -> Option<&[u8]> {
+        let first = self.kept.front()?.0;
         let idx = usize::try_from(seq.checked_sub(first)?).ok()?;
-        self.kept.get(idx).filter(|m| m.seq == seq)
+        self.kept
+            .get(idx)
+            .filter(|(s, _)| *s == seq)
+            .map(|(_, raw)| raw.as_slice())
     }
 
     /// When the next NACK is due, if a gap is open.
@@ -244,6 +253,7 @@ mod tests {
             part: 0,
             parts: 1,
             text: format!("m{seq}"),
+            sig: Vec::new(),
         }
     }
 
@@ -254,15 +264,15 @@ mod tests {
     #[test]
     fn holds_back_until_the_gap_fills() {
         let mut s = Stream::new(1);
-        assert_eq!(s.receive(msg(1), false), Arrival::Accepted);
-        assert_eq!(s.receive(msg(3), false), Arrival::Accepted);
+        assert_eq!(s.receive(msg(1), &[], false), Arrival::Accepted);
+        assert_eq!(s.receive(msg(3), &[], false), Arrival::Accepted);
         assert_eq!(texts(&mut s), vec!["m1"]);
         assert!(s.has_gap());
         assert_eq!(s.missing(), vec![(2, 2)]);
-        assert_eq!(s.receive(msg(2), false), Arrival::Accepted);
+        assert_eq!(s.receive(msg(2), &[], false), Arrival::Accepted);
         assert_eq!(texts(&mut s), vec!["m2", "m3"]);
         assert!(!s.has_gap());
-        assert_eq!(s.receive(msg(2), false), Arrival::Duplicate);
+        assert_eq!(s.receive(msg(2), &[], false), Arrival::Duplicate);
     }
 
     #[test]
@@ -270,14 +280,14 @@ mod tests {
         let mut s = Stream::new(1);
         s.saw_tail(4);
         assert_eq!(s.missing(), vec![(1, 4)]);
-        s.receive(msg(2), false);
+        s.receive(msg(2), &[], false);
         assert_eq!(s.missing(), vec![(1, 1), (3, 4)]);
     }
 
     #[test]
     fn skip_gap_releases_held_messages() {
         let mut s = Stream::new(1);
-        s.receive(msg(3), false);
+        s.receive(msg(3), &[], false);
         assert_eq!(s.skip_gap(), 2);
         assert_eq!(texts(&mut s), vec!["m3"]);
     }
@@ -286,10 +296,11 @@ mod tests {
     fn kept_messages_answer_repairs() {
         let mut s = Stream::new(5);
         for q in 5..9 {
-            s.receive(msg(q), false);
+            s.receive(msg(q), &[q as u8; 3], false);
         }
         s.ready();
-        assert_eq!(s.kept(6).map(|m| m.seq), Some(6));
+        // The sender's datagram, byte for byte.
+        assert_eq!(s.kept(6), Some(&[6u8; 3][..]));
         assert!(s.kept(4).is_none());
         assert!(s.kept(9).is_none());
     }
@@ -298,7 +309,7 @@ mod tests {
     fn nack_ranges_are_bounded() {
         let mut s = Stream::new(1);
         for q in (2..200).step_by(2) {
-            s.receive(msg(q), false);
+            s.receive(msg(q), &[], false);
         }
         s.saw_tail(1_000_000);
         let r = s.missing();

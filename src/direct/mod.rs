@@ -326,6 +326,7 @@ impl Inbox {
             part: m.part,
             parts: m.parts,
             text: m.text,
+            sig: Vec::new(),
         };
         match s.reassembly.push(frag) {
             Outcome::Complete(a) => out.messages.push(a),

@@ -152,6 +152,7 @@ impl Node {
                     text: m.text,
                     hlc: m.hlc,
                     arrived_ms: 0,
+                    author: m.author,
                 });
             }
         }
@@ -411,6 +412,9 @@ impl Node {
         s.tokens = (s.tokens + elapsed.as_secs_f64() * SYNC_RATE).min(SYNC_RATE);
         for k in kept {
             let fragments = catchup::fragments(channel, k);
+            if fragments.is_empty() {
+                continue;
+            }
             if self.sync.tokens < fragments.len() as f64 {
                 self.stats.recall_limited += 1;
                 continue;
@@ -431,6 +435,16 @@ impl Node {
         let Some((channel, k)) = self.sync.gathering.push(now, r) else {
             return;
         };
+        // Handed on by a peer, so it counts only with its author's
+        // signature.
+        if !k
+            .author
+            .is_some_and(|a| a.verify(k.from, &channel, k.id, k.hlc, k.kind, &k.text))
+        {
+            debug!(from = %k.from, %channel, "caught-up message without its author's signature dropped");
+            self.stats.forged += 1;
+            return;
+        }
         if self.recent.contains(&channel, &k.id) {
             self.stats.duplicates += 1;
             return;
@@ -445,6 +459,7 @@ impl Node {
             text: k.text.clone(),
             time_ms: crate::hlc::wall_ms(stamp),
             hlc: stamp,
+            author: k.author,
         });
         let arrived_ms = self.wall_ms(now);
         self.recent.insert(&channel, Kept { arrived_ms, ..k });

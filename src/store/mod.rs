@@ -41,11 +41,14 @@ const MIGRATIONS: &[&str] = &[
     // the key first seen for each person (nick and host).
     "CREATE TABLE seen (node BLOB PRIMARY KEY, epoch INTEGER NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE known_key (nick TEXT NOT NULL, host TEXT NOT NULL, key BLOB NOT NULL, PRIMARY KEY (nick, host)) WITHOUT ROWID;",
+    // 3: a channel message's author key and signature (96 bytes), so it can
+    // be handed on as history; NULL for direct messages and older rows.
+    "ALTER TABLE message ADD COLUMN author BLOB;",
 ];
 
 /// A page of a chat further back ([`Store::before`]).
 const BEFORE_SQL: &str =
-    "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+    "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state, author FROM message
      WHERE chat = ?1 AND hlc <= ?2 ORDER BY hlc DESC, sender DESC LIMIT ?3";
 
 /// Why the store failed.
@@ -283,8 +286,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO message (id, chat, sender, nick, kind, body, time_ms, hlc, dm_state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT OR IGNORE INTO message (id, chat, sender, nick, kind, body, time_ms, hlc, dm_state, author)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut text = tx.prepare_cached("INSERT INTO message_text (id) VALUES (?1)")?;
             let mut fts =
@@ -307,6 +310,7 @@ impl Store {
                             to_sql(m.time_ms),
                             to_sql(m.hlc),
                             stored.dm_state.map(|s| s as i64),
+                            m.author.map(|a| a.to_bytes().to_vec()),
                         ])?;
                         if added == 1 {
                             text.execute(params![&m.id.0[..]])?;
@@ -331,6 +335,7 @@ impl Store {
         let chat: String = row.get(1)?;
         let sender: Vec<u8> = row.get(2)?;
         let state: Option<i64> = row.get(8)?;
+        let author: Option<Vec<u8>> = row.get(9)?;
         let Some(chat) = parse_chat(&chat) else {
             return Ok(None);
         };
@@ -344,6 +349,7 @@ impl Store {
                 text: row.get(5)?,
                 time_ms: from_sql(row.get(6)?),
                 hlc: from_sql(row.get(7)?),
+                author: author.and_then(|a| crate::envelope::AuthorSig::from_bytes(&a)),
             },
             dm_state: state.map(|s| match s {
                 2 => DmState::Delivered,
@@ -357,7 +363,7 @@ impl Store {
     /// order (`hlc`, then sender).
     pub fn newest(&self, chat: &Chat, limit: usize) -> Result<Vec<Stored>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state, author FROM message
              WHERE chat = ?1 ORDER BY hlc DESC, sender DESC LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -383,7 +389,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT chat FROM message WHERE chat > ?1 ORDER BY chat LIMIT 1")?;
         let mut newest = self.conn.prepare_cached(
-            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state, author FROM message
              WHERE chat = ?1 AND hlc >= ?2 ORDER BY hlc DESC, sender DESC LIMIT ?3",
         )?;
         let limit = i64::try_from(per_channel).unwrap_or(i64::MAX);
@@ -432,7 +438,7 @@ impl Store {
     /// node last ran), oldest first: they go again at start.
     pub fn undelivered(&self) -> Result<Vec<Stored>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state FROM message
+            "SELECT id, chat, sender, nick, kind, body, time_ms, hlc, dm_state, author FROM message
              WHERE dm_state IN (0, 1) ORDER BY hlc ASC",
         )?;
         let out = stmt
@@ -457,7 +463,7 @@ impl Store {
         // stored), so a word in half the database costs no more than a rare
         // one: FTS5 walks its rowids backwards and stops at the limit.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id, m.chat, m.sender, m.nick, m.kind, m.body, m.time_ms, m.hlc, m.dm_state
+            "SELECT m.id, m.chat, m.sender, m.nick, m.kind, m.body, m.time_ms, m.hlc, m.dm_state, m.author
              FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2) f
              JOIN message_text t ON t.seq = f.rowid JOIN message m ON m.id = t.id
              ORDER BY t.seq DESC",
@@ -545,6 +551,8 @@ impl Store {
 }
 
 /// One change to the store.
+// Nearly every write is a message: boxing it would allocate for each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Write {
     /// A message shown (received, or sent by me).
@@ -573,6 +581,10 @@ mod tests {
                 text: text.into(),
                 time_ms: 1_000 * hlc,
                 hlc,
+                author: Some(crate::envelope::AuthorSig {
+                    key: crate::envelope::PublicKey([n; 32]),
+                    sig: [n; 64],
+                }),
             },
             dm_state: None,
         }
@@ -588,7 +600,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         {
             let mut store = Store::open(&dir).expect("open");
-            assert_eq!(store.version().expect("version"), 2);
+            assert_eq!(store.version().expect("version"), 3);
             let batch: Vec<Write> = [3u8, 1, 2]
                 .iter()
                 .map(|n| Write::Message(msg(*n, main(), &format!("m{n}"), u64::from(*n))))
@@ -604,6 +616,16 @@ mod tests {
             .map(|s| s.message.text)
             .collect();
         assert_eq!(texts, ["m1", "m2", "m3"]);
+        // Each with its author's key and signature, to hand on.
+        let authors: Vec<u8> = store
+            .newest(&main(), 10)
+            .expect("newest")
+            .into_iter()
+            .filter_map(|s| s.message.author)
+            .filter(|a| a.key.0 == [a.sig[0]; 32] && a.sig == [a.sig[0]; 64])
+            .map(|a| a.sig[0])
+            .collect();
+        assert_eq!(authors, [1, 2, 3]);
         assert_eq!(store.count().expect("count"), 3);
         let newest_two: Vec<String> = store
             .newest(&main(), 2)

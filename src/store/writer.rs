@@ -272,6 +272,7 @@ impl Thread {
                 text,
                 kind,
                 hlc,
+                author,
             } => Some(Write::Message(Stored {
                 message: ChatMessage {
                     id: *id,
@@ -282,6 +283,7 @@ impl Thread {
                     text: text.clone(),
                     time_ms: wall_ms,
                     hlc: *hlc,
+                    author: *author,
                 },
                 dm_state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
             })),

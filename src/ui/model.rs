@@ -638,6 +638,7 @@ impl Model {
                 text,
                 kind,
                 hlc,
+                ..
             } => {
                 let row = MessageRow {
                     id: *id,
@@ -864,6 +865,7 @@ mod tests {
             text: text.into(),
             time_ms,
             hlc: time_ms,
+            author: None,
         })
     }
 
@@ -1127,6 +1129,7 @@ mod tests {
             text: "hi".into(),
             kind: MessageKind::Text,
             hlc: 1,
+            author: None,
         };
         m.apply(&live(sent), 1, Some(&chat), true);
         let state = |m: &Model| match m.chat(&chat).and_then(|c| c.rows.last()) {

@@ -1,6 +1,7 @@
 //! The protocol on a simulated LAN: seeded, virtual clock, loss,
 //! duplication and reordering. A failing seed is a regression test.
 
+mod authorship;
 mod catchup;
 mod features;
 mod flood;

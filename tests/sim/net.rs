@@ -380,15 +380,18 @@ impl Sim {
                             if self.opened.len() >= OPENED_MEMO {
                                 self.opened.clear();
                             }
-                            let opened = self
-                                .opened
-                                .entry(bytes)
-                                .or_insert_with_key(|b| envelope::open(b, None))
-                                .clone();
-                            node.handle_opened(now, from_addr, opened);
+                            let opened = match self.opened.get(&bytes) {
+                                Some(opened) => opened.clone(),
+                                None => {
+                                    let opened = envelope::open(&bytes, None);
+                                    self.opened.insert(bytes.clone(), opened.clone());
+                                    opened
+                                }
+                            };
+                            node.handle_opened(now, from_addr, &bytes, opened);
                         } else {
                             let opened = envelope::open(&bytes, node.workgroup());
-                            node.handle_opened(now, from_addr, opened);
+                            node.handle_opened(now, from_addr, &bytes, opened);
                         }
                     }
                     self.flush(to);

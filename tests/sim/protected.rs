@@ -211,6 +211,7 @@ fn a_message_in_the_clear_or_under_another_key_does_not_reach_a_password_channel
             part: 0,
             parts: 1,
             text: "let me in".into(),
+            sig: vec![0; 64],
         }),
     };
     let bytes = seal(&sim.keys(eve), &forged);

@@ -584,6 +584,7 @@ fn store_old_messages(dir: &TempDir, count: u64) -> Vec<String> {
                     text: text.clone(),
                     time_ms,
                     hlc: time_ms << 16,
+                    author: None,
                 },
                 dm_state: None,
             })
