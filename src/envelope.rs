@@ -165,6 +165,24 @@ impl std::fmt::Debug for DirectKey {
 
 /// The nonce of a sealed direct message: the sender's epoch and datagram
 /// counter, which no two datagrams of one sender share.
+/// XChaCha20-Poly1305 of `plain` with associated data `aad`.
+fn aead_seal(cipher: &XChaCha20Poly1305, nonce: &XNonce, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    cipher
+        .encrypt(nonce, Payload { msg: plain, aad })
+        // Encryption fails only for inputs of gigabytes.
+        .unwrap_or_default()
+}
+
+/// The plaintext of [`aead_seal`]; `None` if anything differs.
+fn aead_open(
+    cipher: &XChaCha20Poly1305,
+    nonce: &XNonce,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Option<Vec<u8>> {
+    cipher.decrypt(nonce, Payload { msg: sealed, aad }).ok()
+}
+
 fn direct_nonce(epoch: u64, counter: u64) -> XNonce {
     let mut nonce = [0u8; 24];
     nonce[..8].copy_from_slice(&epoch.to_le_bytes());
@@ -192,16 +210,7 @@ impl DirectKey {
         plain: &[u8],
     ) -> Vec<u8> {
         let aad = direct_aad(from, to, epoch);
-        self.cipher
-            .encrypt(
-                &direct_nonce(epoch, counter),
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
-            // Encryption fails only for inputs of gigabytes.
-            .unwrap_or_default()
+        aead_seal(&self.cipher, &direct_nonce(epoch, counter), &aad, plain)
     }
 
     /// Decrypts what [`DirectKey::seal`] made; `None` if it was changed,
@@ -215,15 +224,7 @@ impl DirectKey {
         sealed: &[u8],
     ) -> Option<Vec<u8>> {
         let aad = direct_aad(from, to, epoch);
-        self.cipher
-            .decrypt(
-                &direct_nonce(epoch, counter),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
-            .ok()
+        aead_open(&self.cipher, &direct_nonce(epoch, counter), &aad, sealed)
     }
 }
 
@@ -454,16 +455,7 @@ impl ChannelKey {
         plain: &[u8],
     ) -> Vec<u8> {
         let (nonce, aad) = channel_nonce(from, epoch, counter, index);
-        self.cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
-            // Encryption fails only for inputs of gigabytes.
-            .unwrap_or_default()
+        aead_seal(&self.cipher, &nonce, &aad, plain)
     }
 
     /// Decrypts what [`ChannelKey::seal`] made; `None` if it was made with
@@ -477,15 +469,7 @@ impl ChannelKey {
         sealed: &[u8],
     ) -> Option<Vec<u8>> {
         let (nonce, aad) = channel_nonce(from, epoch, counter, index);
-        self.cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
-            .ok()
+        aead_open(&self.cipher, &nonce, &aad, sealed)
     }
 }
 

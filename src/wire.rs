@@ -436,6 +436,16 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
 
+/// Decodes a value that must take every byte (within the memory limit).
+fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (value, used): (T, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError::Body(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(DecodeError::Trailing(bytes.len() - used));
+    }
+    Ok(value)
+}
+
 /// Encodes a packet (what [`crate::envelope::seal`] signs).
 pub fn encode_packet(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
     // bincode does not apply the limit when encoding: check the size after.
@@ -452,11 +462,7 @@ pub fn decode_packet(body: &[u8]) -> Result<Packet, DecodeError> {
     if body.len() > MAX_BODY {
         return Err(DecodeError::Size(body.len()));
     }
-    let (packet, used): (Packet, usize) = bincode::serde::decode_from_slice(body, config())
-        .map_err(|e| DecodeError::Body(e.to_string()))?;
-    if used != body.len() {
-        return Err(DecodeError::Trailing(body.len() - used));
-    }
+    let packet: Packet = decode_exact(body)?;
     check(&packet)?;
     Ok(packet)
 }
@@ -490,11 +496,7 @@ pub fn encode_body(body: &Body) -> Vec<u8> {
 /// Decodes and checks a body opened from a [`Body::Hidden`]: one about a
 /// channel, not hidden once more.
 pub fn decode_body(bytes: &[u8]) -> Result<Body, DecodeError> {
-    let (body, used): (Body, usize) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| DecodeError::Body(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(DecodeError::Trailing(bytes.len() - used));
-    }
+    let body: Body = decode_exact(bytes)?;
     if channel_of(&body).is_none() {
         return Err(DecodeError::Limit("hidden"));
     }
@@ -511,12 +513,7 @@ pub fn encode_state(state: &ChannelState) -> Vec<u8> {
 
 /// Decodes a password channel's state opened from a presence.
 pub fn decode_state(name: &str, bytes: &[u8]) -> Result<ChannelState, DecodeError> {
-    let ((tail, topic_stamp), used): ((u64, u64), usize) =
-        bincode::serde::decode_from_slice(bytes, config())
-            .map_err(|e| DecodeError::Body(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(DecodeError::Trailing(bytes.len() - used));
-    }
+    let (tail, topic_stamp): (u64, u64) = decode_exact(bytes)?;
     Ok(ChannelState {
         name: name.to_string(),
         tail,
@@ -532,11 +529,7 @@ pub fn encode_direct(msg: &DirectMsg) -> Vec<u8> {
 
 /// Decodes and checks a direct-message fragment that was unsealed.
 pub fn decode_direct(bytes: &[u8]) -> Result<DirectMsg, DecodeError> {
-    let (msg, used): (DirectMsg, usize) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| DecodeError::Body(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(DecodeError::Trailing(bytes.len() - used));
-    }
+    let msg: DirectMsg = decode_exact(bytes)?;
     check_direct(&msg)?;
     Ok(msg)
 }

@@ -114,7 +114,7 @@ fn topics(sim: &Sim, host: usize, chan: &str, since: Duration) -> Vec<(String, N
 }
 
 /// `host`'s answer to `/channels`.
-fn channel_list(sim: &mut Sim, host: usize) -> Vec<ChannelSummary> {
+pub(super) fn channel_list(sim: &mut Sim, host: usize) -> Vec<ChannelSummary> {
     let since = sim.elapsed();
     sim.command(host, Command::Channels);
     sim.events(host, since)

@@ -9,7 +9,7 @@ use lanchat::envelope::ChannelKey;
 use lanchat::wire::{self, Body, ChannelMsg, Packet};
 use lanchat::{Chat, Command, MessageKind, MsgId};
 
-use super::features::{errors, lan};
+use super::features::{channel_list, errors, lan};
 use super::net::{Sim, open, seal};
 use super::{say, secs};
 
@@ -55,18 +55,6 @@ fn members(sim: &Sim, host: usize) -> Vec<usize> {
                 .any(|p| p.id == sim.id(*i) && p.channels.iter().any(|c| c == OPS))
         })
         .collect()
-}
-
-fn channel_list(sim: &mut Sim, host: usize) -> Vec<lanchat::api::ChannelSummary> {
-    let since = sim.elapsed();
-    sim.command(host, Command::Channels);
-    sim.events(host, since)
-        .into_iter()
-        .find_map(|e| match e {
-            Event::Channels(list) => Some(list.clone()),
-            _ => None,
-        })
-        .expect("channels answered")
 }
 
 #[test]
