@@ -407,9 +407,6 @@ impl Node {
     fn beat(&mut self, dest: Dest, hello: bool) {
         let body = self.own_presence(hello);
         self.send(dest, body);
-        if dest == Dest::Group {
-            self.protected.told_tails = self.protected_tails();
-        }
         self.tell_protected(dest);
     }
 
@@ -426,10 +423,17 @@ impl Node {
     /// and broadcast take turns), a full presence by both ways after a
     /// change and every [`FULL_PRESENCE_EVERY`] beats.
     fn heartbeat(&mut self) {
-        if self.quick_full
-            || self.lean_beats >= FULL_PRESENCE_EVERY
-            || self.protected.told_tails != self.protected_tails()
+        // A password channel's tail travels only in a full presence (lean
+        // beats carry open channels' tails): after it changes, the next
+        // few heartbeats (the quick ones first) are full.
+        let hidden = self.protected_tails();
+        if hidden != self.protected.told_tails {
+            self.protected.told_tails = hidden;
+            self.protected.fulls_due = protected::FULLS_AFTER_CHANGE;
+        }
+        if self.quick_full || self.lean_beats >= FULL_PRESENCE_EVERY || self.protected.fulls_due > 0
         {
+            self.protected.fulls_due = self.protected.fulls_due.saturating_sub(1);
             self.lean_beats = 0;
             self.beat(Dest::Group, false);
             return;

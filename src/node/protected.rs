@@ -27,6 +27,10 @@ use crate::wire::{
 /// Most password channels one node is in (each costs every presence
 /// received a trial decryption per sealed state).
 pub const MAX_PROTECTED_JOINED: usize = 8;
+/// Heartbeats that are full presences after a password channel's tail
+/// changed (a lean one would not tell it): as many as a loss of two in a
+/// row still gets through.
+pub(crate) const FULLS_AFTER_CHANGE: u8 = 3;
 /// Most password channels remembered as heard of.
 const MAX_HEARD: usize = 64;
 
@@ -38,9 +42,11 @@ pub(crate) struct Protected {
     /// Password channels heard of: name → when (on my clock) a member
     /// last vouched for it.
     heard: BTreeMap<String, Instant>,
-    /// The tails of my password channels in my last full presence (lean
-    /// heartbeats cannot carry them: a change is told by a full one).
+    /// The tails of my password channels when they last changed (lean
+    /// heartbeats cannot carry them: a change is told by full presences).
     pub(crate) told_tails: Vec<u64>,
+    /// Heartbeats still to be full presences since the last change.
+    pub(crate) fulls_due: u8,
 }
 
 impl Protected {

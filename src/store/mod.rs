@@ -230,9 +230,24 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Opens a transaction for many small writes ([`Store::trust`]), so
+    /// they cost one commit: a flood of new peers must not keep the writer
+    /// (and so every event behind it) busy with a commit each.
+    pub fn begin(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN")?;
+        Ok(())
+    }
+
+    /// Commits what [`Store::begin`] opened.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
     /// The key remembered for a person (nick and host), remembering `key`
     /// if none was: trust on first use. Returns the key known before, if it
-    /// was another one.
+    /// was another one. Between [`Store::begin`] and [`Store::commit`] many
+    /// of these cost one commit.
     pub fn trust(
         &mut self,
         nick: &str,

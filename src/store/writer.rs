@@ -154,6 +154,12 @@ impl Thread {
                     Ok(_) => {}
                     Err(err) => self.write_failed(&err),
                 }
+                // Keys of people coming online are checked (and the first
+                // ones remembered) in one transaction per batch.
+                let checks = events
+                    .iter()
+                    .any(|e| matches!(e, Event::PeerOnline(_) | Event::NickChanged { .. }));
+                let batched = checks && self.store.begin().is_ok();
                 for event in events {
                     // Missed while away: history, shown in its place.
                     let history = matches!(event, Event::Recalled(_));
@@ -162,6 +168,9 @@ impl Thread {
                     if let Some(warning) = warning {
                         self.emit(warning, false, false);
                     }
+                }
+                if batched && let Err(err) = self.store.commit() {
+                    tracing::warn!(cause = %err, "remembering keys failed");
                 }
             }
             Job::Pass(event) => self.emit(event, false, false),
