@@ -722,7 +722,8 @@ impl Node {
                 return;
             }
         }
-        self.key_book.learn(id, key);
+        let peers = &self.peers;
+        self.key_book.learn(id, key, |old| peers.get(old).is_some());
         let body = match body {
             Body::Sealed { to, bytes } => match self.unseal(id, epoch, counter, to, &bytes) {
                 Some(msg) => Body::Direct(msg),

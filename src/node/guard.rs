@@ -3,7 +3,7 @@
 //! the replay window per sender, and the keys of the peers heard (with the
 //! direct-message keys made from them). Every table here is capped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -293,25 +293,44 @@ impl Windows {
 pub(super) struct KeyBook {
     keys: HashMap<NodeId, PublicKey>,
     direct: HashMap<NodeId, (DirectKey, DirectKey)>,
+    /// Ids in the order their keys were learnt (the oldest goes first).
+    order: VecDeque<NodeId>,
 }
 
 impl KeyBook {
     /// Remembers the key of peer `id`, which a checked datagram showed to
     /// be the key's id (so a key once learnt for an id is the only one it
-    /// can have).
-    pub(super) fn learn(&mut self, id: NodeId, key: PublicKey) {
+    /// can have). When full, the oldest key not `in_use` is forgotten: a
+    /// flood of made-up identities cannot push out the keys of the people
+    /// online, whose messages are checked with them.
+    pub(super) fn learn(&mut self, id: NodeId, key: PublicKey, in_use: impl Fn(NodeId) -> bool) {
         if self.keys.contains_key(&id) {
             return;
         }
         if self.keys.len() >= MAX_KEYS {
-            // Room for the newcomer: drop an arbitrary old entry and its
-            // derived keys (they are made again when needed).
-            if let Some(old) = self.keys.keys().next().copied() {
+            // At most one pass over the book: if every key is in use, the
+            // oldest goes all the same.
+            for _ in 0..self.order.len() {
+                let Some(old) = self.order.pop_front() else {
+                    break;
+                };
+                if in_use(old) {
+                    self.order.push_back(old);
+                    continue;
+                }
+                self.keys.remove(&old);
+                self.direct.remove(&old);
+                break;
+            }
+            if self.keys.len() >= MAX_KEYS
+                && let Some(old) = self.order.pop_front()
+            {
                 self.keys.remove(&old);
                 self.direct.remove(&old);
             }
         }
         self.keys.insert(id, key);
+        self.order.push_back(id);
     }
 
     /// A peer's key, if heard.
@@ -336,6 +355,29 @@ mod tests {
 
     fn id(n: u8) -> NodeId {
         NodeId([n; 16])
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_push_out_the_keys_in_use() {
+        let key = |n: u32| PublicKey([n as u8; 32]);
+        let nid = |n: u32| {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&n.to_le_bytes());
+            NodeId(id)
+        };
+        let mut book = KeyBook::default();
+        let online = [nid(0), nid(1)];
+        let in_use = |id: NodeId| online.contains(&id);
+        for n in 0..(MAX_KEYS as u32 * 3) {
+            book.learn(nid(n), key(n), in_use);
+        }
+        assert_eq!(book.keys.len(), MAX_KEYS);
+        assert_eq!(book.get(nid(0)), Some(key(0)));
+        assert_eq!(book.get(nid(1)), Some(key(1)));
+        // The oldest of the others went; the newest are there.
+        assert_eq!(book.get(nid(2)), None);
+        let last = MAX_KEYS as u32 * 3 - 1;
+        assert_eq!(book.get(nid(last)), Some(key(last)));
     }
 
     #[test]

@@ -385,10 +385,15 @@ fn a_password_channel_is_read_by_its_members_only_and_its_members_stay_hidden() 
         })
         .collect();
     assert!(!presences.is_empty(), "no presence of ann captured");
+    // (The capture starts before the join: her first presences have none.)
     for p in &presences {
         assert!(p.channels.iter().all(|c| c.name != "#ops"), "{p:?}");
-        assert_eq!(p.sealed.len(), 1, "ann's sealed place in #ops");
+        assert!(p.sealed.len() <= 1, "{p:?}");
     }
+    assert!(
+        presences.iter().any(|p| p.sealed.len() == 1),
+        "no presence of ann with her sealed place in #ops"
+    );
 }
 
 #[test]
