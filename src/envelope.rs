@@ -713,99 +713,34 @@ mod tests {
     #[test]
     fn a_message_signature_holds_for_exactly_that_message_and_author() {
         let ann = keys(1);
-        let (id, hlc) = (MsgId([4; 16]), 99);
-        let signed = ann.sign_message("#dev", id, hlc, MessageKind::Text, "ship it");
-        let ok = |s: &AuthorSig, who: NodeId, chan, id, hlc, kind, text| {
-            s.verify(who, chan, id, hlc, kind, text)
+        let (id, hlc, kind) = (MsgId([4; 16]), 99, MessageKind::Text);
+        let signed = ann.sign_message("#dev", id, hlc, kind, "ship it");
+        // (author, channel, id, stamp, kind, text) as the receiver has them.
+        let genuine = (ann.id(), "#dev", id, hlc, kind, "ship it");
+        let check = |s: &AuthorSig, m: (NodeId, &str, MsgId, u64, MessageKind, &str)| {
+            s.verify(m.0, m.1, m.2, m.3, m.4, m.5)
         };
-        assert!(ok(
-            &signed,
-            ann.id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
+        assert!(check(&signed, genuine));
         // Any field changed, or another author claimed: no.
-        assert!(!ok(
-            &signed,
-            ann.id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it!"
-        ));
-        assert!(!ok(
-            &signed,
-            ann.id(),
-            "#ops",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
-        assert!(!ok(
-            &signed,
-            ann.id(),
-            "#dev",
-            MsgId([5; 16]),
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
-        assert!(!ok(
-            &signed,
-            ann.id(),
-            "#dev",
-            id,
-            hlc + 1,
-            MessageKind::Text,
-            "ship it"
-        ));
-        assert!(!ok(
-            &signed,
-            ann.id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Action,
-            "ship it"
-        ));
-        assert!(!ok(
-            &signed,
-            keys(2).id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
+        let (who, chan, _, _, _, text) = genuine;
+        for changed in [
+            (who, chan, id, hlc, kind, "ship it!"),
+            (who, "#ops", id, hlc, kind, text),
+            (who, chan, MsgId([5; 16]), hlc, kind, text),
+            (who, chan, id, hlc + 1, kind, text),
+            (who, chan, id, hlc, MessageKind::Action, text),
+            (keys(2).id(), chan, id, hlc, kind, text),
+        ] {
+            assert!(!check(&signed, changed), "{changed:?}");
+        }
         // Another key's signature under ann's name: no.
-        let mallory = keys(2).sign_message("#dev", id, hlc, MessageKind::Text, "ship it");
+        let mallory = keys(2).sign_message("#dev", id, hlc, kind, "ship it");
         let posing = AuthorSig {
             key: ann.public(),
             sig: mallory.sig,
         };
-        assert!(!ok(
-            &posing,
-            ann.id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
-        assert!(!ok(
-            &mallory,
-            ann.id(),
-            "#dev",
-            id,
-            hlc,
-            MessageKind::Text,
-            "ship it"
-        ));
+        assert!(!check(&posing, genuine));
+        assert!(!check(&mallory, genuine));
         // As stored and sent.
         assert_eq!(AuthorSig::from_bytes(&signed.to_bytes()), Some(signed));
         assert_eq!(AuthorSig::from_bytes(&[0; 95]), None);

@@ -396,11 +396,17 @@ impl Node {
     /// My presence; my password channels are added, sealed, in `send`.
     fn own_presence(&self, hello: bool) -> Body {
         let mut p = self.presence.clone();
-        p.channels = self.channels.states();
-        p.channels
-            .retain(|c| !self.protected.keys.contains_key(&c.name));
+        p.channels = self.open_channel_states();
         p.hello = hello;
         Body::Presence(p)
+    }
+
+    /// My open channels (not my password channels), in the order both my
+    /// presence and my lean heartbeats' tails give them.
+    fn open_channel_states(&self) -> Vec<wire::ChannelState> {
+        let mut states = self.channels.states();
+        states.retain(|c| !self.protected.keys.contains_key(&c.name));
+        states
     }
 
     /// Sends my full presence, and the password channels I know of.
@@ -439,13 +445,7 @@ impl Node {
             return;
         }
         self.lean_beats += 1;
-        let tails = self
-            .channels
-            .joined
-            .iter()
-            .filter(|(name, _)| !self.protected.keys.contains_key(*name))
-            .map(|(_, j)| j.tail)
-            .collect();
+        let tails = self.open_channel_states().iter().map(|c| c.tail).collect();
         let dest = if self.lean_beats.is_multiple_of(2) {
             Dest::Multicast
         } else {
@@ -1122,8 +1122,7 @@ impl Node {
         }
         // Lean heartbeats carry the tails of open channels only, which
         // come before the ones opened from sealed states.
-        let public = peer.presence.channels.len() - peer.presence.opened;
-        if seq > peer.presence.seq || tails.len() != public {
+        if seq > peer.presence.seq || tails.len() != peer.presence.open_channels().len() {
             debug!(peer = %id, seq, held = peer.presence.seq, "beat names a presence we lack");
             self.hello_unknown(now, from);
             return;
@@ -1802,10 +1801,10 @@ impl Node {
                 "you are in {MAX_PROTECTED_JOINED} password channels already; /part one first"
             ));
         }
-        let open = self.peers.iter().any(|(_, p)| {
-            let public = p.presence.channels.len() - p.presence.opened;
-            p.presence.channels[..public].iter().any(|c| c.name == name)
-        });
+        let open = self
+            .peers
+            .iter()
+            .any(|(_, p)| p.presence.open_channels().iter().any(|c| c.name == name));
         if open {
             return Err(format!(
                 "{name} is an open channel; /join {name} without a password, or choose another name"
@@ -1905,7 +1904,7 @@ impl Node {
             );
         }
         for (_, p) in self.peers.iter() {
-            let public = p.presence.channels.len() - p.presence.opened;
+            let public = p.presence.open_channels().len();
             for (i, c) in p.presence.channels.iter().enumerate() {
                 map.entry(c.name.clone())
                     .and_modify(|s| s.members += 1)
@@ -1918,7 +1917,7 @@ impl Node {
                     });
             }
         }
-        for name in self.protected.heard_names(self.last_now) {
+        for (name, _) in self.protected.heard_lately(self.last_now) {
             map.entry(name.clone())
                 .and_modify(|s| s.protected = true)
                 .or_insert_with(|| ChannelSummary {

@@ -271,6 +271,19 @@ pub struct Presence {
     pub counter: u64,
 }
 
+impl Presence {
+    /// The open channels: all of `channels` but the states opened from
+    /// `sealed`, which follow them (what a lean heartbeat's tails cover).
+    pub fn open_channels(&self) -> &[ChannelState] {
+        &self.channels[..self.channels.len() - self.opened]
+    }
+
+    /// The password channels' states opened from `sealed`.
+    pub fn opened_channels(&self) -> &[ChannelState] {
+        &self.channels[self.channels.len() - self.opened..]
+    }
+}
+
 /// A password channel known to exist: its name, and how long ago a member
 /// last vouched for it, as far as the sender knows. Members say 0, everyone
 /// passes on the age of the newest vouching they heard (grown by the time
@@ -769,19 +782,8 @@ mod tests {
     /// the AEAD tag and the length), still fits a datagram.
     #[test]
     fn the_largest_hidden_bodies_fit() {
-        let channel = "#".to_string() + &"c".repeat(MAX_CHANNEL_NAME - 1);
-        let text = "я".repeat(FRAGMENT_TEXT / 2);
-        let msg = ChannelMsg {
-            channel: channel.clone(),
-            seq: u64::MAX,
-            id: MsgId([9; 16]),
-            hlc: u64::MAX,
-            kind: MessageKind::Action,
-            part: MAX_PARTS - 1,
-            parts: MAX_PARTS,
-            text: text.clone(),
-            sig: Vec::new(),
-        };
+        let msg = largest_fragment();
+        let (channel, text) = (msg.channel.clone(), msg.text.clone());
         let bodies = [
             Body::Channel(ChannelMsg {
                 part: 0,
@@ -895,9 +897,10 @@ mod tests {
         assert_eq!(decode(&bytes), Ok(full_presence()));
     }
 
-    #[test]
-    fn largest_fragments_fit_a_datagram() {
-        let msg = ChannelMsg {
+    /// A channel fragment with every field at its largest (the last part:
+    /// no signature).
+    fn largest_fragment() -> ChannelMsg {
+        ChannelMsg {
             channel: "#".to_string() + &"c".repeat(MAX_CHANNEL_NAME - 1),
             seq: u64::MAX,
             id: MsgId([9; 16]),
@@ -907,7 +910,12 @@ mod tests {
             parts: MAX_PARTS,
             text: "я".repeat(FRAGMENT_TEXT / 2),
             sig: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn largest_fragments_fit_a_datagram() {
+        let msg = largest_fragment();
         let first = Packet {
             from: id(2),
             epoch: u64::MAX,

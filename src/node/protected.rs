@@ -105,12 +105,7 @@ impl Protected {
                 age_secs: 0,
             })
             .collect();
-        let mut others: Vec<(&String, Instant)> = self
-            .heard
-            .iter()
-            .filter(|(name, t)| !self.keys.contains_key(*name) && Protected::fresh(**t, now))
-            .map(|(name, t)| (name, *t))
-            .collect();
+        let mut others: Vec<(&String, Instant)> = self.heard_lately(now).collect();
         others.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
         list.extend(others.into_iter().map(|(name, t)| ProtectedChannel {
             name: name.clone(),
@@ -122,12 +117,12 @@ impl Protected {
         list
     }
 
-    /// Names heard of lately (not mine).
-    pub(crate) fn heard_names(&self, now: Instant) -> impl Iterator<Item = &String> {
+    /// Names heard of lately (not mine), with when a member vouched.
+    pub(crate) fn heard_lately(&self, now: Instant) -> impl Iterator<Item = (&String, Instant)> {
         self.heard
             .iter()
             .filter(move |(name, t)| !self.keys.contains_key(*name) && Protected::fresh(**t, now))
-            .map(|(name, _)| name)
+            .map(|(name, t)| (name, *t))
     }
 }
 
@@ -211,13 +206,7 @@ impl Node {
             Body::Presence(mut p) => {
                 p.counter = counter;
                 p.opened = 0;
-                let keys: Vec<(String, ChannelKey)> = self
-                    .protected
-                    .keys
-                    .iter()
-                    .map(|(n, k)| (n.clone(), k.clone()))
-                    .collect();
-                for (name, key) in &keys {
+                for (name, key) in &self.protected.keys {
                     open_states(id, epoch, &mut p, name, key);
                 }
                 Some(Body::Presence(p))
@@ -277,9 +266,8 @@ impl Node {
         }
         for (_, peer) in self.peers.iter_mut() {
             let p = &mut peer.presence;
-            let public = p.channels.len() - p.opened;
-            if let Some(i) = p.channels[public..].iter().position(|c| c.name == name) {
-                p.channels.remove(public + i);
+            if let Some(i) = p.opened_channels().iter().position(|c| c.name == name) {
+                p.channels.remove(p.open_channels().len() + i);
                 p.opened -= 1;
             }
         }
@@ -289,8 +277,7 @@ impl Node {
 /// Adds the state of channel `name` to a presence, if one of its sealed
 /// states opens with `key`: opened states follow the open ones.
 fn open_states(id: NodeId, epoch: u64, p: &mut Presence, name: &str, key: &ChannelKey) {
-    let public = p.channels.len() - p.opened;
-    if p.channels[public..].iter().any(|c| c.name == name) {
+    if p.opened_channels().iter().any(|c| c.name == name) {
         return;
     }
     let state = p.sealed.iter().enumerate().find_map(|(i, sealed)| {
