@@ -102,6 +102,7 @@ impl Sim {
             seed: self.rng.u64(..),
             timing: Timing::default(),
             share: Some(lanchat::catchup::Share::default()),
+            peers: Vec::new(),
         };
         self.hosts.push(Host {
             addr,

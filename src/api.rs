@@ -126,6 +126,14 @@ pub enum Command {
         /// Who.
         peer: Target,
     },
+    /// Reach a node at this address by unicast, for networks where the
+    /// group does not (another subnet, blocked multicast and broadcast).
+    /// The driver remembers it across restarts.
+    AddPeer(SocketAddr),
+    /// Stop trying an address added with [`Command::AddPeer`].
+    ForgetPeer(SocketAddr),
+    /// What the node sees of the network ([`Event::Network`]).
+    Network,
     /// Leave the network gracefully.
     Quit,
 }
@@ -407,6 +415,12 @@ pub enum Event {
     },
     /// A command could not be done.
     Error(String),
+    /// The answer to [`Command::Network`]: interfaces, peers and what the
+    /// doctor makes of them ([`crate::doctor::findings`]).
+    Network(Box<crate::doctor::NetworkReport>),
+    /// The addresses tried by unicast changed ([`Command::AddPeer`],
+    /// [`Command::ForgetPeer`]): all of them now.
+    StaticPeers(Vec<SocketAddr>),
     /// The node has said goodbye; nothing more will come.
     Stopped,
     /// Someone appeared with a key other than the one first seen for their

@@ -13,6 +13,13 @@
 //! The signature covers the header and everything before it; the node id
 //! in the packet must be the id of the key ([`PublicKey::id`]), so nobody
 //! can speak for a node without its secret key.
+//!
+//! The one exception is the way hint in bits 4–5 of FLAGS ([`Way`]): how the
+//! datagram was sent (multicast, broadcast or unicast). The driver stamps it
+//! on each copy it sends ([`stamp`]), after signing, so it is neither signed
+//! nor encrypted, and is read as zero for both. It is a hint for the
+//! receiver's picture of the network (which peers its group traffic reaches;
+//! the doctor), never for what a packet means.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -27,6 +34,62 @@ use crate::wire::{self, DecodeError, EncodeError, MAGIC, MAX_DATAGRAM, Packet, V
 pub const HEADER_LEN: usize = 6;
 /// Header flag: the rest is encrypted with the workgroup key.
 const FLAG_WORKGROUP: u8 = 1;
+/// Where in FLAGS the way hint lives.
+const WAY_SHIFT: u8 = 4;
+/// The bits of FLAGS that hold the way hint.
+const WAY_MASK: u8 = 0b11 << WAY_SHIFT;
+
+/// How a datagram was sent, as its sender's driver stamped it ([`stamp`]).
+/// Unsigned: someone on the path can change it, so it only ever decides how
+/// to reach a peer, never what a packet means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Way {
+    /// To the multicast group (also what an unstamped datagram reads as).
+    #[default]
+    Multicast,
+    /// To a subnet's broadcast address.
+    Broadcast,
+    /// To one node's socket.
+    Unicast,
+}
+
+impl Way {
+    /// By the group (multicast or broadcast), as opposed to unicast.
+    pub fn is_group(self) -> bool {
+        self != Way::Unicast
+    }
+
+    fn bits(self) -> u8 {
+        let n = match self {
+            Way::Multicast => 0,
+            Way::Broadcast => 1,
+            Way::Unicast => 2,
+        };
+        n << WAY_SHIFT
+    }
+
+    fn of_flags(flags: u8) -> Way {
+        match (flags & WAY_MASK) >> WAY_SHIFT {
+            1 => Way::Broadcast,
+            2 => Way::Unicast,
+            _ => Way::Multicast,
+        }
+    }
+}
+
+/// Marks a sealed datagram with the way it is about to be sent; the
+/// signature and the workgroup's tag stay valid. Bytes that are not a
+/// datagram are left alone.
+pub fn stamp(bytes: &mut [u8], way: Way) {
+    if bytes.len() >= HEADER_LEN && bytes[..4] == MAGIC {
+        bytes[5] = (bytes[5] & !WAY_MASK) | way.bits();
+    }
+}
+
+/// The way hint of a datagram (multicast when there is none).
+pub fn way_of(bytes: &[u8]) -> Way {
+    bytes.get(5).map_or(Way::Multicast, |f| Way::of_flags(*f))
+}
 /// Bytes after the packet: counter, public key, signature.
 pub const TRAILER_LEN: usize = 8 + 32 + 64;
 /// Bytes a workgroup adds: the nonce and the tag.
@@ -497,6 +560,8 @@ pub struct Opened {
     pub key: PublicKey,
     /// The sender's datagram counter in this epoch.
     pub counter: u64,
+    /// How it was sent, as the sender's driver says ([`Way`]).
+    pub way: Way,
 }
 
 /// Wraps a packet: signed with `keys`, and encrypted when in a workgroup.
@@ -582,6 +647,8 @@ pub struct Unverified {
     pub key: PublicKey,
     /// The counter, as claimed.
     pub counter: u64,
+    /// How it was sent, as the sender's driver says ([`Way`]).
+    pub way: Way,
 }
 
 impl Unverified {
@@ -605,6 +672,7 @@ impl Unverified {
             packet: self.packet,
             key: self.key,
             counter: self.counter,
+            way: self.way,
         })
     }
 }
@@ -621,6 +689,12 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
         return Err(DecodeError::Version(bytes[4]));
     }
     let (header, rest) = bytes.split_at(HEADER_LEN);
+    let way = Way::of_flags(header[5]);
+    // The way hint is stamped after signing: it is read as zero.
+    let mut head = [0u8; HEADER_LEN];
+    head.copy_from_slice(header);
+    head[5] &= !WAY_MASK;
+    let header = &head;
     let inner = match (header[5], workgroup) {
         (0, None) => rest.to_vec(),
         (FLAG_WORKGROUP, Some(wg)) => {
@@ -652,14 +726,13 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
     let mut key = [0u8; 32];
     key.copy_from_slice(&trailer[8..]);
     let packet = wire::decode_packet(body)?;
-    let mut head = [0u8; HEADER_LEN];
-    head.copy_from_slice(header);
     Ok(Unverified {
         header: head,
         inner,
         packet,
         key: PublicKey(key),
         counter: u64::from_le_bytes(counter),
+        way,
     })
 }
 
@@ -696,10 +769,34 @@ mod tests {
         let alice = keys(1);
         let bytes = seal(&leave(&alice), 1, &alice, None).expect("seals");
         for i in 0..bytes.len() {
-            let mut bad = bytes.clone();
-            bad[i] ^= 0x10;
-            assert!(open(&bad, None).is_err(), "byte {i}");
+            // Every bit but the way hint's (tested below).
+            for bit in (0..8).filter(|b| i != 5 || !(4..6).contains(b)) {
+                let mut bad = bytes.clone();
+                bad[i] ^= 1 << bit;
+                assert!(open(&bad, None).is_err(), "byte {i} bit {bit}");
+            }
         }
+    }
+
+    #[test]
+    fn the_way_hint_is_stamped_after_signing_and_read_back() {
+        let alice = keys(1);
+        let wg = WorkgroupKey::derive("office").expect("key");
+        for workgroup in [None, Some(&wg)] {
+            let mut bytes = seal(&leave(&alice), 1, &alice, workgroup).expect("seals");
+            assert_eq!(way_of(&bytes), Way::Multicast);
+            for way in [Way::Unicast, Way::Broadcast, Way::Multicast] {
+                stamp(&mut bytes, way);
+                assert_eq!(way_of(&bytes), way);
+                let opened = open(&bytes, workgroup).expect("still opens");
+                assert_eq!(opened.way, way);
+                assert_eq!(opened.packet, leave(&alice));
+            }
+        }
+        // Not a datagram: left alone.
+        let mut junk = vec![7u8; 10];
+        stamp(&mut junk, Way::Unicast);
+        assert_eq!(junk, vec![7u8; 10]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::input::{self, Action};
 use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
 use crate::policy::Policy;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
+use crate::ui::i18n::Lang;
 
 /// How to run the headless mode.
 #[derive(Clone, Debug, Default)]
@@ -102,6 +103,69 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
             // has been sent (the stream closes then).
             printing = false;
             let _ = handle.send(Command::Quit);
+        }
+    }
+    Ok(())
+}
+
+/// How long `lanchat doctor` listens before it reports: long enough for
+/// every peer's heartbeat and for the pings that show who hears us.
+pub const DOCTOR_LISTEN: std::time::Duration = std::time::Duration::from_secs(9);
+
+/// `lanchat doctor`: starts a node of its own (a fresh identity in a
+/// temporary directory, nick `doctor-<host>`, so a running lanchat is not
+/// disturbed), listens for [`DOCTOR_LISTEN`], prints the report in the
+/// system's language (or as one JSON object) and leaves.
+pub fn doctor(mut net: NetOptions, json: bool) -> Result<(), HeadlessError> {
+    let dir = std::env::temp_dir().join(format!("lanchat-doctor-{}", std::process::id()));
+    net.data_dir = Some(dir.clone());
+    let host: String = crate::identity::host_name()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(20)
+        .collect();
+    net.nick = Some(format!("doctor-{host}"));
+    let result = doctor_run(net, json);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn doctor_run(net: NetOptions, json: bool) -> Result<(), HeadlessError> {
+    let (handle, mut events, ready) = NodeHandle::start(net, Box::new(|| {}))?;
+    let lang = Lang::from_system();
+    if !json {
+        let listening = match lang {
+            Lang::Ru => "Слушаю сеть",
+            Lang::En => "Listening to the network",
+        };
+        println!(
+            "{listening} ({} s, {} {})…",
+            DOCTOR_LISTEN.as_secs(),
+            ready.addr,
+            ready.interfaces.join(",")
+        );
+    }
+    std::thread::sleep(DOCTOR_LISTEN);
+    let _ = handle.send(Command::Network);
+    let mut report = None;
+    while let Some(NodeEvent { event, .. }) = events.blocking_recv() {
+        match event {
+            Event::Network(r) => {
+                report = Some(r);
+                let _ = handle.send(Command::Quit);
+            }
+            Event::Stopped => break,
+            _ => {}
+        }
+    }
+    let Some(report) = report else {
+        return Ok(());
+    };
+    if json {
+        println!("{}", network_value(&report));
+    } else {
+        for line in crate::doctor::lines(&report, lang) {
+            println!("{line}");
         }
     }
     Ok(())
@@ -337,6 +401,78 @@ fn peer_value(peer: &PeerInfo) -> Value {
         "since": rfc3339(peer.since_ms),
         "channels": peer.channels,
         "fingerprint": peer.key.fingerprint(),
+    })
+}
+
+/// The doctor's report for scripts: interfaces, peers and findings (each
+/// with its `kind` and its English words).
+fn network_value(report: &crate::doctor::NetworkReport) -> Value {
+    use crate::doctor;
+    let interfaces: Vec<Value> = report
+        .interfaces
+        .iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "addr": i.addr.to_string(),
+                "prefix": i.prefix,
+                "broadcast": i.broadcast.map(|b| b.to_string()),
+                "multicast": i.multicast,
+                "in": i.datagrams_in,
+                "out": i.datagrams_out,
+            })
+        })
+        .collect();
+    let peers: Vec<Value> = report
+        .core
+        .peers
+        .iter()
+        .map(|p| {
+            let addrs: Vec<String> = p.addrs.iter().map(ToString::to_string).collect();
+            json!({
+                "node": p.id.to_string(),
+                "label": p.label,
+                "addrs": addrs,
+                "by_group": p.by_group,
+                "hears_me": p.hears_me,
+                "relayed": p.relayed,
+            })
+        })
+        .collect();
+    let findings: Vec<Value> = doctor::findings(report)
+        .iter()
+        .map(|f| {
+            let mut value = json!({"kind": doctor::kind(f), "text": doctor::say(f, Lang::En)});
+            if let doctor::Finding::OneWay { label, addr, ports } = f {
+                value["peer"] = json!(label);
+                value["addr"] = json!(addr.to_string());
+                value["ports"] = json!(ports);
+            }
+            value
+        })
+        .collect();
+    let unanswered: Vec<String> = report
+        .core
+        .unanswered
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    json!({
+        "event": "network",
+        "group_port": report.group_port,
+        "unicast_port": report.unicast_port,
+        "interfaces": interfaces,
+        "own_multicast_back": report.core.own_multicast_back,
+        "own_broadcast_back": report.core.own_broadcast_back,
+        "peers": peers,
+        "unanswered": unanswered,
+        "dropped": {
+            "malformed": report.core.malformed,
+            "forged": report.core.forged,
+            "foreign": report.core.foreign,
+            "rate_limited": report.core.rate_limited,
+        },
+        "findings": findings,
     })
 }
 
@@ -586,6 +722,19 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             json!({"event": "error", "message": message}),
             format!("error: {message}"),
         ),
+        Event::Network(report) => (
+            network_value(report),
+            crate::doctor::lines(report, Lang::from_system()).join("\n"),
+        ),
+        Event::StaticPeers(addrs) => {
+            let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            let text = if list.is_empty() {
+                "* no address is added by hand".to_string()
+            } else {
+                format!("* reached by address too: {}", list.join(", "))
+            };
+            (json!({"event": "static_peers", "peers": list}), text)
+        }
         Event::Stopped => (
             json!({"event": "stopped"}),
             "* left the network".to_string(),

@@ -64,6 +64,9 @@ pub enum InputError {
     /// The command needs a channel but the current chat is with a person.
     #[error("the current chat is not a channel; name one (#name)")]
     NotAChannel,
+    /// Not an IP address, with or without a port.
+    #[error("{0:?} is not an address (e.g. 10.0.0.5, 10.0.0.5:47077 or [fe80::1%2]:47077)")]
+    BadAddress(String),
 }
 
 /// The command list, one command a line.
@@ -86,6 +89,12 @@ text                          say text in the current chat
 /history <#chan|nick> [N]     replay the newest N messages (default 50)
 /search words                 find stored messages with all these words
 /export <#chan|nick> <file>   write a chat's whole history to a text file
+/peer address[:port]          also reach a node at this address (another
+                              subnet, or a network that drops multicast
+                              and broadcast); remembered
+/unpeer address[:port]        stop reaching an address added with /peer
+/doctor                       what this node sees of the network, and why
+                              someone may be invisible
 /quit                         leave and exit
 /help                         this list";
 
@@ -230,11 +239,31 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
                 limit: DEFAULT_SEARCH,
             }
         }
+        "peer" => Command::AddPeer(address(args, "/peer address[:port]")?),
+        "unpeer" => Command::ForgetPeer(address(args, "/unpeer address[:port]")?),
+        "doctor" | "network" => Command::Network,
         "quit" | "exit" => Command::Quit,
         "help" | "?" => return Ok(Action::Help),
         other => return Err(InputError::UnknownCommand(other.to_string())),
     };
     Ok(Action::Command(command))
+}
+
+/// An IP address with an optional port; port 0 stands for the group port
+/// (where a node's group socket listens), which the driver fills in.
+fn address(args: &str, usage: &'static str) -> Result<std::net::SocketAddr, InputError> {
+    let text = args.trim();
+    if text.is_empty() {
+        return Err(InputError::Usage(usage));
+    }
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => Ok(std::net::SocketAddr::new(ip, 0)),
+        Err(_) => Err(InputError::BadAddress(text.to_string())),
+    }
 }
 
 /// Splits off the first word; the rest keeps its inner spacing.
@@ -604,5 +633,29 @@ mod tests {
             parse(&"y".repeat(MAX_TEXT), &main()),
             Ok(Action::Command(_))
         ));
+    }
+
+    #[test]
+    fn peer_commands_take_an_address_with_or_without_a_port() {
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(cmd("/peer 10.0.0.5"), Command::AddPeer(addr("10.0.0.5:0")));
+        assert_eq!(
+            cmd("/peer 10.0.0.5:4000"),
+            Command::AddPeer(addr("10.0.0.5:4000"))
+        );
+        assert_eq!(
+            cmd("/peer [fd00::5]"),
+            Command::AddPeer(addr("[fd00::5]:0"))
+        );
+        assert_eq!(
+            cmd("/unpeer fd00::5"),
+            Command::ForgetPeer(addr("[fd00::5]:0"))
+        );
+        assert_eq!(err("/peer"), InputError::Usage("/peer address[:port]"));
+        assert_eq!(
+            err("/peer server.local"),
+            InputError::BadAddress("server.local".into())
+        );
+        assert_eq!(cmd("/doctor"), Command::Network);
     }
 }

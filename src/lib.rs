@@ -27,6 +27,7 @@ pub mod channels;
 pub mod desktop;
 pub mod direct;
 pub mod discovery;
+pub mod doctor;
 pub mod envelope;
 pub(crate) mod fragments;
 pub mod headless;

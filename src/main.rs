@@ -32,6 +32,17 @@ enum Mode {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Listen to the network for a few seconds and say what is wrong: each
+    /// interface, each peer, who does not hear us and which ports to open.
+    /// Runs as a node of its own (shown for a moment as doctor-<host>); in
+    /// a running lanchat, Help → Network or /doctor shows the same, live.
+    Doctor {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -48,9 +59,23 @@ struct NodeArgs {
     /// Multicast group (239.255.0.0/16 recommended).
     #[arg(long, global = true, default_value_t = DEFAULT_GROUP)]
     group: Ipv4Addr,
-    /// Use only this interface (repeatable; default: every up IPv4 one).
+    /// Use only this interface (repeatable; default: every up one but
+    /// loopback and virtual adapters of containers and VMs).
     #[arg(long = "iface", global = true, value_name = "NAME")]
     interfaces: Vec<String>,
+    /// Never use this interface (repeatable).
+    #[arg(long = "no-iface", global = true, value_name = "NAME")]
+    exclude_interfaces: Vec<String>,
+    /// Also reach a node by unicast at this address, for one the group
+    /// does not reach: another subnet, or multicast and broadcast blocked
+    /// (repeatable; PORT is the group port when not given).
+    #[arg(long = "peer", global = true, value_name = "HOST[:PORT]")]
+    peers: Vec<String>,
+    /// Multicast TTL (IPv6: hop limit): 1 keeps group traffic on this
+    /// network; more for networks whose routers pass multicast on.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=255))]
+    ttl: u32,
     /// Keep history for this many days (default: forever).
     #[arg(long, global = true, value_name = "DAYS")]
     keep_days: Option<u32>,
@@ -85,6 +110,9 @@ impl NodeArgs {
             port: self.port,
             group: self.group,
             interfaces: self.interfaces,
+            exclude_interfaces: self.exclude_interfaces,
+            peers: self.peers,
+            multicast_ttl: self.ttl,
             retention: Retention {
                 max_age_days: self.keep_days,
                 max_messages: self.keep_messages,
@@ -128,6 +156,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 net: node.into_options(),
                 policy_path: None,
             })?;
+        }
+        Some(Mode::Doctor { json, node }) => {
+            headless::doctor(node.into_options(), json)?;
         }
         None => {
             let options = AppOptions {

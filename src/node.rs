@@ -14,10 +14,12 @@ use tracing::debug;
 
 mod guard;
 mod protected;
+mod reach;
 mod sync;
 
 pub use guard::{SOURCE_RATE, Seen};
 pub use protected::MAX_PROTECTED_JOINED;
+pub use reach::MAX_STATIC;
 pub use sync::SYNC_RATE;
 
 use crate::api::{
@@ -62,6 +64,9 @@ pub struct Config {
     /// The history a channel's members give me when I join it with none
     /// (`None`: none, I see what is said from then on).
     pub share: Option<Share>,
+    /// Addresses to reach by unicast (`--peer`): nodes the group does not
+    /// reach, on another subnet or behind a switch that drops it.
+    pub peers: Vec<SocketAddr>,
 }
 
 /// Counters of what the node received and dropped.
@@ -129,6 +134,9 @@ const FULL_PRESENCE_EVERY: u32 = 10;
 const LEAVE_COPIES: usize = 3;
 /// Most addresses remembered for hellos to unknown senders.
 const MAX_HELLO_TARGETS: usize = 256;
+/// A peer that joined a channel while I knew it, and whose join I learn
+/// with at most this many messages said there, has them repaired.
+const JOINED_REPAIR: u64 = 64;
 /// NACK tries after which a gap of an offline sender is given up.
 const GIVE_UP_ATTEMPTS: u8 = 8;
 
@@ -191,6 +199,10 @@ pub struct Node {
     share: Option<Share>,
     /// My password channels' keys, and the ones heard of.
     protected: protected::Protected,
+    /// Reaching peers the group does not reach.
+    reach: reach::Reach,
+    /// How the datagram being handled was sent.
+    way_in: envelope::Way,
     /// The latest time given to the node (for what is sent without one).
     last_now: Instant,
     stopped: bool,
@@ -256,6 +268,8 @@ impl Node {
             sync: sync::SyncState::new(now),
             share: config.share,
             protected: protected::Protected::default(),
+            reach: reach::Reach::new(&config.peers),
+            way_in: envelope::Way::default(),
             last_now: now,
             stopped: false,
             stats: Stats::default(),
@@ -343,6 +357,7 @@ impl Node {
             self.channels.next_deadline(),
             self.outbox.next_deadline(online),
             self.sync.deadline(),
+            self.reach_deadline(),
             self.claims
                 .values()
                 .map(|r| (r.asked + CLAIM_REPROBE).min(r.since + CLAIM_PATIENCE))
@@ -384,7 +399,18 @@ impl Node {
             body,
         };
         match envelope::seal(&packet, counter, &self.keys, self.workgroup.as_ref()) {
-            Ok(bytes) => self.transmits.push_back(Transmit { dest, bytes }),
+            Ok(bytes) => {
+                // Peers the group does not reach get it by unicast too.
+                if Node::is_group(dest) {
+                    for addr in self.relay_targets() {
+                        self.transmits.push_back(Transmit {
+                            dest: Dest::Unicast(addr),
+                            bytes: bytes.clone(),
+                        });
+                    }
+                }
+                self.transmits.push_back(Transmit { dest, bytes });
+            }
             Err(err) => debug!(cause = %err, "packet not sent"),
         }
     }
@@ -414,6 +440,7 @@ impl Node {
         let body = self.own_presence(hello);
         self.send(dest, body);
         self.tell_protected(dest);
+        self.tell_unheard(dest);
     }
 
     /// A presence now and a couple soon after, so a change is seen quickly
@@ -494,6 +521,7 @@ impl Node {
         self.run_nacks(now);
         self.run_outbox(now);
         self.run_sync(now);
+        self.run_reach(now);
     }
 
     fn check_liveness(&mut self, now: Instant) {
@@ -507,7 +535,11 @@ impl Node {
                     target,
                     addr,
                     helpers,
+                    first,
                 } => {
+                    if first {
+                        self.pass_on_newest(target);
+                    }
                     let nonce = self.rng.u64(..);
                     self.send(
                         Dest::Unicast(addr),
@@ -528,6 +560,42 @@ impl Node {
                     }
                 }
             }
+        }
+    }
+
+    /// A sender fell silent: its last message may have been lost by some
+    /// members, who cannot know (no later message or tail shows the gap).
+    /// So members pass on the newest datagram they hold of each of its
+    /// streams, as it signed it, once, each with a probability that keeps
+    /// about four copies per stream; whoever lacked it takes it, and the
+    /// repair of anything before it follows from the gap it shows.
+    fn pass_on_newest(&mut self, sender: NodeId) {
+        let Some(epoch) = self.peers.get(sender).map(|p| p.epoch) else {
+            return;
+        };
+        let mut newest = Vec::new();
+        for ((id, e, channel), stream) in &self.channels.streams {
+            if *id != sender || *e != epoch || !self.channels.joined.contains_key(channel) {
+                continue;
+            }
+            let members = self
+                .peers
+                .iter()
+                .filter(|(_, p)| p.presence.channels.iter().any(|c| &c.name == channel))
+                .count();
+            let p = (4.0 / members.max(1) as f64).min(1.0);
+            if let Some(raw) = stream.newest_kept()
+                && self.rng.f64() < p
+            {
+                newest.push(raw.to_vec());
+            }
+        }
+        self.stats.repairs_sent += newest.len() as u64;
+        for bytes in newest {
+            self.transmits.push_back(Transmit {
+                dest: Dest::Group,
+                bytes,
+            });
         }
     }
 
@@ -617,6 +685,7 @@ impl Node {
             self.events.push_back(Event::Queued { id: msg, to: id });
         }
         self.sync_gone(id);
+        self.reach_gone(id);
     }
 
     fn peer_info_event(&mut self, id: NodeId) {
@@ -644,7 +713,18 @@ impl Node {
             unverified.counter,
         ) {
             guard::Replay::Fresh => self.handle_opened(now, from, bytes, unverified.verify()),
-            guard::Replay::Again => self.stats.replayed += 1,
+            guard::Replay::Again => {
+                self.stats.replayed += 1;
+                // The group copy of what came by unicast first still shows
+                // that the group reaches me from this peer.
+                let id = unverified.packet.from;
+                if unverified.way.is_group()
+                    && self.reach_doubts(id, now)
+                    && unverified.verify().is_ok()
+                {
+                    self.reach_heard(id, envelope::Way::Multicast, now);
+                }
+            }
             guard::Replay::OldLife => self.stats.stale += 1,
         }
     }
@@ -702,10 +782,14 @@ impl Node {
             packet,
             key,
             counter,
+            way,
         } = opened;
         if packet.from == self.id {
-            return; // our own multicast, looped back
+            // Our own multicast or broadcast, looped back.
+            self.reach_own(way, now);
+            return;
         }
+        self.way_in = way;
         let Packet {
             from: id,
             epoch,
@@ -751,7 +835,7 @@ impl Node {
             // The address of a life does not change on its own: a presence
             // from elsewhere is a claim to prove, like a restart.
             (Standing::Known, Body::Presence(p))
-                if self.peers.get(id).is_some_and(|peer| peer.addr != from) =>
+                if self.peers.get(id).is_some_and(|peer| !peer.is_at(from)) =>
             {
                 return self.claim(now, id, epoch, from, p);
             }
@@ -767,7 +851,14 @@ impl Node {
             (_, body) => body,
         };
         match standing {
-            Standing::Known => self.peers.heard(id, now),
+            // Proof of life only from the peer's own addresses: a holder
+            // passes on its datagrams too (repair), and those say nothing
+            // about whether it still runs.
+            Standing::Known if self.peers.get(id).is_some_and(|p| p.is_at(from)) => {
+                self.peers.heard(id, from, now);
+                self.reach_heard(id, way, now);
+            }
+            Standing::Known => {}
             Standing::Restarted | Standing::Returning | Standing::New => {
                 // Ask who it is; its presence makes it an online peer.
                 self.hello_unknown(now, from);
@@ -777,7 +868,7 @@ impl Node {
         match body {
             Body::Presence(_) => {}
             Body::Leave if standing == Standing::Known => {
-                if self.peers.get(id).is_some_and(|p| p.addr == from) {
+                if self.peers.get(id).is_some_and(|p| p.is_at(from)) {
                     self.peer_gone(id, OfflineReason::Quit, now);
                 } else {
                     // A leave from elsewhere may be forged or mangled: probe
@@ -787,7 +878,14 @@ impl Node {
             }
             Body::Leave => {}
             Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
-            Body::ProbeAck { .. } => {}
+            Body::ProbeAck { nonce } => self.reach_ack(id, nonce),
+            Body::Ping { nonce } => self.on_ping(from, nonce),
+            Body::Peers { peers } if standing == Standing::Known => self.on_peers(now, &peers),
+            Body::Peers { .. } => {}
+            Body::Unheard { peers } if standing == Standing::Known => {
+                self.on_unheard(now, id, &peers);
+            }
+            Body::Unheard { .. } => {}
             Body::ProbeRequest { addr, nonce, .. } => {
                 self.send(
                     Dest::Unicast(addr),
@@ -948,7 +1046,7 @@ impl Node {
             if standing == Standing::Known
                 && let Some(peer) = self.peers.get_mut(id)
             {
-                peer.addr = from;
+                peer.use_addr(from);
             }
             if standing != Standing::Stale {
                 self.on_presence(now, id, epoch, from, standing, r.presence);
@@ -986,7 +1084,7 @@ impl Node {
     ) {
         if standing == Standing::Known && self.peers.outdated(id, p.seq) {
             // Overtaken by a newer presence: proof of life, but no news.
-            self.peers.heard(id, now);
+            self.peers.heard(id, addr, now);
             return;
         }
         if standing == Standing::Restarted
@@ -1005,9 +1103,12 @@ impl Node {
             self.channels.forget_life(id, old);
         }
         let change = self.peers.apply_presence(id, epoch, addr, &p, now);
+        // Channels it joined while I knew it: all it said there came after.
+        let newly: Vec<String> = change.as_ref().map_or_else(Vec::new, |c| c.joined.clone());
         match change {
             None => {
                 debug!(peer = %id, nick = %p.nick, "peer online");
+                self.reach_online(id, self.way_in, now);
                 self.peer_info_event(id);
                 if !p.hello {
                     // Found by its heartbeat or a reply: it may have missed
@@ -1078,12 +1179,24 @@ impl Node {
                 );
             }
             let key = (id, epoch, state.name.clone());
-            match self.channels.stream(key.clone(), state.tail + 1) {
+            // What a member said before I knew it was one is history
+            // (catch-up brings it); but when it joined while I knew it and
+            // spoke before its join reached me, its first messages are
+            // repaired from its log like any gap.
+            let base = if newly.contains(&state.name) && state.tail <= JOINED_REPAIR {
+                1
+            } else {
+                state.tail + 1
+            };
+            match self.channels.stream(key.clone(), base) {
                 Some(stream) => stream.saw_tail(state.tail),
                 None => self.stats.over_capacity += 1,
             }
             // A peer's messages that came before its presence wait for it.
             self.deliver_stream(&key, now);
+        }
+        if !p.hello {
+            self.maybe_tell_peers(now, id, p.knows);
         }
         if p.hello {
             let due = self.peers.get(id).is_none_or(|peer| {
@@ -1175,8 +1288,18 @@ impl Node {
         }
         let key = (sender, epoch, msg.channel.clone());
         let seq = msg.seq;
+        // From a peer whose presence does not list the channel yet: it has
+        // just joined, so what it said there before this is a gap to repair.
+        let just_joined = self.peers.get(sender).is_some_and(|p| {
+            p.epoch == epoch && !p.presence.channels.iter().any(|c| c.name == msg.channel)
+        });
+        let base = if just_joined && seq <= JOINED_REPAIR {
+            1
+        } else {
+            seq
+        };
         let crowded = self.channels.crowded(&key);
-        let Some(stream) = self.channels.stream(key.clone(), seq) else {
+        let Some(stream) = self.channels.stream(key.clone(), base) else {
             self.stats.over_capacity += 1;
             return;
         };
@@ -1422,12 +1545,12 @@ impl Node {
     /// Whether a packet comes from a peer online in this life at its own
     /// address.
     fn is_at(&self, id: NodeId, standing: Standing, from: SocketAddr) -> bool {
-        standing == Standing::Known && self.peers.get(id).is_some_and(|p| p.addr == from)
+        standing == Standing::Known && self.peers.get(id).is_some_and(|p| p.is_at(from))
     }
 
     fn on_typing(&mut self, id: NodeId, from: SocketAddr, standing: Standing, chat: TypingChat) {
         let nick = match self.peers.get(id) {
-            Some(peer) if standing == Standing::Known && peer.addr == from => {
+            Some(peer) if standing == Standing::Known && peer.is_at(from) => {
                 peer.presence.nick.clone()
             }
             _ => {
@@ -1517,6 +1640,25 @@ impl Node {
             | Command::Search { .. }
             | Command::Export { .. }
             | Command::Trust { .. } => self.error("history is kept by the driver, not the core"),
+            Command::AddPeer(addr) => {
+                if self.add_static(addr) {
+                    self.events.push_back(Event::StaticPeers(self.statics()));
+                    self.run_reach(now);
+                } else {
+                    self.error(format!("at most {MAX_STATIC} addresses can be added"));
+                }
+            }
+            Command::ForgetPeer(addr) => {
+                self.forget_static(addr);
+                self.events.push_back(Event::StaticPeers(self.statics()));
+            }
+            Command::Network => {
+                let report = crate::doctor::NetworkReport {
+                    core: self.network(now),
+                    ..Default::default()
+                };
+                self.events.push_back(Event::Network(Box::new(report)));
+            }
             Command::Quit => {
                 for _ in 0..LEAVE_COPIES {
                     self.send(Dest::Group, Body::Leave);

@@ -21,8 +21,11 @@ pub const MAGIC: [u8; 4] = *b"LNCH";
 /// Protocol version; a datagram of another version is dropped. Version 2
 /// signs every datagram; version 3 signs each channel message by its author
 /// too, hides password channels, and repairs by passing on the sender's
-/// datagram (the bodies were renumbered then).
-pub const VERSION: u8 = 3;
+/// datagram (the bodies were renumbered then). Version 4 has the way hint
+/// in the flags (outside the signature), presence says how many peers the
+/// sender knows, and new bodies say which peers' group traffic does not
+/// reach the sender, pass on peers' addresses, and ping.
+pub const VERSION: u8 = 4;
 /// Largest datagram lanchat sends or accepts.
 pub const MAX_DATAGRAM: usize = 1200;
 /// Largest encoded packet body: what the envelope's header, signature and
@@ -157,6 +160,50 @@ pub enum Body {
         /// At most [`MAX_PROTECTED`].
         channels: Vec<ProtectedChannel>,
     },
+    /// Do you hear me? Answered with `ProbeAck` by unicast, and nothing
+    /// else (unlike `Probe`, it is not a suspicion to refute). Tells the
+    /// sender whether its unicast reaches the peer (the doctor's one-way
+    /// check).
+    Ping {
+        /// Echoed in the answer.
+        nonce: u64,
+    },
+    /// Peers I have online and where I hear them; sent by unicast to a peer
+    /// whose presence says it knows fewer, so it can greet them itself.
+    Peers {
+        /// At most [`MAX_KNOWN_PEERS`].
+        peers: Vec<KnownPeer>,
+    },
+    /// Peers whose group traffic (multicast and broadcast) does not reach
+    /// me, by [`short_id`]: they send it to me by unicast as well. Sent
+    /// with a full presence while the list is not empty, and for a while
+    /// after it empties. At most [`MAX_UNHEARD`].
+    Unheard {
+        /// Short ids.
+        peers: Vec<u32>,
+    },
+}
+
+/// A peer and the address it is heard from, as told in [`Body::Peers`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownPeer {
+    /// Its id.
+    pub id: NodeId,
+    /// Its unicast socket.
+    pub addr: SocketAddr,
+}
+
+/// Most peers one [`Body::Peers`] names.
+pub const MAX_KNOWN_PEERS: usize = 40;
+/// Most peers one [`Body::Unheard`] lists.
+pub const MAX_UNHEARD: usize = 128;
+
+/// The short form of a node id in [`Body::Unheard`]: its first 4
+/// bytes (two peers that share it only cost some unicast copies).
+pub fn short_id(id: NodeId) -> u32 {
+    let mut bytes = [0u8; 4];
+    bytes.copy_from_slice(&id.0[..4]);
+    u32::from_le_bytes(bytes)
 }
 
 /// One round of catch-up for a channel.
@@ -261,6 +308,9 @@ pub struct Presence {
     /// only its members learn that I am one. Not in `channels`, and not in
     /// a lean heartbeat's tails. With `channels`, at most [`MAX_JOINED`].
     pub sealed: Vec<Vec<u8>>,
+    /// How many peers I have online: a peer that knows more tells me their
+    /// addresses ([`Body::Peers`]), so one node on two subnets joins them.
+    pub knows: u16,
     /// Not sent: how many entries at the end of `channels` the receiver
     /// opened from `sealed` (a lean heartbeat's tails cover the others).
     #[serde(skip)]
@@ -606,6 +656,8 @@ fn check_body(body: &Body) -> Result<(), DecodeError> {
                 cap("sealed", s.len(), SEALED_STATE)?;
             }
         }
+        Body::Peers { peers } => cap("peers", peers.len(), MAX_KNOWN_PEERS)?,
+        Body::Unheard { peers } => cap("unheard", peers.len(), MAX_UNHEARD)?,
         Body::Channel(m) => check_channel_msg(m)?,
         Body::Nack(n) => {
             cap("channel", n.channel.len(), MAX_CHANNEL_NAME)?;
@@ -672,6 +724,7 @@ fn check_body(body: &Body) -> Result<(), DecodeError> {
             check_fragment(r.part, r.parts, &r.text)?;
         }
         Body::Leave
+        | Body::Ping { .. }
         | Body::Probe { .. }
         | Body::ProbeAck { .. }
         | Body::ProbeRequest { .. }
@@ -736,6 +789,7 @@ mod tests {
                 channels,
                 hello: true,
                 seq: u64::MAX,
+                knows: u16::MAX,
                 ..Presence::default()
             }),
         }

@@ -187,6 +187,11 @@ impl Stream {
         ranges
     }
 
+    /// The newest kept datagram, as its sender signed it.
+    pub(crate) fn newest_kept(&self) -> Option<&[u8]> {
+        self.kept.back().map(|(_, raw)| raw.as_slice())
+    }
+
     /// A kept datagram, as its sender signed it, to repair another
     /// receiver.
     pub(crate) fn kept(&self, seq: u64) -> Option<&[u8]> {

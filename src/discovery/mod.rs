@@ -23,12 +23,18 @@ pub const MAX_PEERS: usize = 1024;
 const ESTABLISHED: u32 = 3;
 /// Most departed peers remembered.
 pub const MAX_DEPARTED: usize = 1024;
+/// Most other proven addresses kept per peer (a node on several networks
+/// is heard from one address on each).
+pub const MAX_ALTERNATES: usize = 3;
 
 /// One peer that is online.
 #[derive(Clone, Debug)]
 pub(crate) struct Peer {
     pub(crate) epoch: u64,
+    /// The address it was last heard from, which unicast goes to.
     pub(crate) addr: SocketAddr,
+    /// Its other proven addresses (on its other interfaces), newest first.
+    pub(crate) alternates: Vec<SocketAddr>,
     pub(crate) presence: Presence,
     pub(crate) last_heard: Instant,
     pub(crate) suspect: Option<Suspicion>,
@@ -36,6 +42,32 @@ pub(crate) struct Peer {
     /// Packets heard in this life; only established peers are probed
     /// through others (a one-packet phantom must not multiply traffic).
     pub(crate) heard: u32,
+}
+
+impl Peer {
+    /// Whether `addr` is one of its proven addresses.
+    pub(crate) fn is_at(&self, addr: SocketAddr) -> bool {
+        self.addr == addr || self.alternates.contains(&addr)
+    }
+
+    /// Makes `addr` (proven) the one unicast goes to; the one in use so far
+    /// becomes an alternate.
+    pub(crate) fn use_addr(&mut self, addr: SocketAddr) {
+        if addr == self.addr {
+            return;
+        }
+        self.alternates.retain(|a| *a != addr);
+        self.alternates.insert(0, self.addr);
+        self.alternates.truncate(MAX_ALTERNATES);
+        self.addr = addr;
+    }
+
+    /// Every proven address, the one in use first.
+    pub(crate) fn addrs(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.addr)
+            .chain(self.alternates.iter().copied())
+            .collect()
+    }
 }
 
 /// Probing state of a suspected peer.
@@ -76,6 +108,8 @@ pub(crate) enum Liveness {
         target: NodeId,
         addr: SocketAddr,
         helpers: Vec<SocketAddr>,
+        /// The first probe of this suspicion.
+        first: bool,
     },
     /// `id` has been silent too long.
     Offline(NodeId),
@@ -125,9 +159,14 @@ impl PeerTable {
         }
     }
 
-    /// Notes that something valid arrived from an online peer.
-    pub(crate) fn heard(&mut self, id: NodeId, now: Instant) {
+    /// Notes that something valid arrived from an online peer at `from`;
+    /// a proven address it came from becomes the one in use (the peer may
+    /// have lost its other network).
+    pub(crate) fn heard(&mut self, id: NodeId, from: SocketAddr, now: Instant) {
         if let Some(p) = self.peers.get_mut(&id) {
+            if p.alternates.contains(&from) {
+                p.use_addr(from);
+            }
             p.last_heard = now;
             p.suspect = None;
             p.heard = p.heard.saturating_add(1);
@@ -176,6 +215,7 @@ impl PeerTable {
                 Peer {
                     epoch,
                     addr,
+                    alternates: Vec::new(),
                     presence,
                     last_heard: now,
                     suspect: None,
@@ -185,7 +225,7 @@ impl PeerTable {
             );
             return None;
         };
-        peer.addr = addr;
+        peer.use_addr(addr);
         peer.last_heard = now;
         peer.heard = peer.heard.saturating_add(1);
         peer.suspect = None;
@@ -409,7 +449,8 @@ impl PeerTable {
             if !due {
                 continue;
             }
-            if p.suspect.is_none() {
+            let first = p.suspect.is_none();
+            if first {
                 tracing::debug!(peer = %id, silence_ms = silence.as_millis() as u64, "peer suspected");
             }
             p.suspect = Some(Suspicion {
@@ -433,6 +474,7 @@ impl PeerTable {
                 target: *id,
                 addr: p.addr,
                 helpers: chosen,
+                first,
             });
         }
         work

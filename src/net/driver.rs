@@ -7,17 +7,17 @@
 //! the core reports [`Event::Stopped`], flushes what is left, forwards
 //! `Stopped` and ends, which closes the event stream.
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::history::History;
-use super::memory::MemoryPort;
-use super::socket::{self, NetInterface, SocketError};
-use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo};
-use crate::api::{Command, Dest, Event, Transmit};
+use super::link::{Link, Opened, RESCAN_EVERY};
+use super::socket::SocketError;
+use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo, peers};
+use crate::api::{Command, Event};
 use crate::catchup;
 use crate::envelope::WorkgroupKey;
 use crate::identity::{self, Identity, IdentityError};
@@ -25,7 +25,6 @@ use crate::node::{Config, Node};
 use crate::store::writer::{Job, Writer};
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
-use crate::wire::MAX_DATAGRAM;
 
 /// How long the driver waits for the core to finish leaving before it stops
 /// on its own (a core that never says `Stopped` must not hang the program).
@@ -86,41 +85,15 @@ impl NodeHandle {
         repaint: Box<dyn Fn() + Send>,
     ) -> Result<(NodeHandle, Events, ReadyInfo), StartError> {
         let identity = Identity::load(options.data_dir.as_deref())?;
-        let nick = match options.nick {
-            Some(nick) if valid_nick(&nick) => nick,
-            Some(nick) => return Err(StartError::BadNick(nick)),
+        let nick = match &options.nick {
+            Some(nick) if valid_nick(nick) => nick.clone(),
+            Some(nick) => return Err(StartError::BadNick(nick.clone())),
             None => identity::default_nick(),
         };
         let host = identity::host_name();
-        let (link, addr, interface_names) = match &options.lan {
-            Some(lan) => {
-                let port = lan.attach();
-                let addr = port.addr;
-                (Opened::Memory(port), addr, vec!["memory".to_string()])
-            }
-            None => {
-                let interfaces = socket::choose_interfaces(&options.interfaces)?;
-                let group = socket::group_socket(options.group, options.port, &interfaces)?;
-                let unicast = socket::unicast_socket()?;
-                let local = unicast.local_addr().map_err(|source| SocketError::Setup {
-                    what: "reading the unicast socket's address".into(),
-                    source,
-                })?;
-                let addr = socket::advertised_addr(local, &interfaces);
-                let names = interfaces.iter().map(|i| i.name.clone()).collect();
-                let group_addr = SocketAddrV4::new(options.group, options.port);
-                (
-                    Opened::Udp {
-                        group,
-                        unicast,
-                        group_addr,
-                        interfaces,
-                    },
-                    addr,
-                    names,
-                )
-            }
-        };
+        let link = Opened::open(&options)?;
+        let addr = link.addr()?;
+        let interface_names = link.interface_names();
         let ready = ReadyInfo {
             id: identity.id,
             epoch: identity.epoch,
@@ -167,7 +140,12 @@ impl NodeHandle {
             seed: fastrand::u64(..),
             timing: options.timing,
             share: options.share,
+            // Filled on the node's thread: resolving names may take a while.
+            peers: Vec::new(),
         };
+        let given_peers = options.peers;
+        let group_port = options.port;
+        let data_dir = identity.data_dir.clone();
         let undelivered = store.undelivered().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading undelivered direct messages failed");
             Vec::new()
@@ -211,6 +189,8 @@ impl NodeHandle {
                         }
                     };
                     let mut config = config;
+                    let cli_peers = peers::resolve(&given_peers, group_port);
+                    config.peers = peers::merge(&cli_peers, &peers::load(&data_dir));
                     if let Some(passphrase) = passphrase {
                         match WorkgroupKey::derive(&passphrase) {
                             Ok(key) => config.workgroup = Some(key),
@@ -245,6 +225,9 @@ impl NodeHandle {
                         start: Instant::now(),
                         start_wall_ms: config.wall_ms,
                         seen_saved: Instant::now(),
+                        group_port,
+                        data_dir,
+                        cli_peers,
                     };
                     driver.run(command_rx).await;
                 });
@@ -290,152 +273,6 @@ impl NodeHandle {
     }
 }
 
-/// What was opened on the caller's thread, before the runtime exists.
-enum Opened {
-    /// Real sockets.
-    Udp {
-        group: std::net::UdpSocket,
-        unicast: std::net::UdpSocket,
-        group_addr: SocketAddrV4,
-        interfaces: Vec<NetInterface>,
-    },
-    /// A place on an in-process LAN.
-    Memory(MemoryPort),
-}
-
-impl Opened {
-    /// Registers the sockets with the running tokio runtime.
-    fn register(self) -> std::io::Result<Link> {
-        Ok(match self {
-            Opened::Udp {
-                group,
-                unicast,
-                group_addr,
-                interfaces,
-            } => Link::Udp(Sockets {
-                group: UdpSocket::from_std(group)?,
-                unicast: UdpSocket::from_std(unicast)?,
-                group_addr,
-                interfaces,
-                group_buf: vec![0u8; MAX_DATAGRAM * 2],
-                unicast_buf: vec![0u8; MAX_DATAGRAM * 2],
-            }),
-            Opened::Memory(port) => Link::Memory(port),
-        })
-    }
-}
-
-/// The way datagrams go out and come in.
-enum Link {
-    /// The real network.
-    Udp(Sockets),
-    /// An in-process LAN (tests, the window's tests).
-    Memory(MemoryPort),
-}
-
-impl Link {
-    async fn send(&self, transmit: &Transmit) {
-        match self {
-            Link::Udp(sockets) => sockets.send(transmit).await,
-            Link::Memory(port) => port.send(transmit.dest, &transmit.bytes),
-        }
-    }
-
-    /// The next datagram and its source; `None` after a receive error
-    /// (logged; the loop just goes on).
-    async fn recv(&mut self) -> Option<(SocketAddr, &[u8])> {
-        match self {
-            Link::Udp(sockets) => sockets.recv().await,
-            Link::Memory(port) => port.recv().await,
-        }
-    }
-}
-
-/// The two sockets and where group traffic goes.
-struct Sockets {
-    group: UdpSocket,
-    unicast: UdpSocket,
-    group_addr: SocketAddrV4,
-    interfaces: Vec<NetInterface>,
-    // Room for a datagram larger than allowed, so the core sees it whole
-    // and can count it as malformed instead of reading a cut one.
-    group_buf: Vec<u8>,
-    unicast_buf: Vec<u8>,
-}
-
-impl Sockets {
-    /// Sends one datagram; errors are logged, never fatal (a network that
-    /// comes and goes must not end the program).
-    async fn send(&self, transmit: &Transmit) {
-        match transmit.dest {
-            Dest::Unicast(addr) => self.send_to(&transmit.bytes, addr).await,
-            Dest::Group => {
-                self.multicast(&transmit.bytes).await;
-                self.broadcast(&transmit.bytes).await;
-            }
-            Dest::Multicast => self.multicast(&transmit.bytes).await,
-            // With no broadcast address (loopback only) a beat meant for
-            // broadcast would go nowhere: send it by multicast instead.
-            Dest::Broadcast if !self.interfaces.iter().any(|i| i.broadcast.is_some()) => {
-                self.multicast(&transmit.bytes).await;
-            }
-            Dest::Broadcast => self.broadcast(&transmit.bytes).await,
-        }
-    }
-
-    async fn recv(&mut self) -> Option<(SocketAddr, &[u8])> {
-        let Sockets {
-            group,
-            unicast,
-            group_buf,
-            unicast_buf,
-            ..
-        } = self;
-        tokio::select! {
-            received = group.recv_from(group_buf) => match received {
-                Ok((len, from)) => Some((from, &group_buf[..len])),
-                Err(err) => {
-                    tracing::debug!(cause = %err, "group socket receive failed");
-                    None
-                }
-            },
-            received = unicast.recv_from(unicast_buf) => match received {
-                Ok((len, from)) => Some((from, &unicast_buf[..len])),
-                // Windows reports an ICMP "port unreachable" as an error here.
-                Err(err) => {
-                    tracing::debug!(cause = %err, "unicast socket receive failed");
-                    None
-                }
-            },
-        }
-    }
-
-    async fn multicast(&self, bytes: &[u8]) {
-        for iface in &self.interfaces {
-            if let Err(err) = socket::set_multicast_interface(&self.unicast, iface.addr) {
-                tracing::debug!(iface = %iface.name, cause = %err, "choosing the multicast interface failed");
-                continue;
-            }
-            self.send_to(bytes, self.group_addr.into()).await;
-        }
-    }
-
-    async fn broadcast(&self, bytes: &[u8]) {
-        for iface in &self.interfaces {
-            if let Some(broadcast) = iface.broadcast {
-                let to = SocketAddrV4::new(broadcast, self.group_addr.port());
-                self.send_to(bytes, to.into()).await;
-            }
-        }
-    }
-
-    async fn send_to(&self, bytes: &[u8], to: SocketAddr) {
-        if let Err(err) = self.unicast.send_to(bytes, to).await {
-            tracing::debug!(%to, cause = %err, len = bytes.len(), "send failed");
-        }
-    }
-}
-
 /// The running node: the core, the names it has seen, and the way out to
 /// the client (through the store's thread).
 struct Driver {
@@ -447,6 +284,13 @@ struct Driver {
     start_wall_ms: u64,
     /// When the replay marks were last saved.
     seen_saved: Instant,
+    /// The group port (an added peer's port when it names none).
+    group_port: u16,
+    /// Where `peers.txt` is.
+    data_dir: PathBuf,
+    /// The addresses given with `--peer`: tried on every start, so not
+    /// remembered in `peers.txt`.
+    cli_peers: Vec<SocketAddr>,
 }
 
 impl Driver {
@@ -454,6 +298,7 @@ impl Driver {
         let span = tracing::info_span!("node", id = %self.node.id());
         let _enter = span.enter();
         let mut quit_deadline: Option<Instant> = None;
+        let mut next_scan = Instant::now() + RESCAN_EVERY;
         // The core may have queued its first announce when it was created.
         self.flush().await;
         self.forward();
@@ -478,6 +323,15 @@ impl Driver {
                         Ok(chat) => self.writer.send(Job::Export(chat, path)),
                         Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
                     },
+                    Some(Command::AddPeer(addr)) => {
+                        let addr = self.with_port(addr);
+                        self.node.handle_command(Instant::now(), Command::AddPeer(addr));
+                    }
+                    Some(Command::ForgetPeer(addr)) => {
+                        let addr = self.with_port(addr);
+                        self.node.handle_command(Instant::now(), Command::ForgetPeer(addr));
+                    }
+                    Some(Command::Network) => self.network(),
                     Some(Command::Quit) | None => {
                         tracing::debug!("leaving");
                         self.node.handle_command(Instant::now(), Command::Quit);
@@ -489,6 +343,10 @@ impl Driver {
                 },
                 () = tokio::time::sleep_until(wake.into()) => self.node.handle_timeout(Instant::now()),
                 () = tokio::time::sleep_until(give_up.into()), if quit_deadline.is_some() => gave_up = true,
+                () = tokio::time::sleep_until(next_scan.into()) => {
+                    self.link.rescan();
+                    next_scan = Instant::now() + RESCAN_EVERY;
+                }
             }
             self.flush().await;
             let stopped = self.forward();
@@ -509,7 +367,7 @@ impl Driver {
     /// Sends every datagram the core has queued.
     async fn flush(&mut self) {
         while let Some(transmit) = self.node.poll_transmit() {
-            self.link.send(&transmit).await;
+            self.link.send(transmit).await;
         }
     }
 
@@ -520,6 +378,9 @@ impl Driver {
         let mut stopped = false;
         while let Some(event) = self.node.poll_event() {
             self.names.record(&event);
+            if let Event::StaticPeers(all) = &event {
+                self.remember(all);
+            }
             stopped |= event == Event::Stopped;
             batch.push(event);
         }
@@ -527,6 +388,41 @@ impl Driver {
             self.writer.send(Job::Live(batch, self.wall_ms()));
         }
         stopped
+    }
+
+    /// An address with no port (0) means the group port: a node's group
+    /// socket takes unicast too.
+    fn with_port(&self, mut addr: SocketAddr) -> SocketAddr {
+        if addr.port() == 0 {
+            addr.set_port(self.group_port);
+        }
+        addr
+    }
+
+    /// Remembers the added addresses in `peers.txt` (those from `--peer`
+    /// come back with the flag, or not, on the next start).
+    fn remember(&self, all: &[SocketAddr]) {
+        let added: Vec<SocketAddr> = all
+            .iter()
+            .filter(|a| !self.cli_peers.contains(a))
+            .copied()
+            .collect();
+        if let Err(err) = peers::save(&self.data_dir, &added) {
+            tracing::warn!(dir = %self.data_dir.display(), cause = %err, "could not remember the added peers");
+        }
+    }
+
+    /// Answers `Command::Network`: the interfaces and their counters from
+    /// the link, the rest from the core.
+    fn network(&mut self) {
+        let report = crate::doctor::NetworkReport {
+            group_port: self.group_port,
+            unicast_port: self.link.unicast_port(),
+            interfaces: self.link.interfaces(),
+            core: self.node.network(Instant::now()),
+        };
+        self.writer
+            .send(Job::Pass(Event::Network(Box::new(report))));
     }
 
     fn replay(&mut self, chat: &crate::api::Target, limit: usize, before: Option<u64>) {

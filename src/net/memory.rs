@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::mpsc;
 
 use crate::api::Dest;
+use crate::envelope::{self, Way};
 
 /// A datagram in flight: who sent it and its bytes.
 type Datagram = (SocketAddr, Vec<u8>);
@@ -67,15 +68,22 @@ pub(crate) struct MemoryPort {
 
 impl MemoryPort {
     /// Delivers a datagram: to everyone else for the group ways, to one
-    /// member for unicast. Members that left are forgotten.
-    pub(crate) fn send(&self, dest: Dest, bytes: &[u8]) {
+    /// member for unicast, stamped with the way as the socket driver does.
+    /// Members that left are forgotten.
+    pub(crate) fn send(&self, dest: Dest, mut bytes: Vec<u8>) {
+        let way = match dest {
+            Dest::Group | Dest::Multicast => Way::Multicast,
+            Dest::Broadcast => Way::Broadcast,
+            Dest::Unicast(_) => Way::Unicast,
+        };
+        envelope::stamp(&mut bytes, way);
         let mut members = self.lan.lock();
         members.ports.retain(|(addr, tx)| {
             let wanted = match dest {
                 Dest::Unicast(to) => *addr == to,
                 Dest::Group | Dest::Multicast | Dest::Broadcast => *addr != self.addr,
             };
-            !wanted || tx.send((self.addr, bytes.to_vec())).is_ok()
+            !wanted || tx.send((self.addr, bytes.clone())).is_ok()
         });
     }
 
@@ -91,5 +99,34 @@ impl Drop for MemoryPort {
     fn drop(&mut self) {
         let addr = self.addr;
         self.lan.lock().ports.retain(|(a, _)| *a != addr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datagrams_are_stamped_with_the_way_they_went() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let lan = MemoryLan::new();
+        let a = lan.attach();
+        let mut b = lan.attach();
+        let mut datagram = crate::wire::MAGIC.to_vec();
+        datagram.extend_from_slice(&[crate::wire::VERSION, 0, 1, 2]);
+        for (dest, way) in [
+            (Dest::Group, Way::Multicast),
+            (Dest::Multicast, Way::Multicast),
+            (Dest::Broadcast, Way::Broadcast),
+            (Dest::Unicast(b.addr), Way::Unicast),
+        ] {
+            a.send(dest, datagram.clone());
+            let got = runtime
+                .block_on(b.recv())
+                .map(|(_, bytes)| envelope::way_of(bytes));
+            assert_eq!(got, Some(way), "{dest:?}");
+        }
     }
 }

@@ -4,10 +4,13 @@
 
 mod driver;
 mod history;
+pub mod interfaces;
+mod link;
 mod memory;
+mod peers;
 pub mod socket;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::api::{Event, Timing};
@@ -19,6 +22,9 @@ pub use memory::MemoryLan;
 /// The multicast group every node joins by default (organisation-local
 /// scope, 239.255.0.0/16).
 pub const DEFAULT_GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 77, 77);
+/// The multicast group on IPv6-only interfaces: link-local scope (it never
+/// leaves the segment), group id "LNCH" (0x4c4e_4348).
+pub const DEFAULT_GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0x4c4e, 0x4348);
 /// The UDP port of the group socket by default.
 pub const DEFAULT_PORT: u16 = 47077;
 /// Room in the command channel between a handle and the driver.
@@ -35,8 +41,22 @@ pub struct NetOptions {
     pub port: u16,
     /// Multicast group.
     pub group: Ipv4Addr,
-    /// Interfaces to use by name; all up IPv4 ones when empty.
+    /// Interfaces to use by name (`--iface`); when empty, every up one but
+    /// loopback and virtual adapters ([`interfaces::VIRTUAL_ADAPTERS`]).
     pub interfaces: Vec<String>,
+    /// Interfaces never to use (`--no-iface`).
+    pub exclude_interfaces: Vec<String>,
+    /// Nodes to reach by unicast (`--peer`), for when the group does not
+    /// reach them (another subnet; multicast and broadcast dropped):
+    /// `host`, `host:port` or `[v6]:port`, the group port when none is
+    /// given (a node's group socket takes unicast too). Names are resolved
+    /// at start; one that does not resolve is logged and skipped. The
+    /// addresses added while running (`Command::AddPeer`) are remembered in
+    /// the data directory's `peers.txt` and tried too.
+    pub peers: Vec<String>,
+    /// The multicast TTL (IPv6: hop limit): 1 keeps group traffic on the
+    /// local network; more for networks that route multicast.
+    pub multicast_ttl: u32,
     /// Protocol timing.
     pub timing: Timing,
     /// An in-process LAN to use instead of sockets (tests); `None` for the
@@ -70,6 +90,9 @@ impl Default for NetOptions {
             port: DEFAULT_PORT,
             group: DEFAULT_GROUP,
             interfaces: Vec::new(),
+            exclude_interfaces: Vec::new(),
+            peers: Vec::new(),
+            multicast_ttl: 1,
             timing: Timing::default(),
             lan: None,
             retention: Retention::default(),
@@ -94,7 +117,8 @@ pub struct ReadyInfo {
     pub port: u16,
     /// Multicast group.
     pub group: Ipv4Addr,
-    /// The unicast address peers see (first interface's address).
+    /// The unicast address peers see (the first interface's address, with
+    /// the port of this node's own socket of its family).
     pub addr: SocketAddr,
     /// Names of the interfaces in use.
     pub interfaces: Vec<String>,

@@ -1,10 +1,14 @@
-//! The one place that opens sockets (like mdns-sd's `new_socket`): which
-//! interfaces to use, the shared group socket, and the node's own unicast
-//! socket. Every option is set here; a failure says what was being done, and
-//! options that are only nice to have are logged, not fatal.
+//! The one place that opens sockets (like mdns-sd's `new_socket`): the
+//! shared group sockets and the node's own unicast sockets, one of each per
+//! address family, and the group memberships on the interfaces
+//! ([`super::interfaces`] chooses them). Every option is set here; a
+//! failure says what was being done, and options that are only nice to
+//! have are logged, not fatal.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+
+pub use super::interfaces::NetInterface;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -14,8 +18,8 @@ pub enum SocketError {
     /// The list of network interfaces could not be read.
     #[error("listing network interfaces")]
     Interfaces(#[source] io::Error),
-    /// `--iface` named an interface that has no usable IPv4 address.
-    #[error("no up IPv4 interface named {0:?}")]
+    /// `--iface` named an interface that is not up or has no address.
+    #[error("no up interface named {0:?}")]
     NoSuchInterface(String),
     /// One step of opening a socket failed.
     #[error("{what}")]
@@ -34,71 +38,6 @@ pub enum SocketError {
     },
 }
 
-/// One IPv4 interface lanchat sends on and listens on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetInterface {
-    /// OS name ("eth0", "lo").
-    pub name: String,
-    /// Its IPv4 address.
-    pub addr: Ipv4Addr,
-    /// Its broadcast address; loopback and point-to-point links have none.
-    pub broadcast: Option<Ipv4Addr>,
-}
-
-/// The loopback interface used when no other interface is up.
-fn loopback() -> NetInterface {
-    NetInterface {
-        name: "lo".to_string(),
-        addr: Ipv4Addr::LOCALHOST,
-        broadcast: None,
-    }
-}
-
-/// Picks the interfaces: every up IPv4 non-loopback interface, or only those
-/// named in `names` (loopback allowed then); loopback when none is left.
-pub fn choose_interfaces(names: &[String]) -> Result<Vec<NetInterface>, SocketError> {
-    let all = if_addrs::get_if_addrs().map_err(SocketError::Interfaces)?;
-    let up = all.into_iter().filter(|iface| {
-        !matches!(
-            iface.oper_status,
-            if_addrs::IfOperStatus::Down
-                | if_addrs::IfOperStatus::NotPresent
-                | if_addrs::IfOperStatus::LowerLayerDown
-        )
-    });
-    let v4: Vec<NetInterface> = up
-        .filter_map(|iface| match iface.addr {
-            if_addrs::IfAddr::V4(v4) => Some(NetInterface {
-                name: iface.name,
-                addr: v4.ip,
-                broadcast: v4
-                    .broadcast
-                    .filter(|b| !b.is_loopback() && !v4.ip.is_loopback()),
-            }),
-            if_addrs::IfAddr::V6(_) => None,
-        })
-        .collect();
-    let chosen = select(v4, names)?;
-    if chosen.is_empty() {
-        tracing::info!("no up IPv4 interface besides loopback; using 127.0.0.1");
-        return Ok(vec![loopback()]);
-    }
-    Ok(chosen)
-}
-
-/// The pure part of [`choose_interfaces`].
-fn select(v4: Vec<NetInterface>, names: &[String]) -> Result<Vec<NetInterface>, SocketError> {
-    if names.is_empty() {
-        return Ok(v4.into_iter().filter(|i| !i.addr.is_loopback()).collect());
-    }
-    for name in names {
-        if !v4.iter().any(|i| &i.name == name) {
-            return Err(SocketError::NoSuchInterface(name.clone()));
-        }
-    }
-    Ok(v4.into_iter().filter(|i| names.contains(&i.name)).collect())
-}
-
 fn setup<T>(what: impl FnOnce() -> String, result: io::Result<T>) -> Result<T, SocketError> {
     result.map_err(|source| SocketError::Setup {
         what: what(),
@@ -106,22 +45,27 @@ fn setup<T>(what: impl FnOnce() -> String, result: io::Result<T>) -> Result<T, S
     })
 }
 
-fn udp_socket(what: &str) -> Result<Socket, SocketError> {
+fn udp_socket(domain: Domain, what: &str) -> Result<Socket, SocketError> {
     setup(
         || format!("creating the {what} socket"),
-        Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)),
+        Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)),
     )
 }
 
-/// Opens the group socket: bound to `0.0.0.0:port`, shared with other nodes
-/// on this host (SO_REUSEADDR, and SO_REUSEPORT on Unix), joined to `group`
-/// on each interface. It only receives; nothing is sent from it.
-pub fn group_socket(
-    group: Ipv4Addr,
-    port: u16,
-    interfaces: &[NetInterface],
-) -> Result<UdpSocket, SocketError> {
-    let socket = udp_socket("group")?;
+/// A group socket before its memberships: bound to the unspecified address
+/// of its family on `port`, shared with other nodes on this host
+/// (SO_REUSEADDR, and SO_REUSEPORT on Unix).
+fn shared_socket(domain: Domain, port: u16, what: &str) -> Result<Socket, SocketError> {
+    let socket = udp_socket(domain, what)?;
+    let bind: SocketAddr = if domain == Domain::IPV6 {
+        setup(
+            || format!("making the {what} socket IPv6-only"),
+            socket.set_only_v6(true),
+        )?;
+        SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0).into()
+    } else {
+        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port).into()
+    };
     setup(
         || "allowing other nodes on this host to share the port (SO_REUSEADDR)".into(),
         socket.set_reuse_address(true),
@@ -135,42 +79,125 @@ pub fn group_socket(
         socket.set_reuse_port(true),
     )?;
     setup(
-        || "making the group socket non-blocking".into(),
+        || format!("making the {what} socket non-blocking"),
         socket.set_nonblocking(true),
     )?;
-    let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
     setup(
-        || format!("binding the group socket to {bind}"),
+        || format!("binding the {what} socket to {bind}"),
         socket.bind(&bind.into()),
     )?;
-    let mut joined = 0;
-    for iface in interfaces {
-        match socket.join_multicast_v4(&group, &iface.addr) {
-            Ok(()) => joined += 1,
-            Err(err) => tracing::warn!(
-                iface = %iface.name, addr = %iface.addr, cause = %err,
-                "could not join the multicast group; relying on broadcast there"
-            ),
-        }
-    }
-    if joined == 0 && interfaces.iter().all(|i| i.broadcast.is_none()) {
-        return Err(SocketError::NoMembership { group });
+    Ok(socket)
+}
+
+/// Opens the IPv4 group socket: `0.0.0.0:port`, shared with other nodes on
+/// this host, joined to `group` on each IPv4 interface (whose `multicast`
+/// says whether that worked). It only receives; nothing is sent from it.
+pub fn group_socket(
+    group: Ipv4Addr,
+    port: u16,
+    interfaces: &mut [NetInterface],
+) -> Result<UdpSocket, SocketError> {
+    let socket = shared_socket(Domain::IPV4, port, "group")?;
+    for iface in interfaces.iter_mut().filter(|i| !i.is_v6()) {
+        iface.multicast = join(SockRef::from(&socket), group, iface);
     }
     Ok(socket.into())
 }
 
-/// Opens the node's own unicast socket: `0.0.0.0:0`, allowed to broadcast,
-/// multicast TTL 1 and loop on (other nodes on this host must hear us).
-/// Every datagram is sent from it, so its address is the sender's identity
-/// on the wire.
-pub fn unicast_socket() -> Result<UdpSocket, SocketError> {
-    let socket = udp_socket("unicast")?;
+/// Opens the IPv6 group socket: `[::]:port`, IPv6 only, shared with other
+/// nodes on this host, joined to [`super::DEFAULT_GROUP_V6`] on each IPv6
+/// interface (whose `multicast` says whether that worked).
+pub fn group_socket_v6(
+    port: u16,
+    interfaces: &mut [NetInterface],
+) -> Result<UdpSocket, SocketError> {
+    let socket = shared_socket(Domain::IPV6, port, "IPv6 group")?;
+    for iface in interfaces.iter_mut().filter(|i| i.is_v6()) {
+        iface.multicast = join(SockRef::from(&socket), Ipv4Addr::UNSPECIFIED, iface);
+    }
+    Ok(socket.into())
+}
+
+/// Joins the group on `iface` through `socket`, the group socket of its
+/// family: `group` for IPv4, [`super::DEFAULT_GROUP_V6`] for IPv6. A
+/// failure is logged; the result says whether it worked.
+pub fn join(socket: SockRef<'_>, group: Ipv4Addr, iface: &NetInterface) -> bool {
+    let joined = match iface.addr {
+        IpAddr::V4(addr) => socket.join_multicast_v4(&group, &addr),
+        IpAddr::V6(_) => socket.join_multicast_v6(&super::DEFAULT_GROUP_V6, iface.index),
+    };
+    match joined {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(
+                iface = %iface.name, addr = %iface.addr, cause = %err,
+                "could not join the multicast group; relying on broadcast there"
+            );
+            false
+        }
+    }
+}
+
+/// Leaves the group on `iface`; errors are ignored (the interface may be
+/// gone already, and the membership with it).
+pub fn leave(socket: SockRef<'_>, group: Ipv4Addr, iface: &NetInterface) {
+    let left = match iface.addr {
+        IpAddr::V4(addr) => socket.leave_multicast_v4(&group, &addr),
+        IpAddr::V6(_) => socket.leave_multicast_v6(&super::DEFAULT_GROUP_V6, iface.index),
+    };
+    if let Err(err) = left {
+        tracing::debug!(iface = %iface.name, cause = %err, "leaving the multicast group failed");
+    }
+}
+
+/// Binds `socket` to the first of `ports` that is free (on the unspecified
+/// address of `domain`).
+fn bind_first(
+    socket: &Socket,
+    domain: Domain,
+    ports: &[u16],
+    what: &str,
+) -> Result<(), SocketError> {
+    let mut last = None;
+    for &port in ports {
+        let bind: SocketAddr = if domain == Domain::IPV6 {
+            SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0).into()
+        } else {
+            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port).into()
+        };
+        match socket.bind(&bind.into()) {
+            Ok(()) => return Ok(()),
+            Err(err) => {
+                tracing::debug!(%bind, cause = %err, "{what} port taken; trying the next");
+                last = Some((bind, err));
+            }
+        }
+    }
+    let (bind, source) = last.unwrap_or_else(|| {
+        let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0).into();
+        (bind, io::Error::from(io::ErrorKind::InvalidInput))
+    });
+    Err(SocketError::Setup {
+        what: format!("binding the {what} socket to {bind}"),
+        source,
+    })
+}
+
+/// Opens the node's own IPv4 unicast socket: on `port` (the group port's
+/// neighbour, a predictable port to open in a firewall) or any port when
+/// that one is taken (another node on this host has it); no SO_REUSEADDR,
+/// so two nodes never share it. Allowed to broadcast, multicast TTL `ttl`
+/// and loop on (other nodes on this host must hear us). Every IPv4
+/// datagram is sent from it, so its address is the sender's identity on
+/// the wire.
+pub fn unicast_socket(port: u16, ttl: u32) -> Result<UdpSocket, SocketError> {
+    let socket = udp_socket(Domain::IPV4, "unicast")?;
     setup(
         || "allowing broadcast (SO_BROADCAST)".into(),
         socket.set_broadcast(true),
     )?;
-    if let Err(err) = socket.set_multicast_ttl_v4(1) {
-        tracing::warn!(cause = %err, "could not set the multicast TTL to 1");
+    if let Err(err) = socket.set_multicast_ttl_v4(ttl) {
+        tracing::warn!(ttl, cause = %err, "could not set the multicast TTL");
     }
     if let Err(err) = socket.set_multicast_loop_v4(true) {
         tracing::warn!(cause = %err, "could not turn multicast loop on; nodes on this host may not see each other");
@@ -179,66 +206,114 @@ pub fn unicast_socket() -> Result<UdpSocket, SocketError> {
         || "making the unicast socket non-blocking".into(),
         socket.set_nonblocking(true),
     )?;
-    let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
-    setup(
-        || format!("binding the unicast socket to {bind}"),
-        socket.bind(&bind.into()),
-    )?;
+    bind_first(&socket, Domain::IPV4, &[port, 0], "unicast")?;
     Ok(socket.into())
 }
 
-/// Makes the next multicast datagram from `socket` leave through `iface`.
-pub fn set_multicast_interface(socket: &tokio::net::UdpSocket, iface: Ipv4Addr) -> io::Result<()> {
-    SockRef::from(socket).set_multicast_if_v4(&iface)
+/// Opens the node's own IPv6 unicast socket, like [`unicast_socket`]: on
+/// `port` or any port, IPv6 only, multicast hop limit `ttl`, loop on.
+/// Every IPv6 datagram is sent from it.
+pub fn unicast_socket_v6(port: u16, ttl: u32) -> Result<UdpSocket, SocketError> {
+    let socket = udp_socket(Domain::IPV6, "IPv6 unicast")?;
+    setup(
+        || "making the IPv6 unicast socket IPv6-only".into(),
+        socket.set_only_v6(true),
+    )?;
+    if let Err(err) = socket.set_multicast_hops_v6(ttl) {
+        tracing::warn!(ttl, cause = %err, "could not set the IPv6 multicast hop limit");
+    }
+    if let Err(err) = socket.set_multicast_loop_v6(true) {
+        tracing::warn!(cause = %err, "could not turn IPv6 multicast loop on; nodes on this host may not see each other");
+    }
+    setup(
+        || "making the IPv6 unicast socket non-blocking".into(),
+        socket.set_nonblocking(true),
+    )?;
+    bind_first(&socket, Domain::IPV6, &[port, 0], "IPv6 unicast")?;
+    Ok(socket.into())
 }
 
-/// The address to advertise for a unicast socket bound to `local`: the first
-/// interface's address (or loopback) with the socket's port.
-pub fn advertised_addr(local: SocketAddr, interfaces: &[NetInterface]) -> SocketAddr {
-    let ip = interfaces
-        .first()
-        .map(|i| i.addr)
-        .unwrap_or(Ipv4Addr::LOCALHOST);
-    SocketAddr::new(ip.into(), local.port())
+/// Makes the next multicast datagram from `socket` leave through `iface`
+/// (by its address for IPv4, its index for IPv6).
+pub fn set_multicast_interface(
+    socket: &tokio::net::UdpSocket,
+    iface: &NetInterface,
+) -> io::Result<()> {
+    match iface.addr {
+        IpAddr::V4(addr) => SockRef::from(socket).set_multicast_if_v4(&addr),
+        IpAddr::V6(_) => SockRef::from(socket).set_multicast_if_v6(iface.index),
+    }
+}
+
+/// Where multicast for `iface` goes: the IPv4 group, or the IPv6 one
+/// scoped to the interface.
+pub fn group_address(group: Ipv4Addr, port: u16, iface: &NetInterface) -> SocketAddr {
+    if iface.is_v6() {
+        SocketAddrV6::new(super::DEFAULT_GROUP_V6, port, 0, iface.index).into()
+    } else {
+        SocketAddrV4::new(group, port).into()
+    }
+}
+
+/// The address to advertise: the first interface's address (or loopback)
+/// with the port of the unicast socket of its family (`v6_port` for an
+/// IPv6 one; scoped to the interface when link-local).
+pub fn advertised_addr(
+    v4_port: u16,
+    v6_port: Option<u16>,
+    interfaces: &[NetInterface],
+) -> SocketAddr {
+    match (interfaces.first(), v6_port) {
+        (Some(iface), Some(port)) if iface.is_v6() => match iface.addr {
+            IpAddr::V6(ip) => {
+                let scope = if ip.is_unicast_link_local() {
+                    iface.index
+                } else {
+                    0
+                };
+                SocketAddrV6::new(ip, port, 0, scope).into()
+            }
+            IpAddr::V4(ip) => SocketAddr::new(ip.into(), v4_port),
+        },
+        (Some(iface), _) if !iface.is_v6() => SocketAddr::new(iface.addr, v4_port),
+        _ => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), v4_port),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn iface(name: &str, addr: [u8; 4]) -> NetInterface {
+    fn iface(name: &str, addr: &str) -> NetInterface {
+        let addr: IpAddr = addr.parse().unwrap();
         NetInterface {
             name: name.into(),
-            addr: addr.into(),
+            addr,
+            prefix: if addr.is_ipv6() { 64 } else { 24 },
+            index: 7,
             broadcast: None,
+            multicast: false,
         }
     }
 
     #[test]
-    fn default_choice_skips_loopback_and_names_filter() {
-        let all = vec![
-            iface("lo", [127, 0, 0, 1]),
-            iface("eth0", [10, 0, 0, 2]),
-            iface("wlan0", [192, 168, 1, 5]),
-        ];
-        let names = |v: Vec<NetInterface>| v.into_iter().map(|i| i.name).collect::<Vec<_>>();
-        assert_eq!(names(select(all.clone(), &[]).unwrap()), ["eth0", "wlan0"]);
-        assert_eq!(names(select(all.clone(), &["lo".into()]).unwrap()), ["lo"]);
-        assert!(matches!(
-            select(all, &["eth9".into()]),
-            Err(SocketError::NoSuchInterface(_))
-        ));
-    }
-
-    #[test]
     fn advertised_address_uses_the_first_interface() {
-        let local: SocketAddr = "0.0.0.0:4000".parse().unwrap();
         assert_eq!(
-            advertised_addr(local, &[iface("eth0", [10, 0, 0, 2])]),
+            advertised_addr(4000, Some(4001), &[iface("eth0", "10.0.0.2")]),
             "10.0.0.2:4000".parse::<SocketAddr>().unwrap()
         );
         assert_eq!(
-            advertised_addr(local, &[]),
+            advertised_addr(4000, None, &[]),
+            "127.0.0.1:4000".parse::<SocketAddr>().unwrap()
+        );
+        let v6 = advertised_addr(4000, Some(4001), &[iface("eth2", "fe80::3")]);
+        assert_eq!(
+            v6,
+            SocketAddrV6::new("fe80::3".parse().unwrap(), 4001, 0, 7).into()
+        );
+        // No IPv6 socket: loopback, not an address nobody can answer.
+        assert_eq!(
+            advertised_addr(4000, None, &[iface("eth2", "fe80::3")]),
             "127.0.0.1:4000".parse::<SocketAddr>().unwrap()
         );
     }

@@ -78,6 +78,20 @@ pub struct Strings {
     pub settings: &'static str,
     /// "Help" menu.
     pub menu_help: &'static str,
+    /// Menu item and window title: the network doctor.
+    pub network: &'static str,
+    /// Network window: no report yet.
+    pub network_waiting: &'static str,
+    /// Network window: heading of the findings.
+    pub network_findings: &'static str,
+    /// Network window: heading of the interfaces and peers.
+    pub network_details: &'static str,
+    /// Network window: what adding an address is for.
+    pub network_add_hint: &'static str,
+    /// Network window: add an address.
+    pub network_add: &'static str,
+    /// Network window: stop reaching an address.
+    pub network_remove: &'static str,
     /// Menu item: command list.
     pub commands: &'static str,
     /// Menu item: about.
@@ -281,6 +295,8 @@ pub struct Strings {
     pub err_number: &'static str,
     /// Input error: the current chat is not a channel.
     pub err_not_channel: &'static str,
+    /// Input error: `{text}` is not an address.
+    pub err_address: &'static str,
     /// Settings: beside a value the policy file locks.
     pub set_by_admin: &'static str,
     /// Settings: the workgroup passphrase.
@@ -322,6 +338,7 @@ impl Strings {
             }
             InputError::BadNumber(value) => fill(self.err_number, &[("value", value)]),
             InputError::NotAChannel => self.err_not_channel.to_string(),
+            InputError::BadAddress(text) => fill(self.err_address, &[("text", text)]),
         }
     }
 }
@@ -337,6 +354,13 @@ pub static EN: Strings = Strings {
     set_status: "Status…",
     settings: "Settings…",
     menu_help: "Help",
+    network: "Network",
+    network_waiting: "Asking the node…",
+    network_findings: "What the doctor finds",
+    network_details: "Interfaces and peers",
+    network_add_hint: "A colleague on another subnet, or a network that drops multicast and broadcast: add their address (remembered).",
+    network_add: "Add",
+    network_remove: "Remove",
     commands: "Commands",
     about: "About lanchat",
     about_text: "A chat for your office or home network: no server, no account, no set-up.",
@@ -439,6 +463,7 @@ pub static EN: Strings = Strings {
     nothing_found: "Nothing found",
     err_number: "{value} is not a positive number",
     err_not_channel: "This is a private chat; name a channel (#name)",
+    err_address: "\"{text}\" is not an address (e.g. 10.0.0.5 or 10.0.0.5:47077)",
     set_by_admin: "Set by your administrator",
     workgroup: "Workgroup passphrase",
     workgroup_help: "Only people with the same passphrase see you; changing it restarts the network",
@@ -459,6 +484,13 @@ pub static RU: Strings = Strings {
     set_status: "Статус…",
     settings: "Настройки…",
     menu_help: "Справка",
+    network: "Сеть",
+    network_waiting: "Запрашиваю узел…",
+    network_findings: "Что нашёл доктор",
+    network_details: "Интерфейсы и узлы",
+    network_add_hint: "Коллега в другой подсети или сеть режет multicast и broadcast: добавьте его адрес (запоминается).",
+    network_add: "Добавить",
+    network_remove: "Убрать",
     commands: "Команды",
     about: "О программе",
     about_text: "Чат для офисной или домашней сети: без сервера, без учётных записей, без настройки.",
@@ -561,6 +593,7 @@ pub static RU: Strings = Strings {
     nothing_found: "Ничего не найдено",
     err_number: "{value} — не положительное число",
     err_not_channel: "Это личный чат; укажите канал (#название)",
+    err_address: "«{text}» — не адрес (например, 10.0.0.5 или 10.0.0.5:47077)",
     set_by_admin: "Задано администратором",
     workgroup: "Пароль рабочей группы",
     workgroup_help: "Вас видят только те, у кого такой же пароль; при его смене сеть перезапускается",

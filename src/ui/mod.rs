@@ -105,6 +105,18 @@ struct Dialogs {
     info: Option<NodeId>,
     help: bool,
     about: bool,
+    /// The Network window: the address being typed to add, and when the
+    /// last report was asked for (it is asked again while open).
+    network: Option<NetworkForm>,
+}
+
+/// The Network window's state.
+#[derive(Default)]
+struct NetworkForm {
+    /// An address to reach by unicast, as typed.
+    address: String,
+    /// When (ms) the doctor's report was last asked for.
+    asked_ms: u64,
 }
 
 /// The input line and what it remembers.

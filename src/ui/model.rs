@@ -305,6 +305,10 @@ pub struct Model {
     pub topics: HashMap<String, String>,
     /// My password channels (shown with a lock).
     pub protected: std::collections::HashSet<String>,
+    /// The doctor's last report and when it came (the Network panel).
+    pub network: Option<(u64, crate::doctor::NetworkReport)>,
+    /// Addresses reached by unicast, added by hand.
+    pub static_peers: Vec<std::net::SocketAddr>,
     /// The last `/channels` answer.
     pub channel_list: Vec<ChannelSummary>,
     /// Open chats: channels first (`#Main` first), then private chats.
@@ -326,6 +330,8 @@ impl Model {
             nicks: HashMap::new(),
             topics: HashMap::new(),
             protected: std::collections::HashSet::new(),
+            network: None,
+            static_peers: Vec::new(),
             channel_list: Vec::new(),
             chats: vec![ChatView::new(Chat::Channel(MAIN_CHANNEL.to_string()))],
             typing: HashMap::new(),
@@ -762,6 +768,14 @@ impl Model {
             | Event::Stopped
             | Event::Exported { .. }
             | Event::Trusted { .. } => None,
+            Event::Network(report) => {
+                self.network = Some((now_ms, (**report).clone()));
+                None
+            }
+            Event::StaticPeers(addrs) => {
+                self.static_peers.clone_from(addrs);
+                None
+            }
             Event::ChannelKey { channel, .. } => {
                 self.protected.insert(channel.clone());
                 None

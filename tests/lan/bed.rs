@@ -1,16 +1,23 @@
-//! A real (virtual) LAN per test: a Linux bridge in its own "switch"
-//! network namespace and N host namespaces plugged into it by veth pairs,
+//! A real (virtual) LAN per test: Linux bridges in their own "switch"
+//! network namespace and N host namespaces plugged into them by veth pairs,
 //! each host like an office PC (`eth0` with `10.77.0.(i+1)/24`, `lo` up, a
-//! default route via the bridge's `10.77.0.254`). Faults are injected with
-//! nftables inside a host (loss, blocked multicast or broadcast) or on the
-//! switch (a pulled cable). Nothing here touches the root namespace's
-//! interfaces; everything is deleted on drop, also when a test panics, and
-//! a new bed first sweeps what a killed test run left behind.
+//! default route via the bridge's `10.77.0.254`). [`Lan::new`] builds that
+//! one-switch office; [`Lan::build`] builds any [`Topology`]: several
+//! segments (bridge `br<k>`, subnet `10.77.<k>.0/24` and/or
+//! `fd77:0:0:<k>::/64`, host interface `eth<k>`), hosts on one or more of
+//! them, and optionally a router between the IPv4 subnets that, like an
+//! ordinary one, forwards neither multicast nor broadcast. Faults are
+//! injected with nftables inside a host (loss, blocked multicast or
+//! broadcast, an inbound firewall) or on the switch (a pulled cable).
+//! Nothing here touches the root namespace's interfaces; everything is
+//! deleted on drop, also when a test panics, and a new bed first sweeps
+//! what a killed test run left behind.
 
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -26,6 +33,8 @@ pub(crate) const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 254);
 pub(crate) const BROADCAST: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 255);
 /// Most hosts one bed holds (addresses 10.77.0.1 to .253).
 pub(crate) const MAX_HOSTS: usize = 253;
+/// Most segments one bed holds (subnets 10.77.0.0/24 to 10.77.255.0/24).
+pub(crate) const MAX_SEGMENTS: usize = 256;
 
 /// Every bed's names start with this, then the owning process id.
 const PREFIX: &str = "lct";
@@ -34,7 +43,7 @@ const TABLE: &str = "inet lct";
 
 static NEXT_LAN: AtomicUsize = AtomicUsize::new(0);
 
-/// Bytes and packets through a host's `eth0`, as the kernel counts them.
+/// Bytes and packets through a host's interface, as the kernel counts them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
     /// Bytes received.
@@ -60,82 +69,211 @@ impl std::ops::Sub for Counters {
     }
 }
 
-/// A switch and `hosts` hosts; all deleted on drop.
+/// One bridge (a switch, or a segment of one): its own subnet. Segment `k`
+/// is bridge `br<k>` in the switch namespace, with `10.77.<k>.254/24` when
+/// it carries IPv4 and `fd77:0:0:<k>::fe/64` when it carries IPv6; a host's
+/// port on it is that host's `eth<k>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    /// Hosts on it get `10.77.<k>.(i+1)/24` (and a default route via the
+    /// first IPv4 segment they are on).
+    pub(crate) v4: bool,
+    /// Hosts on it get IPv6: a link-local address and
+    /// `fd77:0:0:<k>::(i+1)/64`.
+    pub(crate) v6: bool,
+}
+
+/// Which segments exist, which segments each host is plugged into, and
+/// whether the switch namespace routes IPv4 between segments (a router
+/// that does not forward multicast or broadcast: two subnets in one
+/// office).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Topology {
+    /// The segments, segment `k` at index `k`.
+    pub(crate) segments: Vec<Segment>,
+    /// For host `i`, the segments it is plugged into; the first IPv4 one
+    /// holds its default gateway.
+    pub(crate) hosts: Vec<Vec<usize>>,
+    /// Whether IPv4 unicast is forwarded between segments.
+    pub(crate) routed: bool,
+}
+
+impl Topology {
+    /// One IPv4 switch with `hosts` hosts on it: the office [`Lan::new`]
+    /// builds.
+    pub(crate) fn switch(hosts: usize) -> Topology {
+        Topology {
+            segments: vec![Segment {
+                v4: true,
+                v6: false,
+            }],
+            hosts: vec![vec![0]; hosts],
+            routed: false,
+        }
+    }
+
+    /// Whether any segment carries IPv6.
+    fn v6(&self) -> bool {
+        self.segments.iter().any(|s| s.v6)
+    }
+
+    /// Panics with a message unless the topology fits in a bed.
+    fn check(&self) {
+        assert!(
+            (1..=MAX_HOSTS).contains(&self.hosts.len()),
+            "a bed holds 1 to {MAX_HOSTS} hosts"
+        );
+        assert!(
+            (1..=MAX_SEGMENTS).contains(&self.segments.len()),
+            "a bed holds 1 to {MAX_SEGMENTS} segments"
+        );
+        for (i, on) in self.hosts.iter().enumerate() {
+            for (n, &k) in on.iter().enumerate() {
+                assert!(
+                    k < self.segments.len(),
+                    "host {i} on segment {k} of {}",
+                    self.segments.len()
+                );
+                assert!(!on[..n].contains(&k), "host {i} twice on segment {k}");
+            }
+        }
+    }
+}
+
+/// Switches and hosts as a [`Topology`] says; all deleted on drop.
 pub(crate) struct Lan {
     /// `lct-<pid>-<n>`: this bed's names start with it.
     name: String,
-    /// Hosts made so far (all of them once `new` returns).
+    /// What the bed is built as.
+    topology: Topology,
+    /// Hosts made so far (all of them once `build` returns).
     hosts: usize,
     /// Whether the switch namespace exists.
     switch: bool,
 }
 
 impl Lan {
-    /// Builds the LAN, or returns `None` (after printing `SKIPPED: …`) when
-    /// this machine cannot: not root, or no `ip` or `nft`. With
+    /// Builds the one-switch LAN of `hosts` hosts (`10.77.0.(i+1)` on
+    /// `eth0`, IPv6 off), or returns `None` (after printing `SKIPPED: …`)
+    /// when this machine cannot: not root, or no `ip` or `nft`. With
     /// `LANCHAT_REQUIRE_NETNS=1` that is a failure instead.
     pub(crate) fn new(hosts: usize) -> Option<Lan> {
-        assert!(
-            (1..=MAX_HOSTS).contains(&hosts),
-            "a bed holds 1 to {MAX_HOSTS} hosts"
-        );
-        if let Err(why) = usable() {
+        Lan::build(&Topology::switch(hosts))
+    }
+
+    /// Builds the LAN `topology` describes, or returns `None` like
+    /// [`Lan::new`] (also when it needs IPv6 and the kernel has none).
+    ///
+    /// IPv6 is off in a host on no IPv6 segment and on every interface
+    /// that is not on one (no router solicitations or MLD in the
+    /// counters); where it is on, duplicate address detection is off, so
+    /// addresses, link-local ones too, are usable at once. Reverse-path
+    /// filtering is off everywhere, whatever this machine's own setting, so
+    /// a host on two segments takes a routed datagram on either.
+    pub(crate) fn build(topology: &Topology) -> Option<Lan> {
+        topology.check();
+        if let Err(why) = usable(topology.v6()) {
             let required = std::env::var("LANCHAT_REQUIRE_NETNS").is_ok_and(|v| v == "1");
             assert!(!required, "LANCHAT_REQUIRE_NETNS=1 but {why}");
             eprintln!("SKIPPED: {why} (LAN tests need root, iproute2 and nftables)");
             return None;
         }
         sweep_stale();
+        let ipv6 = kernel_has_ipv6();
         let mut lan = Lan {
             name: format!(
                 "{PREFIX}-{}-{}",
                 std::process::id(),
                 NEXT_LAN.fetch_add(1, Ordering::Relaxed)
             ),
+            topology: topology.clone(),
             hosts: 0,
             switch: false,
         };
         let sw = lan.switch_ns();
         must(run("ip", &["netns", "add", &sw]));
         lan.switch = true;
-        for cmd in [
-            "link set lo up",
-            "link add br0 type bridge mcast_snooping 0",
-            &format!("addr add {GATEWAY}/24 brd + dev br0"),
-            "link set br0 up",
-        ] {
-            lan.ip_in(&sw, cmd);
+        let forward = u8::from(topology.routed);
+        // Set explicitly: a new namespace inherits IPv4 settings such as
+        // forwarding and reverse-path filtering from the root namespace.
+        let mut settings = vec![
+            format!("net.ipv4.ip_forward={forward}"),
+            "net.ipv4.conf.all.rp_filter=0".to_string(),
+            "net.ipv4.conf.default.rp_filter=0".to_string(),
+        ];
+        if ipv6 {
+            // IPv6 only on the bridges of IPv6 segments: the ports need
+            // none to carry it, and would chatter into the hosts' counters.
+            settings.extend(ipv6_off(true));
         }
-        for i in 0..hosts {
+        lan.sysctl(&sw, &settings);
+        lan.ip_in(&sw, "link set lo up");
+        for (k, segment) in topology.segments.iter().enumerate() {
+            lan.ip_in(&sw, &format!("link add br{k} type bridge mcast_snooping 0"));
+            if segment.v4 {
+                lan.ip_in(
+                    &sw,
+                    &format!("addr add {}/24 brd + dev br{k}", Lan::gateway_on(k)),
+                );
+            }
+            if segment.v6 {
+                lan.sysctl(&sw, &[format!("net.ipv6.conf.br{k}.disable_ipv6=0")]);
+                lan.ip_in(
+                    &sw,
+                    &format!("addr add {}/64 nodad dev br{k}", Lan::gateway6_on(k)),
+                );
+            }
+            lan.ip_in(&sw, &format!("link set br{k} up"));
+        }
+        let mut link_locals = Vec::new();
+        for (i, on) in topology.hosts.iter().enumerate() {
             let host = lan.host(i);
             must(run("ip", &["netns", "add", &host]));
             lan.hosts = i + 1;
-            // No IPv6 chatter (router solicitations, MLD) in the counters.
-            must(run(
-                "ip",
-                &[
-                    "netns",
-                    "exec",
-                    &host,
-                    "sysctl",
-                    "-qw",
-                    "net.ipv6.conf.all.disable_ipv6=1",
-                    "net.ipv6.conf.default.disable_ipv6=1",
-                ],
-            ));
-            lan.ip_in(
-                &sw,
-                &format!("link add v{i} type veth peer name eth0 netns {host}"),
-            );
-            lan.ip_in(&sw, &format!("link set v{i} master br0 up"));
-            for cmd in [
-                "link set lo up",
-                &format!("addr add {}/24 brd + dev eth0", Lan::addr(i)),
-                "link set eth0 up",
-                &format!("route add default via {GATEWAY}"),
-            ] {
-                lan.ip_in(&host, cmd);
+            let v6 = on.iter().any(|&k| topology.segments[k].v6);
+            let mut settings = vec![
+                "net.ipv4.conf.all.rp_filter=0".to_string(),
+                "net.ipv4.conf.default.rp_filter=0".to_string(),
+            ];
+            if ipv6 {
+                // Before any interface exists: they take the defaults.
+                settings.extend(ipv6_off(!v6));
             }
+            lan.sysctl(&host, &settings);
+            lan.ip_in(&host, "link set lo up");
+            for &k in on {
+                let segment = topology.segments[k];
+                let port = Lan::port(i, k);
+                lan.ip_in(
+                    &sw,
+                    &format!("link add {port} type veth peer name eth{k} netns {host}"),
+                );
+                lan.ip_in(&sw, &format!("link set {port} master br{k} up"));
+                if segment.v4 {
+                    lan.ip_in(
+                        &host,
+                        &format!("addr add {}/24 brd + dev eth{k}", Lan::addr_on(i, k)),
+                    );
+                }
+                if segment.v6 {
+                    lan.sysctl(&host, &[format!("net.ipv6.conf.eth{k}.disable_ipv6=0")]);
+                    lan.ip_in(
+                        &host,
+                        &format!("addr add {}/64 nodad dev eth{k}", Lan::addr6_on(i, k)),
+                    );
+                    link_locals.push((i, k));
+                }
+                lan.ip_in(&host, &format!("link set eth{k} up"));
+            }
+            if let Some(&k) = on.iter().find(|&&k| topology.segments[k].v4) {
+                lan.ip_in(
+                    &host,
+                    &format!("route add default via {}", Lan::gateway_on(k)),
+                );
+            }
+        }
+        for (i, k) in link_locals {
+            lan.await_link_local(i, k);
         }
         Some(lan)
     }
@@ -150,10 +288,38 @@ impl Lan {
         format!("{}-h{i}", self.name)
     }
 
-    /// The address of host `i`: `10.77.0.(i+1)`.
+    /// The address of host `i` on segment 0: `10.77.0.(i+1)`.
     pub(crate) fn addr(i: usize) -> Ipv4Addr {
+        Lan::addr_on(i, 0)
+    }
+
+    /// The IPv4 address of host `i` on `segment`: `10.77.<segment>.(i+1)`.
+    pub(crate) fn addr_on(i: usize, segment: usize) -> Ipv4Addr {
         let last = u8::try_from(i + 1).expect("host index below 253");
-        Ipv4Addr::new(10, 77, 0, last)
+        Ipv4Addr::new(10, 77, Lan::third(segment), last)
+    }
+
+    /// The IPv6 address of host `i` on `segment`:
+    /// `fd77:0:0:<segment>::(i+1)` (groups in hex, as IPv6 writes them).
+    pub(crate) fn addr6_on(i: usize, segment: usize) -> Ipv6Addr {
+        let last = u16::try_from(i + 1).expect("host index below 253");
+        Ipv6Addr::new(0xfd77, 0, 0, Lan::group(segment), 0, 0, 0, last)
+    }
+
+    /// The bridge's IPv4 address on `segment`, its hosts' gateway:
+    /// `10.77.<segment>.254`.
+    pub(crate) fn gateway_on(segment: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 77, Lan::third(segment), 254)
+    }
+
+    /// The bridge's IPv6 address on `segment`: `fd77:0:0:<segment>::fe`.
+    pub(crate) fn gateway6_on(segment: usize) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd77, 0, 0, Lan::group(segment), 0, 0, 0, 0xfe)
+    }
+
+    /// The broadcast address of `segment`: `10.77.<segment>.255`.
+    pub(crate) fn broadcast_on(segment: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 77, Lan::third(segment), 255)
     }
 
     /// Starts `lanchat headless --json --nick <nick>` in host `i`.
@@ -174,6 +340,16 @@ impl Lan {
         enter_netns(&self.host(i), f)
     }
 
+    /// The interface index of `iface` in host `i` (for IPv6 scope ids and
+    /// multicast interfaces).
+    pub(crate) fn ifindex(&self, i: usize, iface: &str) -> u32 {
+        let json = self.link(i, iface, &[]);
+        let index = json[0]["ifindex"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no ifindex for {iface} of host {i} in {json}"));
+        u32::try_from(index).expect("an interface index fits in 32 bits")
+    }
+
     /// Host `i` drops `percent` % of the UDP datagrams it receives, at
     /// random; replaces an earlier loss setting (0 ends it).
     pub(crate) fn loss(&self, i: usize, percent: u8) {
@@ -190,19 +366,22 @@ impl Lan {
     }
 
     /// Host `i` neither sends nor receives multicast (a multicast-hostile
-    /// switch or firewall).
+    /// switch or firewall): no IPv4 multicast at all, and no UDP to IPv6
+    /// multicast groups (neighbour discovery still works).
     pub(crate) fn block_multicast(&self, i: usize) {
         let mut script = self.base_chains();
         for chain in ["block_in", "block_out"] {
             script.push_str(&format!(
-                "add rule {TABLE} {chain} ip daddr 224.0.0.0/4 drop\n"
+                "add rule {TABLE} {chain} ip daddr 224.0.0.0/4 drop\n\
+                 add rule {TABLE} {chain} meta l4proto udp ip6 daddr ff00::/8 drop\n"
             ));
         }
         self.nft(i, &script);
     }
 
     /// Host `i` neither sends nor receives broadcast (an access point that
-    /// drops it).
+    /// drops it), on any segment: no link-layer broadcast in, and nothing
+    /// to 255.255.255.255 or to a `10.77.<k>.255` either way.
     pub(crate) fn block_broadcast(&self, i: usize) {
         let mut script = self.base_chains();
         script.push_str(&format!(
@@ -210,33 +389,64 @@ impl Lan {
         ));
         for chain in ["block_in", "block_out"] {
             script.push_str(&format!(
-                "add rule {TABLE} {chain} ip daddr {{ {BROADCAST}, 255.255.255.255 }} drop\n"
+                "add rule {TABLE} {chain} ip daddr 255.255.255.255 drop\n\
+                 add rule {TABLE} {chain} ip daddr 10.77.0.0/16 ip daddr & 0.0.0.255 == 0.0.0.255 drop\n"
             ));
         }
         self.nft(i, &script);
     }
 
-    /// Removes every fault of host `i` (loss and blocks; not the cable).
+    /// Host `i` gets an ordinary inbound firewall: it takes what comes on
+    /// `lo` and replies to what it sent (connection tracking), and drops
+    /// every other UDP datagram; what it sends is untouched.
+    pub(crate) fn block_inbound(&self, i: usize) {
+        let mut script = self.base_chains();
+        script.push_str(&format!(
+            "add chain {TABLE} inbound {{ type filter hook input priority 10; }}\n\
+             flush chain {TABLE} inbound\n\
+             add rule {TABLE} inbound iif lo accept\n\
+             add rule {TABLE} inbound ct state established,related accept\n\
+             add rule {TABLE} inbound meta l4proto udp drop\n"
+        ));
+        self.nft(i, &script);
+    }
+
+    /// Removes every fault of host `i` (loss, blocks and the inbound
+    /// firewall; not the cables).
     pub(crate) fn clear_faults(&self, i: usize) {
         self.nft(i, &format!("add table {TABLE}\ndelete table {TABLE}\n"));
     }
 
-    /// Plugs host `i`'s cable in or pulls it (its switch port up or down).
+    /// Plugs host `i`'s cable on segment 0 in or pulls it (its switch port
+    /// up or down).
     pub(crate) fn cable(&self, i: usize, up: bool) {
+        self.cable_on(i, 0, up);
+    }
+
+    /// Plugs host `i`'s cable on `segment` in or pulls it (its port on that
+    /// segment's bridge up or down).
+    pub(crate) fn cable_on(&self, i: usize, segment: usize, up: bool) {
         self.check(i);
+        assert!(
+            self.topology.hosts[i].contains(&segment),
+            "host {i} is not on segment {segment}"
+        );
         let state = if up { "up" } else { "down" };
-        self.ip_in(&self.switch_ns(), &format!("link set v{i} {state}"));
+        self.ip_in(
+            &self.switch_ns(),
+            &format!("link set {} {state}", Lan::port(i, segment)),
+        );
     }
 
     /// What went through host `i`'s `eth0` so far.
     pub(crate) fn counters(&self, i: usize) -> Counters {
-        self.check(i);
-        let out = Command::new("ip")
-            .args(["-n", &self.host(i), "-s", "-j", "link", "show", "eth0"])
-            .output()
-            .expect("run ip");
-        assert!(out.status.success(), "ip -s link show eth0 failed");
-        let json: Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+        self.counters_on(i, "eth0")
+    }
+
+    /// What went through interface `iface` (`eth<k>`, `lo`) of host `i` so
+    /// far.
+    pub(crate) fn counters_on(&self, i: usize, iface: &str) -> Counters {
+        let json = self.link(i, iface, &["-s"]);
         let stats = &json[0]["stats64"];
         let n = |dir: &str, what: &str| {
             stats[dir][what]
@@ -255,6 +465,21 @@ impl Lan {
         format!("{}-sw", self.name)
     }
 
+    /// The switch-side end of host `i`'s cable on `segment`.
+    fn port(i: usize, segment: usize) -> String {
+        format!("v{i}s{segment}")
+    }
+
+    /// The third byte of `segment`'s IPv4 addresses.
+    fn third(segment: usize) -> u8 {
+        u8::try_from(segment).expect("segment index below 256")
+    }
+
+    /// The fourth group of `segment`'s IPv6 addresses.
+    fn group(segment: usize) -> u16 {
+        u16::from(Lan::third(segment))
+    }
+
     fn check(&self, i: usize) {
         assert!(i < self.hosts, "host {i} of a {}-host LAN", self.hosts);
     }
@@ -263,6 +488,65 @@ impl Lan {
         let mut args = vec!["-n", netns];
         args.extend(cmd.split_whitespace());
         must(run("ip", &args));
+    }
+
+    /// `ip -j [extra] link show <iface>` in host `i`, parsed.
+    fn link(&self, i: usize, iface: &str, extra: &[&str]) -> Value {
+        self.check(i);
+        let host = self.host(i);
+        let mut args = vec!["-n", &host, "-j"];
+        args.extend_from_slice(extra);
+        args.extend(["link", "show", iface]);
+        let out = Command::new("ip").args(&args).output().expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip link show {iface} in host {i} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        serde_json::from_slice(&out.stdout).expect("ip -j output")
+    }
+
+    /// Sets kernel `settings` (`name=value`) in namespace `netns`.
+    fn sysctl(&self, netns: &str, settings: &[String]) {
+        let mut args = vec!["netns", "exec", netns, "sysctl", "-qw"];
+        args.extend(settings.iter().map(String::as_str));
+        must(run("ip", &args));
+    }
+
+    /// Waits until host `i`'s `eth<segment>` has a link-local IPv6 address
+    /// that is not tentative (it comes with the carrier).
+    fn await_link_local(&self, i: usize, segment: usize) {
+        let iface = format!("eth{segment}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = Command::new("ip")
+                .args([
+                    "-n",
+                    &self.host(i),
+                    "-6",
+                    "-j",
+                    "addr",
+                    "show",
+                    "dev",
+                    &iface,
+                ])
+                .output()
+                .expect("run ip");
+            let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            let ready = json[0]["addr_info"].as_array().is_some_and(|addrs| {
+                addrs
+                    .iter()
+                    .any(|a| a["scope"] == "link" && a["tentative"] != true)
+            });
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "host {i}'s {iface} got no usable link-local address: {json}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The table and the chains faults go in (adding is idempotent).
@@ -316,8 +600,28 @@ fn must(result: Result<(), String>) {
     }
 }
 
-/// Why this machine cannot build a bed, if it cannot.
-fn usable() -> Result<(), String> {
+/// The IPv6 settings of a new namespace, before any interface but `lo`
+/// exists: no duplicate address detection, and IPv6 off on every
+/// interface made from now on (and on `lo` too when `off`).
+fn ipv6_off(off: bool) -> Vec<String> {
+    let all = u8::from(off);
+    vec![
+        "net.ipv6.conf.all.accept_dad=0".to_string(),
+        "net.ipv6.conf.default.accept_dad=0".to_string(),
+        // Writing `all` also sets `default`, so `default` comes after it.
+        format!("net.ipv6.conf.all.disable_ipv6={all}"),
+        "net.ipv6.conf.default.disable_ipv6=1".to_string(),
+    ]
+}
+
+/// Whether the kernel has IPv6 (not booted with `ipv6.disable=1`).
+fn kernel_has_ipv6() -> bool {
+    std::path::Path::new("/proc/sys/net/ipv6").exists()
+}
+
+/// Why this machine cannot build a bed (one with IPv6 segments when `v6`),
+/// if it cannot.
+fn usable(v6: bool) -> Result<(), String> {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -333,6 +637,9 @@ fn usable() -> Result<(), String> {
         {
             return Err(format!("the `{tool}` command ({package}) is missing"));
         }
+    }
+    if v6 && !kernel_has_ipv6() {
+        return Err("the kernel has no IPv6".into());
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! figure as a `LAN figure:` line.
 
 pub(crate) mod bed;
+mod networks;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -38,17 +39,32 @@ impl Nodes {
     /// Starts `n` nodes called `n0`, `n1`… on hosts 0..n and waits for each
     /// one's `ready`.
     fn start(lan: &Lan, n: usize) -> Nodes {
-        let mut peers: Vec<Peer> = (0..n).map(|i| lan.spawn(i, &format!("n{i}"))).collect();
+        let nodes = Nodes::start_with(lan, n, |_| Vec::new());
+        for (i, addr) in nodes.addrs.iter().enumerate() {
+            assert_eq!(addr.ip(), Lan::addr(i), "n{i}'s address");
+        }
+        nodes
+    }
+
+    /// Like [`Nodes::start`], with `args(i)` added to host `i`'s command
+    /// line, on hosts of any segment (no check of the address).
+    fn start_with(lan: &Lan, n: usize, args: impl Fn(usize) -> Vec<String>) -> Nodes {
+        let mut peers: Vec<Peer> = (0..n)
+            .map(|i| {
+                let extra = args(i);
+                let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                lan.spawn_with(i, &format!("n{i}"), &extra)
+            })
+            .collect();
         let mut ids = Vec::new();
         let mut addrs = Vec::new();
         let mut last_ready = Instant::now();
-        for (i, peer) in peers.iter_mut().enumerate() {
+        for peer in &mut peers {
             let (at, ready) = peer.expect_event("ready", event("ready", &[]), START);
             let addr: SocketAddr = ready["addr"]
                 .as_str()
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| panic!("no address in {ready}"));
-            assert_eq!(addr.ip(), Lan::addr(i), "{ready}");
             ids.push(ready["node"].as_str().expect("node id").to_string());
             addrs.push(addr);
             last_ready = last_ready.max(at);
@@ -848,4 +864,175 @@ fn a_node_cut_off_for_30_s_has_all_50_messages_within_5_s_of_returning() {
     );
     assert_eq!(got.len(), MESSAGES);
     assert!(slowest <= Duration::from_secs(5));
+}
+
+/// The bed builds more than one switch: two IPv4 subnets with a router
+/// between them (unicast crosses it, broadcast and multicast do not), a
+/// host on both, and an IPv6-only segment; cables and the inbound firewall
+/// act per segment and per host.
+#[test]
+fn the_bed_builds_two_segments_routed_and_an_ipv6_only_one() {
+    use bed::{Segment, Topology};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
+
+    const V4: Segment = Segment {
+        v4: true,
+        v6: false,
+    };
+    const V6: Segment = Segment {
+        v4: false,
+        v6: true,
+    };
+    const TEST_PORT: u16 = 5000;
+    let topology = Topology {
+        segments: vec![V4, V4, V6],
+        hosts: vec![vec![0, 1], vec![0], vec![1], vec![2], vec![2]],
+        routed: true,
+    };
+    let Some(lan) = Lan::build(&topology) else {
+        return;
+    };
+    assert_eq!(lan.hosts(), 5);
+    assert_eq!(Lan::gateway_on(0), bed::GATEWAY);
+    assert_eq!(Lan::broadcast_on(0), bed::BROADCAST);
+    // A socket of host `i` on `port`, IPv6 on the IPv6-only hosts 3 and 4.
+    let socket = |i: usize, port: u16| -> UdpSocket {
+        lan.enter(i, || {
+            let any: SocketAddr = if i >= 3 {
+                (Ipv6Addr::UNSPECIFIED, port).into()
+            } else {
+                (Ipv4Addr::UNSPECIFIED, port).into()
+            };
+            let s = UdpSocket::bind(any).expect("bind");
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .expect("timeout");
+            if i < 3 {
+                s.set_broadcast(true).expect("broadcast");
+                s.set_multicast_ttl_v4(8).expect("multicast ttl");
+            }
+            s
+        })
+    };
+    let rx: Vec<UdpSocket> = (0..5).map(|i| socket(i, TEST_PORT)).collect();
+    let tx: Vec<UdpSocket> = (0..5).map(|i| socket(i, 0)).collect();
+    let to = |ip: IpAddr| SocketAddr::new(ip, TEST_PORT);
+    // Sends three datagrams from host `from` to `dest`.
+    let send = |from: usize, dest: SocketAddr| {
+        for _ in 0..3 {
+            let _ = tx[from].send_to(b"x", dest);
+        }
+    };
+    // Who sent the datagrams waiting at `sock`.
+    let take = |sock: &UdpSocket| -> Vec<SocketAddr> {
+        let mut buf = [0u8; 16];
+        let mut from = Vec::new();
+        while let Ok((_, addr)) = sock.recv_from(&mut buf) {
+            from.push(addr);
+        }
+        from
+    };
+    let ips = |from: Vec<SocketAddr>| -> Vec<IpAddr> { from.iter().map(|a| a.ip()).collect() };
+
+    // Unicast crosses the router both ways; host 0 takes a datagram from
+    // the other subnet on eth0 although its route back is eth1.
+    send(1, to(Lan::addr_on(2, 1).into()));
+    assert_eq!(ips(take(&rx[2])), [IpAddr::from(Lan::addr(1)); 3]);
+    send(2, to(Lan::addr(0).into()));
+    assert_eq!(ips(take(&rx[0])), [IpAddr::from(Lan::addr_on(2, 1)); 3]);
+
+    // Broadcast stays on its segment, also when sent to the other subnet.
+    let before = lan.counters_on(0, "eth0");
+    send(1, to(bed::BROADCAST.into()));
+    assert_eq!(take(&rx[0]).len(), 3, "broadcast on segment 0");
+    assert!((lan.counters_on(0, "eth0") - before).rx_packets >= 3);
+    assert_eq!(take(&rx[2]), [], "broadcast routed");
+    send(1, to(Lan::broadcast_on(1).into()));
+    assert_eq!(take(&rx[2]), [], "directed broadcast routed");
+    assert_eq!(take(&rx[0]), [], "directed broadcast routed");
+    // Host 1 heard its own broadcast.
+    assert_eq!(take(&rx[1]).len(), 3);
+    // A host on segment 1 blocks broadcast on it.
+    send(0, to(Lan::broadcast_on(1).into()));
+    assert_eq!(take(&rx[2]).len(), 3, "broadcast on segment 1");
+    lan.block_broadcast(2);
+    send(0, to(Lan::broadcast_on(1).into()));
+    assert_eq!(take(&rx[2]), [], "through a broadcast block");
+    lan.clear_faults(2);
+    // Host 0 heard its own broadcasts.
+    assert_eq!(take(&rx[0]).len(), 6);
+
+    // So does multicast, even with a TTL to cross routers.
+    rx[0]
+        .join_multicast_v4(&bed::GROUP, &Lan::addr(0))
+        .expect("join");
+    rx[2]
+        .join_multicast_v4(&bed::GROUP, &Lan::addr_on(2, 1))
+        .expect("join");
+    send(1, to(bed::GROUP.into()));
+    assert_eq!(take(&rx[0]).len(), 3, "multicast on segment 0");
+    assert_eq!(take(&rx[2]), [], "multicast routed");
+
+    // IPv6 on the IPv6-only segment: link-local multicast and unicast, and
+    // no IPv4 at all.
+    let group6 = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x4c43);
+    rx[4]
+        .join_multicast_v6(&group6, lan.ifindex(4, "eth2"))
+        .expect("join");
+    send(
+        3,
+        SocketAddrV6::new(group6, TEST_PORT, 0, lan.ifindex(3, "eth2")).into(),
+    );
+    let from = take(&rx[4]);
+    assert_eq!(from.len(), 3, "IPv6 multicast");
+    assert!(
+        from.iter()
+            .all(|a| matches!(a.ip(), IpAddr::V6(ip) if ip.is_unicast_link_local())),
+        "{from:?}"
+    );
+    send(3, to(Lan::addr6_on(4, 2).into()));
+    assert_eq!(ips(take(&rx[4])), [IpAddr::from(Lan::addr6_on(3, 2)); 3]);
+    lan.block_multicast(4);
+    send(
+        3,
+        SocketAddrV6::new(group6, TEST_PORT, 0, lan.ifindex(3, "eth2")).into(),
+    );
+    send(3, to(Lan::addr6_on(4, 2).into()));
+    assert_eq!(
+        ips(take(&rx[4])),
+        [IpAddr::from(Lan::addr6_on(3, 2)); 3],
+        "unicast only through a multicast block"
+    );
+    lan.clear_faults(4);
+    let v4 = lan.enter(3, || {
+        UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+            .and_then(|s| s.send_to(b"x", (Lan::gateway_on(2), TEST_PORT)))
+    });
+    assert!(v4.is_err(), "IPv4 on an IPv6-only segment: {v4:?}");
+
+    // A pulled cable cuts host 0 off segment 1 only.
+    send(2, to(Lan::addr_on(0, 1).into()));
+    assert_eq!(take(&rx[0]).len(), 3, "before the cable is pulled");
+    lan.cable_on(0, 1, false);
+    send(2, to(Lan::addr_on(0, 1).into()));
+    assert_eq!(take(&rx[0]), [], "through a pulled cable");
+    send(2, to(Lan::addr(0).into()));
+    assert_eq!(take(&rx[0]).len(), 3, "through the router");
+    lan.cable_on(0, 1, true);
+    std::thread::sleep(Duration::from_millis(200));
+    send(2, to(Lan::addr_on(0, 1).into()));
+    assert_eq!(take(&rx[0]).len(), 3, "once the cable is back");
+
+    // An inbound firewall on host 1 drops what it did not ask for, lets
+    // replies in and sends as before.
+    lan.block_inbound(1);
+    send(2, to(Lan::addr(1).into()));
+    assert_eq!(take(&rx[1]), [], "through the firewall");
+    send(1, to(Lan::addr_on(2, 1).into()));
+    let asked = take(&rx[2]);
+    assert_eq!(asked.len(), 3, "out through the firewall");
+    rx[2].send_to(b"y", asked[0]).expect("reply");
+    assert_eq!(ips(take(&tx[1])), [IpAddr::from(Lan::addr_on(2, 1))]);
+    lan.clear_faults(1);
+    send(2, to(Lan::addr(1).into()));
+    assert_eq!(take(&rx[1]).len(), 3, "once the firewall is gone");
 }

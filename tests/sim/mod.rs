@@ -8,6 +8,7 @@ mod flood;
 mod idle;
 mod net;
 mod protected;
+mod reach;
 mod typing;
 
 use std::collections::{HashMap, HashSet};

@@ -50,6 +50,13 @@ struct Host {
     frozen: bool,
     /// Cut hosts run but nothing reaches them or leaves them (cable out).
     cut: bool,
+    /// Deaf hosts send, but nothing reaches them (an inbound firewall).
+    deaf: bool,
+    /// The subnets the host is on: group traffic reaches the hosts that
+    /// share one; unicast reaches every host (the subnets are routed).
+    subnets: Vec<usize>,
+    /// Addresses it is told to reach by unicast (`--peer`).
+    peers: Vec<SocketAddr>,
     /// The history it asks for when joining a channel it has none of.
     share: Option<Share>,
     /// The node's wake-up, cached after each step it takes.
@@ -124,6 +131,22 @@ impl Sim {
 
     /// Adds and starts a node that asks for `share` history when joining.
     pub(crate) fn add_with_share(&mut self, nick: &str, share: Option<Share>) -> usize {
+        self.add_host(nick, share, &[0], &[])
+    }
+
+    /// Adds and starts a node on these subnets that reaches `peers` by
+    /// unicast too.
+    pub(crate) fn add_on(&mut self, nick: &str, subnets: &[usize], peers: &[SocketAddr]) -> usize {
+        self.add_host(nick, Some(Share::default()), subnets, peers)
+    }
+
+    fn add_host(
+        &mut self,
+        nick: &str,
+        share: Option<Share>,
+        subnets: &[usize],
+        peers: &[SocketAddr],
+    ) -> usize {
         let index = self.hosts.len();
         // From the seeded generator, so a failing seed replays the same ids.
         let keys = Keys::from_secret(
@@ -149,6 +172,9 @@ impl Sim {
             node: None,
             frozen: false,
             cut: false,
+            deaf: false,
+            subnets: subnets.to_vec(),
+            peers: peers.to_vec(),
             share,
             wake: None,
             booted: (0, self.now),
@@ -180,6 +206,7 @@ impl Sim {
             seed: self.rng.u64(..),
             timing: Timing::default(),
             share: host.share,
+            peers: host.peers.clone(),
         };
         host.node = Some(Node::new(config, self.now));
         host.frozen = false;
@@ -240,6 +267,17 @@ impl Sim {
         self.hosts[index].frozen = frozen;
     }
 
+    /// Makes nothing reach the host (`true`), as an inbound firewall does.
+    pub(crate) fn deaf(&mut self, index: usize, deaf: bool) {
+        self.hosts[index].deaf = deaf;
+    }
+
+    /// The host's address where a node's group socket listens (what
+    /// `--peer` names); in the simulation, the same as its unicast one.
+    pub(crate) fn peer_addr(&self, index: usize) -> SocketAddr {
+        self.hosts[index].addr
+    }
+
     /// Pulls the host's cable out (`true`) or plugs it back in.
     pub(crate) fn cut(&mut self, index: usize, cut: bool) {
         self.hosts[index].cut = cut;
@@ -278,7 +316,13 @@ impl Sim {
                 event,
             });
         }
-        for t in out {
+        for mut t in out {
+            let way = match t.dest {
+                Dest::Group | Dest::Multicast => envelope::Way::Multicast,
+                Dest::Broadcast => envelope::Way::Broadcast,
+                Dest::Unicast(_) => envelope::Way::Unicast,
+            };
+            envelope::stamp(&mut t.bytes, way);
             if let Some(log) = self.recalled_log.as_mut()
                 && let Some(p) = open(&t.bytes)
                 && matches!(p.body, lanchat::wire::Body::Recalled(_))
@@ -300,7 +344,11 @@ impl Sim {
             }
             let targets: Vec<usize> = match t.dest {
                 Dest::Group | Dest::Multicast | Dest::Broadcast => {
-                    (0..self.hosts.len()).filter(|&i| i != index).collect()
+                    let mine = &self.hosts[index].subnets;
+                    (0..self.hosts.len())
+                        .filter(|&i| i != index)
+                        .filter(|&i| self.hosts[i].subnets.iter().any(|s| mine.contains(s)))
+                        .collect()
                 }
                 Dest::Unicast(addr) => self
                     .hosts
@@ -316,7 +364,11 @@ impl Sim {
     }
 
     fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
-        if self.hosts[from].cut || self.hosts[to].cut || self.rng.f64() < self.faults.loss {
+        if self.hosts[from].cut
+            || self.hosts[to].cut
+            || self.hosts[to].deaf
+            || self.rng.f64() < self.faults.loss
+        {
             return;
         }
         let copies = if self.rng.f64() < self.faults.duplicate {

@@ -179,6 +179,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
             seed: 1,
             timing: Timing::default(),
             share: Some(lanchat::catchup::Share::default()),
+            peers: Vec::new(),
         },
         t0,
     );

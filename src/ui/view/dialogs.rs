@@ -20,7 +20,101 @@ pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     status(app, &ctx);
     settings(app, &ctx);
     info(app, &ctx);
+    network(app, &ctx);
     text_windows(app, &ctx);
+}
+
+/// How often the Network window asks for a fresh report while open.
+const NETWORK_REFRESH_MS: u64 = 2_000;
+
+/// The Network window: what the doctor finds, then each interface and
+/// peer, and addresses to reach by unicast (add and remove).
+fn network(app: &mut LanchatApp, ctx: &egui::Context) {
+    let Some(mut form) = app.dialogs.network.take() else {
+        return;
+    };
+    let t = app.t();
+    let lang = app.settings.lang();
+    let now = crate::identity::unix_ms();
+    if now.saturating_sub(form.asked_ms) >= NETWORK_REFRESH_MS {
+        form.asked_ms = now;
+        app.command(Command::Network);
+    }
+    ctx.request_repaint_after(std::time::Duration::from_millis(NETWORK_REFRESH_MS));
+    let mut open = true;
+    let mut add = false;
+    let mut forget = None;
+    egui::Window::new(t.network)
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(true)
+        .default_width(560.0)
+        .show(ctx, |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(420.0)
+                .show(ui, |ui| match &app.model.network {
+                    None => {
+                        ui.label(t.network_waiting);
+                    }
+                    Some((_, report)) => {
+                        ui.heading(t.network_findings);
+                        for finding in crate::doctor::findings(report) {
+                            let text = crate::doctor::say(&finding, lang);
+                            let quiet = matches!(finding, crate::doctor::Finding::AllWell);
+                            let mark = if quiet { "✔" } else { "⚠" };
+                            ui.label(format!("{mark} {text}"));
+                        }
+                        ui.separator();
+                        ui.heading(t.network_details);
+                        for line in crate::doctor::lines(report, lang) {
+                            if !line.starts_with('→') {
+                                ui.label(RichText::new(line).small());
+                            }
+                        }
+                    }
+                });
+            ui.separator();
+            ui.label(t.network_add_hint);
+            ui.horizontal(|ui| {
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut form.address)
+                        .hint_text("10.0.0.5")
+                        .desired_width(220.0),
+                );
+                add = enter_pressed(ui, &r);
+                add |= ui.button(t.network_add).clicked();
+            });
+            for addr in &app.model.static_peers {
+                ui.horizontal(|ui| {
+                    ui.label(addr.to_string());
+                    if ui.small_button(t.network_remove).clicked() {
+                        forget = Some(*addr);
+                    }
+                });
+            }
+        });
+    if add && !form.address.trim().is_empty() {
+        let line = format!("/peer {}", form.address.trim());
+        match input::parse(&line, &app.current_target()) {
+            Ok(Action::Command(command)) => {
+                app.command(command);
+                form.address.clear();
+                form.asked_ms = 0;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let text = t.input_error(&err);
+                app.notice(text);
+            }
+        }
+    }
+    if let Some(addr) = forget {
+        app.command(Command::ForgetPeer(addr));
+        form.asked_ms = 0;
+    }
+    if open {
+        app.dialogs.network = Some(form);
+    }
 }
 
 /// A small centred window; `open` turns false when its close box is used.

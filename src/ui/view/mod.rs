@@ -122,6 +122,9 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
             }
         });
         ui.menu_button(t.menu_help, |ui| {
+            if ui.button(t.network).clicked() {
+                app.dialogs.network = Some(crate::ui::NetworkForm::default());
+            }
             if ui.button(t.commands).clicked() {
                 app.dialogs.help = true;
             }

@@ -1,0 +1,500 @@
+//! The network doctor: what this node sees of the network, and why a peer
+//! may be invisible, in plain words.
+//!
+//! The picture comes from two places. The core ([`crate::node::Node::network`])
+//! knows the peers: which of them it hears by the group and which only by
+//! unicast, which answer it, and whether its own multicast and broadcast come
+//! back to it. The driver knows the interfaces and counts datagrams per
+//! interface. `Command::Network` asks for both; `Event::Network` carries the
+//! [`NetworkReport`], and [`findings`] turns it into advice.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::types::NodeId;
+use crate::ui::i18n::Lang;
+
+/// Everything the doctor knows at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkReport {
+    /// The UDP port of the group socket (peers send group traffic there).
+    pub group_port: u16,
+    /// The UDP port of this node's own socket (unicast to it goes there).
+    pub unicast_port: u16,
+    /// The interfaces in use.
+    pub interfaces: Vec<InterfaceReport>,
+    /// What the core sees.
+    pub core: CoreReport,
+}
+
+/// One interface, as the driver sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceReport {
+    /// OS name ("eth0").
+    pub name: String,
+    /// Its address.
+    pub addr: IpAddr,
+    /// Its prefix length (24 for a /24).
+    pub prefix: u8,
+    /// Its broadcast address (none on IPv6, loopback and point-to-point).
+    pub broadcast: Option<IpAddr>,
+    /// Whether the multicast group is joined there.
+    pub multicast: bool,
+    /// Datagrams received from addresses on this interface's network.
+    pub datagrams_in: u64,
+    /// Datagrams sent through it.
+    pub datagrams_out: u64,
+}
+
+/// What the core knows of the network.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoreReport {
+    /// Whether my own multicast came back to me lately (the group works
+    /// here, at least on this host).
+    pub own_multicast_back: bool,
+    /// Whether my own broadcast came back to me lately.
+    pub own_broadcast_back: bool,
+    /// The peers online.
+    pub peers: Vec<PeerReport>,
+    /// Addresses added by hand (`--peer`) or learned from peers that no
+    /// online peer answers from yet.
+    pub unanswered: Vec<SocketAddr>,
+    /// Datagrams dropped as malformed.
+    pub malformed: u64,
+    /// Datagrams dropped for a bad signature or a wrong key.
+    pub forged: u64,
+    /// Datagrams of another workgroup (or the open LAN in a workgroup).
+    pub foreign: u64,
+    /// Datagrams dropped by the rate limit.
+    pub rate_limited: u64,
+}
+
+/// One online peer, as the core sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerReport {
+    /// Its id.
+    pub id: NodeId,
+    /// Its label (nick, or nick#abcd when two share it).
+    pub label: String,
+    /// The addresses it was heard from (the one in use first).
+    pub addrs: Vec<SocketAddr>,
+    /// Whether its group traffic (multicast or broadcast) reaches me.
+    pub by_group: bool,
+    /// Whether it answers what I send it: `None` while not known yet.
+    pub hears_me: Option<bool>,
+    /// Whether I send it my group traffic by unicast too (it does not get
+    /// it by the group).
+    pub relayed: bool,
+}
+
+/// Something the doctor has to say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// No interface but loopback: only nodes on this computer are reachable.
+    LoopbackOnly,
+    /// My multicast does not come back to me: multicast may not work here.
+    NoMulticastLoop,
+    /// My broadcast does not come back to me: broadcast may not work here.
+    NoBroadcastLoop,
+    /// Nobody is online.
+    Alone,
+    /// I hear this peer, but it does not answer me: usually a firewall on
+    /// its computer that drops what comes in.
+    OneWay {
+        /// The peer's label.
+        label: String,
+        /// Its address.
+        addr: SocketAddr,
+        /// The UDP ports to open on its computer.
+        ports: Vec<u16>,
+    },
+    /// This peer's group traffic does not reach me (another subnet, or a
+    /// switch that drops multicast and broadcast): we talk by unicast.
+    UnicastOnly {
+        /// The peer's label.
+        label: String,
+    },
+    /// Addresses that nobody answers from.
+    Unanswered(Vec<SocketAddr>),
+    /// Bad datagrams were dropped.
+    Dropped {
+        /// How many, in all.
+        count: u64,
+    },
+    /// Nothing wrong that the doctor can see.
+    AllWell,
+}
+
+/// The port on a peer's computer that unicast goes to, if the doctor
+/// cannot tell otherwise: the group port's neighbour, which a node takes
+/// when it is free.
+pub fn default_unicast_port(group_port: u16) -> u16 {
+    group_port.wrapping_add(1)
+}
+
+/// What to tell the user about `report`, most important first.
+pub fn findings(report: &NetworkReport) -> Vec<Finding> {
+    let core = &report.core;
+    let mut out = Vec::new();
+    let real = report
+        .interfaces
+        .iter()
+        .filter(|i| !i.addr.is_loopback())
+        .count();
+    if real == 0 {
+        out.push(Finding::LoopbackOnly);
+    }
+    for peer in &core.peers {
+        if peer.hears_me == Some(false) {
+            let addr = peer.addrs.first().copied();
+            if let Some(addr) = addr {
+                let mut ports = vec![report.group_port, addr.port()];
+                ports.dedup();
+                out.push(Finding::OneWay {
+                    label: peer.label.clone(),
+                    addr,
+                    ports,
+                });
+            }
+        }
+    }
+    for peer in &core.peers {
+        if !peer.by_group {
+            out.push(Finding::UnicastOnly {
+                label: peer.label.clone(),
+            });
+        }
+    }
+    if real > 0 && !core.own_multicast_back {
+        out.push(Finding::NoMulticastLoop);
+    }
+    let has_broadcast = report.interfaces.iter().any(|i| i.broadcast.is_some());
+    if has_broadcast && !core.own_broadcast_back {
+        out.push(Finding::NoBroadcastLoop);
+    }
+    if core.peers.is_empty() {
+        out.push(Finding::Alone);
+    }
+    if !core.unanswered.is_empty() {
+        out.push(Finding::Unanswered(core.unanswered.clone()));
+    }
+    let dropped = core.malformed + core.forged + core.foreign;
+    if dropped > 0 {
+        out.push(Finding::Dropped { count: dropped });
+    }
+    if out.is_empty() {
+        out.push(Finding::AllWell);
+    }
+    out
+}
+
+/// A finding in words, in the window's language.
+pub fn say(finding: &Finding, lang: Lang) -> String {
+    let ru = lang == Lang::Ru;
+    match finding {
+        Finding::LoopbackOnly => if ru {
+            "Нет сетевого интерфейса, кроме loopback: видны только узлы на этом компьютере. Подключите кабель или Wi-Fi."
+        } else {
+            "No network interface but loopback: only nodes on this computer can be seen. Plug in a cable or join a Wi-Fi network."
+        }
+        .to_string(),
+        Finding::NoMulticastLoop => if ru {
+            "Наш multicast не возвращается к нам: multicast здесь, похоже, не работает (узлы находятся по broadcast или по адресу)."
+        } else {
+            "Our multicast does not come back to us: multicast seems not to work here (peers are found by broadcast or by address)."
+        }
+        .to_string(),
+        Finding::NoBroadcastLoop => if ru {
+            "Наш broadcast не возвращается к нам: broadcast здесь, похоже, не работает (узлы находятся по multicast или по адресу)."
+        } else {
+            "Our broadcast does not come back to us: broadcast seems not to work here (peers are found by multicast or by address)."
+        }
+        .to_string(),
+        Finding::Alone => if ru {
+            "Никого нет в сети. Если коллега в другой подсети или сеть режет multicast и broadcast, добавьте его по адресу: /peer <адрес>."
+        } else {
+            "Nobody is online. If a colleague is on another subnet, or the network drops multicast and broadcast, add them by address: /peer <address>."
+        }
+        .to_string(),
+        Finding::OneWay { label, addr, ports } => {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            let ports = ports.join(", ");
+            if ru {
+                format!(
+                    "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}."
+                )
+            } else {
+                format!(
+                    "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there."
+                )
+            }
+        }
+        Finding::UnicastOnly { label } => if ru {
+            format!("{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.")
+        } else {
+            format!("{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.")
+        },
+        Finding::Unanswered(addrs) => {
+            let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+            let list = list.join(", ");
+            if ru {
+                format!("Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.")
+            } else {
+                format!("Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.")
+            }
+        }
+        Finding::Dropped { count } => if ru {
+            format!("Отброшено испорченных или чужих датаграмм: {count}.")
+        } else {
+            format!("Bad or foreign datagrams dropped: {count}.")
+        },
+        Finding::AllWell => if ru {
+            "Проблем не видно."
+        } else {
+            "No problem found."
+        }
+        .to_string(),
+    }
+}
+
+/// The whole report in words, a line each: interfaces, peers, then the
+/// findings (for `lanchat doctor` and the headless `/doctor`).
+pub fn lines(report: &NetworkReport, lang: Lang) -> Vec<String> {
+    let ru = lang == Lang::Ru;
+    let yes_no = |b: bool| match (b, ru) {
+        (true, false) => "yes",
+        (false, false) => "no",
+        (true, true) => "да",
+        (false, true) => "нет",
+    };
+    let mut out = Vec::new();
+    out.push(if ru {
+        format!(
+            "Порты: группа UDP {}, свой UDP {}",
+            report.group_port, report.unicast_port
+        )
+    } else {
+        format!(
+            "Ports: group UDP {}, own UDP {}",
+            report.group_port, report.unicast_port
+        )
+    });
+    for i in &report.interfaces {
+        let broadcast = i
+            .broadcast
+            .map_or_else(|| "-".to_string(), |b| b.to_string());
+        let heard: Vec<&str> = report
+            .core
+            .peers
+            .iter()
+            .filter(|p| p.addrs.iter().any(|a| on_interface(i, a.ip())))
+            .map(|p| p.label.as_str())
+            .collect();
+        let heard = if heard.is_empty() {
+            "-".to_string()
+        } else {
+            heard.join(", ")
+        };
+        out.push(if ru {
+            format!(
+                "Интерфейс {}: {}/{}, broadcast {broadcast}, multicast {}, датаграмм принято {}, отправлено {}; узлы: {heard}",
+                i.name,
+                i.addr,
+                i.prefix,
+                yes_no(i.multicast),
+                i.datagrams_in,
+                i.datagrams_out
+            )
+        } else {
+            format!(
+                "Interface {}: {}/{}, broadcast {broadcast}, multicast {}, datagrams in {}, out {}; peers: {heard}",
+                i.name,
+                i.addr,
+                i.prefix,
+                yes_no(i.multicast),
+                i.datagrams_in,
+                i.datagrams_out
+            )
+        });
+    }
+    let core = &report.core;
+    out.push(if ru {
+        format!(
+            "Наш multicast возвращается: {}; наш broadcast возвращается: {}",
+            yes_no(core.own_multicast_back),
+            yes_no(core.own_broadcast_back)
+        )
+    } else {
+        format!(
+            "Our multicast comes back: {}; our broadcast comes back: {}",
+            yes_no(core.own_multicast_back),
+            yes_no(core.own_broadcast_back)
+        )
+    });
+    for p in &core.peers {
+        let addrs: Vec<String> = p.addrs.iter().map(SocketAddr::to_string).collect();
+        let hears = match (p.hears_me, ru) {
+            (None, false) => "not known yet",
+            (None, true) => "пока неизвестно",
+            (Some(b), _) => yes_no(b),
+        };
+        out.push(if ru {
+            format!(
+                "Узел {}: {}; слышим по группе: {}; слышит нас: {hears}; шлём ему по unicast: {}",
+                p.label,
+                addrs.join(", "),
+                yes_no(p.by_group),
+                yes_no(p.relayed)
+            )
+        } else {
+            format!(
+                "Peer {}: {}; heard by the group: {}; hears us: {hears}; sent to by unicast: {}",
+                p.label,
+                addrs.join(", "),
+                yes_no(p.by_group),
+                yes_no(p.relayed)
+            )
+        });
+    }
+    for finding in findings(report) {
+        out.push(format!("→ {}", say(&finding, lang)));
+    }
+    out
+}
+
+/// Whether `ip` is on the network of interface `i`.
+pub fn on_interface(i: &InterfaceReport, ip: IpAddr) -> bool {
+    match (i.addr, ip) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(i.prefix.min(32)))
+                .unwrap_or(0);
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(i.prefix.min(128)))
+                .unwrap_or(0);
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A short machine name of a finding (the headless JSON's `kind`).
+pub fn kind(finding: &Finding) -> &'static str {
+    match finding {
+        Finding::LoopbackOnly => "loopback_only",
+        Finding::NoMulticastLoop => "no_multicast_loop",
+        Finding::NoBroadcastLoop => "no_broadcast_loop",
+        Finding::Alone => "alone",
+        Finding::OneWay { .. } => "one_way",
+        Finding::UnicastOnly { .. } => "unicast_only",
+        Finding::Unanswered(_) => "unanswered",
+        Finding::Dropped { .. } => "dropped",
+        Finding::AllWell => "all_well",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iface(addr: &str, prefix: u8) -> InterfaceReport {
+        InterfaceReport {
+            name: "eth0".into(),
+            addr: addr.parse().unwrap(),
+            prefix,
+            broadcast: None,
+            multicast: true,
+            datagrams_in: 0,
+            datagrams_out: 0,
+        }
+    }
+
+    fn peer(label: &str, addr: &str, by_group: bool, hears_me: Option<bool>) -> PeerReport {
+        PeerReport {
+            id: NodeId([label.len() as u8; 16]),
+            label: label.into(),
+            addrs: vec![addr.parse().unwrap()],
+            by_group,
+            hears_me,
+            relayed: !by_group,
+        }
+    }
+
+    #[test]
+    fn addresses_are_placed_on_their_interface() {
+        let i = iface("10.77.1.3", 24);
+        assert!(on_interface(&i, "10.77.1.200".parse().unwrap()));
+        assert!(!on_interface(&i, "10.77.2.3".parse().unwrap()));
+        assert!(!on_interface(&i, "fe80::1".parse().unwrap()));
+        let i = iface("fe80::5", 64);
+        assert!(on_interface(&i, "fe80::9".parse().unwrap()));
+        assert!(!on_interface(&i, "fd77::9".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_peer_that_does_not_answer_is_a_one_way_problem_with_its_ports() {
+        let report = NetworkReport {
+            group_port: 47077,
+            unicast_port: 47078,
+            interfaces: vec![iface("10.77.0.1", 24)],
+            core: CoreReport {
+                own_multicast_back: true,
+                own_broadcast_back: true,
+                peers: vec![
+                    peer("fw", "10.77.0.2:47078", true, Some(false)),
+                    peer("far", "10.77.9.2:51000", false, Some(true)),
+                    peer("new", "10.77.0.3:47078", true, None),
+                ],
+                ..CoreReport::default()
+            },
+        };
+        let found = findings(&report);
+        assert_eq!(
+            found[0],
+            Finding::OneWay {
+                label: "fw".into(),
+                addr: "10.77.0.2:47078".parse().unwrap(),
+                ports: vec![47077, 47078],
+            }
+        );
+        assert_eq!(
+            found[1],
+            Finding::UnicastOnly {
+                label: "far".into()
+            }
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        let text = lines(&report, Lang::En).join("\n");
+        assert!(
+            text.contains("Allow incoming UDP on ports 47077, 47078"),
+            "{text}"
+        );
+        assert!(text.contains("peers: fw, new"), "{text}");
+        let ru = lines(&report, Lang::Ru).join("\n");
+        assert!(ru.contains("47077, 47078"), "{ru}");
+    }
+
+    #[test]
+    fn a_quiet_healthy_network_is_all_well_and_an_empty_one_is_alone() {
+        let mut report = NetworkReport {
+            group_port: 47077,
+            unicast_port: 47078,
+            interfaces: vec![iface("10.77.0.1", 24)],
+            core: CoreReport {
+                own_multicast_back: true,
+                own_broadcast_back: true,
+                peers: vec![peer("ann", "10.77.0.2:47078", true, Some(true))],
+                ..CoreReport::default()
+            },
+        };
+        assert_eq!(findings(&report), vec![Finding::AllWell]);
+        report.core.peers.clear();
+        report.core.own_multicast_back = false;
+        assert_eq!(
+            findings(&report),
+            vec![Finding::NoMulticastLoop, Finding::Alone]
+        );
+    }
+}
