@@ -11,7 +11,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::types::NodeId;
-use crate::ui::i18n::Lang;
+use crate::ui::i18n::{Lang, fill};
 
 /// Everything the doctor knows at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -256,104 +256,103 @@ pub fn say(finding: &Finding, lang: Lang) -> String {
     }
 }
 
+/// The templates of [`lines`] in one language (`{name}` placeholders).
+struct Words {
+    ports: &'static str,
+    interface: &'static str,
+    back: &'static str,
+    peer: &'static str,
+    yes: &'static str,
+    no: &'static str,
+    not_known: &'static str,
+}
+
+const EN: Words = Words {
+    ports: "Ports: group UDP {group}, own UDP {own}",
+    interface: "Interface {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, datagrams in {in}, out {out}; peers: {peers}",
+    back: "Our multicast comes back: {multicast}; our broadcast comes back: {broadcast}",
+    peer: "Peer {label}: {addrs}; heard by the group: {group}; hears us: {hears}; sent to by unicast: {relayed}",
+    yes: "yes",
+    no: "no",
+    not_known: "not known yet",
+};
+
+const RU: Words = Words {
+    ports: "Порты: группа UDP {group}, свой UDP {own}",
+    interface: "Интерфейс {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, датаграмм принято {in}, отправлено {out}; узлы: {peers}",
+    back: "Наш multicast возвращается: {multicast}; наш broadcast возвращается: {broadcast}",
+    peer: "Узел {label}: {addrs}; слышим по группе: {group}; слышит нас: {hears}; шлём ему по unicast: {relayed}",
+    yes: "да",
+    no: "нет",
+    not_known: "пока неизвестно",
+};
+
 /// The whole report in words, a line each: interfaces, peers, then the
 /// findings (for `lanchat doctor` and the headless `/doctor`).
 pub fn lines(report: &NetworkReport, lang: Lang) -> Vec<String> {
-    let ru = lang == Lang::Ru;
-    let yes_no = |b: bool| match (b, ru) {
-        (true, false) => "yes",
-        (false, false) => "no",
-        (true, true) => "да",
-        (false, true) => "нет",
+    let w = match lang {
+        Lang::En => &EN,
+        Lang::Ru => &RU,
     };
-    let mut out = Vec::new();
-    out.push(if ru {
-        format!(
-            "Порты: группа UDP {}, свой UDP {}",
-            report.group_port, report.unicast_port
-        )
-    } else {
-        format!(
-            "Ports: group UDP {}, own UDP {}",
-            report.group_port, report.unicast_port
-        )
-    });
+    let yes_no = |b: bool| if b { w.yes } else { w.no };
+    let mut out = vec![fill(
+        w.ports,
+        &[
+            ("group", &report.group_port.to_string()),
+            ("own", &report.unicast_port.to_string()),
+        ],
+    )];
+    let core = &report.core;
     for i in &report.interfaces {
-        let broadcast = i
-            .broadcast
-            .map_or_else(|| "-".to_string(), |b| b.to_string());
-        let heard: Vec<&str> = report
-            .core
+        let heard: Vec<&str> = core
             .peers
             .iter()
             .filter(|p| p.addrs.iter().any(|a| on_interface(i, a.ip())))
             .map(|p| p.label.as_str())
             .collect();
-        let heard = if heard.is_empty() {
-            "-".to_string()
-        } else {
-            heard.join(", ")
-        };
-        out.push(if ru {
-            format!(
-                "Интерфейс {}: {}/{}, broadcast {broadcast}, multicast {}, датаграмм принято {}, отправлено {}; узлы: {heard}",
-                i.name,
-                i.addr,
-                i.prefix,
-                yes_no(i.multicast),
-                i.datagrams_in,
-                i.datagrams_out
-            )
-        } else {
-            format!(
-                "Interface {}: {}/{}, broadcast {broadcast}, multicast {}, datagrams in {}, out {}; peers: {heard}",
-                i.name,
-                i.addr,
-                i.prefix,
-                yes_no(i.multicast),
-                i.datagrams_in,
-                i.datagrams_out
-            )
-        });
+        out.push(fill(
+            w.interface,
+            &[
+                ("name", &i.name),
+                ("addr", &i.addr.to_string()),
+                ("prefix", &i.prefix.to_string()),
+                (
+                    "broadcast",
+                    &i.broadcast.map_or_else(|| "-".into(), |b| b.to_string()),
+                ),
+                ("multicast", yes_no(i.multicast)),
+                ("in", &i.datagrams_in.to_string()),
+                ("out", &i.datagrams_out.to_string()),
+                (
+                    "peers",
+                    &if heard.is_empty() {
+                        "-".into()
+                    } else {
+                        heard.join(", ")
+                    },
+                ),
+            ],
+        ));
     }
-    let core = &report.core;
-    out.push(if ru {
-        format!(
-            "Наш multicast возвращается: {}; наш broadcast возвращается: {}",
-            yes_no(core.own_multicast_back),
-            yes_no(core.own_broadcast_back)
-        )
-    } else {
-        format!(
-            "Our multicast comes back: {}; our broadcast comes back: {}",
-            yes_no(core.own_multicast_back),
-            yes_no(core.own_broadcast_back)
-        )
-    });
+    out.push(fill(
+        w.back,
+        &[
+            ("multicast", yes_no(core.own_multicast_back)),
+            ("broadcast", yes_no(core.own_broadcast_back)),
+        ],
+    ));
     for p in &core.peers {
         let addrs: Vec<String> = p.addrs.iter().map(SocketAddr::to_string).collect();
-        let hears = match (p.hears_me, ru) {
-            (None, false) => "not known yet",
-            (None, true) => "пока неизвестно",
-            (Some(b), _) => yes_no(b),
-        };
-        out.push(if ru {
-            format!(
-                "Узел {}: {}; слышим по группе: {}; слышит нас: {hears}; шлём ему по unicast: {}",
-                p.label,
-                addrs.join(", "),
-                yes_no(p.by_group),
-                yes_no(p.relayed)
-            )
-        } else {
-            format!(
-                "Peer {}: {}; heard by the group: {}; hears us: {hears}; sent to by unicast: {}",
-                p.label,
-                addrs.join(", "),
-                yes_no(p.by_group),
-                yes_no(p.relayed)
-            )
-        });
+        out.push(fill(
+            w.peer,
+            &[
+                ("label", &p.label),
+                ("addrs", &addrs.join(", ")),
+                ("group", yes_no(p.by_group)),
+                ("hears", p.hears_me.map_or(w.not_known, yes_no)),
+                ("relayed", yes_no(p.relayed)),
+            ],
+        ));
     }
     for finding in findings(report) {
         out.push(format!("→ {}", say(&finding, lang)));

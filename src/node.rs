@@ -275,6 +275,12 @@ impl Node {
             stats: Stats::default(),
         };
         node.sync_join(now, MAIN_CHANNEL);
+        // The window lists the addresses it reaches by hand from the start.
+        if !node.reach_statics_empty() {
+            let list = node.statics();
+            node.events.push_back(Event::StaticPeers(list));
+            node.run_reach(now);
+        }
         node
     }
 

@@ -20,7 +20,7 @@ use crate::wire::{ChannelState, Presence};
 /// Most peers kept online at once.
 pub const MAX_PEERS: usize = 1024;
 /// Packets after which a peer is probed through others too.
-const ESTABLISHED: u32 = 3;
+pub(crate) const ESTABLISHED: u32 = 3;
 /// Most departed peers remembered.
 pub const MAX_DEPARTED: usize = 1024;
 /// Most other proven addresses kept per peer (a node on several networks
@@ -45,6 +45,13 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// Whether it has sent a few packets in this life (a presence made up
+    /// once by a flood has not): only such peers are worth work of ours
+    /// beyond the answer to what they send.
+    pub(crate) fn established(&self) -> bool {
+        self.heard >= ESTABLISHED
+    }
+
     /// Whether `addr` is one of its proven addresses.
     pub(crate) fn is_at(&self, addr: SocketAddr) -> bool {
         self.addr == addr || self.alternates.contains(&addr)
@@ -457,7 +464,7 @@ impl PeerTable {
                 next_probe: now + t.probe_interval,
             });
             let mut chosen = Vec::new();
-            let established = p.heard >= ESTABLISHED;
+            let established = p.established();
             for _ in 0..(t.indirect_probes * 3) {
                 if !established {
                     break;

@@ -168,9 +168,11 @@ fn scan(found: &mut Vec<NetInterface>) -> Result<(), SocketError> {
                 addr: v4.ip.into(),
                 prefix: v4.prefixlen,
                 index,
-                broadcast: v4
-                    .broadcast
-                    .filter(|b| !b.is_loopback() && !v4.ip.is_loopback()),
+                // An address added without a broadcast address reports
+                // itself as one (or 0.0.0.0): no broadcast there.
+                broadcast: v4.broadcast.filter(|b| {
+                    !b.is_loopback() && !v4.ip.is_loopback() && *b != v4.ip && !b.is_unspecified()
+                }),
                 multicast: false,
             },
             if_addrs::IfAddr::V6(v6) => NetInterface {
@@ -276,21 +278,24 @@ fn select(found: &mut Vec<NetInterface>, rules: &InterfaceRules) {
     }
 }
 
+/// An interface for tests: a /24 (IPv4) or /64 (IPv6), index 7.
+#[cfg(test)]
+pub(crate) fn test_iface(name: &str, addr: &str) -> NetInterface {
+    let addr: IpAddr = addr.parse().expect("an address");
+    NetInterface {
+        name: name.into(),
+        addr,
+        prefix: if addr.is_ipv6() { 64 } else { 24 },
+        index: 7,
+        broadcast: None,
+        multicast: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_iface as iface;
     use super::*;
-
-    fn iface(name: &str, addr: &str) -> NetInterface {
-        let addr: IpAddr = addr.parse().unwrap();
-        NetInterface {
-            name: name.into(),
-            addr,
-            prefix: if addr.is_ipv6() { 64 } else { 24 },
-            index: 7,
-            broadcast: None,
-            multicast: false,
-        }
-    }
 
     fn names(v: &[NetInterface]) -> Vec<&str> {
         v.iter().map(|i| i.name.as_str()).collect()

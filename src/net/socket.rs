@@ -284,17 +284,7 @@ pub fn advertised_addr(
 mod tests {
     use super::*;
 
-    fn iface(name: &str, addr: &str) -> NetInterface {
-        let addr: IpAddr = addr.parse().unwrap();
-        NetInterface {
-            name: name.into(),
-            addr,
-            prefix: if addr.is_ipv6() { 64 } else { 24 },
-            index: 7,
-            broadcast: None,
-            multicast: false,
-        }
-    }
+    use crate::net::interfaces::test_iface as iface;
 
     #[test]
     fn advertised_address_uses_the_first_interface() {

@@ -107,6 +107,8 @@ pub(crate) struct Reach {
     seeds: BTreeMap<SocketAddr, Seed>,
     own_multicast: Option<Instant>,
     own_broadcast: Option<Instant>,
+    /// When [`Node::run_reach`] has something to do next.
+    next: Option<Instant>,
     /// The peers I told are unheard, and until when I go on telling after
     /// the list emptied.
     unheard: Vec<u32>,
@@ -193,6 +195,7 @@ impl Node {
                 lists_me: None,
             },
         );
+        self.reach_by(now + PING_FIRST.min(NEVER_HEARD_AFTER));
     }
 
     /// A peer went offline.
@@ -217,6 +220,7 @@ impl Node {
         }
         self.reach.statics.insert(addr);
         self.reach.seeds.remove(&addr);
+        self.reach_by(self.last_now);
         true
     }
 
@@ -224,6 +228,11 @@ impl Node {
     pub(super) fn forget_static(&mut self, addr: SocketAddr) {
         self.reach.statics.remove(&addr);
         self.reach.seeds.remove(&addr);
+    }
+
+    /// Whether no address was added by hand.
+    pub(super) fn reach_statics_empty(&self) -> bool {
+        self.reach.statics.is_empty()
     }
 
     /// The addresses added by hand.
@@ -300,9 +309,14 @@ impl Node {
         }
         self.greet_seeds(now);
         self.send_pings(now);
+        self.plan_reach();
     }
 
     fn greet_seeds(&mut self, now: Instant) {
+        if self.reach.statics.is_empty() && self.reach.learned.is_empty() {
+            self.reach.seeds.clear();
+            return;
+        }
         self.reach
             .learned
             .retain(|_, told| now.saturating_duration_since(*told) < LEARNED_FOR);
@@ -344,6 +358,12 @@ impl Node {
             if r.hears_me == Some(true) || r.next_ping > now {
                 continue;
             }
+            // A peer made up by a flood (one presence, never more) gets no
+            // pings: they would multiply the flood.
+            if !self.peers.get(*id).is_some_and(|p| p.established()) {
+                r.next_ping = now + PING_AGAIN;
+                continue;
+            }
             // The first tries went unanswered: it does not hear me (for
             // now; the later, rarer pings notice when it does).
             if r.pings >= PING_TRIES {
@@ -365,8 +385,14 @@ impl Node {
         }
     }
 
-    /// When [`Node::run_reach`] next has something to do.
+    /// When [`Node::run_reach`] next has something to do (kept, so that
+    /// asking costs nothing with a thousand peers).
     pub(super) fn reach_deadline(&self) -> Option<Instant> {
+        self.reach.next
+    }
+
+    /// Works out [`Node::reach_deadline`] again (after [`Node::run_reach`]).
+    fn plan_reach(&mut self) {
         let pings = self
             .reach
             .peers
@@ -379,20 +405,27 @@ impl Node {
             None => r.since + NEVER_HEARD_AFTER,
             Some(t) => t + GROUP_SILENCE,
         });
-        let unseeded = (!self.reach.statics.is_empty() || !self.reach.learned.is_empty())
-            .then(|| self.last_now + SEED_FIRST);
-        pings
+        let learned = self.reach.learned.values().map(|t| *t + LEARNED_FOR);
+        self.reach.next = pings
             .chain(seeds)
             .chain(silences.filter(|t| *t > self.last_now))
-            .chain(unseeded)
-            .min()
+            .chain(learned)
+            .min();
+    }
+
+    /// Asks for [`Node::run_reach`] by `at` at the latest.
+    fn reach_by(&mut self, at: Instant) {
+        self.reach.next = Some(self.reach.next.map_or(at, |t| t.min(at)));
     }
 
     /// A peer's presence says how many peers it knows: if I know more, I
     /// tell it where mine are (at most every [`TELL_PEERS_SPACING`]).
     pub(super) fn maybe_tell_peers(&mut self, now: Instant, id: NodeId, knows: u16) {
-        // In step, it knows me instead of itself: as many as I know.
-        if usize::from(knows) >= self.peers.len() {
+        // In step, it knows me instead of itself: as many as I know. A
+        // peer made up by a flood gets nothing (it would multiply it).
+        if usize::from(knows) >= self.peers.len()
+            || !self.peers.get(id).is_some_and(|p| p.established())
+        {
             return;
         }
         let Some(r) = self.reach.peers.get_mut(&id) else {
@@ -445,6 +478,7 @@ impl Node {
                 continue;
             }
             self.reach.learned.insert(known.addr, now);
+            self.reach_by(now);
         }
     }
 

@@ -83,6 +83,19 @@ pub(crate) struct Segment {
     pub(crate) v6: bool,
 }
 
+impl Segment {
+    /// An IPv4 segment (an ordinary office switch).
+    pub(crate) const V4: Segment = Segment {
+        v4: true,
+        v6: false,
+    };
+    /// An IPv6-only segment.
+    pub(crate) const V6: Segment = Segment {
+        v4: false,
+        v6: true,
+    };
+}
+
 /// Which segments exist, which segments each host is plugged into, and
 /// whether the switch namespace routes IPv4 between segments (a router
 /// that does not forward multicast or broadcast: two subnets in one

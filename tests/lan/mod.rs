@@ -875,14 +875,8 @@ fn the_bed_builds_two_segments_routed_and_an_ipv6_only_one() {
     use bed::{Segment, Topology};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
 
-    const V4: Segment = Segment {
-        v4: true,
-        v6: false,
-    };
-    const V6: Segment = Segment {
-        v4: false,
-        v6: true,
-    };
+    const V4: Segment = Segment::V4;
+    const V6: Segment = Segment::V6;
     const TEST_PORT: u16 = 5000;
     let topology = Topology {
         segments: vec![V4, V4, V6],

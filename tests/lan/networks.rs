@@ -11,14 +11,8 @@ use super::bed::{Lan, Segment, Topology};
 use super::{Nodes, PATIENCE, figure, is_offline, received};
 use crate::util::event;
 
-const V4: Segment = Segment {
-    v4: true,
-    v6: false,
-};
-const V6: Segment = Segment {
-    v4: false,
-    v6: true,
-};
+const V4: Segment = Segment::V4;
+const V6: Segment = Segment::V6;
 
 /// Each node says `each` lines in #Main; waits until every node has every
 /// other's. Returns how long that took, or `None` on a timeout.
