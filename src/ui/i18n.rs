@@ -303,6 +303,14 @@ pub struct Strings {
     pub workgroup: &'static str,
     /// Settings: what the workgroup passphrase does.
     pub workgroup_help: &'static str,
+    /// Settings: use only these interfaces.
+    pub interfaces_only: &'static str,
+    /// Settings: never use these interfaces.
+    pub interfaces_never: &'static str,
+    /// Settings: the multicast TTL.
+    pub multicast_ttl: &'static str,
+    /// Settings: what the interface choices do.
+    pub interfaces_help: &'static str,
     /// Notice: the policy file is not applied, `{cause}`.
     pub policy_error: &'static str,
     /// Notice: the policy file `{path}` has unknown `{keys}`.
@@ -467,6 +475,10 @@ pub static EN: Strings = Strings {
     set_by_admin: "Set by your administrator",
     workgroup: "Workgroup passphrase",
     workgroup_help: "Only people with the same passphrase see you; changing it restarts the network",
+    interfaces_only: "Only these interfaces",
+    interfaces_never: "Never these interfaces",
+    multicast_ttl: "Multicast TTL (1: this network only)",
+    interfaces_help: "Comma-separated; empty: all but container and VM adapters. Changing these restarts the network",
     policy_error: "Your administrator's settings are not applied: {cause}",
     policy_ignored: "The policy file {path} has settings this version does not know; they are ignored: {keys}",
     policy_overridden: "Set by your administrator, so not taken from the command line: {flags}",
@@ -597,6 +609,10 @@ pub static RU: Strings = Strings {
     set_by_admin: "Задано администратором",
     workgroup: "Пароль рабочей группы",
     workgroup_help: "Вас видят только те, у кого такой же пароль; при его смене сеть перезапускается",
+    interfaces_only: "Только эти интерфейсы",
+    interfaces_never: "Никогда эти интерфейсы",
+    multicast_ttl: "TTL multicast (1 — только эта сеть)",
+    interfaces_help: "Через запятую; пусто — все, кроме адаптеров контейнеров и ВМ. Смена перезапускает сеть",
     policy_error: "Настройки администратора не применены: {cause}",
     policy_ignored: "В файле политики {path} есть параметры, незнакомые этой версии; они пропущены: {keys}",
     policy_overridden: "Задано администратором, поэтому не взято из командной строки: {flags}",

@@ -259,6 +259,7 @@ impl LanchatApp {
                 .filter(|n| crate::types::valid_nick(n));
         }
         net.workgroup = settings.workgroup(net.workgroup);
+        settings.apply_network(&mut net);
         net
     }
 
@@ -581,7 +582,7 @@ impl LanchatApp {
             }
         }
         self.save_settings();
-        if self.workgroup() != workgroup {
+        if self.workgroup() != workgroup || old.network_differs(&self.settings) {
             self.restart_network();
         }
     }

@@ -45,6 +45,39 @@ pub struct Settings {
     /// Workgroup passphrase (empty: the open LAN); the command line's or
     /// `LANCHAT_WORKGROUP`'s when unset.
     pub workgroup: Option<String>,
+    /// Use only these interfaces (empty: every usable one); the command
+    /// line's `--iface` wins. Takes effect by restarting the network.
+    pub interfaces: Vec<String>,
+    /// Never use these interfaces (added to `--no-iface`).
+    pub exclude_interfaces: Vec<String>,
+    /// Multicast TTL (IPv6 hop limit) for networks whose routers pass
+    /// multicast on; 0: the command line's (1 by default).
+    pub multicast_ttl: u8,
+}
+
+impl Settings {
+    /// The interface choices and TTL of these settings applied to `net`
+    /// (the command line's `--iface` wins over the settings' list).
+    pub fn apply_network(&self, net: &mut crate::net::NetOptions) {
+        if net.interfaces.is_empty() {
+            net.interfaces.clone_from(&self.interfaces);
+        }
+        for name in &self.exclude_interfaces {
+            if !net.exclude_interfaces.contains(name) {
+                net.exclude_interfaces.push(name.clone());
+            }
+        }
+        if self.multicast_ttl > 0 {
+            net.multicast_ttl = u32::from(self.multicast_ttl);
+        }
+    }
+
+    /// Whether the network must restart to take in `other`'s choices.
+    pub fn network_differs(&self, other: &Settings) -> bool {
+        self.interfaces != other.interfaces
+            || self.exclude_interfaces != other.exclude_interfaces
+            || self.multicast_ttl != other.multicast_ttl
+    }
 }
 
 impl Settings {
@@ -88,6 +121,9 @@ impl Default for Settings {
             keep_days: 0,
             join_history: None,
             workgroup: None,
+            interfaces: Vec::new(),
+            exclude_interfaces: Vec::new(),
+            multicast_ttl: 0,
         }
     }
 }
@@ -158,6 +194,37 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interface_choices_and_ttl_reach_the_network_options() {
+        let settings = Settings {
+            interfaces: vec!["eth1".into()],
+            exclude_interfaces: vec!["wg0".into(), "docker0".into()],
+            multicast_ttl: 4,
+            ..Settings::default()
+        };
+        let mut net = crate::net::NetOptions {
+            exclude_interfaces: vec!["docker0".into()],
+            ..crate::net::NetOptions::default()
+        };
+        settings.apply_network(&mut net);
+        assert_eq!(net.interfaces, ["eth1"]);
+        assert_eq!(net.exclude_interfaces, ["docker0", "wg0"]);
+        assert_eq!(net.multicast_ttl, 4);
+        // `--iface` wins; a TTL of 0 leaves the command line's.
+        let mut net = crate::net::NetOptions {
+            interfaces: vec!["eth0".into()],
+            ..crate::net::NetOptions::default()
+        };
+        Settings::default().apply_network(&mut net);
+        settings.apply_network(&mut net);
+        assert_eq!(net.interfaces, ["eth0"]);
+        assert!(settings.network_differs(&Settings::default()));
+        assert!(!settings.network_differs(&settings.clone()));
+        let mut plain = crate::net::NetOptions::default();
+        Settings::default().apply_network(&mut plain);
+        assert_eq!(plain.multicast_ttl, 1);
+    }
 
     #[test]
     fn the_join_history_setting_wins_once_made() {

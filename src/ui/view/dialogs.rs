@@ -383,6 +383,43 @@ fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
             ui.label("");
             ui.label(RichText::new(t.workgroup_help).small().weak());
             ui.end_row();
+            let names = |list: &[String]| list.join(", ");
+            let parse = |text: &str| -> Vec<String> {
+                text.split([',', ' '])
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            ui.label(t.interfaces_only);
+            let mut only = names(&draft.interfaces);
+            if ui
+                .add(egui::TextEdit::singleline(&mut only).hint_text("eth0, wlan0"))
+                .changed()
+            {
+                draft.interfaces = parse(&only);
+            }
+            ui.end_row();
+            ui.label(t.interfaces_never);
+            let mut never = names(&draft.exclude_interfaces);
+            if ui
+                .add(egui::TextEdit::singleline(&mut never).hint_text("docker0"))
+                .changed()
+            {
+                draft.exclude_interfaces = parse(&never);
+            }
+            ui.end_row();
+            ui.label(t.multicast_ttl);
+            let mut ttl = draft.multicast_ttl.max(1);
+            if ui
+                .add(egui::DragValue::new(&mut ttl).range(1..=255))
+                .changed()
+            {
+                draft.multicast_ttl = ttl;
+            }
+            ui.end_row();
+            ui.label("");
+            ui.label(RichText::new(t.interfaces_help).small().weak());
+            ui.end_row();
             let label = ui.label(t.auto_away);
             let value = egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240);
             lockable(ui, locks.auto_away_minutes, t, value, label.id);
