@@ -189,75 +189,45 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
 
 /// A finding in words, in the window's language.
 pub fn say(finding: &Finding, lang: Lang) -> String {
-    let ru = lang == Lang::Ru;
+    let w = words(lang);
+    let join = |items: Vec<String>| items.join(", ");
     match finding {
-        Finding::LoopbackOnly => if ru {
-            "Нет сетевого интерфейса, кроме loopback: видны только узлы на этом компьютере. Подключите кабель или Wi-Fi."
-        } else {
-            "No network interface but loopback: only nodes on this computer can be seen. Plug in a cable or join a Wi-Fi network."
-        }
-        .to_string(),
-        Finding::NoMulticastLoop => if ru {
-            "Наш multicast не возвращается к нам: multicast здесь, похоже, не работает (узлы находятся по broadcast или по адресу)."
-        } else {
-            "Our multicast does not come back to us: multicast seems not to work here (peers are found by broadcast or by address)."
-        }
-        .to_string(),
-        Finding::NoBroadcastLoop => if ru {
-            "Наш broadcast не возвращается к нам: broadcast здесь, похоже, не работает (узлы находятся по multicast или по адресу)."
-        } else {
-            "Our broadcast does not come back to us: broadcast seems not to work here (peers are found by multicast or by address)."
-        }
-        .to_string(),
-        Finding::Alone => if ru {
-            "Никого нет в сети. Если коллега в другой подсети или сеть режет multicast и broadcast, добавьте его по адресу: /peer <адрес>."
-        } else {
-            "Nobody is online. If a colleague is on another subnet, or the network drops multicast and broadcast, add them by address: /peer <address>."
-        }
-        .to_string(),
-        Finding::OneWay { label, addr, ports } => {
-            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
-            let ports = ports.join(", ");
-            if ru {
-                format!(
-                    "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}."
-                )
-            } else {
-                format!(
-                    "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there."
-                )
-            }
-        }
-        Finding::UnicastOnly { label } => if ru {
-            format!("{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.")
-        } else {
-            format!("{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.")
-        },
-        Finding::Unanswered(addrs) => {
-            let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-            let list = list.join(", ");
-            if ru {
-                format!("Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.")
-            } else {
-                format!("Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.")
-            }
-        }
-        Finding::Dropped { count } => if ru {
-            format!("Отброшено испорченных или чужих датаграмм: {count}.")
-        } else {
-            format!("Bad or foreign datagrams dropped: {count}.")
-        },
-        Finding::AllWell => if ru {
-            "Проблем не видно."
-        } else {
-            "No problem found."
-        }
-        .to_string(),
+        Finding::LoopbackOnly => w.loopback_only.to_string(),
+        Finding::NoMulticastLoop => w.no_multicast_loop.to_string(),
+        Finding::NoBroadcastLoop => w.no_broadcast_loop.to_string(),
+        Finding::Alone => w.alone.to_string(),
+        Finding::OneWay { label, addr, ports } => fill(
+            w.one_way,
+            &[
+                ("label", label),
+                ("addr", &addr.to_string()),
+                ("ports", &join(ports.iter().map(u16::to_string).collect())),
+            ],
+        ),
+        Finding::UnicastOnly { label } => fill(w.unicast_only, &[("label", label)]),
+        Finding::Unanswered(addrs) => fill(
+            w.unanswered,
+            &[(
+                "list",
+                &join(addrs.iter().map(SocketAddr::to_string).collect()),
+            )],
+        ),
+        Finding::Dropped { count } => fill(w.dropped, &[("count", &count.to_string())]),
+        Finding::AllWell => w.all_well.to_string(),
     }
 }
 
-/// The templates of [`lines`] in one language (`{name}` placeholders).
+/// The doctor's words in one language (`{name}` placeholders).
 struct Words {
+    loopback_only: &'static str,
+    no_multicast_loop: &'static str,
+    no_broadcast_loop: &'static str,
+    alone: &'static str,
+    one_way: &'static str,
+    unicast_only: &'static str,
+    unanswered: &'static str,
+    dropped: &'static str,
+    all_well: &'static str,
     ports: &'static str,
     interface: &'static str,
     back: &'static str,
@@ -268,6 +238,15 @@ struct Words {
 }
 
 const EN: Words = Words {
+    loopback_only: "No network interface but loopback: only nodes on this computer can be seen. Plug in a cable or join a Wi-Fi network.",
+    no_multicast_loop: "Our multicast does not come back to us: multicast seems not to work here (peers are found by broadcast or by address).",
+    no_broadcast_loop: "Our broadcast does not come back to us: broadcast seems not to work here (peers are found by multicast or by address).",
+    alone: "Nobody is online. If a colleague is on another subnet, or the network drops multicast and broadcast, add them by address: /peer <address>.",
+    one_way: "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there.",
+    unicast_only: "{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.",
+    unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",
+    dropped: "Bad or foreign datagrams dropped: {count}.",
+    all_well: "No problem found.",
     ports: "Ports: group UDP {group}, own UDP {own}",
     interface: "Interface {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, datagrams in {in}, out {out}; peers: {peers}",
     back: "Our multicast comes back: {multicast}; our broadcast comes back: {broadcast}",
@@ -278,6 +257,15 @@ const EN: Words = Words {
 };
 
 const RU: Words = Words {
+    loopback_only: "Нет сетевого интерфейса, кроме loopback: видны только узлы на этом компьютере. Подключите кабель или Wi-Fi.",
+    no_multicast_loop: "Наш multicast не возвращается к нам: multicast здесь, похоже, не работает (узлы находятся по broadcast или по адресу).",
+    no_broadcast_loop: "Наш broadcast не возвращается к нам: broadcast здесь, похоже, не работает (узлы находятся по multicast или по адресу).",
+    alone: "Никого нет в сети. Если коллега в другой подсети или сеть режет multicast и broadcast, добавьте его по адресу: /peer <адрес>.",
+    one_way: "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}.",
+    unicast_only: "{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.",
+    unanswered: "Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.",
+    dropped: "Отброшено испорченных или чужих датаграмм: {count}.",
+    all_well: "Проблем не видно.",
     ports: "Порты: группа UDP {group}, свой UDP {own}",
     interface: "Интерфейс {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, датаграмм принято {in}, отправлено {out}; узлы: {peers}",
     back: "Наш multicast возвращается: {multicast}; наш broadcast возвращается: {broadcast}",
@@ -287,13 +275,18 @@ const RU: Words = Words {
     not_known: "пока неизвестно",
 };
 
+/// The doctor's words in `lang`.
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ru => &RU,
+    }
+}
+
 /// The whole report in words, a line each: interfaces, peers, then the
 /// findings (for `lanchat doctor` and the headless `/doctor`).
 pub fn lines(report: &NetworkReport, lang: Lang) -> Vec<String> {
-    let w = match lang {
-        Lang::En => &EN,
-        Lang::Ru => &RU,
-    };
+    let w = words(lang);
     let yes_no = |b: bool| if b { w.yes } else { w.no };
     let mut out = vec![fill(
         w.ports,

@@ -276,9 +276,9 @@ impl Node {
         };
         node.sync_join(now, MAIN_CHANNEL);
         // The window lists the addresses it reaches by hand from the start.
-        if !node.reach_statics_empty() {
-            let list = node.statics();
-            node.events.push_back(Event::StaticPeers(list));
+        let statics = node.statics();
+        if !statics.is_empty() {
+            node.events.push_back(Event::StaticPeers(statics));
             node.run_reach(now);
         }
         node

@@ -230,11 +230,6 @@ impl Node {
         self.reach.seeds.remove(&addr);
     }
 
-    /// Whether no address was added by hand.
-    pub(super) fn reach_statics_empty(&self) -> bool {
-        self.reach.statics.is_empty()
-    }
-
     /// The addresses added by hand.
     pub(super) fn statics(&self) -> Vec<SocketAddr> {
         self.reach.statics.iter().copied().collect()
