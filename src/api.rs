@@ -134,6 +134,25 @@ pub enum Command {
     ForgetPeer(SocketAddr),
     /// What the node sees of the network ([`Event::Network`]).
     Network,
+    /// Offer files or folders, each one offer, to a person (who accepts or
+    /// declines) or a channel (each member decides for themselves). The
+    /// paths must exist and be readable now ([`Event::FileOffered`] per
+    /// offer made, or [`Event::Error`]).
+    SendFiles {
+        /// A person or a channel.
+        to: Target,
+        /// The files and folders.
+        paths: Vec<std::path::PathBuf>,
+    },
+    /// Accept an offer made to me: it is saved in the download directory.
+    AcceptFile(crate::files::FileId),
+    /// Decline an offer made to me (the sender is told).
+    DeclineFile(crate::files::FileId),
+    /// Cancel a transfer: stop receiving an offer I accepted (what came so
+    /// far is deleted), or withdraw an offer of mine from everyone.
+    CancelFile(crate::files::FileId),
+    /// List the offers I made and received ([`Event::Files`]).
+    Files,
     /// Leave the network gracefully.
     Quit,
 }
@@ -421,6 +440,26 @@ pub enum Event {
     /// The addresses tried by unicast changed ([`Command::AddPeer`],
     /// [`Command::ForgetPeer`]): all of them now.
     StaticPeers(Vec<SocketAddr>),
+    /// I offered a file or folder ([`Command::SendFiles`]); the offer went
+    /// out as a [`MessageKind::File`] message to `chat`.
+    FileOffered {
+        /// The offer.
+        offer: crate::files::Offer,
+        /// Where it went.
+        chat: Chat,
+    },
+    /// Someone offers me a file or folder (also at start, for offers not
+    /// yet answered); answer with [`Command::AcceptFile`] or
+    /// [`Command::DeclineFile`].
+    FileOffer(crate::files::FileOffer),
+    /// A transfer moved on (a few times a second at most).
+    FileProgress(crate::files::FileProgress),
+    /// A transfer completed; received files are verified.
+    FileDone(crate::files::FileDone),
+    /// A transfer ended without the file.
+    FileFailed(crate::files::FileFailed),
+    /// The answer to [`Command::Files`].
+    Files(Vec<crate::files::FileStatus>),
     /// The node has said goodbye; nothing more will come.
     Stopped,
     /// Someone appeared with a key other than the one first seen for their

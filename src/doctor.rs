@@ -20,6 +20,8 @@ pub struct NetworkReport {
     pub group_port: u16,
     /// The UDP port of this node's own socket (unicast to it goes there).
     pub unicast_port: u16,
+    /// The TCP port files are served on (0: none).
+    pub file_port: u16,
     /// The interfaces in use.
     pub interfaces: Vec<InterfaceReport>,
     /// What the core sees.
@@ -247,7 +249,7 @@ const EN: Words = Words {
     unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",
     dropped: "Bad or foreign datagrams dropped: {count}.",
     all_well: "No problem found.",
-    ports: "Ports: group UDP {group}, own UDP {own}",
+    ports: "Ports: group UDP {group}, own UDP {own}, files TCP {files}",
     interface: "Interface {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, datagrams in {in}, out {out}; peers: {peers}",
     back: "Our multicast comes back: {multicast}; our broadcast comes back: {broadcast}",
     peer: "Peer {label}: {addrs}; heard by the group: {group}; hears us: {hears}; sent to by unicast: {relayed}",
@@ -266,7 +268,7 @@ const RU: Words = Words {
     unanswered: "Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.",
     dropped: "Отброшено испорченных или чужих датаграмм: {count}.",
     all_well: "Проблем не видно.",
-    ports: "Порты: группа UDP {group}, свой UDP {own}",
+    ports: "Порты: группа UDP {group}, свой UDP {own}, файлы TCP {files}",
     interface: "Интерфейс {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, датаграмм принято {in}, отправлено {out}; узлы: {peers}",
     back: "Наш multicast возвращается: {multicast}; наш broadcast возвращается: {broadcast}",
     peer: "Узел {label}: {addrs}; слышим по группе: {group}; слышит нас: {hears}; шлём ему по unicast: {relayed}",
@@ -293,6 +295,7 @@ pub fn lines(report: &NetworkReport, lang: Lang) -> Vec<String> {
         &[
             ("group", &report.group_port.to_string()),
             ("own", &report.unicast_port.to_string()),
+            ("files", &report.file_port.to_string()),
         ],
     )];
     let core = &report.core;
@@ -430,6 +433,7 @@ mod tests {
         let report = NetworkReport {
             group_port: 47077,
             unicast_port: 47078,
+            file_port: 47079,
             interfaces: vec![iface("10.77.0.1", 24)],
             core: CoreReport {
                 own_multicast_back: true,
@@ -473,6 +477,7 @@ mod tests {
         let mut report = NetworkReport {
             group_port: 47077,
             unicast_port: 47078,
+            file_port: 47079,
             interfaces: vec![iface("10.77.0.1", 24)],
             core: CoreReport {
                 own_multicast_back: true,

@@ -21,8 +21,8 @@
 //! receiver's picture of the network (which peers its group traffic reaches;
 //! the doctor), never for what a packet means.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -192,11 +192,7 @@ impl Keys {
     /// then HKDF-SHA256 per direction. `None` for a key that gives no
     /// secret (a low-order point).
     pub fn direct_keys(&self, peer: &PublicKey) -> Option<(DirectKey, DirectKey)> {
-        let theirs = VerifyingKey::from_bytes(&peer.0).ok()?.to_montgomery();
-        let shared = Zeroizing::new(theirs.mul_clamped(self.signing.to_scalar_bytes()).0);
-        if shared.iter().all(|b| *b == 0) {
-            return None;
-        }
+        let shared = self.shared(peer)?;
         let hk = hkdf::Hkdf::<Sha256>::new(Some(b"lanchat direct v1"), shared.as_ref());
         let (me, them) = (self.id(), peer.id());
         let derive = |from: NodeId, to: NodeId| {
@@ -211,6 +207,75 @@ impl Keys {
             })
         };
         Some((derive(me, them)?, derive(them, me)?))
+    }
+
+    /// The keys of one file-transfer connection with `peer`: the same
+    /// X25519 secret as [`Keys::direct_keys`], expanded with both sides'
+    /// random `salt` (so every connection has keys of its own, and a
+    /// recorded one cannot be replayed); mine→peer first.
+    pub fn stream_keys(&self, peer: &PublicKey, salt: &[u8]) -> Option<(StreamKey, StreamKey)> {
+        let shared = self.shared(peer)?;
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(salt), shared.as_ref());
+        let (me, them) = (self.id(), peer.id());
+        let derive = |from: NodeId, to: NodeId| {
+            let mut info = [0u8; 47];
+            info[..15].copy_from_slice(b"lanchat file v1");
+            info[15..31].copy_from_slice(&from.0);
+            info[31..].copy_from_slice(&to.0);
+            let mut key = Zeroizing::new([0u8; 32]);
+            hk.expand(&info, key.as_mut()).ok()?;
+            Some(StreamKey {
+                cipher: ChaCha20Poly1305::new(key.as_ref().into()),
+            })
+        };
+        Some((derive(me, them)?, derive(them, me)?))
+    }
+
+    /// X25519 between my key and `peer`'s (the Ed25519 keys on their
+    /// Montgomery form); `None` for a low-order point.
+    fn shared(&self, peer: &PublicKey) -> Option<Zeroizing<[u8; 32]>> {
+        let theirs = VerifyingKey::from_bytes(&peer.0).ok()?.to_montgomery();
+        let shared = Zeroizing::new(theirs.mul_clamped(self.signing.to_scalar_bytes()).0);
+        (!shared.iter().all(|b| *b == 0)).then_some(shared)
+    }
+}
+
+/// The key of one direction of a file-transfer connection: ChaCha20-Poly1305
+/// with the frame's number as nonce (each connection has fresh keys, so a
+/// number is never used twice under one key).
+#[derive(Clone)]
+pub struct StreamKey {
+    cipher: ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for StreamKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamKey")
+    }
+}
+
+fn stream_nonce(counter: u64) -> Nonce {
+    let mut nonce = [0u8; 12];
+    nonce[..8].copy_from_slice(&counter.to_le_bytes());
+    nonce.into()
+}
+
+impl StreamKey {
+    /// Encrypts frame number `counter` in place; returns its 16-byte tag.
+    pub fn seal(&self, counter: u64, buf: &mut [u8]) -> [u8; 16] {
+        self.cipher
+            .encrypt_in_place_detached(&stream_nonce(counter), &[], buf)
+            .map(Into::into)
+            // Encryption fails only for frames of gigabytes.
+            .unwrap_or_default()
+    }
+
+    /// Decrypts frame number `counter` in place; false (and `buf` is not
+    /// to be used) if it was changed or sealed with another key.
+    pub fn open(&self, counter: u64, buf: &mut [u8], tag: &[u8; 16]) -> bool {
+        self.cipher
+            .decrypt_in_place_detached(&stream_nonce(counter), &[], buf, tag.into())
+            .is_ok()
     }
 }
 
@@ -298,7 +363,8 @@ impl DirectKey {
 pub struct AuthorSig {
     /// The author's public key (its id is the author's node id).
     pub key: PublicKey,
-    /// Ed25519 over [`message_signed_bytes`].
+    /// Ed25519 over `message_signed_bytes` (author, channel, id, stamp,
+    /// kind and text).
     pub sig: [u8; 64],
 }
 
@@ -374,6 +440,7 @@ fn message_signed_bytes(
         MessageKind::Text => 0,
         MessageKind::Action => 1,
         MessageKind::Beep => 2,
+        MessageKind::File => 3,
     });
     out.extend_from_slice(text.as_bytes());
     out

@@ -21,6 +21,8 @@ use crate::policy::Policy;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
 use crate::ui::i18n::Lang;
 
+mod files;
+
 /// How to run the headless mode.
 #[derive(Clone, Debug, Default)]
 pub struct HeadlessOptions {
@@ -367,6 +369,7 @@ fn kind_str(kind: MessageKind) -> &'static str {
         MessageKind::Text => "text",
         MessageKind::Action => "action",
         MessageKind::Beep => "beep",
+        MessageKind::File => "file",
     }
 }
 
@@ -384,6 +387,7 @@ fn ready_line(ready: &ReadyInfo) -> Value {
         "data_dir": ready.data_dir.display().to_string(),
         "fingerprint": ready.key.fingerprint(),
         "workgroup": ready.workgroup,
+        "file_port": ready.file_port,
     })
 }
 
@@ -461,6 +465,7 @@ fn network_value(report: &crate::doctor::NetworkReport) -> Value {
         "event": "network",
         "group_port": report.group_port,
         "unicast_port": report.unicast_port,
+        "file_port": report.file_port,
         "interfaces": interfaces,
         "own_multicast_back": report.core.own_multicast_back,
         "own_broadcast_back": report.core.own_broadcast_back,
@@ -489,6 +494,9 @@ fn channel_value(channel: &ChannelSummary) -> Value {
 /// One event as a JSON object and as a line of text; no text for an event
 /// only scripts want (to a person it would be noise).
 fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value, Option<String>) {
+    if let Some((value, text)) = files::describe(event, names) {
+        return (value, Some(text));
+    }
     let (value, text) = match event {
         // The handle gives these as history messages already; a client of
         // the core alone sees them so.
@@ -587,6 +595,10 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 MessageKind::Action => format!("* {} {}", msg.nick, msg.text),
                 MessageKind::Beep => format!("* {} beeps", msg.nick),
                 MessageKind::Text => format!("<{}> {}", msg.nick, msg.text),
+                MessageKind::File => match crate::files::Offer::from_text(&msg.text) {
+                    Some(offer) => format!("* {} offers {} ({})", msg.nick, offer.describe(), offer.id),
+                    None => format!("* {} offers a file", msg.nick),
+                },
             };
             (
                 value,
@@ -614,6 +626,10 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 MessageKind::Action => format!("* {me} {text}"),
                 MessageKind::Beep => format!("* you beep {}", name.trim_start_matches('@')),
                 MessageKind::Text => format!("<{me}> {text}"),
+                MessageKind::File => match crate::files::Offer::from_text(text) {
+                    Some(offer) => format!("* you offer {}", offer.describe()),
+                    None => "* you offer a file".to_string(),
+                },
             };
             (
                 value,
@@ -739,6 +755,13 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             json!({"event": "stopped"}),
             "* left the network".to_string(),
         ),
+        Event::FileOffered { .. }
+        | Event::FileOffer(_)
+        | Event::FileProgress(_)
+        | Event::FileDone(_)
+        | Event::FileFailed(_)
+        // Described by `files::describe` above.
+        | Event::Files(_) => return (json!({"event": "file"}), None),
     };
     (value, Some(text))
 }

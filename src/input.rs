@@ -3,6 +3,8 @@
 //! that says what was wrong with the line.
 
 use crate::api::{Command, Secret, Target};
+
+mod files;
 use crate::types::{
     MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, NameError, Status, channel_name, valid_nick,
 };
@@ -64,6 +66,9 @@ pub enum InputError {
     /// The command needs a channel but the current chat is with a person.
     #[error("the current chat is not a channel; name one (#name)")]
     NotAChannel,
+    /// Not a file offer's id.
+    #[error("{0:?} is not an offer id (the 32 characters /files shows)")]
+    BadFileId(String),
     /// Not an IP address, with or without a port.
     #[error("{0:?} is not an address (e.g. 10.0.0.5, 10.0.0.5:47077 or [fe80::1%2]:47077)")]
     BadAddress(String),
@@ -95,6 +100,11 @@ text                          say text in the current chat
 /unpeer address[:port]        stop reaching an address added with /peer
 /doctor                       what this node sees of the network, and why
                               someone may be invisible
+/send [#chan|nick] path...    offer files or folders (quote paths with
+                              spaces); a channel's members each decide
+/accept id  /decline id       answer a file offer
+/cancel id                    stop receiving, or withdraw my offer
+/files                        list file offers and transfers
 /quit                         leave and exit
 /help                         this list";
 
@@ -242,6 +252,11 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
         "peer" => Command::AddPeer(address(args, "/peer address[:port]")?),
         "unpeer" => Command::ForgetPeer(address(args, "/unpeer address[:port]")?),
         "doctor" | "network" => Command::Network,
+        "send" | "file" => files::send(args, current)?,
+        "accept" => files::answer(args, "/accept <offer id>", Command::AcceptFile)?,
+        "decline" => files::answer(args, "/decline <offer id>", Command::DeclineFile)?,
+        "cancel" => files::answer(args, "/cancel <offer id>", Command::CancelFile)?,
+        "files" | "transfers" => Command::Files,
         "quit" | "exit" => Command::Quit,
         "help" | "?" => return Ok(Action::Help),
         other => return Err(InputError::UnknownCommand(other.to_string())),

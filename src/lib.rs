@@ -29,6 +29,7 @@ pub mod direct;
 pub mod discovery;
 pub mod doctor;
 pub mod envelope;
+pub mod files;
 pub(crate) mod fragments;
 pub mod headless;
 pub mod hlc;

@@ -90,6 +90,12 @@ struct NodeArgs {
     /// ... and none older than this many days.
     #[arg(long, global = true, value_name = "DAYS", default_value_t = Share::default().max_age_days)]
     join_history_days: u64,
+    /// Save received files here (default: your Downloads folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    downloads: Option<PathBuf>,
+    /// Accept every file offered without asking.
+    #[arg(long, global = true)]
+    auto_accept: bool,
     /// Workgroup passphrase: only nodes with the same one see each other,
     /// and all traffic is encrypted with it (also LANCHAT_WORKGROUP).
     #[arg(
@@ -125,6 +131,11 @@ impl NodeArgs {
                 }),
             },
             workgroup: self.workgroup.filter(|w| !w.is_empty()),
+            files: lanchat::files::FileOptions {
+                download_dir: self.downloads,
+                auto_accept: self.auto_accept,
+                ..Default::default()
+            },
             ..NetOptions::default()
         }
     }

@@ -1646,6 +1646,11 @@ impl Node {
             | Command::Search { .. }
             | Command::Export { .. }
             | Command::Trust { .. } => self.error("history is kept by the driver, not the core"),
+            Command::SendFiles { .. }
+            | Command::AcceptFile(_)
+            | Command::DeclineFile(_)
+            | Command::CancelFile(_)
+            | Command::Files => self.error("files are carried by the driver, not the core"),
             Command::AddPeer(addr) => {
                 if self.add_static(addr) {
                     self.events.push_back(Event::StaticPeers(self.statics()));

@@ -116,10 +116,13 @@ pub enum MessageKind {
     Action,
     /// An attention beep; carries no text.
     Beep,
+    /// A file or folder offered: the text is the offer
+    /// ([`crate::files::Offer::to_text`]).
+    File,
 }
 
 /// A conversation: a channel, or a direct chat with one peer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Chat {
     /// A channel, by name with its `#`.
     Channel(String),

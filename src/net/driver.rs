@@ -17,14 +17,17 @@ use super::history::History;
 use super::link::{Link, Opened, RESCAN_EVERY};
 use super::socket::SocketError;
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo, peers};
-use crate::api::{Command, Event};
+use crate::api::{Command, Event, Target};
 use crate::catchup;
 use crate::envelope::WorkgroupKey;
+use crate::files::manager::{Ask, Files, Order};
+use crate::files::{FileOffer, Offer};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::store::writer::{Job, Writer};
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
+use crate::types::{Chat, MessageKind};
 
 /// How long the driver waits for the core to finish leaving before it stops
 /// on its own (a core that never says `Stopped` must not hang the program).
@@ -106,6 +109,7 @@ impl NodeHandle {
             data_dir: identity.data_dir.clone(),
             key: identity.keys.public(),
             workgroup: options.workgroup.is_some(),
+            file_port: 0,
         };
         // The key is derived on the node's thread (Argon2id takes a moment:
         // not on a window's thread); only an empty passphrase fails here.
@@ -115,7 +119,7 @@ impl NodeHandle {
         }
         // A data directory that cannot hold the database still gets a
         // working node: history then lasts until it stops, and the user is told.
-        let (store, problem) = match Store::open(&identity.data_dir) {
+        let (mut store, problem) = match Store::open(&identity.data_dir) {
             Ok(store) => (store, None),
             Err(err) => {
                 tracing::warn!(cause = %err, "history database unavailable; keeping history in memory");
@@ -157,6 +161,10 @@ impl NodeHandle {
                 tracing::warn!(cause = %err, "reading recent channel messages failed");
                 Vec::new()
             });
+        let transfers = store.transfers(identity::unix_ms()).unwrap_or_else(|err| {
+            tracing::warn!(cause = %err, "reading file transfers failed");
+            Vec::new()
+        });
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
         let writer = Writer::start(
@@ -169,6 +177,17 @@ impl NodeHandle {
             repaint,
         )
         .map_err(StartError::Thread)?;
+        let files = Files::start(
+            config.keys.clone(),
+            writer.clone(),
+            options.files.clone(),
+            &data_dir,
+            transfers,
+            options.lan.is_some(),
+        )
+        .map_err(StartError::Thread)?;
+        let mut ready = ready;
+        ready.file_port = files.port;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -222,6 +241,7 @@ impl NodeHandle {
                         names: History::new(config.keys.id()),
                         link,
                         writer,
+                        files,
                         start: Instant::now(),
                         start_wall_ms: config.wall_ms,
                         seen_saved: Instant::now(),
@@ -280,6 +300,8 @@ struct Driver {
     names: History,
     link: Link,
     writer: Writer,
+    /// The file runtime.
+    files: Files,
     start: Instant,
     start_wall_ms: u64,
     /// When the replay marks were last saved.
@@ -332,6 +354,14 @@ impl Driver {
                         self.node.handle_command(Instant::now(), Command::ForgetPeer(addr));
                     }
                     Some(Command::Network) => self.network(),
+                    Some(Command::SendFiles { to, paths }) => match self.names.resolve(&to) {
+                        Ok(chat) => self.files.order(Order::Send(chat, paths)),
+                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                    },
+                    Some(Command::AcceptFile(id)) => self.files.order(Order::Accept(id)),
+                    Some(Command::DeclineFile(id)) => self.files.order(Order::Decline(id)),
+                    Some(Command::CancelFile(id)) => self.files.order(Order::Cancel(id)),
+                    Some(Command::Files) => self.files.order(Order::List),
                     Some(Command::Quit) | None => {
                         tracing::debug!("leaving");
                         self.node.handle_command(Instant::now(), Command::Quit);
@@ -341,6 +371,14 @@ impl Driver {
                     }
                     Some(command) => self.node.handle_command(Instant::now(), command),
                 },
+                Some(Ask::Say(chat, text)) = self.files.asks.recv() => {
+                    let to = match chat {
+                        Chat::Channel(name) => Target::Channel(name),
+                        Chat::Direct(id) => Target::Node(id),
+                    };
+                    let say = Command::Say { to: vec![to], text, kind: MessageKind::File };
+                    self.node.handle_command(Instant::now(), say);
+                }
                 () = tokio::time::sleep_until(wake.into()) => self.node.handle_timeout(Instant::now()),
                 () = tokio::time::sleep_until(give_up.into()), if quit_deadline.is_some() => gave_up = true,
                 () = tokio::time::sleep_until(next_scan.into()) => {
@@ -381,6 +419,7 @@ impl Driver {
             if let Event::StaticPeers(all) = &event {
                 self.remember(all);
             }
+            self.tell_files(&event);
             stopped |= event == Event::Stopped;
             batch.push(event);
         }
@@ -388,6 +427,32 @@ impl Driver {
             self.writer.send(Job::Live(batch, self.wall_ms()));
         }
         stopped
+    }
+
+    /// What the file runtime needs to know of the core's events: where
+    /// peers are, and offers made to me.
+    fn tell_files(&self, event: &Event) {
+        match event {
+            Event::PeerOnline(peer) => self.files.order(Order::Online(peer.id, peer.addr)),
+            Event::Who(peers) => {
+                for peer in peers {
+                    self.files.order(Order::Online(peer.id, peer.addr));
+                }
+            }
+            Event::PeerOffline { id, .. } => self.files.order(Order::Offline(*id)),
+            Event::Message(m) | Event::Recalled(m) if m.kind == MessageKind::File => {
+                match Offer::from_text(&m.text) {
+                    Some(offer) => self.files.order(Order::Offered(Box::new(FileOffer {
+                        offer,
+                        from: m.from,
+                        nick: m.nick.clone(),
+                        chat: m.chat.clone(),
+                    }))),
+                    None => tracing::debug!(from = %m.from, "a file message that is no offer"),
+                }
+            }
+            _ => {}
+        }
     }
 
     /// An address with no port (0) means the group port: a node's group
@@ -418,6 +483,7 @@ impl Driver {
         let report = crate::doctor::NetworkReport {
             group_port: self.group_port,
             unicast_port: self.link.unicast_port(),
+            file_port: self.files.port,
             interfaces: self.link.interfaces(),
             core: self.node.network(Instant::now()),
         };

@@ -67,6 +67,8 @@ pub struct NetOptions {
     /// The history I am given when I join a channel I have none of
     /// (`None`: none).
     pub share: Option<crate::catchup::Share>,
+    /// How files are received and served.
+    pub files: crate::files::FileOptions,
     /// Workgroup passphrase: when set, every datagram is encrypted and
     /// authenticated with a key derived from it, and only nodes with the
     /// same passphrase see each other (`None`: the open LAN).
@@ -97,6 +99,7 @@ impl Default for NetOptions {
             lan: None,
             retention: Retention::default(),
             share: Some(crate::catchup::Share::default()),
+            files: crate::files::FileOptions::default(),
             workgroup: None,
         }
     }
@@ -128,6 +131,8 @@ pub struct ReadyInfo {
     pub key: crate::envelope::PublicKey,
     /// Whether a workgroup passphrase is in use.
     pub workgroup: bool,
+    /// The TCP port files are served on (0: none).
+    pub file_port: u16,
 }
 
 /// An event from the node, as a handle hands it out.

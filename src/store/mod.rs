@@ -7,6 +7,7 @@
 //! batch of events *before* handing it to the client, so a message that was
 //! shown is on disk even if the process is killed right after.
 
+mod transfers;
 pub mod writer;
 
 use std::path::Path;
@@ -44,6 +45,14 @@ const MIGRATIONS: &[&str] = &[
     // 3: a channel message's author key and signature (96 bytes), so it can
     // be handed on as history; NULL for direct messages and older rows.
     "ALTER TABLE message ADD COLUMN author BLOB;",
+    // 4: file transfers, mine and offered to me (see `files::record`).
+    "CREATE TABLE transfer (
+        id BLOB NOT NULL,
+        outgoing INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (id, outgoing)
+    ) WITHOUT ROWID;",
 ];
 
 /// A page of a chat further back ([`Store::before`]).
@@ -116,6 +125,7 @@ fn kind_code(kind: MessageKind) -> i64 {
         MessageKind::Text => 0,
         MessageKind::Action => 1,
         MessageKind::Beep => 2,
+        MessageKind::File => 3,
     }
 }
 
@@ -123,6 +133,7 @@ fn kind_from(code: i64) -> MessageKind {
     match code {
         1 => MessageKind::Action,
         2 => MessageKind::Beep,
+        3 => MessageKind::File,
         _ => MessageKind::Text,
     }
 }
@@ -615,7 +626,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         {
             let mut store = Store::open(&dir).expect("open");
-            assert_eq!(store.version().expect("version"), 3);
+            assert_eq!(store.version().expect("version"), 4);
             let batch: Vec<Write> = [3u8, 1, 2]
                 .iter()
                 .map(|n| Write::Message(msg(*n, main(), &format!("m{n}"), u64::from(*n))))

@@ -40,11 +40,13 @@ pub(crate) enum Job {
     Seen(Vec<crate::node::Seen>),
     /// Trust this node's current key for its nick and host.
     Trust(crate::types::NodeId),
+    /// Keep a file transfer's state (wall time now).
+    Transfer(Box<crate::files::record::Record>, u64),
 }
 
-/// The handle the driver keeps; dropping it ends the thread once its queue
-/// is done.
-#[derive(Debug)]
+/// The handle the driver (and the file runtime) keep; dropping the last
+/// one ends the thread once its queue is done.
+#[derive(Clone, Debug)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
 }
@@ -175,6 +177,11 @@ impl Thread {
             }
             Job::Pass(event) => self.emit(event, false, false),
             Job::Trust(id) => self.trust(id),
+            Job::Transfer(record, now_ms) => {
+                if let Err(err) = self.store.save_transfer(&record, now_ms) {
+                    tracing::warn!(cause = %err, "saving a file transfer's state failed");
+                }
+            }
             Job::Seen(marks) => {
                 if let Err(err) = self.store.save_seen(&marks) {
                     tracing::warn!(cause = %err, "saving replay marks failed");
@@ -250,6 +257,12 @@ impl Thread {
                 crate::types::MessageKind::Action => writeln!(out, "[{when}] * {} {text}", m.nick)?,
                 crate::types::MessageKind::Beep => writeln!(out, "[{when}] * {} beeps", m.nick)?,
                 crate::types::MessageKind::Text => writeln!(out, "[{when}] <{}> {text}", m.nick)?,
+                crate::types::MessageKind::File => match crate::files::Offer::from_text(&m.text) {
+                    Some(offer) => {
+                        writeln!(out, "[{when}] * {} offers {}", m.nick, offer.describe())?
+                    }
+                    None => writeln!(out, "[{when}] * {} offers a file", m.nick)?,
+                },
             }
         }
         out.flush()?;

@@ -297,6 +297,8 @@ pub struct Strings {
     pub err_not_channel: &'static str,
     /// Input error: `{text}` is not an address.
     pub err_address: &'static str,
+    /// Not a file offer's id; `{text}` is what was typed.
+    pub err_file_id: &'static str,
     /// Settings: beside a value the policy file locks.
     pub set_by_admin: &'static str,
     /// Settings: the workgroup passphrase.
@@ -347,6 +349,7 @@ impl Strings {
             InputError::BadNumber(value) => fill(self.err_number, &[("value", value)]),
             InputError::NotAChannel => self.err_not_channel.to_string(),
             InputError::BadAddress(text) => fill(self.err_address, &[("text", text)]),
+            InputError::BadFileId(text) => fill(self.err_file_id, &[("text", text)]),
         }
     }
 }
@@ -472,6 +475,7 @@ pub static EN: Strings = Strings {
     err_number: "{value} is not a positive number",
     err_not_channel: "This is a private chat; name a channel (#name)",
     err_address: "\"{text}\" is not an address (e.g. 10.0.0.5 or 10.0.0.5:47077)",
+    err_file_id: "\"{text}\" is not an offer id (the 32 characters /files shows)",
     set_by_admin: "Set by your administrator",
     workgroup: "Workgroup passphrase",
     workgroup_help: "Only people with the same passphrase see you; changing it restarts the network",
@@ -606,6 +610,7 @@ pub static RU: Strings = Strings {
     err_number: "{value} — не положительное число",
     err_not_channel: "Это личный чат; укажите канал (#название)",
     err_address: "«{text}» — не адрес (например, 10.0.0.5 или 10.0.0.5:47077)",
+    err_file_id: "«{text}» — не номер предложения (32 знака, которые показывает /files)",
     set_by_admin: "Задано администратором",
     workgroup: "Пароль рабочей группы",
     workgroup_help: "Вас видят только те, у кого такой же пароль; при его смене сеть перезапускается",

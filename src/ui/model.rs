@@ -768,6 +768,13 @@ impl Model {
             | Event::Stopped
             | Event::Exported { .. }
             | Event::Trusted { .. } => None,
+            // Shown as plain messages until the window's transfers view.
+            Event::FileOffered { .. }
+            | Event::FileOffer(_)
+            | Event::FileProgress(_)
+            | Event::FileDone(_)
+            | Event::FileFailed(_)
+            | Event::Files(_) => None,
             Event::Network(report) => {
                 self.network = Some((now_ms, (**report).clone()));
                 None

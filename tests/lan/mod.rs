@@ -5,6 +5,7 @@
 //! figure as a `LAN figure:` line.
 
 pub(crate) mod bed;
+mod files;
 mod networks;
 
 use std::net::SocketAddr;

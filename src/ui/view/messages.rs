@@ -363,7 +363,7 @@ fn message(
                     MessageKind::Action => {
                         ui.label(RichText::new(format!("* {name}")).color(colour).strong());
                     }
-                    MessageKind::Text | MessageKind::Beep => {
+                    MessageKind::Text | MessageKind::Beep | MessageKind::File => {
                         ui.label(RichText::new(format!("{name}:")).color(colour).strong());
                     }
                 }

@@ -1,0 +1,598 @@
+//! The file runtime: a thread ("lanchat-files") with a tokio runtime of
+//! its own (two workers), so hashing, encryption and disk writes never
+//! hold up the chat's thread. The driver hands it [`Order`]s and gets
+//! [`Ask`]s back (send this offer as a chat message); events and records
+//! go straight to the store's thread, in order with the rest.
+//!
+//! It owns the transfers' state: my offers (served by [`super::serve`])
+//! and offers to me (fetched by [`super::fetch`]), each kept in the
+//! database on every change, so both survive restarts.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::offer::MAX_FILES;
+use super::record::{Incoming, OFFER_DAYS, Outgoing, Record};
+use super::session::{Entry, MAX_REPLY};
+use super::{
+    Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState, FileStatus,
+    Offer, names,
+};
+use crate::api::Event;
+use crate::envelope::Keys;
+use crate::identity::unix_ms;
+use crate::store::writer::{Job, Writer};
+use crate::types::{Chat, NodeId};
+
+/// What the driver asks of the file runtime.
+#[derive(Debug)]
+pub(crate) enum Order {
+    /// Offer these files and folders in this chat.
+    Send(Chat, Vec<PathBuf>),
+    /// An offer arrived in a chat message.
+    Offered(Box<FileOffer>),
+    /// The user accepted an offer.
+    Accept(FileId),
+    /// The user declined an offer.
+    Decline(FileId),
+    /// The user cancelled a transfer or withdrew an offer.
+    Cancel(FileId),
+    /// List every transfer.
+    List,
+    /// A peer is online at this unicast address.
+    Online(NodeId, SocketAddr),
+    /// A peer went offline.
+    Offline(NodeId),
+}
+
+/// What the file runtime asks of the driver.
+#[derive(Debug)]
+pub(crate) enum Ask {
+    /// Send this offer's text as a file message to this chat.
+    Say(Chat, String),
+}
+
+/// The state the runtime's tasks share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// My keys (for each connection's handshake).
+    pub(crate) keys: Keys,
+    /// My id.
+    pub(crate) me: NodeId,
+    /// The node is on an in-process LAN (tests): its peers' addresses are
+    /// made up, so files go over loopback (each node's offer names its
+    /// port), never to those addresses.
+    pub(crate) in_memory: bool,
+    /// Where events and records go.
+    writer: Writer,
+    /// The user's choices.
+    pub(crate) options: FileOptions,
+    /// Where received files go.
+    pub(crate) downloads: PathBuf,
+    /// My offers.
+    pub(crate) outgoing: Mutex<HashMap<FileId, Outgoing>>,
+    /// Offers to me.
+    pub(crate) incoming: Mutex<HashMap<FileId, Incoming>>,
+    /// Where each online peer is.
+    pub(crate) peers: watch::Sender<HashMap<NodeId, SocketAddr>>,
+    /// Connections served at once.
+    pub(crate) uploads: Arc<Semaphore>,
+    /// Offers received at once.
+    pub(crate) downloads_running: Arc<Semaphore>,
+    /// The cancel switch of each running download.
+    cancels: Mutex<HashMap<FileId, watch::Sender<bool>>>,
+}
+
+/// A lock that a panicking task left poisoned still holds sound data
+/// (every change is one assignment), so it is used as it is.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Hands an event to the client (through the store's thread).
+    pub(crate) fn emit(&self, event: Event) {
+        self.writer.send(Job::Pass(event));
+    }
+
+    /// Keeps an offer of mine.
+    pub(crate) fn save_out(&self, out: &Outgoing) {
+        let record = Record::Out(out.clone());
+        self.writer.send(Job::Transfer(Box::new(record), unix_ms()));
+    }
+
+    /// Keeps an offer to me.
+    pub(crate) fn save_in(&self, inc: &Incoming) {
+        let record = Record::In(inc.clone());
+        self.writer.send(Job::Transfer(Box::new(record), unix_ms()));
+    }
+
+    /// Changes an offer to me and keeps it; `None` if there is none.
+    pub(crate) fn update_in<T>(
+        &self,
+        id: FileId,
+        change: impl FnOnce(&mut Incoming) -> T,
+    ) -> Option<T> {
+        let mut incoming = lock(&self.incoming);
+        let inc = incoming.get_mut(&id)?;
+        let out = change(inc);
+        self.save_in(inc);
+        Some(out)
+    }
+
+    /// Changes an offer to me without keeping it yet (kept with the next
+    /// [`Shared::update_in`]: a record with thousands of files' hashes is
+    /// not rewritten per file or per chunk).
+    pub(crate) fn change_in(&self, id: FileId, change: impl FnOnce(&mut Incoming)) {
+        if let Some(inc) = lock(&self.incoming).get_mut(&id) {
+            change(inc);
+        }
+    }
+
+    /// Ends a download without the file: state, record, event.
+    pub(crate) fn fail_in(&self, id: FileId, reason: FileFailure) {
+        let from = self.update_in(id, |inc| {
+            inc.state = FileState::Failed(reason.clone());
+            inc.from
+        });
+        lock(&self.cancels).remove(&id);
+        self.emit(Event::FileFailed(FileFailed {
+            id,
+            peer: from,
+            direction: Direction::Down,
+            reason,
+        }));
+    }
+
+    /// Forgets a finished download's cancel switch.
+    pub(crate) fn finished(&self, id: FileId) {
+        lock(&self.cancels).remove(&id);
+    }
+}
+
+/// The driver's end of the file runtime. Dropping it stops the runtime
+/// (transfers under way stop; they resume at the next start).
+#[derive(Debug)]
+pub(crate) struct Files {
+    orders: mpsc::UnboundedSender<Order>,
+    /// What the runtime asks of the driver.
+    pub(crate) asks: mpsc::UnboundedReceiver<Ask>,
+    /// The TCP port files are served on (0: none could be opened).
+    pub(crate) port: u16,
+}
+
+impl Files {
+    /// Opens the listening socket and starts the runtime with the records
+    /// kept from earlier runs (`in_memory`: see [`Shared::in_memory`]).
+    pub(crate) fn start(
+        keys: Keys,
+        writer: Writer,
+        options: FileOptions,
+        data_dir: &Path,
+        records: Vec<Record>,
+        in_memory: bool,
+    ) -> std::io::Result<Files> {
+        let downloads = options.downloads(data_dir);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("lanchat-files")
+            .enable_all()
+            .build()?;
+        let listener = super::serve::listen(options.port, in_memory);
+        let port = listener
+            .as_ref()
+            .ok()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port());
+        if let Err(err) = &listener {
+            tracing::warn!(cause = %err, "cannot serve files: no TCP port");
+            writer.send(Job::Pass(Event::Error(format!(
+                "files cannot be offered: no TCP port could be opened ({err})"
+            ))));
+        }
+        let (orders, orders_rx) = mpsc::unbounded_channel();
+        let (asks_tx, asks) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            me: keys.id(),
+            in_memory,
+            keys,
+            writer,
+            uploads: Arc::new(Semaphore::new(options.max_uploads.max(1))),
+            downloads_running: Arc::new(Semaphore::new(options.max_downloads.max(1))),
+            options,
+            downloads,
+            outgoing: Mutex::new(HashMap::new()),
+            incoming: Mutex::new(HashMap::new()),
+            peers: watch::Sender::new(HashMap::new()),
+            cancels: Mutex::new(HashMap::new()),
+        });
+        std::thread::Builder::new()
+            .name("lanchat-files".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    if let Ok(listener) = listener {
+                        match tokio::net::TcpListener::from_std(listener) {
+                            Ok(listener) => {
+                                tokio::spawn(super::serve::run(Arc::clone(&shared), listener));
+                            }
+                            Err(err) => tracing::warn!(cause = %err, "cannot serve files"),
+                        }
+                    }
+                    let mut manager = Manager {
+                        shared,
+                        asks: asks_tx,
+                        port,
+                    };
+                    manager.restore(records);
+                    manager.run(orders_rx).await;
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })?;
+        Ok(Files { orders, asks, port })
+    }
+
+    /// Hands an order to the runtime.
+    pub(crate) fn order(&self, order: Order) {
+        // The runtime ends only after this handle is gone.
+        let _ = self.orders.send(order);
+    }
+}
+
+struct Manager {
+    shared: Arc<Shared>,
+    asks: mpsc::UnboundedSender<Ask>,
+    port: u16,
+}
+
+impl Manager {
+    async fn run(&mut self, mut orders: mpsc::UnboundedReceiver<Order>) {
+        while let Some(order) = orders.recv().await {
+            match order {
+                Order::Send(chat, paths) => {
+                    for path in paths {
+                        self.offer(chat.clone(), path).await;
+                    }
+                }
+                Order::Offered(offer) => self.offered(*offer),
+                Order::Accept(id) => self.accept(id),
+                Order::Decline(id) => self.decline(id),
+                Order::Cancel(id) => self.cancel(id),
+                Order::List => self.list(),
+                Order::Online(id, addr) => {
+                    // Always a wake-up: a peer back at the same address
+                    // (a restart) is worth trying again at once.
+                    self.shared.peers.send_modify(|peers| {
+                        peers.insert(id, addr);
+                    });
+                }
+                Order::Offline(id) => {
+                    self.shared
+                        .peers
+                        .send_if_modified(|peers| peers.remove(&id).is_some());
+                }
+            }
+        }
+    }
+
+    /// Takes up the records of earlier runs: my offers are served again,
+    /// accepted offers go on, open offers are shown again.
+    fn restore(&mut self, records: Vec<Record>) {
+        let now = unix_ms();
+        for record in records {
+            match record {
+                Record::Out(out) => {
+                    let fresh = out.made_ms + OFFER_DAYS * 24 * 3600 * 1000 > now;
+                    if fresh && !out.cancelled {
+                        lock(&self.shared.outgoing).insert(out.offer.id, out);
+                    }
+                }
+                Record::In(inc) => {
+                    let id = inc.offer.id;
+                    let state = inc.state.clone();
+                    let shown = FileOffer {
+                        offer: inc.offer.clone(),
+                        from: inc.from,
+                        nick: inc.nick.clone(),
+                        chat: inc.chat.clone(),
+                    };
+                    lock(&self.shared.incoming).insert(id, inc);
+                    match state {
+                        FileState::Offered => self.shared.emit(Event::FileOffer(shown)),
+                        FileState::Accepted { .. } => self.start_fetch(id),
+                        FileState::Done { .. } | FileState::Failed(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds the listing of one path and offers it.
+    async fn offer(&mut self, chat: Chat, path: PathBuf) {
+        if self.port == 0 {
+            self.shared.emit(Event::Error(
+                "files cannot be offered: no TCP port could be opened".into(),
+            ));
+            return;
+        }
+        let shown = path.display().to_string();
+        let listed = tokio::task::spawn_blocking(move || listing(&path).map(|l| (path, l))).await;
+        let (root, (entries, folder)) = match listed {
+            Ok(Ok(found)) => found,
+            Ok(Err(why)) => {
+                self.shared
+                    .emit(Event::Error(format!("cannot offer {shown}: {why}")));
+                return;
+            }
+            Err(_) => return,
+        };
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "files".into());
+        let offer = Offer {
+            id: FileId::random(),
+            name: cut(&name, names::MAX_NAME),
+            size: entries.iter().map(|e| e.size).sum(),
+            files: u32::try_from(entries.len()).unwrap_or(u32::MAX),
+            folder,
+            port: self.port,
+        };
+        let out = Outgoing {
+            offer: offer.clone(),
+            chat: chat.clone(),
+            root,
+            entries,
+            made_ms: unix_ms(),
+            cancelled: false,
+        };
+        self.shared.save_out(&out);
+        lock(&self.shared.outgoing).insert(offer.id, out);
+        self.shared.emit(Event::FileOffered {
+            offer: offer.clone(),
+            chat: chat.clone(),
+        });
+        let _ = self.asks.send(Ask::Say(chat, offer.to_text()));
+    }
+
+    fn offered(&mut self, shown: FileOffer) {
+        let id = shown.offer.id;
+        if shown.from == self.shared.me || lock(&self.shared.incoming).contains_key(&id) {
+            return;
+        }
+        let inc = Incoming {
+            offer: shown.offer.clone(),
+            from: shown.from,
+            nick: shown.nick.clone(),
+            chat: shown.chat.clone(),
+            state: FileState::Offered,
+            part: None,
+            verified: Vec::new(),
+            carried: 0,
+            resumes: 0,
+        };
+        self.shared.save_in(&inc);
+        lock(&self.shared.incoming).insert(id, inc);
+        self.shared.emit(Event::FileOffer(shown));
+        if self.shared.options.auto_accept {
+            self.accept(id);
+        }
+    }
+
+    fn accept(&mut self, id: FileId) {
+        let state = lock(&self.shared.incoming)
+            .get(&id)
+            .map(|inc| inc.state.clone());
+        match state {
+            Some(FileState::Offered) => {
+                self.shared
+                    .update_in(id, |inc| inc.state = FileState::Accepted { done: 0 });
+                self.start_fetch(id);
+            }
+            Some(FileState::Accepted { .. }) => self.error(id, "is being received already"),
+            Some(FileState::Done { .. }) => self.error(id, "was received already"),
+            Some(FileState::Failed(_)) => self.error(id, "has ended"),
+            None => self.unknown(id),
+        }
+    }
+
+    fn start_fetch(&mut self, id: FileId) {
+        let (cancel, cancelled) = watch::channel(false);
+        lock(&self.shared.cancels).insert(id, cancel);
+        tokio::spawn(super::fetch::run(Arc::clone(&self.shared), id, cancelled));
+    }
+
+    fn decline(&mut self, id: FileId) {
+        let state = lock(&self.shared.incoming)
+            .get(&id)
+            .map(|inc| inc.state.clone());
+        match state {
+            Some(FileState::Offered) => {
+                self.shared.fail_in(id, FileFailure::Declined);
+                tokio::spawn(super::fetch::decline(Arc::clone(&self.shared), id));
+            }
+            Some(_) => self.error(id, "was answered already"),
+            None => self.unknown(id),
+        }
+    }
+
+    fn cancel(&mut self, id: FileId) {
+        let mine = lock(&self.shared.outgoing).get_mut(&id).map(|out| {
+            out.cancelled = true;
+            out.clone()
+        });
+        if let Some(out) = mine {
+            self.shared.save_out(&out);
+            self.shared.emit(Event::FileFailed(FileFailed {
+                id,
+                peer: out.recipient(),
+                direction: Direction::Up,
+                reason: FileFailure::Cancelled,
+            }));
+            return;
+        }
+        let state = lock(&self.shared.incoming)
+            .get(&id)
+            .map(|inc| inc.state.clone());
+        match state {
+            Some(FileState::Offered) => self.decline(id),
+            Some(FileState::Accepted { .. }) => {
+                if let Some(switch) = lock(&self.shared.cancels).get(&id) {
+                    let _ = switch.send(true);
+                }
+            }
+            Some(_) => self.error(id, "has ended already"),
+            None => self.unknown(id),
+        }
+    }
+
+    fn list(&mut self) {
+        let mut all: Vec<FileStatus> = Vec::new();
+        for out in lock(&self.shared.outgoing).values() {
+            all.push(FileStatus {
+                direction: Direction::Up,
+                offer: out.offer.clone(),
+                from: None,
+                nick: String::new(),
+                chat: out.chat.clone(),
+                state: if out.cancelled {
+                    FileState::Failed(FileFailure::Cancelled)
+                } else {
+                    FileState::Offered
+                },
+            });
+        }
+        for inc in lock(&self.shared.incoming).values() {
+            all.push(FileStatus {
+                direction: Direction::Down,
+                offer: inc.offer.clone(),
+                from: Some(inc.from),
+                nick: inc.nick.clone(),
+                chat: inc.chat.clone(),
+                state: inc.state.clone(),
+            });
+        }
+        all.sort_by(|a, b| a.offer.name.cmp(&b.offer.name));
+        self.shared.emit(Event::Files(all));
+    }
+
+    fn error(&self, id: FileId, what: &str) {
+        self.shared
+            .emit(Event::Error(format!("the file offer {id} {what}")));
+    }
+
+    fn unknown(&self, id: FileId) {
+        self.shared.emit(Event::Error(format!(
+            "no file offer {id} (/files lists them)"
+        )));
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// The files under `path` (itself for a file) with their sizes, and
+/// whether it is a folder. Symbolic links inside a folder are not
+/// followed (a link to `/` must not offer the whole disk).
+fn listing(path: &Path) -> Result<(Vec<Entry>, bool), String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_file() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or("it has no file name")?;
+        return Ok((
+            vec![Entry {
+                path: name,
+                size: meta.len(),
+            }],
+            false,
+        ));
+    }
+    if !meta.is_dir() {
+        return Err("not a file or folder".into());
+    }
+    let mut entries = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    let mut listing_bytes = 0usize;
+    while let Some(rel) = stack.pop() {
+        let mut children: Vec<_> = std::fs::read_dir(path.join(&rel))
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .collect();
+        children.sort_by_key(std::fs::DirEntry::file_name);
+        for child in children.into_iter().rev() {
+            let kind = child.file_type().map_err(|e| e.to_string())?;
+            let rel = rel.join(child.file_name());
+            if kind.is_dir() {
+                if rel.components().count() >= names::MAX_DEPTH {
+                    return Err("its folders are nested too deep".into());
+                }
+                stack.push(rel);
+            } else if kind.is_file() {
+                let size = child.metadata().map_err(|e| e.to_string())?.len();
+                let text = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                if text.len() > names::MAX_PATH {
+                    return Err(format!("a path inside is too long: {text}"));
+                }
+                listing_bytes += text.len() + 16;
+                entries.push(Entry { path: text, size });
+            }
+        }
+        if entries.len() > MAX_FILES as usize || listing_bytes > MAX_REPLY / 2 {
+            return Err(format!("it holds more than {MAX_FILES} files"));
+        }
+    }
+    if entries.is_empty() {
+        return Err("the folder holds no files".into());
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((entries, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_lists_its_files_in_order_without_links() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("photos");
+        std::fs::create_dir_all(root.join("b/c")).expect("mkdir");
+        std::fs::write(root.join("z.txt"), b"zz").expect("write");
+        std::fs::write(root.join("b/c/a.jpg"), b"abc").expect("write");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/", root.join("root")).expect("symlink");
+        let (entries, folder) = listing(&root).expect("listing");
+        assert!(folder);
+        let paths: Vec<(&str, u64)> = entries.iter().map(|e| (e.path.as_str(), e.size)).collect();
+        assert_eq!(paths, [("b/c/a.jpg", 3), ("z.txt", 2)]);
+        let (one, folder) = listing(&root.join("z.txt")).expect("file");
+        assert!(!folder);
+        assert_eq!(
+            one,
+            [Entry {
+                path: "z.txt".into(),
+                size: 2
+            }]
+        );
+        assert!(listing(&root.join("missing")).is_err());
+        std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+        assert!(listing(&dir.path().join("empty")).is_err());
+    }
+}
