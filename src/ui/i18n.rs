@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::FileFailure;
 use crate::input::InputError;
 use crate::types::Status;
 
@@ -321,6 +322,120 @@ pub struct Strings {
     pub policy_overridden: &'static str,
     /// Notice: `/nick` refused, the nick is locked.
     pub nick_locked: &'static str,
+    /// A file card: `{nick}` offers `{what}`.
+    pub file_offers: &'static str,
+    /// A file card of mine: I offered `{what}`.
+    pub file_you_offered: &'static str,
+    /// A file message whose offer cannot be read, from `{nick}`.
+    pub file_unreadable: &'static str,
+    /// A folder offered: `{name}`, `{n}` files, `{size}` in all.
+    pub folder_contents: &'static str,
+    /// The decimal separator of sizes.
+    pub decimal_point: &'static str,
+    /// Units of sizes, from bytes up, space-separated.
+    pub size_units: &'static str,
+    /// A speed: `{size}` a second.
+    pub per_second: &'static str,
+    /// Button: accept a file offer.
+    pub accept: &'static str,
+    /// Button: decline a file offer.
+    pub decline: &'static str,
+    /// Button: stop receiving a file.
+    pub cancel_transfer: &'static str,
+    /// Button: withdraw my file offer.
+    pub withdraw: &'static str,
+    /// A file accepted, no bytes reported yet.
+    pub file_starting: &'static str,
+    /// Time left, `{time}`.
+    pub time_left: &'static str,
+    /// A duration: `{s}` seconds.
+    pub seconds: &'static str,
+    /// A duration: `{m}` minutes `{s}` seconds.
+    pub minutes: &'static str,
+    /// A duration: `{h}` hours `{m}` minutes.
+    pub hours: &'static str,
+    /// A transfer waiting for a free slot.
+    pub flow_queued: &'static str,
+    /// A transfer whose connection dropped, trying again.
+    pub flow_reconnecting: &'static str,
+    /// A transfer waiting for its sender `{nick}`.
+    pub flow_sender_away: &'static str,
+    /// A received file: saved at `{path}`.
+    pub saved_to: &'static str,
+    /// A received file's SHA-256, `{hash}` (shortened).
+    pub checksum: &'static str,
+    /// Tooltip of the SHA-256: the whole `{hash}`.
+    pub checksum_hint: &'static str,
+    /// A file offer that ended without the file: `{reason}`.
+    pub not_received: &'static str,
+    /// A file message whose offer the node no longer knows.
+    pub offer_gone: &'static str,
+    /// My file offer, withdrawn.
+    pub withdrawn: &'static str,
+    /// My direct file offer, not answered yet by `{nick}`.
+    pub waiting_for_answer: &'static str,
+    /// My file offer in `{channel}`: each member answers.
+    pub channel_offer_hint: &'static str,
+    /// One receiver of my offer has it all.
+    pub upload_received: &'static str,
+    /// Why a transfer ended: declined.
+    pub fail_declined: &'static str,
+    /// Why a transfer ended: cancelled here.
+    pub fail_cancelled: &'static str,
+    /// Why a transfer ended: cancelled by the other side.
+    pub fail_cancelled_by_peer: &'static str,
+    /// Why a transfer ended: no longer offered.
+    pub fail_unavailable: &'static str,
+    /// Why a transfer ended: the sender's file changed.
+    pub fail_changed: &'static str,
+    /// Why a transfer ended: damaged twice.
+    pub fail_corrupt: &'static str,
+    /// Why a transfer ended: a disk error, `{why}`.
+    pub fail_disk: &'static str,
+    /// Why a transfer ended: the sender refused, `{why}`.
+    pub fail_refused: &'static str,
+    /// Button beside the input: offer files.
+    pub send_file: &'static str,
+    /// Tooltip of that button.
+    pub send_file_hint: &'static str,
+    /// Offer dialog title: in `{chat}`.
+    pub offer_title: &'static str,
+    /// Offer dialog: the paths field.
+    pub offer_paths: &'static str,
+    /// Offer dialog: open the file picker.
+    pub browse: &'static str,
+    /// Offer dialog: how to pick several.
+    pub browse_hint: &'static str,
+    /// Offer dialog: offer the files.
+    pub offer: &'static str,
+    /// Offer dialog: `{path}` does not exist.
+    pub not_found: &'static str,
+    /// Offer dialog: no path given.
+    pub nothing_chosen: &'static str,
+    /// File picker: title.
+    pub picker_title: &'static str,
+    /// File picker: confirm.
+    pub picker_choose: &'static str,
+    /// File picker: the name field.
+    pub picker_name: &'static str,
+    /// File picker: show hidden files.
+    pub picker_hidden: &'static str,
+    /// File picker: the parent folder.
+    pub picker_up: &'static str,
+    /// Overlay while files are dragged over: offer in `{chat}`.
+    pub drop_here: &'static str,
+    /// Notice: something dropped that is not a file on disk.
+    pub drop_no_path: &'static str,
+    /// Settings: where received files go.
+    pub download_dir: &'static str,
+    /// Settings: accept every file offered.
+    pub auto_accept_files: &'static str,
+    /// Settings: what the download folder field does.
+    pub download_help: &'static str,
+    /// Notification title: `{nick}` offers a file.
+    pub notify_file: &'static str,
+    /// Notification title: `{nick}` offers a file in `{chat}`.
+    pub notify_file_in: &'static str,
 }
 
 impl Strings {
@@ -350,6 +465,20 @@ impl Strings {
             InputError::NotAChannel => self.err_not_channel.to_string(),
             InputError::BadAddress(text) => fill(self.err_address, &[("text", text)]),
             InputError::BadFileId(text) => fill(self.err_file_id, &[("text", text)]),
+        }
+    }
+
+    /// Why a transfer ended, in words.
+    pub fn failure(&self, failure: &FileFailure) -> String {
+        match failure {
+            FileFailure::Declined => self.fail_declined.to_string(),
+            FileFailure::Cancelled => self.fail_cancelled.to_string(),
+            FileFailure::CancelledByPeer => self.fail_cancelled_by_peer.to_string(),
+            FileFailure::Unavailable => self.fail_unavailable.to_string(),
+            FileFailure::Changed => self.fail_changed.to_string(),
+            FileFailure::Corrupt => self.fail_corrupt.to_string(),
+            FileFailure::Disk(why) => fill(self.fail_disk, &[("why", why)]),
+            FileFailure::Refused(why) => fill(self.fail_refused, &[("why", why)]),
         }
     }
 }
@@ -487,6 +616,63 @@ pub static EN: Strings = Strings {
     policy_ignored: "The policy file {path} has settings this version does not know; they are ignored: {keys}",
     policy_overridden: "Set by your administrator, so not taken from the command line: {flags}",
     nick_locked: "Your nick is set by your administrator",
+    file_offers: "{nick} offers {what}",
+    file_you_offered: "You offered {what}",
+    file_unreadable: "{nick} offered a file, but the offer cannot be read",
+    folder_contents: "{name}/ ({n} files, {size})",
+    decimal_point: ".",
+    size_units: "B KB MB GB TB",
+    per_second: "{size}/s",
+    accept: "Accept",
+    decline: "Decline",
+    cancel_transfer: "Cancel",
+    withdraw: "Withdraw",
+    file_starting: "starting…",
+    time_left: "{time} left",
+    seconds: "{s} s",
+    minutes: "{m} min {s} s",
+    hours: "{h} h {m} min",
+    flow_queued: "queued",
+    flow_reconnecting: "reconnecting…",
+    flow_sender_away: "waiting for {nick} to come back online",
+    saved_to: "Saved to {path}",
+    checksum: "SHA-256: {hash}",
+    checksum_hint: "{hash}\nClick to copy",
+    not_received: "Not received: {reason}",
+    offer_gone: "This offer is no longer open",
+    withdrawn: "You withdrew this offer",
+    waiting_for_answer: "waiting for {nick} to accept",
+    channel_offer_hint: "each member of {channel} decides for themselves",
+    upload_received: "received",
+    fail_declined: "declined",
+    fail_cancelled: "cancelled",
+    fail_cancelled_by_peer: "cancelled by the other side",
+    fail_unavailable: "no longer offered",
+    fail_changed: "the file changed on the sender's computer",
+    fail_corrupt: "the data arrived damaged twice",
+    fail_disk: "file error: {why}",
+    fail_refused: "refused: {why}",
+    send_file: "Send a file…",
+    send_file_hint: "Offer files or folders in this chat (or drop them on the window)",
+    offer_title: "Offer files in {chat}",
+    offer_paths: "Files and folders, one per line (a folder goes whole):",
+    browse: "Browse…",
+    browse_hint: "Ctrl+click picks several, Shift+click a range",
+    offer: "Offer",
+    not_found: "Not found: {path}",
+    nothing_chosen: "Choose at least one file or folder",
+    picker_title: "Choose files and folders",
+    picker_choose: "Choose",
+    picker_name: "Name:",
+    picker_hidden: "Show hidden",
+    picker_up: "Parent folder",
+    drop_here: "Drop to offer to {chat}",
+    drop_no_path: "Only files on this computer can be offered",
+    download_dir: "Download folder",
+    auto_accept_files: "Accept files without asking",
+    download_help: "Empty: the folder shown. Changing these restarts the network",
+    notify_file: "{nick} offers a file",
+    notify_file_in: "{nick} offers a file in {chat}",
 };
 
 /// Russian.
@@ -622,6 +808,63 @@ pub static RU: Strings = Strings {
     policy_ignored: "В файле политики {path} есть параметры, незнакомые этой версии; они пропущены: {keys}",
     policy_overridden: "Задано администратором, поэтому не взято из командной строки: {flags}",
     nick_locked: "Ваш ник задан администратором",
+    file_offers: "{nick} предлагает {what}",
+    file_you_offered: "Вы предложили {what}",
+    file_unreadable: "{nick} предлагает файл, но предложение не читается",
+    folder_contents: "{name}/ (файлов: {n}, {size})",
+    decimal_point: ",",
+    size_units: "Б КБ МБ ГБ ТБ",
+    per_second: "{size}/с",
+    accept: "Принять",
+    decline: "Отклонить",
+    cancel_transfer: "Отменить",
+    withdraw: "Отозвать",
+    file_starting: "начинается…",
+    time_left: "осталось {time}",
+    seconds: "{s} с",
+    minutes: "{m} мин {s} с",
+    hours: "{h} ч {m} мин",
+    flow_queued: "в очереди",
+    flow_reconnecting: "переподключение…",
+    flow_sender_away: "ждём, когда {nick} вернётся в сеть",
+    saved_to: "Сохранено: {path}",
+    checksum: "SHA-256: {hash}",
+    checksum_hint: "{hash}\nЩёлкните, чтобы скопировать",
+    not_received: "Не получено: {reason}",
+    offer_gone: "Это предложение больше не действует",
+    withdrawn: "Вы отозвали это предложение",
+    waiting_for_answer: "ждём ответа от {nick}",
+    channel_offer_hint: "каждый участник {channel} решает сам",
+    upload_received: "получено",
+    fail_declined: "отклонено",
+    fail_cancelled: "отменено",
+    fail_cancelled_by_peer: "отменено другой стороной",
+    fail_unavailable: "больше не предлагается",
+    fail_changed: "файл изменился на компьютере отправителя",
+    fail_corrupt: "данные дважды пришли повреждёнными",
+    fail_disk: "ошибка файла: {why}",
+    fail_refused: "отказано: {why}",
+    send_file: "Отправить файл…",
+    send_file_hint: "Предложить файлы или папки в этом чате (или перетащите их в окно)",
+    offer_title: "Предложить файлы в {chat}",
+    offer_paths: "Файлы и папки, по одному на строку (папка — целиком):",
+    browse: "Обзор…",
+    browse_hint: "Ctrl+щелчок — несколько, Shift+щелчок — подряд",
+    offer: "Предложить",
+    not_found: "Не найдено: {path}",
+    nothing_chosen: "Выберите хотя бы один файл или папку",
+    picker_title: "Выбор файлов и папок",
+    picker_choose: "Выбрать",
+    picker_name: "Имя:",
+    picker_hidden: "Скрытые",
+    picker_up: "Папка выше",
+    drop_here: "Отпустите, чтобы предложить: {chat}",
+    drop_no_path: "Предложить можно только файлы с этого компьютера",
+    download_dir: "Папка для загрузок",
+    auto_accept_files: "Принимать файлы без вопроса",
+    download_help: "Пусто — показанная папка. Смена перезапускает сеть",
+    notify_file: "{nick} предлагает файл",
+    notify_file_in: "{nick} предлагает файл в {chat}",
 };
 
 #[cfg(test)]
@@ -661,6 +904,29 @@ mod tests {
             (EN.problem_data_dir, RU.problem_data_dir),
             (EN.notify_in, RU.notify_in),
             (EN.input_hint, RU.input_hint),
+            (EN.file_offers, RU.file_offers),
+            (EN.file_you_offered, RU.file_you_offered),
+            (EN.file_unreadable, RU.file_unreadable),
+            (EN.folder_contents, RU.folder_contents),
+            (EN.per_second, RU.per_second),
+            (EN.time_left, RU.time_left),
+            (EN.seconds, RU.seconds),
+            (EN.minutes, RU.minutes),
+            (EN.hours, RU.hours),
+            (EN.flow_sender_away, RU.flow_sender_away),
+            (EN.saved_to, RU.saved_to),
+            (EN.checksum, RU.checksum),
+            (EN.checksum_hint, RU.checksum_hint),
+            (EN.not_received, RU.not_received),
+            (EN.waiting_for_answer, RU.waiting_for_answer),
+            (EN.channel_offer_hint, RU.channel_offer_hint),
+            (EN.fail_disk, RU.fail_disk),
+            (EN.fail_refused, RU.fail_refused),
+            (EN.offer_title, RU.offer_title),
+            (EN.not_found, RU.not_found),
+            (EN.drop_here, RU.drop_here),
+            (EN.notify_file, RU.notify_file),
+            (EN.notify_file_in, RU.notify_file_in),
         ];
         let holes = |s: &str| {
             let mut v: Vec<String> = s

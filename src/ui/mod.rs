@@ -9,10 +9,13 @@
 //! [`crate::desktop`]; where the desktop lacks a service the window says so
 //! once and carries on.
 
+#[cfg(test)]
+mod file_tests;
 pub mod i18n;
 pub mod model;
 pub mod session;
 pub mod settings;
+pub mod transfers;
 mod view;
 
 use std::path::PathBuf;
@@ -108,6 +111,10 @@ struct Dialogs {
     /// The Network window: the address being typed to add, and when the
     /// last report was asked for (it is asked again while open).
     network: Option<NetworkForm>,
+    /// The "Offer files" dialog.
+    send: Option<view::send_files::SendForm>,
+    /// The folder the file picker showed last.
+    pick_dir: Option<PathBuf>,
 }
 
 /// The Network window's state.
@@ -263,10 +270,12 @@ impl LanchatApp {
         net
     }
 
-    /// After the node started: a fresh model, and the channels I was in.
+    /// After the node started: a fresh model, the file offers and
+    /// transfers it keeps, and the channels I was in.
     fn on_started(&mut self) {
         if let Some(ready) = &self.session.ready {
             self.model = Model::started(ready);
+            let _ = self.session.send(Command::Files);
             self.load_history(&Chat::Channel(MAIN_CHANNEL.to_string()));
             for channel in self.settings.channels.clone() {
                 let secret = self
@@ -436,6 +445,34 @@ impl LanchatApp {
         self.model.mark_read(&chat);
         self.selected = chat;
         self.compose.focus = true;
+    }
+
+    /// Offers files and folders in the chat on screen.
+    pub fn offer_files(&mut self, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        let to = self.current_target();
+        self.command(Command::SendFiles { to, paths });
+    }
+
+    /// Opens the "Offer files" dialog for the chat on screen.
+    pub fn open_send_files(&mut self) {
+        let title = self.model.title(&self.selected);
+        let form = view::send_files::SendForm::new(self.current_target(), title);
+        self.dialogs.send = Some(form);
+    }
+
+    /// Where received files go when the settings name no folder: the
+    /// command line's `--downloads`, else the Downloads folder.
+    fn default_downloads(&self) -> PathBuf {
+        let data_dir = self
+            .session
+            .ready
+            .as_ref()
+            .map(|r| r.data_dir.clone())
+            .unwrap_or_default();
+        self.options.net.files.downloads(&data_dir)
     }
 
     /// Opens (or shows) the private chat with a person.
@@ -730,6 +767,17 @@ impl LanchatApp {
                     text.clone(),
                 ),
                 Alert::Beep { nick } => (fill(t.notify_beep, &[("nick", nick)]), String::new()),
+                Alert::File {
+                    nick,
+                    channel,
+                    offer,
+                } => (
+                    match channel {
+                        Some(chat) => fill(t.notify_file_in, &[("nick", nick), ("chat", chat)]),
+                        None => fill(t.notify_file, &[("nick", nick)]),
+                    },
+                    view::file_card::describe(t, offer),
+                ),
             };
             desktop
                 .notifier

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::transfers::Transfers;
 use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
+use crate::files::Offer;
 use crate::net::{NodeEvent, ReadyInfo};
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 
@@ -74,6 +76,9 @@ pub struct MessageRow {
     pub history: bool,
     /// It mentions my nick.
     pub mention: bool,
+    /// For a file message: the offer its text makes (`None` when the text
+    /// is no sound offer).
+    pub offer: Option<Offer>,
 }
 
 /// A line that is not a message: something happened.
@@ -282,6 +287,15 @@ pub enum Alert {
         /// From.
         nick: String,
     },
+    /// Someone offers me a file or folder.
+    File {
+        /// From.
+        nick: String,
+        /// The channel it was offered in (`None`: to me alone).
+        channel: Option<String>,
+        /// What is offered.
+        offer: Offer,
+    },
 }
 
 /// Everything the window shows.
@@ -313,6 +327,8 @@ pub struct Model {
     pub channel_list: Vec<ChannelSummary>,
     /// Open chats: channels first (`#Main` first), then private chats.
     pub chats: Vec<ChatView>,
+    /// File offers, mine and to me, and how their transfers are doing.
+    pub transfers: Transfers,
     /// Who is typing where, and when I last heard it (ms).
     typing: HashMap<(Chat, NodeId), (String, u64)>,
 }
@@ -334,6 +350,7 @@ impl Model {
             static_peers: Vec::new(),
             channel_list: Vec::new(),
             chats: vec![ChatView::new(Chat::Channel(MAIN_CHANNEL.to_string()))],
+            transfers: Transfers::default(),
             typing: HashMap::new(),
         }
     }
@@ -501,7 +518,15 @@ impl Model {
             state: None,
             history,
             mention,
+            offer: Model::offer_of(msg.kind, &msg.text),
         }
+    }
+
+    /// The offer a file message makes.
+    fn offer_of(kind: MessageKind, text: &str) -> Option<Offer> {
+        (kind == MessageKind::File)
+            .then(|| Offer::from_text(text))
+            .flatten()
     }
 
     /// Takes in one event. `selected` is the chat on screen and `focused`
@@ -597,10 +622,13 @@ impl Model {
             }
             Event::Message(msg) => {
                 let from_me = msg.from == self.me;
+                // A file message's text is the offer, not words to me.
                 let mention = !from_me
+                    && msg.kind != MessageKind::File
                     && matches!(msg.chat, Chat::Channel(_))
                     && Model::mentions(&msg.text, &self.my_nick);
                 let row = self.row(msg, event.history, mention);
+                let offer = row.offer.clone();
                 self.nicks
                     .entry(msg.from)
                     .or_insert_with(|| msg.nick.clone());
@@ -619,6 +647,20 @@ impl Model {
                     return None;
                 }
                 view.unread += 1;
+                if msg.kind == MessageKind::File {
+                    // An offer waits for my answer, wherever it was made.
+                    // A file message that is no sound offer is no alert.
+                    let offer = offer?;
+                    view.attention = true;
+                    return Some(Alert::File {
+                        nick: msg.nick.clone(),
+                        channel: match &msg.chat {
+                            Chat::Channel(name) => Some(name.clone()),
+                            Chat::Direct(_) => None,
+                        },
+                        offer,
+                    });
+                }
                 match &msg.chat {
                     Chat::Direct(_) => {
                         view.attention = true;
@@ -658,6 +700,7 @@ impl Model {
                     state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
                     history: false,
                     mention: false,
+                    offer: Model::offer_of(*kind, text),
                 };
                 self.open(chat).push(Row::Message(row));
                 None
@@ -768,13 +811,16 @@ impl Model {
             | Event::Stopped
             | Event::Exported { .. }
             | Event::Trusted { .. } => None,
-            // Shown as plain messages until the window's transfers view.
+            // Shown on the file messages' cards.
             Event::FileOffered { .. }
             | Event::FileOffer(_)
             | Event::FileProgress(_)
             | Event::FileDone(_)
             | Event::FileFailed(_)
-            | Event::Files(_) => None,
+            | Event::Files(_) => {
+                self.transfers.apply(&event.event);
+                None
+            }
             Event::Network(report) => {
                 self.network = Some((now_ms, (**report).clone()));
                 None

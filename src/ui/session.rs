@@ -38,6 +38,9 @@ pub struct Session {
     pub ready: Option<ReadyInfo>,
     /// What is wrong, if anything.
     pub problem: Option<Problem>,
+    /// Every command handed to the node, for the window's unit tests.
+    #[cfg(test)]
+    pub(crate) sent: std::sync::Mutex<Vec<Command>>,
 }
 
 impl Session {
@@ -52,6 +55,8 @@ impl Session {
                     events: Some(events),
                     problem: loopback_only.then_some(Problem::NoNetwork),
                     ready: Some(ready),
+                    #[cfg(test)]
+                    sent: std::sync::Mutex::default(),
                 }
             }
             Err(err) => {
@@ -61,6 +66,8 @@ impl Session {
                     events: None,
                     ready: None,
                     problem: Some(Problem::from_start(&err, options.port)),
+                    #[cfg(test)]
+                    sent: std::sync::Mutex::default(),
                 }
             }
         }
@@ -73,6 +80,10 @@ impl Session {
 
     /// Hands a command to the node; `Err` in words when it cannot.
     pub fn send(&self, command: Command) -> Result<(), String> {
+        #[cfg(test)]
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(command.clone());
+        }
         match &self.handle {
             Some(handle) => handle.send(command).map_err(|err| err.to_string()),
             None => Err("the network part is not running".into()),

@@ -53,6 +53,12 @@ pub struct Settings {
     /// Multicast TTL (IPv6 hop limit) for networks whose routers pass
     /// multicast on; 0: the command line's (1 by default).
     pub multicast_ttl: u8,
+    /// Where received files go; the command line's `--downloads`, else the
+    /// Downloads folder, when unset (`--downloads` wins).
+    pub download_dir: Option<PathBuf>,
+    /// Accept every file offered without asking (off by default;
+    /// `--auto-accept` turns it on whatever this says).
+    pub auto_accept_files: bool,
 }
 
 impl Settings {
@@ -70,13 +76,20 @@ impl Settings {
         if self.multicast_ttl > 0 {
             net.multicast_ttl = u32::from(self.multicast_ttl);
         }
+        if net.files.download_dir.is_none() {
+            net.files.download_dir.clone_from(&self.download_dir);
+        }
+        net.files.auto_accept |= self.auto_accept_files;
     }
 
-    /// Whether the network must restart to take in `other`'s choices.
+    /// Whether the network must restart to take in `other`'s choices
+    /// (the file runtime is the node's, so the file choices count too).
     pub fn network_differs(&self, other: &Settings) -> bool {
         self.interfaces != other.interfaces
             || self.exclude_interfaces != other.exclude_interfaces
             || self.multicast_ttl != other.multicast_ttl
+            || self.download_dir != other.download_dir
+            || self.auto_accept_files != other.auto_accept_files
     }
 }
 
@@ -124,6 +137,8 @@ impl Default for Settings {
             interfaces: Vec::new(),
             exclude_interfaces: Vec::new(),
             multicast_ttl: 0,
+            download_dir: None,
+            auto_accept_files: false,
         }
     }
 }
@@ -224,6 +239,35 @@ mod tests {
         let mut plain = crate::net::NetOptions::default();
         Settings::default().apply_network(&mut plain);
         assert_eq!(plain.multicast_ttl, 1);
+    }
+
+    #[test]
+    fn the_download_folder_and_auto_accept_reach_the_file_options() {
+        let settings = Settings {
+            download_dir: Some(PathBuf::from("/srv/incoming")),
+            auto_accept_files: true,
+            ..Settings::default()
+        };
+        let mut net = crate::net::NetOptions::default();
+        settings.apply_network(&mut net);
+        assert_eq!(net.files.download_dir, Some(PathBuf::from("/srv/incoming")));
+        assert!(net.files.auto_accept);
+        assert!(settings.network_differs(&Settings::default()));
+        // `--downloads` wins; `--auto-accept` is not undone by the settings.
+        let mut net = crate::net::NetOptions::default();
+        net.files.download_dir = Some(PathBuf::from("/cli"));
+        net.files.auto_accept = true;
+        Settings::default().apply_network(&mut net);
+        settings.apply_network(&mut net);
+        assert_eq!(net.files.download_dir, Some(PathBuf::from("/cli")));
+        assert!(net.files.auto_accept);
+        // Off by default, and an old file without the fields reads as off.
+        let mut plain = crate::net::NetOptions::default();
+        Settings::default().apply_network(&mut plain);
+        assert_eq!(plain.files, crate::files::FileOptions::default());
+        let old: Settings = serde_json::from_str(r#"{"sounds": true}"#).expect("old file");
+        assert_eq!(old.download_dir, None);
+        assert!(!old.auto_accept_files);
     }
 
     #[test]

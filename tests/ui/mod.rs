@@ -18,6 +18,8 @@ use lanchat::ui::{AppOptions, LanchatApp};
 
 use crate::util::{Netns, Peer, TempDir, event};
 
+mod files;
+
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A peer on the in-memory LAN, driven directly through its handle.

@@ -47,20 +47,35 @@ pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     }
     let hint = fill(t.input_hint, &[("chat", &app.model.title(&app.selected))]);
     let mut response = None;
+    let mut offer = false;
     ui.horizontal(|ui| {
         let button_width = 80.0;
+        // The file button is as wide as its words in the language shown.
+        let file_width = ui
+            .painter()
+            .layout_no_wrap(
+                t.send_file.to_string(),
+                egui::TextStyle::Button.resolve(ui.style()),
+                egui::Color32::PLACEHOLDER,
+            )
+            .size()
+            .x
+            + 2.0 * ui.spacing().button_padding.x;
+        let spacing = ui.spacing().item_spacing.x;
         let edit = egui::TextEdit::multiline(&mut app.compose.text)
             .id(id)
             .hint_text(hint)
             .desired_rows(1)
-            .desired_width(ui.available_width() - button_width - 8.0)
+            .desired_width(ui.available_width() - button_width - file_width - 2.0 * spacing)
             .lock_focus(true);
         let r = ui.add(edit);
+        let height = r.rect.height().max(24.0);
+        offer = ui
+            .add_sized([file_width, height], egui::Button::new(t.send_file))
+            .on_hover_text(t.send_file_hint)
+            .clicked();
         if ui
-            .add_sized(
-                [button_width, r.rect.height().max(24.0)],
-                egui::Button::new(t.send),
-            )
+            .add_sized([button_width, height], egui::Button::new(t.send))
             .clicked()
         {
             send = true;
@@ -77,6 +92,9 @@ pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
             let target = app.current_target();
             let _ = app.session.send(Command::Typing(target));
         }
+    }
+    if offer {
+        app.open_send_files();
     }
     if send {
         let line = std::mem::take(&mut app.compose.text);

@@ -1,5 +1,6 @@
-//! Dialogs: join a channel, the channel list, nick, status, settings, a
-//! person's info, the command list and about.
+//! Dialogs: join a channel, the channel list, nick, status, a person's
+//! info, the network, the command list and about (the settings are in
+//! `settings_dialog`).
 
 use eframe::egui::{self, RichText};
 
@@ -8,8 +9,8 @@ use crate::api::Command;
 use crate::identity::format_local;
 use crate::input::{self, Action};
 use crate::types::{Chat, Status};
-use crate::ui::i18n::{Lang, Strings, fill};
-use crate::ui::{JoinForm, LanchatApp, lang_name};
+use crate::ui::i18n::fill;
+use crate::ui::{JoinForm, LanchatApp};
 
 pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
@@ -18,7 +19,7 @@ pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     channels(app, &ctx);
     nick(app, &ctx);
     status(app, &ctx);
-    settings(app, &ctx);
+    super::settings_dialog::show(app, &ctx);
     info(app, &ctx);
     network(app, &ctx);
     text_windows(app, &ctx);
@@ -118,7 +119,7 @@ fn network(app: &mut LanchatApp, ctx: &egui::Context) {
 }
 
 /// A small centred window; `open` turns false when its close box is used.
-fn window<'a>(title: &'a str, open: &'a mut bool) -> egui::Window<'a> {
+pub(super) fn window<'a>(title: &'a str, open: &'a mut bool) -> egui::Window<'a> {
     egui::Window::new(title)
         .open(open)
         .collapsible(false)
@@ -126,6 +127,7 @@ fn window<'a>(title: &'a str, open: &'a mut bool) -> egui::Window<'a> {
         .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
 }
 
+/// Whether Enter was pressed in `response`'s field.
 fn enter_pressed(ui: &egui::Ui, response: &egui::Response) -> bool {
     response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }
@@ -345,187 +347,6 @@ fn status(app: &mut LanchatApp, ctx: &egui::Context) {
     } else if open && !cancel {
         app.dialogs.status = Some((status, text));
     }
-}
-
-fn settings(app: &mut LanchatApp, ctx: &egui::Context) {
-    let Some(mut draft) = app.dialogs.settings.take() else {
-        return;
-    };
-    let t = draft.lang().strings();
-    let locks = app.locks();
-    let mut open = true;
-    let mut save = false;
-    let mut cancel = false;
-    window(t.settings.trim_end_matches('…'), &mut open).show(ctx, |ui| {
-        egui::Grid::new("settings").num_columns(2).show(ui, |ui| {
-            let label = ui.label(t.nick);
-            let mut nick = draft
-                .nick
-                .clone()
-                .unwrap_or_else(|| app.model.my_nick.clone());
-            let edit = egui::TextEdit::singleline(&mut nick);
-            if lockable(ui, locks.nick, t, edit, label.id).changed() {
-                draft.nick = Some(nick.trim().to_string());
-            }
-            ui.end_row();
-            let label = ui.label(t.workgroup);
-            // A locked passphrase is not the user's to see, not even its length.
-            let mut passphrase = if locks.workgroup {
-                "locked-passphrase".to_string()
-            } else {
-                app.workgroup_for(&draft).unwrap_or_default()
-            };
-            let edit = egui::TextEdit::singleline(&mut passphrase).password(true);
-            if lockable(ui, locks.workgroup, t, edit, label.id).changed() {
-                draft.workgroup = Some(passphrase);
-            }
-            ui.end_row();
-            ui.label("");
-            ui.label(RichText::new(t.workgroup_help).small().weak());
-            ui.end_row();
-            let names = |list: &[String]| list.join(", ");
-            let parse = |text: &str| -> Vec<String> {
-                text.split([',', ' '])
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            };
-            ui.label(t.interfaces_only);
-            let mut only = names(&draft.interfaces);
-            if ui
-                .add(egui::TextEdit::singleline(&mut only).hint_text("eth0, wlan0"))
-                .changed()
-            {
-                draft.interfaces = parse(&only);
-            }
-            ui.end_row();
-            ui.label(t.interfaces_never);
-            let mut never = names(&draft.exclude_interfaces);
-            if ui
-                .add(egui::TextEdit::singleline(&mut never).hint_text("docker0"))
-                .changed()
-            {
-                draft.exclude_interfaces = parse(&never);
-            }
-            ui.end_row();
-            ui.label(t.multicast_ttl);
-            let mut ttl = draft.multicast_ttl.max(1);
-            if ui
-                .add(egui::DragValue::new(&mut ttl).range(1..=255))
-                .changed()
-            {
-                draft.multicast_ttl = ttl;
-            }
-            ui.end_row();
-            ui.label("");
-            ui.label(RichText::new(t.interfaces_help).small().weak());
-            ui.end_row();
-            let label = ui.label(t.auto_away);
-            let value = egui::DragValue::new(&mut draft.auto_away_minutes).range(0..=240);
-            lockable(ui, locks.auto_away_minutes, t, value, label.id);
-            ui.end_row();
-            let label = ui.label(t.keep_days);
-            let value = egui::DragValue::new(&mut draft.keep_days).range(0..=3650);
-            lockable(ui, locks.keep_days, t, value, label.id);
-            ui.end_row();
-            let label = ui.label(t.join_history);
-            let default = crate::catchup::Share::default().max_messages;
-            let mut given = draft.join_history.unwrap_or(default);
-            let max = crate::catchup::PER_CHANNEL;
-            let value = egui::DragValue::new(&mut given).range(0..=max);
-            if lockable(ui, locks.join_history, t, value, label.id).changed() {
-                draft.join_history = Some(given);
-            }
-            ui.end_row();
-            ui.label(t.language);
-            ui.horizontal(|ui| {
-                ui.add_enabled_ui(!locks.language, |ui| {
-                    egui::ComboBox::from_id_salt("language")
-                        .selected_text(lang_name(draft.language, t))
-                        .show_ui(ui, |ui| {
-                            for choice in [None, Some(Lang::En), Some(Lang::Ru)] {
-                                ui.selectable_value(
-                                    &mut draft.language,
-                                    choice,
-                                    lang_name(choice, t),
-                                );
-                            }
-                        });
-                });
-                if locks.language {
-                    admin_note(ui, t);
-                }
-            });
-            ui.end_row();
-        });
-        for (value, text, locked) in [
-            (&mut draft.sounds, t.sounds, locks.sounds),
-            (
-                &mut draft.notifications,
-                t.notifications,
-                locks.notifications,
-            ),
-            (
-                &mut draft.start_minimised,
-                t.start_minimised,
-                locks.start_minimised,
-            ),
-            (
-                &mut draft.start_at_login,
-                t.start_at_login,
-                locks.start_at_login,
-            ),
-        ] {
-            ui.horizontal(|ui| {
-                ui.add_enabled(!locked, egui::Checkbox::new(value, text));
-                if locked {
-                    admin_note(ui, t);
-                }
-            });
-        }
-        ui.separator();
-        ui.horizontal(|ui| {
-            save = ui.button(t.save).clicked();
-            cancel = ui.button(t.cancel).clicked();
-        });
-    });
-    if save {
-        if let Some(nick) = &draft.nick
-            && !crate::types::valid_nick(nick)
-        {
-            let text = t.input_error(&input::InputError::BadNick(nick.clone()));
-            app.notice(text);
-            app.dialogs.settings = Some(draft);
-            return;
-        }
-        app.apply_settings(draft);
-    } else if open && !cancel {
-        app.dialogs.settings = Some(draft);
-    }
-}
-
-/// A setting's value, named by `label`; greyed out with the administrator's
-/// note beside it when the policy file locks it.
-fn lockable(
-    ui: &mut egui::Ui,
-    locked: bool,
-    t: &Strings,
-    widget: impl egui::Widget,
-    label: egui::Id,
-) -> egui::Response {
-    ui.horizontal(|ui| {
-        let response = ui.add_enabled(!locked, widget).labelled_by(label);
-        if locked {
-            admin_note(ui, t);
-        }
-        response
-    })
-    .inner
-}
-
-/// "Set by your administrator", beside a locked setting.
-fn admin_note(ui: &mut egui::Ui, t: &Strings) {
-    ui.label(RichText::new(t.set_by_admin).italics().weak());
 }
 
 fn info(app: &mut LanchatApp, ctx: &egui::Context) {

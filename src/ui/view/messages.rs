@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::nick_colour;
+use super::{file_card, nick_colour};
 use crate::identity::{format_local, local_time};
 use crate::types::{Chat, MessageKind, MsgId};
 use crate::ui::LanchatApp;
@@ -39,6 +39,16 @@ struct Anchor {
     index: usize,
     id: MsgId,
     top: f32,
+}
+
+/// What clicks on the rows ask for, done once the rows are drawn (they
+/// are drawn from a borrowed model).
+#[derive(Default)]
+pub(super) struct Clicks {
+    /// Text to put on the clipboard.
+    pub(super) copy: Option<String>,
+    /// Commands for the node (a file card's buttons).
+    pub(super) commands: Vec<crate::api::Command>,
 }
 
 /// Row heights per chat, kept between frames.
@@ -166,7 +176,7 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     if let Some(offset) = steady {
         area = area.vertical_scroll_offset(offset);
     }
-    let mut copy = None;
+    let mut clicks = Clicks::default();
     let mut anchor = None;
     let output = area.show_viewport(ui, |ui, viewport| {
         ui.set_height(total.max(viewport.height()));
@@ -211,7 +221,7 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
                         &view.rows[i],
                         previous,
                         dark,
-                        &mut copy,
+                        &mut clicks,
                     );
                 })
                 .response
@@ -242,8 +252,11 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
         let chat = view.chat.clone();
         app.load_history(&chat);
     }
-    if let Some(text) = copy {
+    if let Some(text) = clicks.copy {
         ui.ctx().copy_text(text);
+    }
+    for command in clicks.commands {
+        app.command(command);
     }
 }
 
@@ -267,7 +280,7 @@ fn row(
     row: &Row,
     previous: Option<&Row>,
     dark: bool,
-    copy: &mut Option<String>,
+    clicks: &mut Clicks,
 ) {
     let today = day(row.time_ms());
     if previous.map(|p| day(p.time_ms())) != Some(today)
@@ -288,7 +301,7 @@ fn row(
                 ui.label(RichText::new(system_text(t, chat, line)).italics().weak());
             });
         }
-        Row::Message(m) => message(ui, model, chat, t, m, dark, copy),
+        Row::Message(m) => message(ui, model, chat, t, m, dark, clicks),
     }
 }
 
@@ -333,9 +346,14 @@ fn message(
     t: &Strings,
     m: &MessageRow,
     dark: bool,
-    copy: &mut Option<String>,
+    clicks: &mut Clicks,
 ) {
     let colour = nick_colour(&m.from, dark);
+    if m.kind == MessageKind::File {
+        let name = author(model, m);
+        file_card::show(ui, model, t, m, &clock(m.time_ms), &name, colour, clicks);
+        return;
+    }
     let frame = if m.mention {
         egui::Frame::NONE
             .fill(if dark {
@@ -352,13 +370,7 @@ fn message(
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 ui.label(RichText::new(clock(m.time_ms)).weak().monospace());
-                let name = if m.mine {
-                    model.my_nick.clone()
-                } else if model.peers.contains_key(&m.from) {
-                    model.label(&m.from)
-                } else {
-                    m.nick.clone()
-                };
+                let name = author(model, m);
                 match m.kind {
                     MessageKind::Action => {
                         ui.label(RichText::new(format!("* {name}")).color(colour).strong());
@@ -419,9 +431,21 @@ fn message(
     let text = m.text.clone();
     response.context_menu(|ui| {
         if ui.button(t.copy).clicked() {
-            *copy = Some(text);
+            clicks.copy = Some(text);
         }
     });
+}
+
+/// What the author of a message is called: my nick, a person's label
+/// while online, else the nick they had then.
+fn author(model: &Model, m: &MessageRow) -> String {
+    if m.mine {
+        model.my_nick.clone()
+    } else if model.peers.contains_key(&m.from) {
+        model.label(&m.from)
+    } else {
+        m.nick.clone()
+    }
 }
 
 /// A piece of a message: plain text or a link.

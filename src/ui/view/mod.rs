@@ -5,8 +5,11 @@
 
 mod compose;
 mod dialogs;
+pub(crate) mod file_card;
 pub(crate) mod messages;
 pub(crate) mod search;
+pub(crate) mod send_files;
+mod settings_dialog;
 mod sidebar;
 
 use eframe::egui::{self, Color32, RichText};
@@ -77,7 +80,9 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
         messages::show(app, ui);
     });
     dialogs::show(app, ui);
+    send_files::dialog(app, &ui.ctx().clone());
     search::results(app, ui);
+    send_files::drops(app, ui);
 }
 
 fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
@@ -256,7 +261,7 @@ mod tests {
     use crate::ui::i18n::{EN, RU};
 
     /// Symbols the views draw besides the words of the two languages.
-    const SYMBOLS: &str = "⚠✔⏳—…·*";
+    const SYMBOLS: &str = "⚠✔⏳—…·*🗀🗋⬆⟲";
 
     #[test]
     fn every_word_and_symbol_of_the_window_has_a_glyph() {

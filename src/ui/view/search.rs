@@ -71,11 +71,18 @@ pub(super) fn results(app: &mut LanchatApp, ui: &mut egui::Ui) {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 for hit in &app.search.results {
                     let when = format_local(hit.time_ms, "%Y-%m-%d %H:%M");
+                    // A file message's text is its offer: shown as what it offers.
+                    let offer = (hit.kind == crate::types::MessageKind::File)
+                        .then(|| crate::files::Offer::from_text(&hit.text))
+                        .flatten();
+                    let text = match &offer {
+                        Some(offer) => format!("🗋 {}", super::file_card::describe(t, offer)),
+                        None => crate::types::clip(&hit.text, 200),
+                    };
                     let line = format!(
-                        "{when}  {}  {}: {}",
+                        "{when}  {}  {}: {text}",
                         app.model.title(&hit.chat),
                         hit.nick,
-                        crate::types::clip(&hit.text, 200)
                     );
                     if ui
                         .add(egui::Button::new(line).frame(false).truncate())
