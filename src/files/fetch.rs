@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use super::hash::Sha256;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::watch;
@@ -458,7 +458,7 @@ impl Fetch<'_> {
                     file.flush()
                         .and_then(|()| file.sync_data())
                         .map_err(|e| Stop::Failed(FileFailure::Disk(e.to_string())))?;
-                    let mine: [u8; 32] = hasher.finalize().into();
+                    let mine: [u8; 32] = hasher.finalize();
                     return Ok((mine == sha256).then(|| hex(&mine)));
                 }
                 Frame::Control(Control::Cancel | Control::Refuse(Refusal::Cancelled)) => {
@@ -548,7 +548,7 @@ pub(crate) fn offer_hash(folder: bool, entries: &[Entry], hashes: &[[u8; 32]]) -
     for (entry, hash) in entries.iter().zip(hashes) {
         listing.update(format!("{}  {}\n", hex(hash), entry.path));
     }
-    hex(&listing.finalize().into())
+    hex(&listing.finalize())
 }
 
 fn hex(bytes: &[u8; 32]) -> String {
@@ -572,7 +572,9 @@ mod tests {
 
     #[test]
     fn hashes_print_and_parse_back() {
-        let h: [u8; 32] = Sha256::digest(b"abc").into();
+        let mut hasher = Sha256::new();
+        hasher.update(b"abc");
+        let h = hasher.finalize();
         assert_eq!(
             hex(&h),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

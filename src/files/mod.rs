@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::types::{Chat, NodeId};
 
 pub(crate) mod fetch;
+pub(crate) mod hash;
 pub(crate) mod manager;
 pub mod names;
 pub(crate) mod offer;

@@ -14,7 +14,7 @@ use std::net::{Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
+use super::hash::Sha256;
 use tokio::net::TcpListener;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Semaphore, mpsc};
@@ -355,7 +355,7 @@ async fn send_file(
             report_progress(shared, up, done, Flow::Active);
         }
     }
-    let sha256: [u8; 32] = hasher.finalize().into();
+    let sha256: [u8; 32] = hasher.finalize();
     up.hashes.insert(index, sha256);
     writer.send(&Control::End { sha256 }).await?;
     Ok(Sent::Whole)
