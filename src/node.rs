@@ -626,6 +626,7 @@ impl Node {
             }
             if !sender_here && stream.attempt() >= GIVE_UP_ATTEMPTS {
                 let count = stream.skip_gap();
+                debug!(%sender, %channel, count, "gap given up: its sender is gone");
                 self.events.push_back(Event::Missed {
                     chat: Chat::Channel(channel),
                     from: sender,
@@ -907,6 +908,7 @@ impl Node {
                 let key = (id, epoch, channel.clone());
                 if let Some(stream) = self.channels.streams.get_mut(&key) {
                     let count = stream.jump(upto.saturating_add(1));
+                    debug!(peer = %id, %channel, upto, count, "sender no longer holds a gap");
                     if count > 0 {
                         self.events.push_back(Event::Missed {
                             chat: Chat::Channel(channel),

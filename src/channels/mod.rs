@@ -111,6 +111,7 @@ impl Channels {
             if self.streams.len() >= MAX_STREAMS {
                 return None;
             }
+            tracing::debug!(sender = %key.0, channel = %key.2, base, "stream started");
             let mut stream = Stream::new(base);
             stream.limit_kept(self.keep_per_stream(self.streams.len() + 1));
             self.streams.insert(key.clone(), stream);

@@ -71,8 +71,9 @@ pub(super) struct SyncState {
     fruitless: BTreeMap<String, u8>,
     /// Channels compared at least once since joining (or starting).
     synced: BTreeSet<String>,
-    /// Caught-up messages not given out yet, and when to give them.
-    held: Vec<ChatMessage>,
+    /// Caught-up messages not given out yet (each with its author's own
+    /// stamp), and when to give them.
+    held: Vec<(u64, ChatMessage)>,
     held_until: Option<Instant>,
     /// Messages being put together from their fragments.
     gathering: Gathering,
@@ -450,17 +451,20 @@ impl Node {
             return;
         }
         let stamp = self.hlc.observe(k.hlc, self.wall_ms(now));
-        self.sync.held.push(ChatMessage {
-            id: k.id,
-            chat: Chat::Channel(channel.clone()),
-            from: k.from,
-            nick: k.nick.clone(),
-            kind: k.kind,
-            text: k.text.clone(),
-            time_ms: crate::hlc::wall_ms(stamp),
-            hlc: stamp,
-            author: k.author,
-        });
+        self.sync.held.push((
+            k.hlc,
+            ChatMessage {
+                id: k.id,
+                chat: Chat::Channel(channel.clone()),
+                from: k.from,
+                nick: k.nick.clone(),
+                kind: k.kind,
+                text: k.text.clone(),
+                time_ms: crate::hlc::wall_ms(stamp),
+                hlc: stamp,
+                author: k.author,
+            },
+        ));
         let arrived_ms = self.wall_ms(now);
         self.recent.insert(&channel, Kept { arrived_ms, ..k });
         self.stats.recalled += 1;
@@ -478,7 +482,10 @@ impl Node {
     fn give_out_recalled(&mut self, now: Instant) {
         self.sync.held_until = None;
         debug!(count = self.sync.held.len(), "catch-up: giving out");
-        let mut held = std::mem::take(&mut self.sync.held);
+        let mut held: Vec<ChatMessage> = std::mem::take(&mut self.sync.held)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         held.sort_by_key(|m| (m.hlc, m.from));
         let channels: BTreeSet<String> = held
             .iter()
@@ -502,7 +509,28 @@ impl Node {
 
     /// Keeps a channel message delivered live or sent by me; false if it was
     /// had already (by catch-up, or twice by repair).
+    ///
+    /// Repair and catch-up can bring the same messages at once (a returning
+    /// node's repairs come slowly). So that each sender's order holds, a
+    /// live message first gives out what catch-up brought of its author in
+    /// that channel up to it, itself included (then it is had already).
     pub(super) fn keep(&mut self, now: Instant, channel: &str, k: Kept) -> bool {
+        if !self.sync.held.is_empty() {
+            let (mut before, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sync.held)
+                .into_iter()
+                .partition(|(stamp, m)| {
+                    m.from == k.from
+                        && matches!(&m.chat, Chat::Channel(c) if c == channel)
+                        && (*stamp <= k.hlc || m.id == k.id)
+                });
+            self.sync.held = rest;
+            if self.sync.held.is_empty() {
+                self.sync.held_until = None;
+            }
+            before.sort_by_key(|(stamp, m)| (*stamp, m.id));
+            self.events
+                .extend(before.into_iter().map(|(_, m)| Event::Recalled(m)));
+        }
         let arrived_ms = self.wall_ms(now);
         self.recent.insert(channel, Kept { arrived_ms, ..k })
     }

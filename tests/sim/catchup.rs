@@ -100,6 +100,54 @@ fn a_node_cut_off_for_thirty_seconds_has_all_fifty_within_five_seconds() {
     println!("cut node had all 50 {last:?} after the link returned");
 }
 
+/// Catch-up and repair race for the same messages: a returning node is
+/// given a sender's messages by catch-up while the sender's own repairs are
+/// slow to come, and they come while the caught-up ones are still held. The
+/// sender's order holds all the same: each live message comes after its
+/// sender's earlier ones, caught up or not, and nothing is shown twice.
+#[test]
+fn repairs_that_come_while_caught_up_messages_are_held_keep_the_senders_order() {
+    // Host 3's clock is an hour ahead (see `net`); it only listens here.
+    let mut sim = lan(0x0bd3, &["ann", "bob", "cut", "far", "eve"]);
+    let (cut, senders) = (2, [0, 1, 4]);
+    let since = sim.elapsed();
+    sim.cut(cut, true);
+    let mut said: [Vec<String>; 3] = Default::default();
+    for n in 0..50 {
+        let who = n % 3;
+        let text = format!("{who}: {n}");
+        talk(&mut sim, senders[who], &main(), text.clone());
+        said[who].push(text);
+        run_for(&mut sim, 0.5);
+    }
+    run_for(&mut sim, 5.0);
+    // Ann's repairs are slow to reach the returning node: they come only
+    // once catch-up has brought (and holds) some of her messages.
+    sim.park_channel(sim.id(0), cut);
+    sim.cut(cut, false);
+    let recalled = |sim: &Sim| sim.node(cut).map_or(0, |n| n.stats().recalled);
+    let give_up = sim.elapsed() + secs(10.0);
+    while recalled(&sim) == 0 && sim.elapsed() < give_up {
+        run_for(&mut sim, 0.01);
+    }
+    assert!(
+        recalled(&sim) > 0,
+        "catch-up brought nothing while repair was held"
+    );
+    sim.release();
+    run_for(&mut sim, 8.0);
+    let got = shown(&sim, cut, &main(), since);
+    no_repeats(&got);
+    assert!(
+        got.iter()
+            .any(|(m, recalled)| *recalled && m.from == sim.id(0)),
+        "none of ann's messages came by catch-up: the race did not happen"
+    );
+    for (who, texts) in said.iter().enumerate() {
+        assert_shown_in_order(&got, sim.id(senders[who]), texts);
+    }
+}
+
 /// A node that was off (killed) and starts again with its store gets what
 /// was said meanwhile by catch-up, and nothing it had already.
 #[test]

@@ -94,6 +94,10 @@ pub(crate) struct Sim {
     /// (signature check, decode), so one multicast datagram is opened once
     /// for all its receivers, as if each had checked it.
     opened: HashMap<Vec<u8>, Result<envelope::Opened, DecodeError>>,
+    /// While set, channel datagrams of this author on their way to this
+    /// host wait in `parked` (a repair that is slow to come).
+    parking: Option<(NodeId, usize)>,
+    parked: Vec<(usize, usize, Vec<u8>)>,
 }
 
 /// Most opened datagrams remembered before the memo starts over.
@@ -117,6 +121,8 @@ impl Sim {
             largest: 0,
             recalled_log: None,
             opened: HashMap::new(),
+            parking: None,
+            parked: Vec::new(),
         }
     }
 
@@ -283,6 +289,20 @@ impl Sim {
         self.hosts[index].cut = cut;
     }
 
+    /// Holds back `author`'s channel datagrams on their way to host `to`,
+    /// whoever passes them on, until [`Sim::release`].
+    pub(crate) fn park_channel(&mut self, author: NodeId, to: usize) {
+        self.parking = Some((author, to));
+    }
+
+    /// Lets the parked datagrams go on, in the order they were sent.
+    pub(crate) fn release(&mut self) {
+        self.parking = None;
+        for (from, to, bytes) in std::mem::take(&mut self.parked) {
+            self.transmit(from, to, bytes);
+        }
+    }
+
     /// Starts a host again with the same id and a higher epoch, and gives
     /// it messages of its earlier life, as the driver does from the store.
     pub(crate) fn restart_with(&mut self, index: usize, nick: &str, kept: Vec<ChatMessage>) {
@@ -369,6 +389,15 @@ impl Sim {
             || self.hosts[to].deaf
             || self.rng.f64() < self.faults.loss
         {
+            return;
+        }
+        if let Some((author, host)) = self.parking
+            && host == to
+            && open(&bytes).is_some_and(|p| {
+                p.from == author && matches!(p.body, lanchat::wire::Body::Channel(_))
+            })
+        {
+            self.parked.push((from, to, bytes));
             return;
         }
         let copies = if self.rng.f64() < self.faults.duplicate {
