@@ -24,6 +24,7 @@
 #[allow(dead_code)]
 #[path = "../tests/lan/bed.rs"]
 mod bed;
+mod common;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
 mod util;
@@ -157,11 +158,7 @@ fn make_source(path: &Path, mib: u64) -> String {
         file.write_all(&buf).expect("write the source");
     }
     file.sync_all().expect("sync the source");
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.finalize())
 }
 
 // ------------------------------------------------------------------ links
@@ -437,18 +434,7 @@ fn start_node(bed: &Bed, i: usize, data: &Path, downloads: &Path) -> Running {
 
 fn stop(nodes: Vec<Running>) {
     for mut n in nodes {
-        let _ = n.handle.send(Command::Quit);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            match n.events.try_recv() {
-                Ok(e) if e.event == Event::Stopped => break,
-                Ok(_) => {}
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                Err(_) => break,
-            }
-        }
+        common::quit(&n.handle, &mut n.events);
     }
 }
 

@@ -14,6 +14,7 @@
 #[allow(dead_code)]
 #[path = "../tests/lan/bed.rs"]
 mod bed;
+mod common;
 mod sim;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
@@ -116,18 +117,7 @@ fn start_node(bed: &Bed, i: usize) -> Running {
 
 fn stop(nodes: Vec<Running>) {
     for mut n in nodes {
-        let _ = n.handle.send(Command::Quit);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            match n.events.try_recv() {
-                Ok(e) if e.event == Event::Stopped => break,
-                Ok(_) => {}
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                Err(_) => break,
-            }
-        }
+        common::quit(&n.handle, &mut n.events);
     }
 }
 

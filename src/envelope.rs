@@ -120,9 +120,9 @@ impl PublicKey {
             .chain_update(b"lanchat fingerprint\0")
             .chain_update(self.0)
             .finalize();
-        let hex: Vec<String> = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-        hex.chunks(2)
-            .map(|pair| pair.concat())
+        digest[..10]
+            .chunks(2)
+            .map(hex::encode)
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -557,19 +557,13 @@ impl ChannelKey {
 
     /// The key as 64 hex digits (for a settings file).
     pub fn to_hex(&self) -> String {
-        self.bytes.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.bytes.as_slice())
     }
 
     /// A key from [`ChannelKey::to_hex`]; `None` if it is not 64 hex digits.
-    pub fn from_hex(hex: &str) -> Option<ChannelKey> {
-        let hex = hex.trim();
-        if hex.len() != 64 || !hex.is_ascii() {
-            return None;
-        }
+    pub fn from_hex(text: &str) -> Option<ChannelKey> {
         let mut key = Zeroizing::new([0u8; 32]);
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(text.trim(), key.as_mut_slice()).ok()?;
         Some(ChannelKey::from_bytes(&key))
     }
 

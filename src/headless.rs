@@ -597,7 +597,10 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 MessageKind::Text => format!("<{}> {}", msg.nick, msg.text),
                 MessageKind::File => match crate::files::Offer::from_text(&msg.text) {
                     Some(offer) => format!("* {} offers {} ({})", msg.nick, offer.describe(), offer.id),
-                    None => format!("* {} offers a file", msg.nick),
+                    None => match crate::files::Withdrawal::from_text(&msg.text) {
+                        Some(w) => format!("* {} withdrew {} ({})", msg.nick, w.name, w.id),
+                        None => format!("* {} offers a file", msg.nick),
+                    },
                 },
             };
             (

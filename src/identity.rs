@@ -119,7 +119,7 @@ fn load_or_create_keys(dir: &Path) -> Result<Keys, IdentityError> {
         }
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             let keys = Keys::generate().map_err(|e| IdentityError::Random(e.to_string()))?;
-            let hex: String = keys.secret().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = hex::encode(keys.secret());
             write_atomic(
                 &path,
                 &format!("{}\n", zeroize::Zeroizing::new(hex).as_str()),
@@ -130,14 +130,9 @@ fn load_or_create_keys(dir: &Path) -> Result<Keys, IdentityError> {
     }
 }
 
-fn parse_secret(hex: &str) -> Option<zeroize::Zeroizing<[u8; 32]>> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
+fn parse_secret(text: &str) -> Option<zeroize::Zeroizing<[u8; 32]>> {
     let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
+    hex::decode_to_slice(text, secret.as_mut_slice()).ok()?;
     Some(secret)
 }
 

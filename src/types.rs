@@ -35,7 +35,7 @@ impl NodeId {
 
     /// The first four hex digits, used to tell two equal nicks apart.
     pub fn short(&self) -> String {
-        format!("{:02x}{:02x}", self.0[0], self.0[1])
+        hex::encode(&self.0[..2])
     }
 
     /// Parses the 32-hex-digit form written by `Display`.

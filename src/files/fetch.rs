@@ -37,6 +37,14 @@ pub(crate) const STALL: Duration = Duration::from_secs(5);
 const CONNECT_TIME: Duration = Duration::from_secs(5);
 /// Longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often the record of an offer of many files is kept while bytes
+/// come in. It holds every verified file's hash (64 bytes each), so it is
+/// not rewritten with each progress report; resuming needs only what is on
+/// disk and that list, and a crash loses at most this much of the count
+/// of bytes carried. A smaller record is kept with each report.
+const SAVE_MANY_EVERY: Duration = Duration::from_secs(5);
+/// From this many files an offer's record counts as large.
+const MANY_FILES: usize = 256;
 
 /// How one attempt ended.
 enum Attempt {
@@ -161,13 +169,15 @@ fn abandon(shared: &Shared, id: FileId) {
 }
 
 fn report(shared: &Shared, id: FileId, done: u64, flow: Flow, meter: Option<&Meter>) {
-    let Some(inc) = lock(&shared.incoming).get(&id).cloned() else {
+    let Some((peer, total)) = lock(&shared.incoming)
+        .get(&id)
+        .map(|inc| (inc.from, inc.offer.size))
+    else {
         return;
     };
-    let total = inc.offer.size;
     shared.emit(Event::FileProgress(FileProgress {
         id,
-        peer: inc.from,
+        peer,
         direction: Direction::Down,
         done,
         total,
@@ -248,6 +258,12 @@ async fn attempt(
         cancelled: cancelled.clone(),
         moved: false,
         resumed: false,
+        saved: std::time::Instant::now(),
+        save_every: if entries.len() >= MANY_FILES {
+            SAVE_MANY_EVERY
+        } else {
+            Duration::ZERO
+        },
     };
     let got = fetch.files(&part, &paths, inc.verified.len()).await;
     let moved = fetch.moved;
@@ -293,12 +309,12 @@ fn checked(inc: &Incoming, entries: &[Entry]) -> Option<Vec<PathBuf>> {
     let mut seen = std::collections::HashSet::new();
     let mut paths = Vec::with_capacity(entries.len());
     for entry in entries {
-        let mut path = names::relative(&entry.path)?;
+        let name = names::relative(&entry.path)?;
+        let file = name.file_name()?.to_string_lossy().into_owned();
         // Two paths that sanitise alike get numbers, never one file.
+        let mut path = name.clone();
         let mut n = 1;
         while !seen.insert(path.clone()) {
-            let name = names::relative(&entry.path)?;
-            let file = name.file_name()?.to_string_lossy().into_owned();
             path = name.with_file_name(format!("{file} ({n})"));
             n += 1;
         }
@@ -348,6 +364,9 @@ struct Fetch<'a> {
     cancelled: watch::Receiver<bool>,
     moved: bool,
     resumed: bool,
+    /// When the record was last kept, and how often it is.
+    saved: std::time::Instant,
+    save_every: Duration,
 }
 
 impl Fetch<'_> {
@@ -441,7 +460,10 @@ impl Fetch<'_> {
                     self.shared.change_in(self.id, |inc| inc.carried += len);
                     if self.meter.tick(done_before + have) {
                         // Kept now and then, so a crash loses little of the count.
-                        self.shared.update_in(self.id, |_| ());
+                        if self.saved.elapsed() >= self.save_every {
+                            self.saved = std::time::Instant::now();
+                            self.shared.update_in(self.id, |_| ());
+                        }
                         report(
                             self.shared,
                             self.id,
@@ -459,7 +481,7 @@ impl Fetch<'_> {
                         .and_then(|()| file.sync_data())
                         .map_err(|e| Stop::Failed(FileFailure::Disk(e.to_string())))?;
                     let mine: [u8; 32] = hasher.finalize();
-                    return Ok((mine == sha256).then(|| hex(&mine)));
+                    return Ok((mine == sha256).then(|| hex::encode(mine)));
                 }
                 Frame::Control(Control::Cancel | Control::Refuse(Refusal::Cancelled)) => {
                     return Err(Stop::Failed(FileFailure::CancelledByPeer));
@@ -542,27 +564,18 @@ fn finish(shared: &Shared, id: FileId, part: &Path, entries: &[Entry]) {
 /// of its `sha256sum` listing (`<hash>  <path>\n` per file, in order).
 pub(crate) fn offer_hash(folder: bool, entries: &[Entry], hashes: &[[u8; 32]]) -> String {
     if !folder {
-        return hashes.first().map(hex).unwrap_or_default();
+        return hashes.first().map(hex::encode).unwrap_or_default();
     }
     let mut listing = Sha256::new();
     for (entry, hash) in entries.iter().zip(hashes) {
-        listing.update(format!("{}  {}\n", hex(hash), entry.path));
+        listing.update(format!("{}  {}\n", hex::encode(hash), entry.path));
     }
-    hex(&listing.finalize())
-}
-
-fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(listing.finalize())
 }
 
 fn unhex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 
@@ -576,9 +589,9 @@ mod tests {
         hasher.update(b"abc");
         let h = hasher.finalize();
         assert_eq!(
-            hex(&h),
+            hex::encode(h),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(unhex(&hex(&h)), Some(h));
+        assert_eq!(unhex(&hex::encode(h)), Some(h));
     }
 }

@@ -20,7 +20,7 @@ use super::record::{Incoming, OFFER_DAYS, Outgoing, Record};
 use super::session::{Entry, MAX_REPLY};
 use super::{
     Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState, FileStatus,
-    Offer, names,
+    Offer, Withdrawal, names,
 };
 use crate::api::Event;
 use crate::envelope::Keys;
@@ -41,6 +41,8 @@ pub(crate) enum Order {
     Decline(FileId),
     /// The user cancelled a transfer or withdrew an offer.
     Cancel(FileId),
+    /// A peer withdrew an offer (a file message said so).
+    Withdrawn(FileId, NodeId),
     /// List every transfer.
     List,
     /// A peer is online at this unicast address.
@@ -85,7 +87,34 @@ pub(crate) struct Shared {
     pub(crate) downloads_running: Arc<Semaphore>,
     /// The cancel switch of each running download.
     cancels: Mutex<HashMap<FileId, watch::Sender<bool>>>,
+    /// The withdraw switch of each offer of mine that was served or
+    /// withdrawn in this run (uploads under way watch it).
+    withdrawals: Mutex<HashMap<FileId, watch::Sender<bool>>>,
 }
+
+/// Ports other than `port` that my kept offers still being served name,
+/// the most recent first, at most [`EARLIER_PORTS`].
+fn earlier_ports(records: &[Record], port: u16) -> Vec<u16> {
+    let mut offers: Vec<&Outgoing> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Out(out) if !out.cancelled => Some(out),
+            _ => None,
+        })
+        .filter(|out| out.offer.port != port && out.offer.port != 0)
+        .collect();
+    offers.sort_by_key(|out| std::cmp::Reverse(out.made_ms));
+    let mut ports = Vec::new();
+    for out in offers {
+        if !ports.contains(&out.offer.port) && ports.len() < EARLIER_PORTS {
+            ports.push(out.offer.port);
+        }
+    }
+    ports
+}
+
+/// Most ports of earlier runs served besides this run's.
+const EARLIER_PORTS: usize = 4;
 
 /// A lock that a panicking task left poisoned still holds sound data
 /// (every change is one assignment), so it is used as it is.
@@ -150,6 +179,24 @@ impl Shared {
         }));
     }
 
+    /// The withdraw switch of an offer of mine. Taken before its record is
+    /// looked at, so a withdrawal in between is not missed.
+    pub(crate) fn withdrawal(&self, id: FileId) -> watch::Receiver<bool> {
+        lock(&self.withdrawals)
+            .entry(id)
+            .or_insert_with(|| watch::channel(false).0)
+            .subscribe()
+    }
+
+    /// Withdraws an offer of mine: uploads under way stop at their next
+    /// chunk.
+    fn withdraw(&self, id: FileId) {
+        lock(&self.withdrawals)
+            .entry(id)
+            .or_insert_with(|| watch::channel(false).0)
+            .send_replace(true);
+    }
+
     /// Forgets a finished download's cancel switch.
     pub(crate) fn finished(&self, id: FileId) {
         lock(&self.cancels).remove(&id);
@@ -196,6 +243,14 @@ impl Files {
                 "files cannot be offered: no TCP port could be opened ({err})"
             ))));
         }
+        // An offer names the port it was made on: offers kept from a run
+        // that had another port (the usual one was taken then) are served
+        // there too, where it is free.
+        let earlier: Vec<std::net::TcpListener> = if in_memory {
+            Vec::new()
+        } else {
+            super::serve::listen_also(&earlier_ports(&records, port))
+        };
         let (orders, orders_rx) = mpsc::unbounded_channel();
         let (asks_tx, asks) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -211,12 +266,13 @@ impl Files {
             incoming: Mutex::new(HashMap::new()),
             peers: watch::Sender::new(HashMap::new()),
             cancels: Mutex::new(HashMap::new()),
+            withdrawals: Mutex::new(HashMap::new()),
         });
         std::thread::Builder::new()
             .name("lanchat-files".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    if let Ok(listener) = listener {
+                    for listener in listener.into_iter().chain(earlier) {
                         match tokio::net::TcpListener::from_std(listener) {
                             Ok(listener) => {
                                 tokio::spawn(super::serve::run(Arc::clone(&shared), listener));
@@ -228,6 +284,7 @@ impl Files {
                         shared,
                         asks: asks_tx,
                         port,
+                        withdrawn: HashMap::new(),
                     };
                     manager.restore(records);
                     manager.run(orders_rx).await;
@@ -248,7 +305,14 @@ struct Manager {
     shared: Arc<Shared>,
     asks: mpsc::UnboundedSender<Ask>,
     port: u16,
+    /// Offers withdrawn by their senders, with whom, in case the offer
+    /// comes after its withdrawal (catch-up gives them in stamp order, but
+    /// a direct offer and its withdrawal may cross).
+    withdrawn: HashMap<FileId, NodeId>,
 }
+
+/// Most withdrawals remembered for offers not seen yet.
+const WITHDRAWN_KEPT: usize = 1024;
 
 impl Manager {
     async fn run(&mut self, mut orders: mpsc::UnboundedReceiver<Order>) {
@@ -263,6 +327,7 @@ impl Manager {
                 Order::Accept(id) => self.accept(id),
                 Order::Decline(id) => self.decline(id),
                 Order::Cancel(id) => self.cancel(id),
+                Order::Withdrawn(id, from) => self.withdrawn(id, from),
                 Order::List => self.list(),
                 Order::Online(id, addr) => {
                     // Always a wake-up: a peer back at the same address
@@ -378,9 +443,33 @@ impl Manager {
         };
         self.shared.save_in(&inc);
         lock(&self.shared.incoming).insert(id, inc);
+        let from = shown.from;
         self.shared.emit(Event::FileOffer(shown));
-        if self.shared.options.auto_accept {
+        if self.withdrawn.get(&id) == Some(&from) {
+            self.shared.fail_in(id, FileFailure::CancelledByPeer);
+        } else if self.shared.options.auto_accept {
             self.accept(id);
+        }
+    }
+
+    /// The sender of an offer to me withdrew it: if I have not answered,
+    /// it is closed. One I accepted learns it from the sender, which
+    /// refuses it (and it ends as soon as it can reach the sender).
+    fn withdrawn(&mut self, id: FileId, from: NodeId) {
+        let state = lock(&self.shared.incoming)
+            .get(&id)
+            .map(|inc| (inc.from, inc.state.clone()));
+        match state {
+            Some((sender, FileState::Offered)) if sender == from => {
+                self.shared.fail_in(id, FileFailure::CancelledByPeer);
+            }
+            Some(_) => {}
+            None => {
+                if self.withdrawn.len() >= WITHDRAWN_KEPT {
+                    self.withdrawn.clear();
+                }
+                self.withdrawn.insert(id, from);
+            }
         }
     }
 
@@ -423,11 +512,18 @@ impl Manager {
 
     fn cancel(&mut self, id: FileId) {
         let mine = lock(&self.shared.outgoing).get_mut(&id).map(|out| {
+            let again = out.cancelled;
             out.cancelled = true;
-            out.clone()
+            (again, out.clone())
         });
-        if let Some(out) = mine {
+        if let Some((again, out)) = mine {
+            self.shared.withdraw(id);
             self.shared.save_out(&out);
+            if !again {
+                // Those who have not answered hear it in the chat.
+                let text = Withdrawal::of(&out.offer).to_text();
+                let _ = self.asks.send(Ask::Say(out.chat.clone(), text));
+            }
             self.shared.emit(Event::FileFailed(FileFailed {
                 id,
                 peer: out.recipient(),
@@ -568,6 +664,39 @@ fn listing(path: &Path) -> Result<(Vec<Entry>, bool), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{Chat, MAIN_CHANNEL};
+
+    fn made(port: u16, made_ms: u64, cancelled: bool) -> Record {
+        Record::Out(Outgoing {
+            offer: Offer {
+                port,
+                ..Offer::sample()
+            },
+            chat: Chat::Channel(MAIN_CHANNEL.into()),
+            root: PathBuf::from("report.pdf"),
+            entries: Vec::new(),
+            made_ms,
+            cancelled,
+        })
+    }
+
+    #[test]
+    fn offers_of_earlier_runs_keep_their_ports_newest_first() {
+        let records = [
+            made(47079, 5, false),
+            made(40001, 1, false),
+            made(40002, 3, false),
+            made(40002, 2, false),
+            made(40003, 4, true),
+            made(40004, 6, false),
+            made(40005, 7, false),
+            made(40006, 8, false),
+        ];
+        // This run's port and withdrawn offers' ports are left out; each
+        // port once; the four most recent.
+        assert_eq!(earlier_ports(&records, 47079), [40006, 40005, 40004, 40002]);
+        assert!(earlier_ports(&[], 47079).is_empty());
+    }
 
     #[test]
     fn a_folder_lists_its_files_in_order_without_links() {

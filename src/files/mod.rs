@@ -40,7 +40,7 @@ pub(crate) mod record;
 pub(crate) mod serve;
 pub mod session;
 
-pub use offer::Offer;
+pub use offer::{Offer, Withdrawal};
 
 /// The TCP port a node serves files on when it is free (the next node on
 /// the same host takes any port; the offer says which).
@@ -53,26 +53,23 @@ pub const FILE_PORT: u16 = 47079;
 pub struct FileId(pub [u8; 16]);
 
 impl FileId {
-    /// A new random id.
+    /// A new random id from the system's secure generator (the id is
+    /// what lets a receiver fetch the offer, so it must not be guessable).
     pub fn random() -> FileId {
-        FileId(fastrand::u128(..).to_be_bytes())
+        FileId(*uuid::Uuid::new_v4().as_bytes())
     }
 
     /// Parses the 32 hex digits [`fmt::Display`] writes.
     pub fn parse(text: &str) -> Option<FileId> {
-        let text = text.trim();
-        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        u128::from_str_radix(text, 16)
-            .ok()
-            .map(|bits| FileId(bits.to_be_bytes()))
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(text.trim(), &mut id).ok()?;
+        Some(FileId(id))
     }
 }
 
 impl fmt::Display for FileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", u128::from_be_bytes(self.0))
+        f.write_str(&hex::encode(self.0))
     }
 }
 

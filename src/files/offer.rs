@@ -3,6 +3,10 @@
 //! JSON object, so history, search and older views keep something
 //! readable. Parsing takes nothing on trust: a text that is not a sound
 //! offer is no offer.
+//!
+//! A sender that withdraws an offer says so with another file message in
+//! the same chat ([`Withdrawal`]), so that receivers who never answered
+//! do not keep an open offer that cannot be had.
 
 use serde::{Deserialize, Serialize};
 
@@ -93,11 +97,57 @@ impl Offer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The text of a file message that withdraws an offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// The offer withdrawn.
+    pub id: FileId,
+    /// Its name, to say what was withdrawn.
+    pub name: String,
+}
 
-    fn offer() -> Offer {
+#[derive(Serialize, Deserialize)]
+struct WithdrawalText {
+    withdrawn: String,
+    name: String,
+}
+
+impl Withdrawal {
+    /// The withdrawal of `offer`.
+    pub fn of(offer: &Offer) -> Withdrawal {
+        Withdrawal {
+            id: offer.id,
+            name: offer.name.clone(),
+        }
+    }
+
+    /// The text of the message that withdraws the offer.
+    pub fn to_text(&self) -> String {
+        let text = WithdrawalText {
+            withdrawn: self.id.to_string(),
+            name: self.name.clone(),
+        };
+        serde_json::to_string(&text).unwrap_or_default()
+    }
+
+    /// The withdrawal a message's text makes; `None` if it is none.
+    pub fn from_text(text: &str) -> Option<Withdrawal> {
+        if text.len() > 4 * MAX_NAME {
+            return None;
+        }
+        let text: WithdrawalText = serde_json::from_str(text).ok()?;
+        let id = FileId::parse(&text.withdrawn)?;
+        (text.name.len() <= MAX_NAME).then_some(Withdrawal {
+            id,
+            name: text.name,
+        })
+    }
+}
+
+#[cfg(test)]
+impl Offer {
+    /// An offer of one 5 GiB file on the usual port, for tests.
+    pub(crate) fn sample() -> Offer {
         Offer {
             id: FileId::random(),
             name: "report.pdf".into(),
@@ -107,16 +157,21 @@ mod tests {
             port: 47079,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn an_offer_reads_back_from_its_text() {
-        let o = offer();
+        let o = Offer::sample();
         assert_eq!(Offer::from_text(&o.to_text()), Some(o));
     }
 
     #[test]
     fn unsound_offers_are_no_offers() {
-        let o = offer();
+        let o = Offer::sample();
         let bad = [
             String::from("hello"),
             Offer {
@@ -155,5 +210,21 @@ mod tests {
         for text in bad {
             assert_eq!(Offer::from_text(&text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_withdrawal_reads_back_and_is_no_offer() {
+        let o = Offer::sample();
+        let w = Withdrawal::of(&o);
+        let text = w.to_text();
+        assert_eq!(Withdrawal::from_text(&text), Some(w));
+        assert_eq!(Offer::from_text(&text), None);
+        assert_eq!(Withdrawal::from_text(&o.to_text()), None);
+        assert_eq!(Withdrawal::from_text("hello"), None);
+        let long = Withdrawal {
+            name: "x".repeat(MAX_NAME + 1),
+            ..Withdrawal::of(&o)
+        };
+        assert_eq!(Withdrawal::from_text(&long.to_text()), None);
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::hash::Sha256;
 use tokio::net::TcpListener;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::manager::{Shared, lock};
 use super::record::{OFFER_DAYS, Outgoing};
@@ -57,6 +57,26 @@ pub(crate) fn listen(port: u16, in_memory: bool) -> std::io::Result<std::net::Tc
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to listen on")))
+}
+
+/// Opens what it can of `ports` (each exactly; one that is taken is left).
+pub(crate) fn listen_also(ports: &[u16]) -> Vec<std::net::TcpListener> {
+    ports
+        .iter()
+        .filter_map(|&port| {
+            let opened = bind(port, true).or_else(|_| bind(port, false));
+            match opened {
+                Ok(listener) => {
+                    tracing::debug!(port, "serving earlier offers on their port too");
+                    Some(listener)
+                }
+                Err(err) => {
+                    tracing::debug!(port, cause = %err, "an earlier offer's port is taken");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 fn bind(port: u16, v6: bool) -> std::io::Result<std::net::TcpListener> {
@@ -114,6 +134,8 @@ struct Upload {
     meter: Meter,
     carried: u64,
     hashes: HashMap<usize, [u8; 32]>,
+    /// Set when I withdraw the offer.
+    withdrawn: watch::Receiver<bool>,
 }
 
 async fn serve(
@@ -151,6 +173,7 @@ async fn serve(
         }
         _ => return Err(SessionError::Malformed),
     };
+    let withdrawn = shared.withdrawal(id);
     let out = lock(&shared.outgoing).get(&id).cloned();
     let out = match out
         .ok_or(Refusal::Unknown)
@@ -197,6 +220,7 @@ async fn serve(
         meter: Meter::new(),
         carried: 0,
         hashes: HashMap::new(),
+        withdrawn,
     };
     loop {
         let request = tokio::time::timeout(IDLE, requests.recv()).await;
@@ -327,10 +351,7 @@ async fn send_file(
             Ok(_) => return Err(SessionError::Malformed),
             Err(_) => {}
         }
-        if lock(&shared.outgoing)
-            .get(&up.id)
-            .is_none_or(|o| o.cancelled)
-        {
+        if *up.withdrawn.borrow() {
             writer.send(&Control::Refuse(Refusal::Cancelled)).await?;
             writer.close().await;
             return Ok(Sent::Stopped(FileFailure::Cancelled));

@@ -21,7 +21,7 @@ use crate::api::{Command, Event, Target};
 use crate::catchup;
 use crate::envelope::WorkgroupKey;
 use crate::files::manager::{Ask, Files, Order};
-use crate::files::{FileOffer, Offer};
+use crate::files::{FileOffer, Offer, Withdrawal};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::store::writer::{Job, Writer};
@@ -441,14 +441,17 @@ impl Driver {
             }
             Event::PeerOffline { id, .. } => self.files.order(Order::Offline(*id)),
             Event::Message(m) | Event::Recalled(m) if m.kind == MessageKind::File => {
-                match Offer::from_text(&m.text) {
-                    Some(offer) => self.files.order(Order::Offered(Box::new(FileOffer {
+                if let Some(offer) = Offer::from_text(&m.text) {
+                    self.files.order(Order::Offered(Box::new(FileOffer {
                         offer,
                         from: m.from,
                         nick: m.nick.clone(),
                         chat: m.chat.clone(),
-                    }))),
-                    None => tracing::debug!(from = %m.from, "a file message that is no offer"),
+                    })));
+                } else if let Some(withdrawal) = Withdrawal::from_text(&m.text) {
+                    self.files.order(Order::Withdrawn(withdrawal.id, m.from));
+                } else {
+                    tracing::debug!(from = %m.from, "a file message that is no offer");
                 }
             }
             _ => {}

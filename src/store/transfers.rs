@@ -49,19 +49,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::files::record::{Incoming, Outgoing};
-    use crate::files::{FileFailure, FileId, FileState, Offer};
+    use crate::files::{FileFailure, FileState, Offer};
     use crate::types::{Chat, NodeId};
-
-    fn offer() -> Offer {
-        Offer {
-            id: FileId::random(),
-            name: "report.pdf".into(),
-            size: 5 << 30,
-            files: 1,
-            folder: false,
-            port: 47079,
-        }
-    }
 
     #[test]
     fn transfers_come_back_changed_and_old_ones_go() {
@@ -69,7 +58,7 @@ mod tests {
         let day = 24 * 3600 * 1000;
         let now = 100 * day;
         let mine = Record::Out(Outgoing {
-            offer: offer(),
+            offer: Offer::sample(),
             chat: Chat::Channel("#Main".into()),
             root: "/tmp/report.pdf".into(),
             entries: Vec::new(),
@@ -77,7 +66,7 @@ mod tests {
             cancelled: false,
         });
         let mut theirs = Incoming {
-            offer: offer(),
+            offer: Offer::sample(),
             from: NodeId::random(),
             nick: "bob".into(),
             chat: Chat::Direct(NodeId::random()),
@@ -88,7 +77,7 @@ mod tests {
             resumes: 0,
         };
         let old = Record::In(Incoming {
-            offer: offer(),
+            offer: Offer::sample(),
             ..theirs.clone()
         });
         store.save_transfer(&old, now - 31 * day).expect("old");

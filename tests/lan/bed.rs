@@ -378,6 +378,19 @@ impl Lan {
         self.nft(i, &script);
     }
 
+    /// Host `i` sends at most `mbit` Mbit/s on its `eth0` (a token bucket,
+    /// `tc tbf`): a transfer slow enough to be caught in the middle.
+    pub(crate) fn rate(&self, i: usize, mbit: u32) {
+        self.check(i);
+        let host = self.host(i);
+        let rate = format!("{mbit}mbit");
+        let args = [
+            "netns", "exec", &host, "tc", "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate",
+            &rate, "burst", "256kb", "latency", "50ms",
+        ];
+        must(run("ip", &args));
+    }
+
     /// Host `i` neither sends nor receives multicast (a multicast-hostile
     /// switch or firewall): no IPv4 multicast at all, and no UDP to IPv6
     /// multicast groups (neighbour discovery still works).

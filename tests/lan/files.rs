@@ -15,6 +15,8 @@ use super::{Nodes, PATIENCE, START, figure};
 use crate::util::{Peer, TempDir, event};
 
 const MIB: u64 = 1024 * 1024;
+/// The port files are served on when it is free.
+const FILE_PORT: u16 = 47079;
 
 /// Writes `mib` MiB of seeded random bytes to `path`; returns the SHA-256.
 fn random_file(path: &Path, mib: u64, seed: u64) -> String {
@@ -149,6 +151,9 @@ fn a_transfer_goes_on_after_the_sender_and_then_the_receiver_restart() {
     let Some(lan) = Lan::new(2) else {
         return;
     };
+    // About 5 s for the file, so that each restart lands mid-transfer (a
+    // progress report comes every half second).
+    lan.rate(0, 200);
     let dir = TempDir::create();
     let source = dir.0.join("notes.iso");
     let sha = random_file(&source, SIZE_MIB, 9);
@@ -163,11 +168,23 @@ fn a_transfer_goes_on_after_the_sender_and_then_the_receiver_restart() {
         };
         let mut peer =
             Peer::spawn_with_data(&lan.host(i), &format!("n{i}"), Some(&data[i]), &extra);
-        peer.expect_event("ready", event("ready", &[]), START);
-        peer
+        let (_, ready) = peer.expect_event("ready", event("ready", &[]), START);
+        (peer, ready["file_port"].as_u64())
     };
-    let mut sender = spawn(0);
-    let mut receiver = spawn(1);
+    // In its first run the sender finds the usual port taken, so its offer
+    // names another; after the restart it has the usual one and serves the
+    // offer on the other as well.
+    let taken = lan.enter(0, || {
+        std::net::TcpListener::bind(("::", FILE_PORT))
+            .or_else(|_| std::net::TcpListener::bind(("0.0.0.0", FILE_PORT)))
+    });
+    let (mut sender, first_port) = spawn(0);
+    assert!(
+        taken.is_ok(),
+        "the usual port could not be taken: {taken:?}"
+    );
+    assert_ne!(first_port, Some(u64::from(FILE_PORT)));
+    let (mut receiver, _) = spawn(1);
     receiver.expect_event(
         "n0 online",
         event("peer_online", &[("nick", "n0")]),
@@ -183,12 +200,14 @@ fn a_transfer_goes_on_after_the_sender_and_then_the_receiver_restart() {
     wait_past(&mut receiver, &id, SIZE_MIB * MIB / 5);
     // The sender dies mid-file, and comes back with the same data.
     sender.kill();
+    drop(taken);
     std::thread::sleep(Duration::from_secs(1));
-    let mut sender = spawn(0);
+    let (mut sender, second_port) = spawn(0);
+    assert_eq!(second_port, Some(u64::from(FILE_PORT)));
     wait_past(&mut receiver, &id, SIZE_MIB * MIB / 2);
     // Now the receiver dies, and comes back: it goes on by itself.
     receiver.kill();
-    let mut receiver = spawn(1);
+    let (mut receiver, _) = spawn(1);
     let (_, done) = done_event(&mut receiver, &id, Duration::from_secs(120));
     assert_eq!(done["event"], "file_done", "{done}");
     assert_eq!(done["sha256"], sha.as_str());
@@ -526,9 +545,40 @@ fn a_folder_offered_to_a_channel_is_taken_declined_and_cancelled_member_by_membe
         event("file_failed", &[("id", &id), ("direction", "up")]),
         PATIENCE,
     );
+    // An offer nobody answered, withdrawn: it closes for every member.
+    sender.send(&format!(
+        "/send #Main {}",
+        folder.join("README.md").display()
+    ));
+    let mut second = None;
+    for peer in &mut nodes.peers[1..] {
+        let (_, offer) = peer.expect_event(
+            "second file_offer",
+            event("file_offer", &[("chat", "#Main"), ("name", "README.md")]),
+            PATIENCE,
+        );
+        second = offer["id"].as_str().map(str::to_string);
+    }
+    let second = second.expect("second offer id");
+    let withdrawn_at = Instant::now();
+    nodes.peers[0].send(&format!("/cancel {second}"));
+    let mut closed = Duration::ZERO;
+    for peer in &mut nodes.peers[1..] {
+        let (at, failed) = peer.expect_event(
+            "withdrawn offer closed",
+            event("file_failed", &[("id", &second), ("direction", "down")]),
+            PATIENCE,
+        );
+        assert_eq!(failed["reason"], "cancelled_by_peer", "{failed}");
+        closed = closed.max(at.saturating_duration_since(withdrawn_at));
+    }
     figure(
         "channel folder",
-        "3 files to #Main: n1 saved all intact, n2 declined, n3 cancelled at 20 MiB and kept nothing; the sender heard each",
+        &format!(
+            "3 files to #Main: n1 saved all intact, n2 declined, n3 cancelled at 20 MiB and kept nothing; \
+             the sender heard each; an unanswered offer withdrawn was closed at all 3 within {} ms",
+            closed.as_millis()
+        ),
     );
 }
 
