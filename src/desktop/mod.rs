@@ -104,6 +104,24 @@ impl DesktopError {
     }
 }
 
+/// Opens a file or folder with the desktop's program for it (`xdg-open`
+/// and the like, Explorer, `open`), off the calling thread: finding a
+/// launcher that takes it can take a quarter of a second each. `on_fail`
+/// gets the reason when none would.
+pub fn open_path(path: PathBuf, on_fail: impl FnOnce(String) + Send + 'static) {
+    let spawned = std::thread::Builder::new()
+        .name("lanchat-open".into())
+        .spawn(move || {
+            if let Err(err) = open::that_detached(&path) {
+                tracing::debug!(path = %path.display(), cause = %err, "opening failed");
+                on_fail(err.to_string());
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(cause = %err, "no thread to open a file with");
+    }
+}
+
 /// What the user asked for from the tray icon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrayAction {

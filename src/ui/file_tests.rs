@@ -214,6 +214,19 @@ fn a_finished_download_says_where_it_is_and_a_failed_one_why() {
     harness.get_by_label("✔ Saved to /home/alice/Downloads/report.pdf");
     harness.get_by_label("SHA-256: 0123abcd…9876fedc");
     assert!(harness.query_by_label("Cancel").is_none());
+    // The file opens, and so does the folder it is in (the tests' window
+    // has no desktop, so nothing is launched).
+    harness.get_by_label("Open").click();
+    harness.run();
+    harness.get_by_label("Show in folder").click();
+    harness.run();
+    assert_eq!(
+        harness.state().opened(),
+        [
+            PathBuf::from("/home/alice/Downloads/report.pdf"),
+            PathBuf::from("/home/alice/Downloads")
+        ]
+    );
 
     let broken = offer(2, "broken.iso", 1000);
     bobs_offer(&mut harness, &broken);
@@ -539,4 +552,62 @@ fn an_offer_to_me_counts_as_unread_with_attention_and_alerts_like_a_private_mess
         row,
         Some(super::model::Row::Message(m)) if !m.mention && m.offer == Some(report)
     ));
+}
+
+#[test]
+fn a_withdrawn_offer_closes_its_card_and_the_withdrawal_is_a_quiet_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = english(dir.path());
+    let report = offer(1, "report.pdf", 1000);
+    bobs_offer(&mut harness, &report);
+    harness.get_by_label("Accept");
+    let now = crate::identity::unix_ms();
+    feed(
+        &mut harness,
+        Event::Message(ChatMessage {
+            id: MsgId([9; 16]),
+            chat: main_chat(),
+            from: BOB,
+            nick: "bob".into(),
+            kind: MessageKind::File,
+            text: crate::files::Withdrawal::of(&report).to_text(),
+            time_ms: now,
+            hlc: (now + 1) << 16,
+            author: None,
+        }),
+    );
+    // The node closes the offer when the withdrawal reaches it.
+    feed(
+        &mut harness,
+        Event::FileFailed(FileFailed {
+            id: report.id,
+            peer: Some(BOB),
+            direction: Direction::Down,
+            reason: FileFailure::CancelledByPeer,
+        }),
+    );
+    harness.get_by_label("bob withdrew the offer of report.pdf");
+    harness.get_by_label("Not received: cancelled by the other side");
+    assert!(harness.query_by_label("Accept").is_none());
+    // The withdrawal is no news: the offer was, once.
+    let mut model = Model::new(NodeId([1; 16]), "alice".into());
+    let dev = Chat::Channel("#dev".into());
+    model.open(&dev);
+    let withdrawal = NodeEvent {
+        event: Event::Message(ChatMessage {
+            id: MsgId([9; 16]),
+            chat: dev.clone(),
+            from: BOB,
+            nick: "bob".into(),
+            kind: MessageKind::File,
+            text: crate::files::Withdrawal::of(&report).to_text(),
+            time_ms: now,
+            hlc: now << 16,
+            author: None,
+        }),
+        history: false,
+        search: false,
+    };
+    assert_eq!(model.apply(&withdrawal, 1, Some(&main_chat()), true), None);
+    assert_eq!(model.unread(), (0, false));
 }

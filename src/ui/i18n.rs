@@ -366,6 +366,14 @@ pub struct Strings {
     pub checksum: &'static str,
     /// Tooltip of the SHA-256: the whole `{hash}`.
     pub checksum_hint: &'static str,
+    /// `{nick}` withdrew the offer of `{name}` (a line in the chat).
+    pub offer_withdrawn: &'static str,
+    /// Opens a received file (or folder) with the desktop's program.
+    pub open_received: &'static str,
+    /// Opens the folder a received file was saved in.
+    pub show_in_folder: &'static str,
+    /// The desktop would not open `{path}`: `{cause}`.
+    pub open_failed: &'static str,
     /// A file offer that ended without the file: `{reason}`.
     pub not_received: &'static str,
     /// A file message whose offer the node no longer knows.
@@ -638,6 +646,10 @@ pub static EN: Strings = Strings {
     saved_to: "Saved to {path}",
     checksum: "SHA-256: {hash}",
     checksum_hint: "{hash}\nClick to copy",
+    offer_withdrawn: "{nick} withdrew the offer of {name}",
+    open_received: "Open",
+    show_in_folder: "Show in folder",
+    open_failed: "Could not open {path}: {cause}",
     not_received: "Not received: {reason}",
     offer_gone: "This offer is no longer open",
     withdrawn: "You withdrew this offer",
@@ -830,6 +842,10 @@ pub static RU: Strings = Strings {
     saved_to: "Сохранено: {path}",
     checksum: "SHA-256: {hash}",
     checksum_hint: "{hash}\nЩёлкните, чтобы скопировать",
+    offer_withdrawn: "{nick} отозвал(а) предложение: {name}",
+    open_received: "Открыть",
+    show_in_folder: "Показать в папке",
+    open_failed: "Не удалось открыть {path}: {cause}",
     not_received: "Не получено: {reason}",
     offer_gone: "Это предложение больше не действует",
     withdrawn: "Вы отозвали это предложение",
@@ -917,6 +933,10 @@ mod tests {
             (EN.saved_to, RU.saved_to),
             (EN.checksum, RU.checksum),
             (EN.checksum_hint, RU.checksum_hint),
+            (EN.offer_withdrawn, RU.offer_withdrawn),
+            (EN.open_received, RU.open_received),
+            (EN.show_in_folder, RU.show_in_folder),
+            (EN.open_failed, RU.open_failed),
             (EN.not_received, RU.not_received),
             (EN.waiting_for_answer, RU.waiting_for_answer),
             (EN.channel_offer_hint, RU.channel_offer_hint),

@@ -148,6 +148,9 @@ struct DesktopLink {
     notifier: Notifier,
     shown_unread: (usize, bool),
     sound_failed: bool,
+    /// What the desktop would not open, and why.
+    open_failed: std_mpsc::Receiver<(PathBuf, String)>,
+    tell_open_failed: std_mpsc::Sender<(PathBuf, String)>,
 }
 
 /// The whole window: its node, what it shows and what the user is doing.
@@ -180,6 +183,8 @@ pub struct LanchatApp {
     /// Frames drawn; "start minimised" hides the window after the first
     /// (eframe shows every window once it has painted).
     frames: u64,
+    /// What the user asked to open (received files and their folders).
+    opened: Vec<PathBuf>,
 }
 
 impl LanchatApp {
@@ -239,6 +244,7 @@ impl LanchatApp {
             quitting: false,
             pending_who: false,
             frames: 0,
+            opened: Vec::new(),
             search: view::search::SearchState::default(),
             options,
         };
@@ -297,6 +303,7 @@ impl LanchatApp {
 
     fn start_desktop(&mut self) -> DesktopLink {
         let (tx, actions) = std_mpsc::channel();
+        let (tell_open_failed, open_failed) = std_mpsc::channel();
         let ctx = self.ctx.clone();
         let on_action: Arc<dyn Fn(TrayAction) + Send + Sync> = Arc::new(move |action| {
             let _ = tx.send(action);
@@ -322,6 +329,8 @@ impl LanchatApp {
             notifier: Notifier::new("lanchat"),
             shown_unread: (0, false),
             sound_failed: false,
+            open_failed,
+            tell_open_failed,
         }
     }
 
@@ -382,6 +391,26 @@ impl LanchatApp {
     /// The last search's results, newest first.
     pub fn search_results(&self) -> &[crate::api::ChatMessage] {
         &self.search.results
+    }
+
+    /// What the user asked to open, oldest first.
+    pub fn opened(&self) -> &[PathBuf] {
+        &self.opened
+    }
+
+    /// Opens a received file or folder (or the folder a file is in) with
+    /// the desktop's program; what fails becomes a notice in the chat.
+    pub fn open_path(&mut self, path: PathBuf) {
+        self.opened.push(path.clone());
+        let Some(desktop) = &self.desktop else {
+            return;
+        };
+        let failed = desktop.tell_open_failed.clone();
+        let ctx = self.ctx.clone();
+        desktop::open_path(path.clone(), move |cause| {
+            let _ = failed.send((path, cause));
+            ctx.request_repaint();
+        });
     }
 
     /// The window title as last set.
@@ -819,6 +848,7 @@ impl LanchatApp {
                 tray.set_unread(unread.0, unread.1);
             }
         }
+        let open_failed: Vec<(PathBuf, String)> = desktop.open_failed.try_iter().collect();
         if let Some(failure) = desktop.notifier.take_failure() {
             let text = fill(
                 self.settings.lang().strings().no_notifications,
@@ -839,6 +869,11 @@ impl LanchatApp {
                     return;
                 }
             }
+        }
+        for (path, cause) in open_failed {
+            let path = path.display().to_string();
+            let text = fill(self.t().open_failed, &[("path", &path), ("cause", &cause)]);
+            self.notice(text);
         }
     }
 

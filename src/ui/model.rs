@@ -646,6 +646,11 @@ impl Model {
                 if seen || from_me {
                     return None;
                 }
+                if msg.kind == MessageKind::File && offer.is_none() {
+                    // A withdrawal (or a file message that is no offer):
+                    // nothing to read or answer.
+                    return None;
+                }
                 view.unread += 1;
                 if msg.kind == MessageKind::File {
                     // An offer waits for my answer, wherever it was made.

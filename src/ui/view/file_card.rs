@@ -193,10 +193,20 @@ fn to_me(ui: &mut egui::Ui, t: &Strings, transfer: &Transfer, sender: &str, clic
             }
         }
         FileState::Done { path, sha256 } => {
-            let path = path.display().to_string();
+            let shown = path.display().to_string();
             ui.label(
-                RichText::new(format!("✔ {}", fill(t.saved_to, &[("path", &path)]))).color(GOOD),
+                RichText::new(format!("✔ {}", fill(t.saved_to, &[("path", &shown)]))).color(GOOD),
             );
+            ui.horizontal(|ui| {
+                if ui.button(t.open_received).clicked() {
+                    clicks.open = Some(path.clone());
+                }
+                if let Some(folder) = path.parent()
+                    && ui.button(t.show_in_folder).clicked()
+                {
+                    clicks.open = Some(folder.to_path_buf());
+                }
+            });
             if !sha256.is_empty() {
                 let text = fill(t.checksum, &[("hash", &short_hash(sha256))]);
                 let label = egui::Label::new(RichText::new(text).monospace().small().weak())

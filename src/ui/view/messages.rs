@@ -49,6 +49,8 @@ pub(super) struct Clicks {
     pub(super) copy: Option<String>,
     /// Commands for the node (a file card's buttons).
     pub(super) commands: Vec<crate::api::Command>,
+    /// A received file or folder to open with the desktop's program.
+    pub(super) open: Option<std::path::PathBuf>,
 }
 
 /// Row heights per chat, kept between frames.
@@ -258,6 +260,9 @@ pub(crate) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
     for command in clicks.commands {
         app.command(command);
     }
+    if let Some(path) = clicks.open {
+        app.open_path(path);
+    }
 }
 
 /// Local date of a wall time, for day separators.
@@ -351,6 +356,20 @@ fn message(
     let colour = nick_colour(&m.from, dark);
     if m.kind == MessageKind::File {
         let name = author(model, m);
+        if m.offer.is_none()
+            && let Some(withdrawal) = crate::files::Withdrawal::from_text(&m.text)
+        {
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 4.0;
+                ui.label(RichText::new(clock(m.time_ms)).weak().monospace());
+                let line = fill(
+                    t.offer_withdrawn,
+                    &[("nick", &name), ("name", &withdrawal.name)],
+                );
+                ui.label(RichText::new(line).italics().weak());
+            });
+            return;
+        }
         file_card::show(ui, model, t, m, &clock(m.time_ms), &name, colour, clicks);
         return;
     }

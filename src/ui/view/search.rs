@@ -8,6 +8,7 @@ use crate::api::{ChatMessage, Command};
 use crate::identity::format_local;
 use crate::types::{Chat, MsgId};
 use crate::ui::LanchatApp;
+use crate::ui::i18n::fill;
 
 /// Most hits asked for.
 const MAX_HITS: usize = 200;
@@ -75,9 +76,15 @@ pub(super) fn results(app: &mut LanchatApp, ui: &mut egui::Ui) {
                     let offer = (hit.kind == crate::types::MessageKind::File)
                         .then(|| crate::files::Offer::from_text(&hit.text))
                         .flatten();
-                    let text = match &offer {
-                        Some(offer) => format!("🗋 {}", super::file_card::describe(t, offer)),
-                        None => crate::types::clip(&hit.text, 200),
+                    let withdrawal = (hit.kind == crate::types::MessageKind::File)
+                        .then(|| crate::files::Withdrawal::from_text(&hit.text))
+                        .flatten();
+                    let text = match (&offer, &withdrawal) {
+                        (Some(offer), _) => format!("🗋 {}", super::file_card::describe(t, offer)),
+                        (None, Some(w)) => {
+                            fill(t.offer_withdrawn, &[("nick", &hit.nick), ("name", &w.name)])
+                        }
+                        (None, None) => crate::types::clip(&hit.text, 200),
                     };
                     let line = format!(
                         "{when}  {}  {}: {text}",
