@@ -587,7 +587,7 @@ fn a_withdrawn_offer_closes_its_card_and_the_withdrawal_is_a_quiet_line() {
         }),
     );
     harness.get_by_label("bob withdrew the offer of report.pdf");
-    harness.get_by_label("Not received: cancelled by the other side");
+    harness.get_by_label("Not received: bob withdrew it");
     assert!(harness.query_by_label("Accept").is_none());
     // The withdrawal is no news: the offer was, once.
     let mut model = Model::new(NodeId([1; 16]), "alice".into());

@@ -366,6 +366,8 @@ pub struct Strings {
     pub checksum: &'static str,
     /// Tooltip of the SHA-256: the whole `{hash}`.
     pub checksum_hint: &'static str,
+    /// Why an offer to me ended: its sender `{nick}` withdrew it.
+    pub fail_withdrawn_by: &'static str,
     /// `{nick}` withdrew the offer of `{name}` (a line in the chat).
     pub offer_withdrawn: &'static str,
     /// Opens a received file (or folder) with the desktop's program.
@@ -647,6 +649,7 @@ pub static EN: Strings = Strings {
     checksum: "SHA-256: {hash}",
     checksum_hint: "{hash}\nClick to copy",
     offer_withdrawn: "{nick} withdrew the offer of {name}",
+    fail_withdrawn_by: "{nick} withdrew it",
     open_received: "Open",
     show_in_folder: "Show in folder",
     open_failed: "Could not open {path}: {cause}",
@@ -843,6 +846,7 @@ pub static RU: Strings = Strings {
     checksum: "SHA-256: {hash}",
     checksum_hint: "{hash}\nЩёлкните, чтобы скопировать",
     offer_withdrawn: "{nick} отозвал(а) предложение: {name}",
+    fail_withdrawn_by: "{nick} отозвал(а) его",
     open_received: "Открыть",
     show_in_folder: "Показать в папке",
     open_failed: "Не удалось открыть {path}: {cause}",
@@ -934,6 +938,7 @@ mod tests {
             (EN.checksum, RU.checksum),
             (EN.checksum_hint, RU.checksum_hint),
             (EN.offer_withdrawn, RU.offer_withdrawn),
+            (EN.fail_withdrawn_by, RU.fail_withdrawn_by),
             (EN.open_received, RU.open_received),
             (EN.show_in_folder, RU.show_in_folder),
             (EN.open_failed, RU.open_failed),

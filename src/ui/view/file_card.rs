@@ -10,7 +10,7 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::messages::Clicks;
 use crate::api::Command;
-use crate::files::{FileState, Flow, Offer, human_size};
+use crate::files::{FileFailure, FileState, Flow, Offer, human_size};
 use crate::types::Chat;
 use crate::ui::i18n::{Strings, fill};
 use crate::ui::model::{MessageRow, Model};
@@ -221,7 +221,12 @@ fn to_me(ui: &mut egui::Ui, t: &Strings, transfer: &Transfer, sender: &str, clic
             }
         }
         FileState::Failed(reason) => {
-            let text = fill(t.not_received, &[("reason", &t.failure(reason))]);
+            // On an offer to me the other side is its sender: it withdrew it.
+            let reason = match reason {
+                FileFailure::CancelledByPeer => fill(t.fail_withdrawn_by, &[("nick", sender)]),
+                other => t.failure(other),
+            };
+            let text = fill(t.not_received, &[("reason", &reason)]);
             ui.label(RichText::new(text).color(BAD));
         }
     }
