@@ -41,6 +41,8 @@ const KEYS: &[&str] = &[
     "channels",
     "start_at_login",
     "start_minimised",
+    "download_dir",
+    "auto_accept_files",
 ];
 
 /// The sections of the file.
@@ -94,6 +96,10 @@ pub struct Values {
     pub start_at_login: Option<bool>,
     /// Start hidden in the tray.
     pub start_minimised: Option<bool>,
+    /// Where received files are saved.
+    pub download_dir: Option<PathBuf>,
+    /// Accept file offers without asking.
+    pub auto_accept_files: Option<bool>,
 }
 
 /// A language as the policy file names it.
@@ -175,6 +181,10 @@ pub struct Locks {
     pub start_at_login: bool,
     /// Start minimised.
     pub start_minimised: bool,
+    /// The download folder.
+    pub download_dir: bool,
+    /// Accepting files without asking.
+    pub auto_accept_files: bool,
 }
 
 /// The settings and node options in force, after the policy.
@@ -289,6 +299,8 @@ impl Policy {
             channels: l.channels.is_some(),
             start_at_login: l.start_at_login.is_some(),
             start_minimised: l.start_minimised.is_some(),
+            download_dir: l.download_dir.is_some(),
+            auto_accept_files: l.auto_accept_files.is_some(),
         }
     }
 
@@ -361,6 +373,13 @@ impl Values {
         if self.port == Some(0) {
             return Err(invalid("port", "0 is not a port".into()));
         }
+        if self
+            .download_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return Err(invalid("download_dir", "an empty path is no folder".into()));
+        }
         Ok(())
     }
 
@@ -387,6 +406,10 @@ impl Values {
         if let Some(channels) = &self.channels {
             settings.channels.clone_from(channels);
         }
+        if let Some(dir) = &self.download_dir {
+            settings.download_dir = Some(dir.clone());
+        }
+        set(&mut settings.auto_accept_files, self.auto_accept_files);
     }
 
     /// Fills in the node options the command line left at their built-in
@@ -417,6 +440,12 @@ impl Values {
             && let Some(n) = self.join_history
         {
             net.share = share(n, net.share);
+        }
+        if net.files.download_dir.is_none() {
+            net.files.download_dir.clone_from(&self.download_dir);
+        }
+        if !net.files.auto_accept {
+            net.files.auto_accept = self.auto_accept_files.unwrap_or(false);
         }
     }
 
@@ -463,6 +492,18 @@ impl Values {
                 overridden.push("--join-history");
             }
             net.share = wanted;
+        }
+        if let Some(dir) = &self.download_dir {
+            if net.files.download_dir.as_ref().is_some_and(|d| d != dir) {
+                overridden.push("--downloads");
+            }
+            net.files.download_dir = Some(dir.clone());
+        }
+        if let Some(auto) = self.auto_accept_files {
+            if net.files.auto_accept && !auto {
+                overridden.push("--auto-accept");
+            }
+            net.files.auto_accept = auto;
         }
         overridden
     }

@@ -188,6 +188,49 @@ fn locked_values_beat_the_settings_file_and_the_command_line_and_say_so() {
 }
 
 #[test]
+fn file_settings_lock_and_default_like_the_others() {
+    let locked =
+        parse("[locked]\ndownload_dir = \"/srv/in\"\nauto_accept_files = false\n").expect("parses");
+    assert!(locked.locks().download_dir && locked.locks().auto_accept_files);
+    let mine = Settings {
+        download_dir: Some("/home/me/Desktop".into()),
+        auto_accept_files: true,
+        ..Settings::default()
+    };
+    let mut flags = cli();
+    flags.files.download_dir = Some("/tmp/flag".into());
+    flags.files.auto_accept = true;
+    let effective = locked.apply(mine.clone(), flags);
+    assert_eq!(
+        effective.settings.download_dir.as_deref(),
+        Some(Path::new("/srv/in"))
+    );
+    assert!(!effective.settings.auto_accept_files);
+    assert_eq!(
+        effective.net.files.download_dir.as_deref(),
+        Some(Path::new("/srv/in"))
+    );
+    assert!(!effective.net.files.auto_accept);
+    assert!(effective.overridden.contains(&"--downloads"));
+    assert!(effective.overridden.contains(&"--auto-accept"));
+    // As defaults they give way to the command line, and fill what it left.
+    let defaults = parse("[defaults]\ndownload_dir = \"/srv/in\"\nauto_accept_files = true\n")
+        .expect("parses");
+    let mut flags = cli();
+    flags.files.download_dir = Some("/tmp/flag".into());
+    let effective = defaults.apply(mine, flags);
+    assert_eq!(
+        effective.net.files.download_dir.as_deref(),
+        Some(Path::new("/tmp/flag"))
+    );
+    assert!(effective.net.files.auto_accept);
+    assert!(effective.overridden.is_empty());
+    // An empty folder is refused, naming the key.
+    let err = parse("[locked]\ndownload_dir = \"\"\n").expect_err("refused");
+    assert!(err.to_string().contains("locked.download_dir"), "{err}");
+}
+
+#[test]
 fn a_flag_equal_to_the_locked_value_or_left_unset_is_not_reported() {
     let policy = parse("[locked]\nnick = \"same\"\nport = 6000\n").expect("parses");
     let net = NetOptions {

@@ -65,7 +65,9 @@ fn a_locked_nick_beats_the_settings_and_the_flag_and_is_greyed_out_in_the_settin
     let dir = TempDir::create();
     let policy = write_policy(
         &dir,
-        "[locked]\nnick = \"kiosk-3\"\nworkgroup = \"office-secret\"\n\n[defaults]\nsounds = false\n",
+        "[locked]\nnick = \"kiosk-3\"\nworkgroup = \"office-secret\"\n\
+         download_dir = \"/srv/incoming\"\nauto_accept_files = false\n\n\
+         [defaults]\nsounds = false\n",
     );
     // The user had played with the settings.
     let played_with = Settings {
@@ -107,11 +109,20 @@ fn a_locked_nick_beats_the_settings_and_the_flag_and_is_greyed_out_in_the_settin
         !workgroup.value().unwrap_or_default().contains("secret"),
         "the passphrase shows"
     );
+    let folder = harness.get_by_label("Download folder");
+    assert!(folder.accesskit_node().is_disabled());
+    assert_eq!(folder.value().as_deref(), Some("/srv/incoming"));
+    assert!(
+        harness
+            .get_by_label("Accept files without asking")
+            .accesskit_node()
+            .is_disabled()
+    );
     assert_eq!(
         harness
             .query_all_by_label("Set by your administrator")
             .count(),
-        2
+        4
     );
     let sounds = harness.get_by_label("Play sounds");
     assert!(

@@ -99,7 +99,7 @@ pub(super) fn show(app: &mut LanchatApp, ctx: &egui::Context) {
             let edit = egui::TextEdit::singleline(&mut folder)
                 .hint_text(hint)
                 .desired_width(260.0);
-            if ui.add(edit).labelled_by(label.id).changed() {
+            if lockable(ui, locks.download_dir, t, edit, label.id).changed() {
                 draft.download_dir =
                     Some(PathBuf::from(folder)).filter(|p| !p.as_os_str().is_empty());
             }
@@ -162,7 +162,11 @@ pub(super) fn show(app: &mut LanchatApp, ctx: &egui::Context) {
                 t.start_at_login,
                 locks.start_at_login,
             ),
-            (&mut draft.auto_accept_files, t.auto_accept_files, false),
+            (
+                &mut draft.auto_accept_files,
+                t.auto_accept_files,
+                locks.auto_accept_files,
+            ),
         ] {
             ui.horizontal(|ui| {
                 ui.add_enabled(!locked, egui::Checkbox::new(value, text));
