@@ -19,8 +19,8 @@ use super::offer::MAX_FILES;
 use super::record::{Incoming, OFFER_DAYS, Outgoing, Record};
 use super::session::{Entry, MAX_REPLY};
 use super::{
-    Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState, FileStatus,
-    Offer, Withdrawal, names,
+    Answer, Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState,
+    FileStatus, Offer, Withdrawal, names,
 };
 use crate::api::Event;
 use crate::envelope::Keys;
@@ -134,6 +134,21 @@ impl Shared {
     pub(crate) fn save_out(&self, out: &Outgoing) {
         let record = Record::Out(out.clone());
         self.writer.send(Job::Transfer(Box::new(record), unix_ms()));
+    }
+
+    /// A receiver finished with my offer: kept with it, so that after a
+    /// restart I still see who has it.
+    pub(crate) fn answered(&self, id: FileId, peer: NodeId, answer: Answer) {
+        let out = {
+            let mut all = lock(&self.outgoing);
+            let Some(out) = all.get_mut(&id) else {
+                return;
+            };
+            out.answers.retain(|(p, _)| *p != peer);
+            out.answers.push((peer, answer));
+            out.clone()
+        };
+        self.save_out(&out);
     }
 
     /// Keeps an offer to me.
@@ -415,6 +430,7 @@ impl Manager {
             entries,
             made_ms: unix_ms(),
             cancelled: false,
+            answers: Vec::new(),
         };
         self.shared.save_out(&out);
         lock(&self.shared.outgoing).insert(offer.id, out);
@@ -552,6 +568,7 @@ impl Manager {
         for out in lock(&self.shared.outgoing).values() {
             all.push(FileStatus {
                 direction: Direction::Up,
+                answers: out.answers.clone(),
                 offer: out.offer.clone(),
                 from: None,
                 nick: String::new(),
@@ -566,6 +583,7 @@ impl Manager {
         for inc in lock(&self.shared.incoming).values() {
             all.push(FileStatus {
                 direction: Direction::Down,
+                answers: Vec::new(),
                 offer: inc.offer.clone(),
                 from: Some(inc.from),
                 nick: inc.nick.clone(),
@@ -677,6 +695,7 @@ mod tests {
             entries: Vec::new(),
             made_ms,
             cancelled,
+            answers: Vec::new(),
         })
     }
 

@@ -182,6 +182,16 @@ pub struct FileDone {
     pub resumes: u32,
 }
 
+/// How a receiver of my offer finished with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Answer {
+    /// They have it all, verified.
+    Received,
+    /// It ended without the file for them (declined, cancelled by them,
+    /// the file changed on my disk…).
+    Failed(FileFailure),
+}
+
 /// Why a transfer ended without the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileFailure {
@@ -273,6 +283,9 @@ pub enum FileState {
 pub struct FileStatus {
     /// Up (my offer) or down (an offer to me).
     pub direction: Direction,
+    /// For my offer: each receiver that finished with it, kept across
+    /// restarts (empty for an offer to me).
+    pub answers: Vec<(NodeId, Answer)>,
     /// The offer.
     pub offer: Offer,
     /// The sender (down), or `None` for my own offer.

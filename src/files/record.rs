@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::session::Entry;
-use super::{FileId, FileState, Offer};
+use super::{Answer, FileId, FileState, Offer};
 use crate::types::{Chat, NodeId};
 
 /// How long an offer of mine is served after it was made.
@@ -29,6 +29,10 @@ pub(crate) struct Outgoing {
     pub(crate) made_ms: u64,
     /// Withdrawn by me.
     pub(crate) cancelled: bool,
+    /// Each receiver that finished with it, and how (older records have
+    /// none).
+    #[serde(default)]
+    pub(crate) answers: Vec<(NodeId, Answer)>,
 }
 
 impl Outgoing {

@@ -22,7 +22,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::manager::{Shared, lock};
 use super::record::{OFFER_DAYS, Outgoing};
 use super::session::{self, CHUNK, Control, Refusal, SessionError, Writer};
-use super::{Direction, FileDone, FileFailed, FileFailure, FileId, FileProgress, Flow};
+use super::{Answer, Direction, FileDone, FileFailed, FileFailure, FileId, FileProgress, Flow};
 use crate::api::Event;
 use crate::identity::unix_ms;
 use crate::types::NodeId;
@@ -162,6 +162,7 @@ async fn serve(
                 .get(&id)
                 .is_some_and(|out| allowed(out, peer).is_ok());
             if offered {
+                shared.answered(id, peer, Answer::Failed(FileFailure::Declined));
                 shared.emit(Event::FileFailed(FileFailed {
                     id,
                     peer: Some(peer),
@@ -257,6 +258,7 @@ async fn serve(
                 }
             }
             Ok(Some(Control::Done)) => {
+                shared.answered(id, peer, Answer::Received);
                 let sha256 = listing_hash(&out, &up.hashes);
                 shared.emit(Event::FileDone(FileDone {
                     id,
@@ -405,6 +407,10 @@ fn report_progress(shared: &Shared, up: &Upload, done: u64, flow: Flow) {
 }
 
 fn report_failed(shared: &Shared, up: &Upload, reason: FileFailure) {
+    // My withdrawal is kept with the offer itself.
+    if reason != FileFailure::Cancelled {
+        shared.answered(up.id, up.peer, Answer::Failed(reason.clone()));
+    }
     shared.emit(Event::FileFailed(FileFailed {
         id: up.id,
         peer: Some(up.peer),

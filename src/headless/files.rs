@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::Names;
 use crate::api::Event;
-use crate::files::{Direction, FileState, FileStatus, Offer, human_size};
+use crate::files::{Answer, Direction, FileState, FileStatus, Offer, human_size};
 
 fn offer_value(offer: &Offer) -> Value {
     json!({
@@ -46,6 +46,19 @@ fn status_value(status: &FileStatus, names: &Names) -> Value {
     if let Some(from) = status.from {
         value["from"] = json!(from.to_string());
         value["nick"] = json!(status.nick);
+    }
+    if status.direction == Direction::Up {
+        let answers: Vec<Value> = status
+            .answers
+            .iter()
+            .map(|(peer, answer)| match answer {
+                Answer::Received => json!({"peer": peer.to_string(), "state": "done"}),
+                Answer::Failed(reason) => json!({
+                    "peer": peer.to_string(), "state": "failed", "reason": reason.kind(),
+                }),
+            })
+            .collect();
+        value["answers"] = json!(answers);
     }
     if let (Some(map), Value::Object(more)) = (value.as_object_mut(), more) {
         map.extend(more);

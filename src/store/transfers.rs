@@ -64,6 +64,7 @@ mod tests {
             entries: Vec::new(),
             made_ms: now,
             cancelled: false,
+            answers: vec![(NodeId::random(), crate::files::Answer::Received)],
         });
         let mut theirs = Incoming {
             offer: Offer::sample(),

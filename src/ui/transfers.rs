@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::api::Event;
 use crate::files::{
-    Direction, FileDone, FileFailed, FileFailure, FileId, FileOffer, FileProgress, FileState,
-    FileStatus, Flow, Offer,
+    Answer, Direction, FileDone, FileFailed, FileFailure, FileId, FileOffer, FileProgress,
+    FileState, FileStatus, Flow, Offer,
 };
 use crate::types::{Chat, NodeId};
 
@@ -292,6 +292,15 @@ impl Transfers {
             });
         transfer.direction = status.direction;
         transfer.state = status.state.clone();
+        // What receivers of my offer did in earlier runs (final, so it
+        // stands over what this run saw of them so far).
+        for (peer, answer) in &status.answers {
+            let upload = match answer {
+                Answer::Received => Upload::Done,
+                Answer::Failed(reason) => Upload::Failed(reason.clone()),
+            };
+            transfer.uploads.insert(*peer, upload);
+        }
         if !matches!(status.state, FileState::Accepted { .. }) {
             transfer.progress = None;
         }
@@ -427,6 +436,7 @@ mod tests {
         let list = vec![
             FileStatus {
                 direction: Direction::Down,
+                answers: Vec::new(),
                 offer: offer(7),
                 from: Some(id(2)),
                 nick: "bob".into(),
@@ -435,6 +445,10 @@ mod tests {
             },
             FileStatus {
                 direction: Direction::Up,
+                answers: vec![
+                    (id(3), Answer::Received),
+                    (id(4), Answer::Failed(FileFailure::Declined)),
+                ],
                 offer: offer(8),
                 from: None,
                 nick: String::new(),
@@ -451,6 +465,12 @@ mod tests {
         let up = t.get(&FileId([8; 16])).cloned().expect("listed");
         assert_eq!(up.direction, Direction::Up);
         assert!(up.ended());
+        // Who had it in earlier runs still shows.
+        assert_eq!(up.uploads.get(&id(3)), Some(&Upload::Done));
+        assert_eq!(
+            up.uploads.get(&id(4)),
+            Some(&Upload::Failed(FileFailure::Declined))
+        );
     }
 
     #[test]

@@ -223,10 +223,25 @@ fn a_transfer_goes_on_after_the_sender_and_then_the_receiver_restart() {
         "{carried} bytes carried for {SIZE_MIB} MiB: it started over"
     );
     // The sender's side sees it through as well.
-    sender.expect_event(
+    let (_, up) = sender.expect_event(
         "the sender's file_done",
         event("file_done", &[("id", &id), ("direction", "up")]),
         PATIENCE,
+    );
+    // And still knows who has it after another restart.
+    let receiver_id = up["peer"].as_str().expect("peer").to_string();
+    sender.kill();
+    let (mut sender, _) = spawn(0);
+    sender.send("/files");
+    let (_, files) = sender.expect_event("files", event("files", &[]), PATIENCE);
+    let mine = files["files"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["id"] == id.as_str()))
+        .unwrap_or_else(|| panic!("my offer is not listed after a restart: {files}"));
+    assert_eq!(
+        mine["answers"],
+        serde_json::json!([{"peer": receiver_id, "state": "done"}]),
+        "{mine}"
     );
     figure(
         "restarts",
