@@ -98,14 +98,19 @@ fn offer(n: u8, name: &str, size: u64) -> Offer {
 
 /// Bob's file message making `offer` in `chat`.
 fn offered_by_bob(offer: &Offer, chat: Chat) -> Event {
+    bobs_file_message(MsgId(offer.id.0), chat, offer.to_text())
+}
+
+/// A file message of Bob's with this text, sent now.
+fn bobs_file_message(id: MsgId, chat: Chat, text: String) -> Event {
     let now = crate::identity::unix_ms();
     Event::Message(ChatMessage {
-        id: MsgId(offer.id.0),
+        id,
         chat,
         from: BOB,
         nick: "bob".into(),
         kind: MessageKind::File,
-        text: offer.to_text(),
+        text,
         time_ms: now,
         hlc: now << 16,
         author: None,
@@ -561,20 +566,10 @@ fn a_withdrawn_offer_closes_its_card_and_the_withdrawal_is_a_quiet_line() {
     let report = offer(1, "report.pdf", 1000);
     bobs_offer(&mut harness, &report);
     harness.get_by_label("Accept");
-    let now = crate::identity::unix_ms();
+    let withdrawal = crate::files::Withdrawal::of(&report).to_text();
     feed(
         &mut harness,
-        Event::Message(ChatMessage {
-            id: MsgId([9; 16]),
-            chat: main_chat(),
-            from: BOB,
-            nick: "bob".into(),
-            kind: MessageKind::File,
-            text: crate::files::Withdrawal::of(&report).to_text(),
-            time_ms: now,
-            hlc: (now + 1) << 16,
-            author: None,
-        }),
+        bobs_file_message(MsgId([9; 16]), main_chat(), withdrawal.clone()),
     );
     // The node closes the offer when the withdrawal reaches it.
     feed(
@@ -593,21 +588,11 @@ fn a_withdrawn_offer_closes_its_card_and_the_withdrawal_is_a_quiet_line() {
     let mut model = Model::new(NodeId([1; 16]), "alice".into());
     let dev = Chat::Channel("#dev".into());
     model.open(&dev);
-    let withdrawal = NodeEvent {
-        event: Event::Message(ChatMessage {
-            id: MsgId([9; 16]),
-            chat: dev.clone(),
-            from: BOB,
-            nick: "bob".into(),
-            kind: MessageKind::File,
-            text: crate::files::Withdrawal::of(&report).to_text(),
-            time_ms: now,
-            hlc: now << 16,
-            author: None,
-        }),
+    let event = NodeEvent {
+        event: bobs_file_message(MsgId([9; 16]), dev.clone(), withdrawal),
         history: false,
         search: false,
     };
-    assert_eq!(model.apply(&withdrawal, 1, Some(&main_chat()), true), None);
+    assert_eq!(model.apply(&event, 1, Some(&main_chat()), true), None);
     assert_eq!(model.unread(), (0, false));
 }

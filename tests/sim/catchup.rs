@@ -56,6 +56,20 @@ fn assert_shown_in_order(got: &[(ChatMessage, bool)], from: NodeId, expected: &[
     );
 }
 
+/// `count` messages to #Main from `senders` in turn, one every `every`
+/// seconds; what each said, in order (by its place in `senders`).
+fn in_turn(sim: &mut Sim, senders: &[usize], count: usize, every: f64) -> Vec<Vec<String>> {
+    let mut said = vec![Vec::new(); senders.len()];
+    for n in 0..count {
+        let who = n % senders.len();
+        let text = format!("{who}: {n}");
+        talk(sim, senders[who], &main(), text.clone());
+        said[who].push(text);
+        run_for(sim, every);
+    }
+    said
+}
+
 fn no_repeats(got: &[(ChatMessage, bool)]) {
     let mut ids = HashSet::new();
     for (m, _) in got {
@@ -72,14 +86,7 @@ fn a_node_cut_off_for_thirty_seconds_has_all_fifty_within_five_seconds() {
     let cut = 2;
     let since = sim.elapsed();
     sim.cut(cut, true);
-    let mut said: [Vec<String>; 2] = Default::default();
-    for n in 0..50 {
-        let who = n % 2;
-        let text = format!("{who}: {n}");
-        talk(&mut sim, who, &main(), text.clone());
-        said[who].push(text);
-        run_for(&mut sim, 0.6);
-    }
+    let said = in_turn(&mut sim, &[0, 1], 50, 0.6);
     run_for(&mut sim, 30.0 - 50.0 * 0.6);
     let back = sim.elapsed();
     sim.cut(cut, false);
@@ -112,14 +119,7 @@ fn repairs_that_come_while_caught_up_messages_are_held_keep_the_senders_order() 
     let (cut, senders) = (2, [0, 1, 4]);
     let since = sim.elapsed();
     sim.cut(cut, true);
-    let mut said: [Vec<String>; 3] = Default::default();
-    for n in 0..50 {
-        let who = n % 3;
-        let text = format!("{who}: {n}");
-        talk(&mut sim, senders[who], &main(), text.clone());
-        said[who].push(text);
-        run_for(&mut sim, 0.5);
-    }
+    let said = in_turn(&mut sim, &senders, 50, 0.5);
     run_for(&mut sim, 5.0);
     // Ann's repairs are slow to reach the returning node: they come only
     // once catch-up has brought (and holds) some of her messages.
