@@ -295,6 +295,13 @@ fn my_offer_shows_each_receiver_and_withdraw_until_withdrawn() {
     );
     harness.get_by_label("50%");
     harness.get_by_label("✔ received");
+    // Bob's connection broke and he is not online: he is waited for.
+    feed(
+        &mut harness,
+        progress(photos.id, BOB, Direction::Up, 500, Flow::Reconnecting),
+    );
+    assert!(!harness.state().model().peers.contains_key(&BOB));
+    harness.get_by_label("waiting for 0202 to come back online");
     harness.get_by_label("Withdraw").click();
     harness.run_steps(2);
     assert!(sent(&harness).contains(&Command::CancelFile(photos.id)));

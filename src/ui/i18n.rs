@@ -358,7 +358,7 @@ pub struct Strings {
     pub flow_queued: &'static str,
     /// A transfer whose connection dropped, trying again.
     pub flow_reconnecting: &'static str,
-    /// A transfer waiting for its sender `{nick}`.
+    /// A transfer waiting for the other side, `{nick}`, to be online again.
     pub flow_sender_away: &'static str,
     /// A received file: saved at `{path}`.
     pub saved_to: &'static str,

@@ -262,6 +262,17 @@ fn mine(ui: &mut egui::Ui, model: &Model, t: &Strings, transfer: &Transfer, clic
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(format!("{who}:")).strong());
             match upload {
+                Upload::Sending(progress)
+                    if progress.flow == Flow::Reconnecting && !model.peers.contains_key(peer) =>
+                {
+                    // A receiver that went offline is waited for: nothing
+                    // can be done until it is back.
+                    let waiting = Progress {
+                        flow: Flow::SenderAway,
+                        ..*progress
+                    };
+                    bar(ui, t, &waiting, &who);
+                }
                 Upload::Sending(progress) => bar(ui, t, progress, &who),
                 Upload::Done => {
                     ui.label(RichText::new(format!("✔ {}", t.upload_received)).color(GOOD));
