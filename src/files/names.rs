@@ -21,9 +21,10 @@ const RESERVED: [&str; 22] = [
 ];
 
 /// One name made safe: path separators, control characters and the
-/// characters Windows refuses become `_`; leading dots and trailing dots
-/// and spaces go; a device name gets a `_` in front; an empty result is
-/// `file`. Cut to at most [`MAX_NAME`] bytes (on a character boundary).
+/// characters Windows refuses become `_`; it is cut to fewer than
+/// [`MAX_NAME`] bytes (on a character boundary); dots and spaces at either
+/// end go (after the cut, so none is left at the end); a device name gets
+/// a `_` in front; an empty result is `file`.
 pub fn sanitise(name: &str) -> String {
     let mut out: String = name
         .chars()
@@ -33,23 +34,24 @@ pub fn sanitise(name: &str) -> String {
             c => c,
         })
         .collect();
-    let trimmed = out
+    // One byte is left for the `_` of a device name.
+    if out.len() >= MAX_NAME {
+        let mut cut = MAX_NAME - 1;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    let mut out = out
         .trim_start_matches(['.', ' '])
-        .trim_end_matches(['.', ' ']);
-    out = trimmed.to_string();
+        .trim_end_matches(['.', ' '])
+        .to_string();
     let stem = out.split('.').next().unwrap_or_default();
     if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
         out.insert(0, '_');
     }
     if out.is_empty() {
         out = "file".into();
-    }
-    if out.len() > MAX_NAME {
-        let mut cut = MAX_NAME;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
     }
     out
 }
@@ -171,6 +173,12 @@ mod tests {
         assert_eq!(leaf("CON.txt"), "_CON.txt");
         assert_eq!(leaf("report. . "), "report");
         assert!(leaf(&"é".repeat(300)).len() <= MAX_NAME);
+        // What the cut leaves at the end is trimmed too, and a device name
+        // the cut reveals is still marked.
+        let cut = leaf(&format!("{}.{}", "a".repeat(MAX_NAME - 2), "b".repeat(9)));
+        assert_eq!(cut, "a".repeat(MAX_NAME - 2));
+        let con = leaf(&format!("CON{}x", " ".repeat(MAX_NAME)));
+        assert_eq!(con, "_CON");
     }
 
     #[test]

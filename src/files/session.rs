@@ -129,6 +129,25 @@ pub enum SessionError {
     Malformed,
 }
 
+/// The control message a frame's body holds once it opened: exactly one,
+/// decoded with a limit of [`MAX_REPLY`] bytes (nothing a peer sends makes
+/// it allocate more).
+pub fn decode_control(body: &[u8]) -> Result<Control, SessionError> {
+    let config = bincode::config::standard().with_limit::<MAX_REPLY>();
+    let (control, used) =
+        bincode::serde::decode_from_slice(body, config).map_err(|_| SessionError::Malformed)?;
+    if used != body.len() {
+        return Err(SessionError::Malformed);
+    }
+    Ok(control)
+}
+
+/// The body of a control message's frame.
+pub fn encode_control(control: &Control) -> Result<Vec<u8>, SessionError> {
+    bincode::serde::encode_to_vec(control, bincode::config::standard())
+        .map_err(|_| SessionError::Malformed)
+}
+
 /// The reading half of a connection.
 #[derive(Debug)]
 pub struct Reader<R> {
@@ -270,15 +289,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
         self.counter += 1;
         match body[0] {
             KIND_DATA => Ok(Frame::Data(&body[1..])),
-            KIND_CONTROL => {
-                let config = bincode::config::standard().with_limit::<MAX_REPLY>();
-                let (control, used) = bincode::serde::decode_from_slice(&body[1..], config)
-                    .map_err(|_| SessionError::Malformed)?;
-                if used != body.len() - 1 {
-                    return Err(SessionError::Malformed);
-                }
-                Ok(Frame::Control(control))
-            }
+            KIND_CONTROL => decode_control(&body[1..]).map(Frame::Control),
             _ => Err(SessionError::Malformed),
         }
     }
@@ -295,8 +306,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
 impl<W: AsyncWrite + Unpin> Writer<W> {
     /// Sends a control message.
     pub async fn send(&mut self, control: &Control) -> Result<(), SessionError> {
-        let body = bincode::serde::encode_to_vec(control, bincode::config::standard())
-            .map_err(|_| SessionError::Malformed)?;
+        let body = encode_control(control)?;
         self.frame(KIND_CONTROL, &body).await
     }
 
