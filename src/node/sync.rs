@@ -476,16 +476,18 @@ impl Node {
         self.sync.fruitless.remove(&channel);
     }
 
-    /// Gives out the held caught-up messages in stamp order. A channel
-    /// joined with nothing now has its window: it begins at the oldest
-    /// message given.
+    /// Gives out the held caught-up messages.
     fn give_out_recalled(&mut self, now: Instant) {
         self.sync.held_until = None;
         debug!(count = self.sync.held.len(), "catch-up: giving out");
-        let mut held: Vec<ChatMessage> = std::mem::take(&mut self.sync.held)
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect();
+        let held = std::mem::take(&mut self.sync.held);
+        self.give_out(now, held);
+    }
+
+    /// Gives out caught-up messages in stamp order. A channel joined with
+    /// nothing now has its window: it begins at the oldest message given.
+    fn give_out(&mut self, now: Instant, held: Vec<(u64, ChatMessage)>) {
+        let mut held: Vec<ChatMessage> = held.into_iter().map(|(_, m)| m).collect();
         held.sort_by_key(|m| (m.hlc, m.from));
         let channels: BTreeSet<String> = held
             .iter()
@@ -516,7 +518,7 @@ impl Node {
     /// that channel up to it, itself included (then it is had already).
     pub(super) fn keep(&mut self, now: Instant, channel: &str, k: Kept) -> bool {
         if !self.sync.held.is_empty() {
-            let (mut before, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sync.held)
+            let (before, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sync.held)
                 .into_iter()
                 .partition(|(stamp, m)| {
                     m.from == k.from
@@ -527,9 +529,9 @@ impl Node {
             if self.sync.held.is_empty() {
                 self.sync.held_until = None;
             }
-            before.sort_by_key(|(stamp, m)| (*stamp, m.id));
-            self.events
-                .extend(before.into_iter().map(|(_, m)| Event::Recalled(m)));
+            if !before.is_empty() {
+                self.give_out(now, before);
+            }
         }
         let arrived_ms = self.wall_ms(now);
         self.recent.insert(channel, Kept { arrived_ms, ..k })
