@@ -44,6 +44,7 @@ use lanchat::{Command, NodeId, Target};
 use sha2::{Digest, Sha256};
 
 use bed::Lan as Bed;
+use common::Row;
 use util::TempDir;
 
 /// The shaping of the office LAN, on the sender's `eth0` (`tc qdisc …`).
@@ -125,15 +126,7 @@ fn main() {
     }
     stop(vec![a, b]);
 
-    println!();
-    println!("| what | lanchat | baseline | ratio |");
-    println!("|---|---|---|---|");
-    for r in rows {
-        println!(
-            "| {} | {} | {} | {} |",
-            r.what, r.lanchat, r.baseline, r.ratio
-        );
-    }
+    common::print_table(&rows);
 }
 
 fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -545,14 +538,6 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
 }
 
 // ------------------------------------------------------------------ table
-
-/// One row of the final table.
-struct Row {
-    what: String,
-    lanchat: String,
-    baseline: String,
-    ratio: String,
-}
 
 fn summarise(link: Link, size: u64, pairs: &[(Copy, Sent)], rows: &mut Vec<Row>) {
     let n = pairs.len() as f64;

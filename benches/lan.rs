@@ -32,17 +32,10 @@ use lanchat::net::{Events, NetOptions, NodeHandle};
 use lanchat::{Command, MessageKind, NodeId, Target};
 
 use bed::Lan as Bed;
+use common::Row;
 
 /// Bytes a frame carries beyond the UDP payload: Ethernet, IPv4, UDP.
 const FRAME_OVERHEAD: u64 = 14 + 20 + 8;
-
-/// One row of the final table.
-struct Row {
-    what: String,
-    lanchat: String,
-    baseline: String,
-    ratio: String,
-}
 
 fn row(what: &str, lanchat: String, baseline: &str, ratio: &str) -> Row {
     Row {
@@ -72,15 +65,7 @@ fn main() {
             sim_bench(300, loss, &mut rows);
         }
     }
-    println!();
-    println!("| what | lanchat | baseline | ratio |");
-    println!("|---|---|---|---|");
-    for r in rows {
-        println!(
-            "| {} | {} | {} | {} |",
-            r.what, r.lanchat, r.baseline, r.ratio
-        );
-    }
+    common::print_table(&rows);
 }
 
 // ---------------------------------------------------------------- real LAN
