@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::offer::MAX_FILES;
-use super::record::{Incoming, OFFER_DAYS, Outgoing, Record};
+use super::record::{Incoming, Outgoing, Record};
 use super::session::{Entry, MAX_REPLY};
 use super::{
     Answer, Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState,
@@ -92,13 +92,13 @@ pub(crate) struct Shared {
     withdrawals: Mutex<HashMap<FileId, watch::Sender<bool>>>,
 }
 
-/// Ports other than `port` that my kept offers still being served name,
-/// the most recent first, at most [`EARLIER_PORTS`].
-fn earlier_ports(records: &[Record], port: u16) -> Vec<u16> {
+/// Ports other than `port` that my kept offers still being served (at
+/// `now_ms`) name, the most recent first, at most [`EARLIER_PORTS`].
+fn earlier_ports(records: &[Record], port: u16, now_ms: u64) -> Vec<u16> {
     let mut offers: Vec<&Outgoing> = records
         .iter()
         .filter_map(|r| match r {
-            Record::Out(out) if !out.cancelled => Some(out),
+            Record::Out(out) if !out.cancelled && !out.expired(now_ms) => Some(out),
             _ => None,
         })
         .filter(|out| out.offer.port != port && out.offer.port != 0)
@@ -264,7 +264,7 @@ impl Files {
         let earlier: Vec<std::net::TcpListener> = if in_memory {
             Vec::new()
         } else {
-            super::serve::listen_also(&earlier_ports(&records, port))
+            super::serve::listen_also(&earlier_ports(&records, port, unix_ms()))
         };
         let (orders, orders_rx) = mpsc::unbounded_channel();
         let (asks_tx, asks) = mpsc::unbounded_channel();
@@ -367,8 +367,7 @@ impl Manager {
         for record in records {
             match record {
                 Record::Out(out) => {
-                    let fresh = out.made_ms + OFFER_DAYS * 24 * 3600 * 1000 > now;
-                    if fresh && !out.cancelled {
+                    if !out.expired(now) && !out.cancelled {
                         lock(&self.shared.outgoing).insert(out.offer.id, out);
                     }
                 }
@@ -713,8 +712,15 @@ mod tests {
         ];
         // This run's port and withdrawn offers' ports are left out; each
         // port once; the four most recent.
-        assert_eq!(earlier_ports(&records, 47079), [40006, 40005, 40004, 40002]);
-        assert!(earlier_ports(&[], 47079).is_empty());
+        assert_eq!(
+            earlier_ports(&records, 47079, 10),
+            [40006, 40005, 40004, 40002]
+        );
+        assert!(earlier_ports(&[], 47079, 10).is_empty());
+        // An offer no longer served keeps no port open.
+        let week = 7 * 24 * 3600 * 1000;
+        let old_and_new = [made(40007, 0, false), made(40008, 5, false)];
+        assert_eq!(earlier_ports(&old_and_new, 47079, week), [40008]);
     }
 
     #[test]

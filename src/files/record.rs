@@ -36,6 +36,11 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
+    /// Whether it is past the days it is served for, at `now_ms`.
+    pub(crate) fn expired(&self, now_ms: u64) -> bool {
+        self.made_ms + OFFER_DAYS * 24 * 3600 * 1000 <= now_ms
+    }
+
     /// Where entry `i` is on disk.
     pub(crate) fn path_of(&self, i: usize) -> Option<PathBuf> {
         let entry = self.entries.get(i)?;

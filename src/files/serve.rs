@@ -20,7 +20,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::manager::{Shared, lock};
-use super::record::{OFFER_DAYS, Outgoing};
+use super::record::Outgoing;
 use super::session::{self, CHUNK, Control, Refusal, SessionError, Writer};
 use super::{Answer, Direction, FileDone, FileFailed, FileFailure, FileId, FileProgress, Flow};
 use crate::api::Event;
@@ -290,7 +290,7 @@ fn allowed(out: &Outgoing, peer: NodeId) -> Result<(), Refusal> {
     if out.cancelled {
         return Err(Refusal::Cancelled);
     }
-    if out.made_ms + OFFER_DAYS * 24 * 3600 * 1000 < unix_ms() {
+    if out.expired(unix_ms()) {
         return Err(Refusal::Unknown);
     }
     match out.recipient() {
