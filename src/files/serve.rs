@@ -47,36 +47,30 @@ pub(crate) fn listen(port: u16, in_memory: bool) -> std::io::Result<std::net::Tc
         listener.set_nonblocking(true)?;
         return Ok(listener);
     }
-    let mut last = None;
-    for port in [port, 0] {
-        for v6 in [true, false] {
-            match bind(port, v6) {
-                Ok(listener) => return Ok(listener),
-                Err(err) => last = Some(err),
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no address to listen on")))
+    bind_either(port).or_else(|_| bind_either(0))
 }
 
 /// Opens what it can of `ports` (each exactly; one that is taken is left).
 pub(crate) fn listen_also(ports: &[u16]) -> Vec<std::net::TcpListener> {
     ports
         .iter()
-        .filter_map(|&port| {
-            let opened = bind(port, true).or_else(|_| bind(port, false));
-            match opened {
-                Ok(listener) => {
-                    tracing::debug!(port, "serving earlier offers on their port too");
-                    Some(listener)
-                }
-                Err(err) => {
-                    tracing::debug!(port, cause = %err, "an earlier offer's port is taken");
-                    None
-                }
+        .filter_map(|&port| match bind_either(port) {
+            Ok(listener) => {
+                tracing::debug!(port, "serving earlier offers on their port too");
+                Some(listener)
+            }
+            Err(err) => {
+                tracing::debug!(port, cause = %err, "an earlier offer's port is taken");
+                None
             }
         })
         .collect()
+}
+
+/// `port` on IPv6 and IPv4 together, or on IPv4 only where the system has
+/// no IPv6.
+fn bind_either(port: u16) -> std::io::Result<std::net::TcpListener> {
+    bind(port, true).or_else(|_| bind(port, false))
 }
 
 fn bind(port: u16, v6: bool) -> std::io::Result<std::net::TcpListener> {
