@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::transfers::Transfers;
 use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
-use crate::files::Offer;
+use crate::files::{Offer, Withdrawal};
 use crate::net::{NodeEvent, ReadyInfo};
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 
@@ -79,6 +79,8 @@ pub struct MessageRow {
     /// For a file message: the offer its text makes (`None` when the text
     /// is no sound offer).
     pub offer: Option<Offer>,
+    /// For a file message: the withdrawal its text makes, if it is one.
+    pub withdrawal: Option<Withdrawal>,
 }
 
 /// A line that is not a message: something happened.
@@ -519,6 +521,7 @@ impl Model {
             history,
             mention,
             offer: Model::offer_of(msg.kind, &msg.text),
+            withdrawal: Model::withdrawal_of(msg.kind, &msg.text),
         }
     }
 
@@ -526,6 +529,13 @@ impl Model {
     fn offer_of(kind: MessageKind, text: &str) -> Option<Offer> {
         (kind == MessageKind::File)
             .then(|| Offer::from_text(text))
+            .flatten()
+    }
+
+    /// The withdrawal a file message makes.
+    fn withdrawal_of(kind: MessageKind, text: &str) -> Option<Withdrawal> {
+        (kind == MessageKind::File)
+            .then(|| Withdrawal::from_text(text))
             .flatten()
     }
 
@@ -706,6 +716,7 @@ impl Model {
                     history: false,
                     mention: false,
                     offer: Model::offer_of(*kind, text),
+                    withdrawal: Model::withdrawal_of(*kind, text),
                 };
                 self.open(chat).push(Row::Message(row));
                 None

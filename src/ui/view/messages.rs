@@ -356,9 +356,7 @@ fn message(
     let colour = nick_colour(&m.from, dark);
     if m.kind == MessageKind::File {
         let name = author(model, m);
-        if m.offer.is_none()
-            && let Some(withdrawal) = crate::files::Withdrawal::from_text(&m.text)
-        {
+        if let Some(withdrawal) = &m.withdrawal {
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 ui.label(RichText::new(clock(m.time_ms)).weak().monospace());
