@@ -69,6 +69,41 @@ impl std::ops::Sub for Counters {
     }
 }
 
+/// UDP datagrams a host sent, by the way they went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ways {
+    /// To a multicast group.
+    pub(crate) multicast: u64,
+    /// To a subnet's broadcast address.
+    pub(crate) broadcast: u64,
+    /// To one host.
+    pub(crate) unicast: u64,
+}
+
+impl std::ops::Sub for Ways {
+    type Output = Ways;
+
+    fn sub(self, earlier: Ways) -> Ways {
+        Ways {
+            multicast: self.multicast.saturating_sub(earlier.multicast),
+            broadcast: self.broadcast.saturating_sub(earlier.broadcast),
+            unicast: self.unicast.saturating_sub(earlier.unicast),
+        }
+    }
+}
+
+impl std::ops::Add for Ways {
+    type Output = Ways;
+
+    fn add(self, other: Ways) -> Ways {
+        Ways {
+            multicast: self.multicast + other.multicast,
+            broadcast: self.broadcast + other.broadcast,
+            unicast: self.unicast + other.unicast,
+        }
+    }
+}
+
 /// One bridge (a switch, or a segment of one): its own subnet. Segment `k`
 /// is bridge `br<k>` in the switch namespace, with `10.77.<k>.254/24` when
 /// it carries IPv4 and `fd77:0:0:<k>::fe/64` when it carries IPv6; a host's
@@ -109,6 +144,10 @@ pub(crate) struct Topology {
     pub(crate) hosts: Vec<Vec<usize>>,
     /// Whether IPv4 unicast is forwarded between segments.
     pub(crate) routed: bool,
+    /// Whether the bridges snoop multicast (IGMP): on is what `ip link add
+    /// … type bridge` gives; the beds turn it off unless asked, so every
+    /// port sees every group datagram at once.
+    pub(crate) snooping: bool,
 }
 
 impl Topology {
@@ -122,6 +161,16 @@ impl Topology {
             }],
             hosts: vec![vec![0]; hosts],
             routed: false,
+            snooping: false,
+        }
+    }
+
+    /// Like [`Topology::switch`], on a bridge as `ip link add … type
+    /// bridge` makes it (multicast snooping on).
+    pub(crate) fn default_bridge(hosts: usize) -> Topology {
+        Topology {
+            snooping: true,
+            ..Topology::switch(hosts)
         }
     }
 
@@ -192,6 +241,7 @@ impl Lan {
             return None;
         }
         sweep_stale();
+        neighbour_room(topology.hosts.len());
         let ipv6 = kernel_has_ipv6();
         let mut lan = Lan {
             name: format!(
@@ -222,7 +272,11 @@ impl Lan {
         lan.sysctl(&sw, &settings);
         lan.ip_in(&sw, "link set lo up");
         for (k, segment) in topology.segments.iter().enumerate() {
-            lan.ip_in(&sw, &format!("link add br{k} type bridge mcast_snooping 0"));
+            let snooping = u8::from(topology.snooping);
+            lan.ip_in(
+                &sw,
+                &format!("link add br{k} type bridge mcast_snooping {snooping}"),
+            );
             if segment.v4 {
                 lan.ip_in(
                     &sw,
@@ -464,6 +518,59 @@ impl Lan {
         );
     }
 
+    /// Starts counting the UDP datagrams host `i` sends, by the way they
+    /// go (read with [`Lan::ways`]).
+    pub(crate) fn count_ways(&self, i: usize) {
+        let mut script = format!(
+            "add table {TABLE}\n\
+             add chain {TABLE} ways {{ type filter hook output priority 20; }}\n\
+             flush chain {TABLE} ways\n"
+        );
+        for (way, rule) in [
+            ("multicast", "ip daddr 224.0.0.0/4"),
+            ("broadcast", "ip daddr & 0.0.0.255 == 0.0.0.255"),
+            (
+                "unicast",
+                "ip daddr != 224.0.0.0/4 ip daddr & 0.0.0.255 != 0.0.0.255",
+            ),
+        ] {
+            script.push_str(&format!(
+                "add rule {TABLE} ways meta l4proto udp {rule} counter comment \"{way}\"\n"
+            ));
+        }
+        self.nft(i, &script);
+    }
+
+    /// The UDP datagrams host `i` sent since [`Lan::count_ways`], by way.
+    pub(crate) fn ways(&self, i: usize) -> Ways {
+        self.check(i);
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.host(i), "nft", "-j", "list", "chain"])
+            .args(TABLE.split_whitespace())
+            .arg("ways")
+            .output()
+            .expect("run nft");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let mut ways = Ways::default();
+        for item in json["nftables"].as_array().into_iter().flatten() {
+            let rule = &item["rule"];
+            let Some(exprs) = rule["expr"].as_array() else {
+                continue;
+            };
+            let packets = exprs
+                .iter()
+                .find_map(|e| e["counter"]["packets"].as_u64())
+                .unwrap_or(0);
+            match rule["comment"].as_str() {
+                Some("multicast") => ways.multicast = packets,
+                Some("broadcast") => ways.broadcast = packets,
+                Some("unicast") => ways.unicast = packets,
+                _ => {}
+            }
+        }
+        ways
+    }
+
     /// What went through host `i`'s `eth0` so far.
     pub(crate) fn counters(&self, i: usize) -> Counters {
         self.counters_on(i, "eth0")
@@ -690,6 +797,39 @@ fn delete_netns(name: &str) {
 
 /// Deletes the beds of test runs that died without dropping them (Ctrl-C):
 /// `lct-<pid>-…` namespaces whose process is gone.
+/// Makes the kernel's neighbour (ARP and NDP) tables big enough for
+/// `hosts` hosts that each talk to all the others.
+///
+/// Every network namespace shares one neighbour table per family, capped
+/// by `gc_thresh3` (1,024 by default) over all of them, while each real
+/// PC has a table of its own. Forty hosts that each hold an entry for
+/// every other (and for the group and broadcast addresses) overflow the
+/// shared one: the hosts that start last can create no entry at all, so
+/// the kernel drops everything they send ("neighbor table overflow" in
+/// the kernel log; `IpOutDiscards`). That looked like a collapse of
+/// lanchat at 40 nodes; it was the bed. The limits are raised (never
+/// lowered) to what `hosts` separate PCs would have between them.
+fn neighbour_room(hosts: usize) {
+    for family in ["ipv4", "ipv6"] {
+        for (name, per_host) in [
+            ("gc_thresh1", 128),
+            ("gc_thresh2", 512),
+            ("gc_thresh3", 1024),
+        ] {
+            let path = format!("/proc/sys/net/{family}/neigh/default/{name}");
+            let Ok(now) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let want = hosts * per_host;
+            if now.trim().parse::<usize>().is_ok_and(|now| now < want)
+                && let Err(err) = std::fs::write(&path, want.to_string())
+            {
+                eprintln!("warning: could not raise {path} to {want}: {err}");
+            }
+        }
+    }
+}
+
 fn sweep_stale() {
     let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
         return;

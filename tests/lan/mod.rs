@@ -7,6 +7,7 @@
 pub(crate) mod bed;
 mod files;
 mod networks;
+mod scale;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -883,6 +884,7 @@ fn the_bed_builds_two_segments_routed_and_an_ipv6_only_one() {
         segments: vec![V4, V4, V6],
         hosts: vec![vec![0, 1], vec![0], vec![1], vec![2], vec![2]],
         routed: true,
+        snooping: false,
     };
     let Some(lan) = Lan::build(&topology) else {
         return;

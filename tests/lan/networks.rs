@@ -50,6 +50,7 @@ fn two_network_cards_are_one_buddy_and_chat_goes_on_when_one_is_unplugged() {
         segments: vec![V4, V4],
         hosts: vec![vec![0, 1]; NODES],
         routed: false,
+        snooping: false,
     };
     let Some(lan) = Lan::build(&topology) else {
         return;
@@ -153,6 +154,7 @@ fn two_subnets_with_one_node_on_both_are_one_chat() {
         segments: vec![V4, V4],
         hosts: vec![vec![0, 1], vec![0], vec![0], vec![1], vec![1]],
         routed: true,
+        snooping: false,
     };
     let Some(lan) = Lan::build(&topology) else {
         return;
@@ -179,6 +181,7 @@ fn an_ipv6_only_bridge_discovers_and_delivers() {
         segments: vec![V6],
         hosts: vec![vec![0]; NODES],
         routed: false,
+        snooping: false,
     };
     let Some(lan) = Lan::build(&topology) else {
         return;
