@@ -115,12 +115,17 @@ pub struct Stats {
     pub recalled: u64,
     /// Channel messages received again (by catch-up and repair both).
     pub duplicates: u64,
+    /// Unicast copies of group traffic not sent: more peers were unheard
+    /// than the relay budget allows (they get the next copies in turn).
+    pub relays_capped: u64,
 }
 
 /// Spacing between resends of one datagram, however many ask for it.
 const RESEND_SPACING: Duration = Duration::from_millis(40);
 /// Least time between two refutations (presence sent because we were probed).
 const REFUTE_SPACING: Duration = Duration::from_millis(500);
+/// A gap between two calls longer than this means the node was stalled.
+const STALL_AFTER: Duration = Duration::from_secs(2);
 /// Least time between two answers to one peer's hello.
 const HELLO_REPLY_SPACING: Duration = Duration::from_millis(80);
 /// Extra presences after a change or a channel message: tails reach
@@ -374,6 +379,24 @@ impl Node {
         .min()
     }
 
+    /// Moves the node's clock to `now`. A gap far longer than any wait
+    /// the node asks for (its heartbeat comes every 1.2 s at most) means the
+    /// node itself did not run: a frozen process, a laptop that slept. The
+    /// peers' silences are excused by that much (as Lifeguard's local
+    /// health does for memberlist), so a node that wakes does not declare
+    /// everyone offline for its own stall.
+    fn advance(&mut self, now: Instant) {
+        let gap = now.saturating_duration_since(self.last_now);
+        if gap > STALL_AFTER {
+            debug!(
+                gap_ms = gap.as_millis() as u64,
+                "the node did not run for a while; excusing the peers' silence"
+            );
+            self.peers.excuse(gap, now);
+        }
+        self.last_now = self.last_now.max(now);
+    }
+
     fn wall_ms(&self, now: Instant) -> u64 {
         self.start_wall_ms + now.saturating_duration_since(self.start).as_millis() as u64
     }
@@ -500,7 +523,7 @@ impl Node {
         if self.stopped {
             return;
         }
-        self.last_now = self.last_now.max(now);
+        self.advance(now);
         let mut hello_due = false;
         while self.announces.front().is_some_and(|t| *t <= now) {
             self.announces.pop_front();
@@ -770,7 +793,7 @@ impl Node {
         if self.stopped {
             return;
         }
-        self.last_now = self.last_now.max(now);
+        self.advance(now);
         let opened = match opened {
             Ok(opened) => opened,
             Err(err) => {
@@ -1608,7 +1631,7 @@ impl Node {
         if self.stopped {
             return;
         }
-        self.last_now = self.last_now.max(now);
+        self.advance(now);
         match cmd {
             Command::Say { to, text, kind } => self.say(now, to, text, kind),
             Command::Join { channel, secret } => self.join(now, &channel, secret),

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::api::{OfflineReason, PeerInfo, Target, Timing};
 use crate::types::NodeId;
@@ -177,6 +177,14 @@ impl PeerTable {
             p.last_heard = now;
             p.suspect = None;
             p.heard = p.heard.saturating_add(1);
+        }
+    }
+
+    /// Excuses `gap` of every peer's silence (this node did not run for
+    /// that long, so it could not hear them).
+    pub(crate) fn excuse(&mut self, gap: Duration, now: Instant) {
+        for p in self.peers.values_mut() {
+            p.last_heard = (p.last_heard + gap).min(now);
         }
     }
 

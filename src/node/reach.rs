@@ -67,6 +67,13 @@ const PING_FIRST: Duration = Duration::from_secs(1);
 const PING_AGAIN: Duration = Duration::from_secs(2);
 const PING_TRIES: u8 = 3;
 const PING_LATER: Duration = Duration::from_secs(15);
+/// Unicast copies of group traffic (to peers the group does not reach)
+/// per second, at most, and at once: however many peers are unheard, and
+/// for whatever reason, the copies grow with the traffic, never with the
+/// square of the LAN. Beyond it, the copies of a datagram go to the next
+/// peers in turn.
+const RELAY_RATE: f64 = 100.0;
+const RELAY_BURST: f64 = 100.0;
 
 /// What I know about reaching one online peer.
 #[derive(Clone, Debug)]
@@ -113,6 +120,11 @@ pub(crate) struct Reach {
     /// the list emptied.
     unheard: Vec<u32>,
     unheard_until: Option<Instant>,
+    /// Unicast copies allowed now ([`RELAY_RATE`]), when last filled, and
+    /// where the next datagram's copies start.
+    relay_tokens: f64,
+    relay_filled: Option<Instant>,
+    relay_turn: usize,
 }
 
 impl Reach {
@@ -237,14 +249,38 @@ impl Node {
 
     /// Where group traffic goes by unicast too: the address in use of each
     /// online peer that the group does not reach (as I see it, or as its
-    /// presence says).
-    pub(super) fn relay_targets(&self) -> Vec<SocketAddr> {
+    /// presence says), as many as [`RELAY_RATE`] allows, starting where the
+    /// last datagram's copies ended.
+    pub(super) fn relay_targets(&mut self) -> Vec<SocketAddr> {
         let now = self.last_now;
-        self.peers
+        let mut all: Vec<SocketAddr> = self
+            .peers
             .iter()
             .filter(|(id, _)| self.reach.unheard(**id, now) || self.reach.lists_me(**id, now))
             .map(|(_, p)| p.addr)
-            .collect()
+            .collect();
+        if all.is_empty() {
+            return all;
+        }
+        let reach = &mut self.reach;
+        let since = reach
+            .relay_filled
+            .map_or(Duration::MAX, |t| now.saturating_duration_since(t));
+        reach.relay_tokens =
+            (reach.relay_tokens + since.as_secs_f64() * RELAY_RATE).min(RELAY_BURST);
+        reach.relay_filled = Some(now);
+        // Whole tokens only; the fraction stays for later.
+        let allowed = (reach.relay_tokens as usize).min(all.len());
+        reach.relay_tokens -= allowed as f64;
+        let capped = all.len() - allowed;
+        if capped > 0 {
+            self.stats.relays_capped += capped as u64;
+            let turn = reach.relay_turn % all.len();
+            all.rotate_left(turn);
+            all.truncate(allowed);
+            reach.relay_turn = turn + allowed;
+        }
+        all
     }
 
     /// Whether a transmit to `dest` is copied to the relay targets.
