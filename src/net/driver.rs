@@ -248,6 +248,7 @@ impl NodeHandle {
                         group_port,
                         data_dir,
                         cli_peers,
+                        later: Vec::new(),
                     };
                     driver.run(command_rx).await;
                 });
@@ -313,6 +314,9 @@ struct Driver {
     /// The addresses given with `--peer`: tried on every start, so not
     /// remembered in `peers.txt`.
     cli_peers: Vec<SocketAddr>,
+    /// Unicast datagrams of one flush, sent after its group ones (kept for
+    /// its room).
+    later: Vec<crate::api::Transmit>,
 }
 
 impl Driver {
@@ -402,11 +406,22 @@ impl Driver {
         }
     }
 
-    /// Sends every datagram the core has queued.
+    /// Sends every datagram the core has queued, group traffic first: when
+    /// the way out is short of room, what every peer waits for (heartbeats,
+    /// channel messages) goes before what one peer does.
     async fn flush(&mut self) {
+        let mut later = std::mem::take(&mut self.later);
         while let Some(transmit) = self.node.poll_transmit() {
+            if matches!(transmit.dest, crate::api::Dest::Unicast(_)) {
+                later.push(transmit);
+            } else {
+                self.link.send(transmit).await;
+            }
+        }
+        for transmit in later.drain(..) {
             self.link.send(transmit).await;
         }
+        self.later = later;
     }
 
     /// Hands the core's events to the store's thread (which saves and

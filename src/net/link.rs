@@ -562,13 +562,41 @@ impl Sockets {
     }
 }
 
-/// Sends one datagram; true when the OS took it. A failure is logged.
+/// How long a send waits for the OS to have room again, at most, and how
+/// often it tries in that time.
+const ROOM_WAIT: Duration = Duration::from_millis(1);
+const ROOM_TRIES: u32 = 20;
+
+/// Sends one datagram; true when the OS took it. A full socket buffer
+/// (`WouldBlock`, which tokio waits out) and a full interface queue
+/// (`ENOBUFS`: macOS and the BSDs say so where Linux drops in silence) are
+/// back-pressure: the datagram waits and is sent when there is room. Any
+/// other failure is logged.
 async fn send_from(socket: &UdpSocket, bytes: &[u8], to: SocketAddr) -> bool {
-    match socket.send_to(bytes, to).await {
-        Ok(_) => true,
-        Err(err) => {
-            tracing::debug!(%to, cause = %err, len = bytes.len(), "send failed");
-            false
+    let mut tries = 0;
+    loop {
+        match socket.send_to(bytes, to).await {
+            Ok(_) => return true,
+            Err(err) if no_room(&err) && tries < ROOM_TRIES => {
+                tries += 1;
+                tokio::time::sleep(ROOM_WAIT).await;
+            }
+            Err(err) => {
+                tracing::debug!(%to, cause = %err, len = bytes.len(), tries, "send failed");
+                return false;
+            }
         }
     }
+}
+
+/// Whether a send failed for want of buffer space on the way out
+/// (`ENOBUFS`, `WSAENOBUFS`).
+fn no_room(err: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    const ENOBUFS: i32 = 105;
+    #[cfg(windows)]
+    const ENOBUFS: i32 = 10055;
+    #[cfg(not(any(target_os = "linux", windows)))]
+    const ENOBUFS: i32 = 55;
+    err.raw_os_error() == Some(ENOBUFS)
 }

@@ -45,11 +45,28 @@ fn setup<T>(what: impl FnOnce() -> String, result: io::Result<T>) -> Result<T, S
     })
 }
 
+/// Receive buffer asked for each socket: a burst from a whole LAN (every
+/// node answering a hello, catch-up after a cable pull) must wait in it
+/// rather than be dropped while the node is busy. The OS may give less
+/// (Linux caps it at `net.core.rmem_max`; Windows' default is 64 KiB).
+const RECV_BUFFER: usize = 4 << 20;
+/// Send buffer asked for each socket: room for a burst of group and
+/// unicast datagrams before a send has to wait.
+const SEND_BUFFER: usize = 1 << 20;
+
 fn udp_socket(domain: Domain, what: &str) -> Result<Socket, SocketError> {
-    setup(
+    let socket = setup(
         || format!("creating the {what} socket"),
         Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)),
-    )
+    )?;
+    // Nice to have: the defaults work, only less well under a burst.
+    if let Err(err) = socket.set_recv_buffer_size(RECV_BUFFER) {
+        tracing::debug!(cause = %err, "could not widen the {what} socket's receive buffer");
+    }
+    if let Err(err) = socket.set_send_buffer_size(SEND_BUFFER) {
+        tracing::debug!(cause = %err, "could not widen the {what} socket's send buffer");
+    }
+    Ok(socket)
 }
 
 /// A group socket before its memberships: bound to the unspecified address
