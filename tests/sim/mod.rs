@@ -3,6 +3,7 @@
 
 mod authorship;
 mod catchup;
+mod costs;
 mod features;
 mod flood;
 mod idle;

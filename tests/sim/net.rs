@@ -25,6 +25,15 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
+    /// A network that loses, doubles and reorders nothing by itself.
+    pub(crate) fn none() -> Self {
+        Faults {
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+        }
+    }
+
     pub(crate) fn lossy(loss: f64) -> Self {
         Faults {
             loss,
@@ -252,6 +261,11 @@ impl Sim {
 
     pub(crate) fn node(&self, index: usize) -> Option<&Node> {
         self.hosts[index].node.as_ref()
+    }
+
+    /// The host's core, to feed it by hand (bypassing the network).
+    pub(crate) fn node_mut(&mut self, index: usize) -> Option<&mut Node> {
+        self.hosts[index].node.as_mut()
     }
 
     pub(crate) fn len(&self) -> usize {
