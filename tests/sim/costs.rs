@@ -1,5 +1,5 @@
-//! What a datagram costs on the machine of the namespace bed: the figures
-//! a finite network's model needs. Measurements, not checks. Run them with
+//! Where the CPU figures of [`super::buffers::Buffers::bed`] come from:
+//! measurements on the machine of the bed, not checks. Run them with
 //! nothing else busy:
 //! `<test binary> sim::costs --ignored --nocapture --test-threads 1`.
 
