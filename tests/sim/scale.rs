@@ -257,6 +257,33 @@ fn thirty_nodes_started_together_on_the_bed() {
     on_the_bed(30).check();
 }
 
+/// The bed of issue 16. On 42cde81 (seed 0x16): after 20 s 1 of 1,560
+/// pairs missing, 35 false peer_offline, all saw all only after 6.28 s;
+/// 430,795 copies dropped (switch 425,243, group sockets 335, unicast
+/// sockets 163, waiting for ARP 5,054); the 2 cores busy 38.9 s of 40 until
+/// 20 s; idle, per node, 3.77 group and 102.36 unicast datagrams/s (96 %
+/// unicast; in the 10 s: ProbeRequest 19,797, Probe 14,014, ProbeAck
+/// 5,433, Ping 757).
+#[test]
+// fails until the collapse fix lands (issue 16)
+#[ignore = "fails until the collapse fix lands (issue 16)"]
+fn forty_nodes_started_together_on_the_bed() {
+    on_the_bed(40).check();
+}
+
+/// On 42cde81 (seed 0x16): after 20 s 923 of 3,540 pairs missing, 1,329
+/// false peer_offline, never all saw all; 2,686,335 copies dropped (switch
+/// 2,637,149, waiting for ARP 49,186); the cores busy 38.4 s of 40 until
+/// 20 s; idle, per node, 7.42 group and 285.69 unicast datagrams/s (97 %
+/// unicast; in the 10 s: ProbeRequest 77,637, Probe 39,192, Unheard
+/// 28,569, Presence 11,327).
+#[test]
+// fails until the collapse fix lands (issue 16)
+#[ignore = "fails until the collapse fix lands (issue 16)"]
+fn sixty_nodes_started_together_on_the_bed() {
+    on_the_bed(60).check();
+}
+
 /// Control: the same start with room for everything (the model every
 /// other simulation uses) does not collapse.
 #[test]
