@@ -8,6 +8,7 @@ mod catchup;
 mod costs;
 mod fabric;
 mod features;
+mod finite;
 mod flood;
 mod idle;
 mod net;

@@ -124,6 +124,8 @@ pub(crate) struct Sim {
     /// or both: one each) and by unicast.
     pub(crate) group_sent: Vec<u64>,
     pub(crate) unicast_sent: Vec<u64>,
+    /// Times a host's driver had to wait for room in its send queue.
+    pub(crate) waits: u64,
     /// When set, unicast datagrams sent so far by the kind of their body.
     pub(crate) unicast_kinds: Option<BTreeMap<String, u64>>,
 }
@@ -155,6 +157,7 @@ impl Sim {
             group_sent: Vec::new(),
             unicast_sent: Vec::new(),
             unicast_kinds: None,
+            waits: 0,
         }
     }
 
@@ -413,6 +416,7 @@ impl Sim {
                 let frames = if t.dest == Dest::Group { 2 } else { 1 };
                 if !fabric.room(index, frames, t.bytes.len()) {
                     host.held = Some(t);
+                    self.waits += 1;
                     break;
                 }
             }
