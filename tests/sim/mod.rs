@@ -1,14 +1,20 @@
 //! The protocol on a simulated LAN: seeded, virtual clock, loss,
 //! duplication and reordering. A failing seed is a regression test.
 
+mod arp;
 mod authorship;
+mod buffers;
 mod catchup;
+mod costs;
+mod fabric;
 mod features;
+mod finite;
 mod flood;
 mod idle;
 mod net;
 mod protected;
 mod reach;
+mod scale;
 mod typing;
 
 use std::collections::{HashMap, HashSet};

@@ -1,17 +1,25 @@
 //! A simulated LAN on a virtual clock: N cores, one seeded random source,
 //! loss, duplication and reordering per datagram copy. Time jumps to the next
 //! delivery or wake-up, so ten minutes of a 50-node LAN run in seconds.
+//!
+//! By default the network has room for everything and a copy arrives after
+//! 0.1–2 ms. [`Sim::with_buffers`] puts finite queues and finite rates in
+//! the way instead ([`super::buffers`]), so a burst can overflow them as on
+//! a real LAN.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use lanchat::api::{ChatMessage, Dest, Event, Timing};
+use lanchat::api::{ChatMessage, Dest, Event, Timing, Transmit};
 use lanchat::catchup::Share;
 use lanchat::envelope::{self, Keys};
 use lanchat::wire::{DecodeError, Packet};
 use lanchat::{Command, Config, Node, NodeId};
+
+use super::buffers::{Buffers, Drops, Load};
+use super::fabric::{Fabric, Frame, Out};
 
 /// How the network misbehaves.
 #[derive(Clone, Copy, Debug)]
@@ -25,6 +33,15 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
+    /// A network that loses, doubles and reorders nothing by itself.
+    pub(crate) fn none() -> Self {
+        Faults {
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+        }
+    }
+
     pub(crate) fn lossy(loss: f64) -> Self {
         Faults {
             loss,
@@ -63,6 +80,9 @@ struct Host {
     wake: Option<Instant>,
     /// The wall clock given to the node at its last start, and when.
     booted: (u64, Instant),
+    /// The datagram its driver waits to send while the send queue is full
+    /// (finite network only).
+    held: Option<Transmit>,
 }
 
 /// One recorded event.
@@ -98,6 +118,16 @@ pub(crate) struct Sim {
     /// host wait in `parked` (a repair that is slow to come).
     parking: Option<(NodeId, usize)>,
     parked: Vec<(usize, usize, Vec<u8>)>,
+    /// The finite network, when chosen.
+    fabric: Option<Fabric>,
+    /// Datagrams each host's core gave to the group (multicast, broadcast
+    /// or both: one each) and by unicast.
+    pub(crate) group_sent: Vec<u64>,
+    pub(crate) unicast_sent: Vec<u64>,
+    /// Times a host's driver had to wait for room in its send queue.
+    pub(crate) waits: u64,
+    /// When set, unicast datagrams sent so far by the kind of their body.
+    pub(crate) unicast_kinds: Option<BTreeMap<String, u64>>,
 }
 
 /// Most opened datagrams remembered before the memo starts over.
@@ -123,7 +153,30 @@ impl Sim {
             opened: HashMap::new(),
             parking: None,
             parked: Vec::new(),
+            fabric: None,
+            group_sent: Vec::new(),
+            unicast_sent: Vec::new(),
+            unicast_kinds: None,
+            waits: 0,
         }
+    }
+
+    /// A simulation whose network has finite queues and rates.
+    pub(crate) fn with_buffers(seed: u64, faults: Faults, buffers: Buffers) -> Self {
+        Sim {
+            fabric: Some(Fabric::new(buffers)),
+            ..Sim::new(seed, faults)
+        }
+    }
+
+    /// Copies the finite network dropped, by where (none without one).
+    pub(crate) fn drops(&self) -> Drops {
+        self.fabric.as_ref().map(Fabric::drops).unwrap_or_default()
+    }
+
+    /// How hard the finite network worked (nothing without one).
+    pub(crate) fn load(&self) -> Load {
+        self.fabric.as_ref().map(Fabric::load).unwrap_or_default()
     }
 
     pub(crate) fn elapsed(&self) -> Duration {
@@ -170,6 +223,11 @@ impl Sim {
             40000,
         ));
         self.bytes_sent.push(0);
+        self.group_sent.push(0);
+        self.unicast_sent.push(0);
+        if let Some(fabric) = self.fabric.as_mut() {
+            fabric.add_host(subnets);
+        }
         self.hosts.push(Host {
             id,
             keys,
@@ -184,6 +242,7 @@ impl Sim {
             share,
             wake: None,
             booted: (0, self.now),
+            held: None,
         });
         self.boot(index, nick);
         index
@@ -216,6 +275,10 @@ impl Sim {
         };
         host.node = Some(Node::new(config, self.now));
         host.frozen = false;
+        host.held = None;
+        if let Some(fabric) = self.fabric.as_mut() {
+            fabric.reset(index);
+        }
         self.flush(index);
     }
 
@@ -254,6 +317,11 @@ impl Sim {
         self.hosts[index].node.as_ref()
     }
 
+    /// The host's core, to feed it by hand (bypassing the network).
+    pub(crate) fn node_mut(&mut self, index: usize) -> Option<&mut Node> {
+        self.hosts[index].node.as_mut()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.hosts.len()
     }
@@ -262,6 +330,11 @@ impl Sim {
     pub(crate) fn kill(&mut self, index: usize) {
         self.hosts[index].node = None;
         self.hosts[index].wake = None;
+        self.hosts[index].held = None;
+        if let Some(fabric) = self.fabric.as_mut() {
+            fabric.reset(index);
+            fabric.hold(index, false);
+        }
     }
 
     /// Starts a killed node again with the same id and a higher epoch.
@@ -271,6 +344,10 @@ impl Sim {
 
     pub(crate) fn freeze(&mut self, index: usize, frozen: bool) {
         self.hosts[index].frozen = frozen;
+        let held = frozen || self.hosts[index].held.is_some();
+        if let Some(fabric) = self.fabric.as_mut() {
+            fabric.hold(index, held);
+        }
     }
 
     /// Makes nothing reach the host (`true`), as an inbound firewall does.
@@ -318,6 +395,8 @@ impl Sim {
         self.flush(index);
     }
 
+    /// Takes what the host's core has to say: its wake-up, its events, and
+    /// its datagrams (on a finite network, while its send queue has room).
     fn flush(&mut self, index: usize) {
         let now = self.now;
         let host = &mut self.hosts[index];
@@ -325,64 +404,146 @@ impl Sim {
             return;
         };
         host.wake = node.poll_timeout();
-        let mut out = Vec::new();
-        while let Some(t) = node.poll_transmit() {
-            out.push(t);
-        }
-        while let Some(event) = node.poll_event() {
-            self.log.push(Logged {
-                at: now - self.start,
-                host: index,
-                event,
-            });
-        }
-        for mut t in out {
-            let way = match t.dest {
-                Dest::Group | Dest::Multicast => envelope::Way::Multicast,
-                Dest::Broadcast => envelope::Way::Broadcast,
-                Dest::Unicast(_) => envelope::Way::Unicast,
+        loop {
+            let host = &mut self.hosts[index];
+            let Some(node) = host.node.as_mut() else {
+                return;
             };
-            envelope::stamp(&mut t.bytes, way);
-            if let Some(log) = self.recalled_log.as_mut()
-                && let Some(p) = open(&t.bytes)
-                && matches!(p.body, lanchat::wire::Body::Recalled(_))
-            {
-                log.push((now - self.start, index));
-            }
-            self.largest = self.largest.max(t.bytes.len());
-            assert!(
-                t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
-                "oversized datagram"
-            );
-            // On the wire of a host with one interface: a group datagram
-            // goes out twice (multicast and broadcast), and each frame has
-            // Ethernet, IPv4 and UDP headers.
-            let copies = if t.dest == Dest::Group { 2 } else { 1 };
-            self.bytes_sent[index] += copies * (t.bytes.len() as u64 + FRAME_OVERHEAD);
-            if self.sent.len() < 10_000 {
-                self.sent.push(t.bytes.clone());
-            }
-            let targets: Vec<usize> = match t.dest {
-                Dest::Group | Dest::Multicast | Dest::Broadcast => {
-                    let mine = &self.hosts[index].subnets;
-                    (0..self.hosts.len())
-                        .filter(|&i| i != index)
-                        .filter(|&i| self.hosts[i].subnets.iter().any(|s| mine.contains(s)))
-                        .collect()
+            let Some(t) = host.held.take().or_else(|| node.poll_transmit()) else {
+                break;
+            };
+            if let Some(fabric) = self.fabric.as_ref() {
+                let frames = if t.dest == Dest::Group { 2 } else { 1 };
+                if !fabric.room(index, frames, t.bytes.len()) {
+                    host.held = Some(t);
+                    self.waits += 1;
+                    break;
                 }
-                Dest::Unicast(addr) => self
-                    .hosts
-                    .iter()
-                    .position(|h| h.addr == addr)
-                    .into_iter()
-                    .collect(),
-            };
-            for to in targets {
-                self.transmit(index, to, t.bytes.clone());
             }
+            self.put_out(index, t);
+        }
+        let host = &mut self.hosts[index];
+        if let Some(node) = host.node.as_mut() {
+            while let Some(event) = node.poll_event() {
+                self.log.push(Logged {
+                    at: now - self.start,
+                    host: index,
+                    event,
+                });
+            }
+        }
+        let held = host.frozen || host.held.is_some();
+        if let Some(fabric) = self.fabric.as_mut() {
+            fabric.hold(index, held);
         }
     }
 
+    /// Sends one datagram of the host's core on its way.
+    fn put_out(&mut self, index: usize, mut t: Transmit) {
+        let now = self.now;
+        let way = match t.dest {
+            Dest::Group | Dest::Multicast => envelope::Way::Multicast,
+            Dest::Broadcast => envelope::Way::Broadcast,
+            Dest::Unicast(_) => envelope::Way::Unicast,
+        };
+        envelope::stamp(&mut t.bytes, way);
+        if let Some(log) = self.recalled_log.as_mut()
+            && let Some(p) = open(&t.bytes)
+            && matches!(p.body, lanchat::wire::Body::Recalled(_))
+        {
+            log.push((now - self.start, index));
+        }
+        self.largest = self.largest.max(t.bytes.len());
+        assert!(
+            t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
+            "oversized datagram"
+        );
+        // On the wire of a host with one interface: a group datagram
+        // goes out twice (multicast and broadcast), and each frame has
+        // Ethernet, IPv4 and UDP headers.
+        let copies = if t.dest == Dest::Group { 2 } else { 1 };
+        self.bytes_sent[index] += copies * (t.bytes.len() as u64 + FRAME_OVERHEAD);
+        match t.dest {
+            Dest::Unicast(_) => self.unicast_sent[index] += 1,
+            _ => self.group_sent[index] += 1,
+        }
+        if let Some(kinds) = self.unicast_kinds.as_mut()
+            && matches!(t.dest, Dest::Unicast(_))
+        {
+            // The body's name, without checking the signature (cheap).
+            let kind = envelope::unwrap(&t.bytes, None).map_or_else(
+                |_| "sealed or foreign".to_string(),
+                |u| {
+                    let body = format!("{:?}", u.packet.body);
+                    body.split(|c: char| !c.is_alphanumeric())
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                },
+            );
+            *kinds.entry(kind).or_default() += 1;
+        }
+        if self.sent.len() < 10_000 {
+            self.sent.push(t.bytes.clone());
+        }
+        let targets: Vec<usize> = match t.dest {
+            Dest::Group | Dest::Multicast | Dest::Broadcast => {
+                let mine = &self.hosts[index].subnets;
+                (0..self.hosts.len())
+                    .filter(|&i| i != index)
+                    .filter(|&i| self.hosts[i].subnets.iter().any(|s| mine.contains(s)))
+                    .collect()
+            }
+            Dest::Unicast(addr) => self
+                .hosts
+                .iter()
+                .position(|h| h.addr == addr)
+                .into_iter()
+                .collect(),
+        };
+        let Some(fabric) = self.fabric.as_mut() else {
+            // Room for everything: one copy per receiver stands for the
+            // multicast and broadcast frames of a group datagram.
+            for to in targets {
+                self.transmit(index, to, t.bytes.clone());
+            }
+            return;
+        };
+        if t.dest == Dest::Group {
+            let mut broadcast = t.bytes.clone();
+            envelope::stamp(&mut broadcast, envelope::Way::Broadcast);
+            fabric.send(
+                now,
+                Frame {
+                    from: index,
+                    targets: targets.clone(),
+                    bytes: t.bytes,
+                    group: true,
+                },
+            );
+            fabric.send(
+                now,
+                Frame {
+                    from: index,
+                    targets,
+                    bytes: broadcast,
+                    group: true,
+                },
+            );
+        } else {
+            fabric.send(
+                now,
+                Frame {
+                    from: index,
+                    targets,
+                    group: !matches!(t.dest, Dest::Unicast(_)),
+                    bytes: t.bytes,
+                },
+            );
+        }
+    }
+
+    /// One copy on its way from `from` to `to`: faults, then a delay.
     fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
         if self.hosts[from].cut
             || self.hosts[to].cut
@@ -406,7 +567,11 @@ impl Sim {
             1
         };
         for _ in 0..copies {
-            let mut delay = Duration::from_micros(self.rng.u64(100..2_000));
+            // A finite network has its delays in its queues.
+            let mut delay = match self.fabric.as_ref() {
+                Some(fabric) => fabric.latency(),
+                None => Duration::from_micros(self.rng.u64(100..2_000)),
+            };
             if self.rng.f64() < self.faults.reorder {
                 delay += Duration::from_millis(self.rng.u64(1..30));
             }
@@ -421,6 +586,41 @@ impl Sim {
         }
     }
 
+    /// Host `to`'s core handles a datagram from host `from`. A copy it has
+    /// read before goes the real way (`handle_datagram`: dropped before the
+    /// signature check, or taken as proof that the group reaches it); a
+    /// fresh one is opened once for all its receivers.
+    fn hand(&mut self, to: usize, from: usize, bytes: &[u8], again: bool) {
+        let from_addr = self.hosts[from].addr;
+        let now = self.now;
+        let Some(node) = self.hosts[to].node.as_mut() else {
+            return;
+        };
+        self.datagrams += 1;
+        if again {
+            node.handle_datagram(now, from_addr, bytes);
+        } else if node.admit(now, from_addr) {
+            if node.workgroup().is_none() {
+                if self.opened.len() >= OPENED_MEMO {
+                    self.opened.clear();
+                }
+                let opened = match self.opened.get(bytes) {
+                    Some(opened) => opened.clone(),
+                    None => {
+                        let opened = envelope::open(bytes, None);
+                        self.opened.insert(bytes.to_vec(), opened.clone());
+                        opened
+                    }
+                };
+                node.handle_opened(now, from_addr, bytes, opened);
+            } else {
+                let opened = envelope::open(bytes, node.workgroup());
+                node.handle_opened(now, from_addr, bytes, opened);
+            }
+        }
+        self.flush(to);
+    }
+
     /// Runs until `until` (time since start).
     pub(crate) fn run_until(&mut self, until: Duration) {
         let end = self.start + until;
@@ -430,15 +630,15 @@ impl Sim {
                 .hosts
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| !h.frozen)
+                .filter(|(_, h)| !h.frozen && h.held.is_none())
                 .filter_map(|(i, h)| h.wake.map(|t| (t, i)))
                 .min();
-            let next = match (next_packet, next_timer) {
-                (Some(p), Some((t, _))) => p.min(t),
-                (Some(p), None) => p,
-                (None, Some((t, _))) => t,
-                (None, None) => end,
-            };
+            let next_work = self.fabric.as_ref().and_then(Fabric::next);
+            let next = [next_packet, next_timer.map(|(t, _)| t), next_work]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(end);
             if next > end {
                 self.now = end;
                 return;
@@ -448,34 +648,28 @@ impl Sim {
                 let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else {
                     continue;
                 };
-                let from_addr = self.hosts[from].addr;
-                let now = self.now;
-                let host = &mut self.hosts[to];
-                if host.frozen {
+                if self.hosts[to].node.is_none() {
                     continue;
                 }
-                if let Some(node) = host.node.as_mut() {
-                    self.datagrams += 1;
-                    if node.admit(now, from_addr) {
-                        if node.workgroup().is_none() {
-                            if self.opened.len() >= OPENED_MEMO {
-                                self.opened.clear();
-                            }
-                            let opened = match self.opened.get(&bytes) {
-                                Some(opened) => opened.clone(),
-                                None => {
-                                    let opened = envelope::open(&bytes, None);
-                                    self.opened.insert(bytes.clone(), opened.clone());
-                                    opened
-                                }
-                            };
-                            node.handle_opened(now, from_addr, &bytes, opened);
-                        } else {
-                            let opened = envelope::open(&bytes, node.workgroup());
-                            node.handle_opened(now, from_addr, &bytes, opened);
-                        }
-                    }
-                    self.flush(to);
+                if let Some(fabric) = self.fabric.as_mut() {
+                    let now = self.now;
+                    fabric.arrive(now, to, from, bytes);
+                } else if !self.hosts[to].frozen {
+                    self.hand(to, from, &bytes, false);
+                }
+            } else if next_work == Some(next) {
+                let now = self.now;
+                let out = self.fabric.as_mut().and_then(|f| f.step(now));
+                match out {
+                    Some(Out::Forwarded { from, to, bytes }) => self.transmit(from, to, bytes),
+                    Some(Out::Sent(host)) if self.hosts[host].held.is_some() => self.flush(host),
+                    Some(Out::Read {
+                        host,
+                        from,
+                        bytes,
+                        again,
+                    }) => self.hand(host, from, &bytes, again),
+                    Some(Out::Sent(_)) | None => {}
                 }
             } else if let Some((_, i)) = next_timer {
                 let now = self.now;
@@ -483,6 +677,10 @@ impl Sim {
                     node.handle_timeout(now);
                 }
                 self.flush(i);
+            }
+            let now = self.now;
+            if let Some(fabric) = self.fabric.as_mut() {
+                fabric.dispatch(now);
             }
         }
     }
