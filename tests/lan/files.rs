@@ -88,6 +88,10 @@ fn a_200_mib_file_arrives_intact_after_its_cable_is_pulled_for_5_s() {
     let Some(lan) = Lan::new(2) else {
         return;
     };
+    // About 4 s for the file: on a fast machine an unlimited veth carries
+    // 200 MiB before the first progress report (every half second), and
+    // the cable would be pulled after the end.
+    lan.rate(0, 400);
     let dir = TempDir::create();
     let source = dir.0.join("big.bin");
     let sha = random_file(&source, SIZE_MIB, 8);
@@ -472,6 +476,8 @@ fn a_folder_offered_to_a_channel_is_taken_declined_and_cancelled_member_by_membe
     std::fs::write(folder.join("README.md"), b"read me").expect("write");
     std::fs::write(folder.join("src/main.rs"), b"fn main() {}").expect("write");
     let big = random_file(&folder.join("src/deep/data.bin"), 96, 10);
+    // Seconds, not a fraction of one, so that n3 can cancel halfway.
+    lan.rate(0, 400);
     let downloads: Vec<PathBuf> = (0..4).map(|i| dir.0.join(format!("dl{i}"))).collect();
     let args: Vec<String> = downloads.iter().map(|d| d.display().to_string()).collect();
     let mut nodes = Nodes::start_with(&lan, 4, |i| vec!["--downloads".into(), args[i].clone()]);
