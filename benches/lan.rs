@@ -4,7 +4,9 @@
 //! namespaces, and a simulated 300-peer LAN.
 //!
 //! `cargo bench --bench lan` (needs root and iproute2 for the namespace
-//! parts; `LANCHAT_BENCH=sim` runs only the simulation). No node ever runs
+//! parts; `LANCHAT_BENCH=sim` runs only the simulation, at the peer counts
+//! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; its idle
+//! window is `LANCHAT_BENCH_IDLE` seconds, default 10). No node ever runs
 //! in the root namespace: every socket is opened on a thread inside a host
 //! namespace of the bed.
 
@@ -61,8 +63,25 @@ fn main() {
             Ok(v) => vec![v.parse::<f64>().expect("LANCHAT_BENCH_LOSS: a fraction")],
             Err(_) => vec![0.0, 0.1],
         };
+        let peers = match std::env::var("LANCHAT_BENCH_PEERS") {
+            Ok(v) => v
+                .split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse::<usize>()
+                        .expect("LANCHAT_BENCH_PEERS: counts")
+                })
+                .collect(),
+            Err(_) => vec![300],
+        };
+        let idle = match std::env::var("LANCHAT_BENCH_IDLE") {
+            Ok(v) => Duration::from_secs_f64(v.parse().expect("LANCHAT_BENCH_IDLE: seconds")),
+            Err(_) => SIM_IDLE,
+        };
         for loss in losses {
-            sim_bench(300, loss, &mut rows);
+            for &n in &peers {
+                sim_bench(n, loss, idle, &mut rows);
+            }
         }
     }
     common::print_table(&rows);
@@ -365,7 +384,7 @@ const NODES: usize = 30;
 const IDLE: Duration = Duration::from_secs(20);
 /// Wait after discovery before the idle window.
 const IDLE_SETTLE: Duration = Duration::from_secs(30);
-/// The idle window in the simulation.
+/// The idle window in the simulation, unless `LANCHAT_BENCH_IDLE` says.
 const SIM_IDLE: Duration = Duration::from_secs(10);
 
 fn thirty_nodes(bed: &Bed, rows: &mut Vec<Row>) {
@@ -499,7 +518,7 @@ impl Drop for TempDir {
 
 // -------------------------------------------------------------- simulation
 
-fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
+fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     let wall = Instant::now();
     let mut sim = sim::Sim::new(0xbe7c, loss);
     for i in 0..peers {
@@ -545,11 +564,11 @@ fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     };
     let before = snapshot(&sim);
     let (cpu0, delivered0) = (Instant::now(), sim.delivered);
-    sim.run_until(settle + SIM_IDLE);
+    sim.run_until(settle + idle);
     let after = snapshot(&sim);
     let cpu_per_datagram =
         cpu0.elapsed().as_secs_f64() / (sim.delivered - delivered0).max(1) as f64;
-    let per_node = |a: u64, b: u64| (a - b) as f64 / SIM_IDLE.as_secs_f64() / peers as f64;
+    let per_node = |a: u64, b: u64| (a - b) as f64 / idle.as_secs_f64() / peers as f64;
     let (gb, gd) = (per_node(after.0, before.0), per_node(after.1, before.1));
     let (ub, ud) = (per_node(after.2, before.2), per_node(after.3, before.3));
     let payload = gb + ub;
@@ -564,7 +583,8 @@ fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
         .count();
     let pct = loss * 100.0;
     println!(
-        "sim {peers} peers, {pct:.0}% loss: converged {converged:?}; idle per node: group {gb:.0} B/s in {gd:.2} datagrams/s, unicast {ub:.0} B/s in {ud:.2}/s, wire estimate {wire:.0} B/s; {offline} offline events after convergence; {:.1} µs of CPU per datagram a core handles at idle; {:.1} s of wall time",
+        "sim {peers} peers, {pct:.0}% loss: converged {converged:?}; idle per node: group {gb:.0} B/s in {gd:.2} datagrams/s, unicast {ub:.0} B/s in {ud:.2}/s, wire estimate {wire:.0} B/s; {offline} offline events after convergence; idle window {:.1} s; {:.1} µs of CPU per datagram a core handles at idle; {:.1} s of wall time",
+        idle.as_secs_f64(),
         cpu_per_datagram * 1e6,
         wall.elapsed().as_secs_f64()
     );
