@@ -518,6 +518,33 @@ impl Drop for TempDir {
 
 // -------------------------------------------------------------- simulation
 
+/// A point in this thread's CPU time (Linux: from `/proc/thread-self`, so
+/// other work on a shared machine does not count), else in wall time.
+enum Cpu {
+    Thread(Duration),
+    Wall(Instant),
+}
+
+impl Cpu {
+    fn thread() -> Option<Duration> {
+        // The first field is the time spent on a CPU, in nanoseconds.
+        let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let ns = stat.split_whitespace().next()?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
+    }
+
+    fn now() -> Cpu {
+        Cpu::thread().map_or_else(|| Cpu::Wall(Instant::now()), Cpu::Thread)
+    }
+
+    fn elapsed(&self) -> Duration {
+        match self {
+            Cpu::Thread(t) => Cpu::thread().map_or(Duration::ZERO, |now| now.saturating_sub(*t)),
+            Cpu::Wall(t) => t.elapsed(),
+        }
+    }
+}
+
 fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     let wall = Instant::now();
     let mut sim = sim::Sim::new(0xbe7c, loss);
@@ -563,7 +590,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
         )
     };
     let before = snapshot(&sim);
-    let (cpu0, delivered0) = (Instant::now(), sim.delivered);
+    let (cpu0, delivered0) = (Cpu::now(), sim.delivered);
     sim.run_until(settle + idle);
     let after = snapshot(&sim);
     let cpu_per_datagram =
