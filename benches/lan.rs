@@ -590,6 +590,13 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
         )
     };
     let before = snapshot(&sim);
+    // On stderr, for a profiler to start here (the start-up of a thousand
+    // peers takes longer than the window).
+    eprintln!(
+        "sim {peers} peers: idle window of {:.1} s starts after {:.1} s of wall time",
+        idle.as_secs_f64(),
+        wall.elapsed().as_secs_f64()
+    );
     let (cpu0, delivered0) = (Cpu::now(), sim.delivered);
     sim.run_until(settle + idle);
     let after = snapshot(&sim);
