@@ -4,9 +4,10 @@
 //! namespaces, and a simulated 300-peer LAN.
 //!
 //! `cargo bench --bench lan` (needs root and iproute2 for the namespace
-//! parts; `LANCHAT_BENCH=sim` runs only the simulation, at the peer counts
-//! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; its idle
-//! window is `LANCHAT_BENCH_IDLE` seconds, default 10). No node ever runs
+//! parts; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
+//! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; their idle
+//! window is `LANCHAT_BENCH_IDLE` seconds, default 10; `LANCHAT_BENCH=hub`
+//! runs only the one-node part of them, `benches/hub.rs`). No node ever runs
 //! in the root namespace: every socket is opened on a thread inside a host
 //! namespace of the bed.
 
@@ -17,6 +18,7 @@
 #[path = "../tests/lan/bed.rs"]
 mod bed;
 mod common;
+mod hub;
 mod sim;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
@@ -58,7 +60,7 @@ fn main() {
             lan_benches(&bed, &mut rows);
         }
     }
-    if only.is_empty() || only == "sim" {
+    if only.is_empty() || only == "sim" || only == "hub" {
         let losses = match std::env::var("LANCHAT_BENCH_LOSS") {
             Ok(v) => vec![v.parse::<f64>().expect("LANCHAT_BENCH_LOSS: a fraction")],
             Err(_) => vec![0.0, 0.1],
@@ -80,7 +82,10 @@ fn main() {
         };
         for loss in losses {
             for &n in &peers {
-                sim_bench(n, loss, idle, &mut rows);
+                hub_bench(n, loss, idle, &mut rows);
+                if only != "hub" {
+                    sim_bench(n, loss, idle, &mut rows);
+                }
             }
         }
     }
@@ -543,6 +548,28 @@ impl Cpu {
             Cpu::Wall(t) => t.elapsed(),
         }
     }
+}
+
+fn hub_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
+    let wall = Instant::now();
+    let m = hub::run(peers, loss, Duration::from_secs(3), idle);
+    let pct = loss * 100.0;
+    println!(
+        "hub among {peers} sending peers, {pct:.0}% loss: {} online; {} datagrams in an idle window of {:.1} s; {:.2} µs of CPU per datagram; {:.1} s of wall time",
+        m.online,
+        m.datagrams,
+        idle.as_secs_f64(),
+        m.per_datagram.as_secs_f64() * 1e6,
+        wall.elapsed().as_secs_f64()
+    );
+    rows.push(row(
+        &format!(
+            "One node among {peers} sending peers, {pct:.0} % loss: core CPU per received datagram at idle"
+        ),
+        format!("{:.2} µs", m.per_datagram.as_secs_f64() * 1e6),
+        "goal ≤ 10 µs, flat in the peers",
+        "—",
+    ));
 }
 
 fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {

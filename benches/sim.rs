@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use lanchat::api::{Dest, Event, Timing};
 use lanchat::envelope::{self, Opened};
+use lanchat::wire::DecodeError;
 use lanchat::{Config, Node};
 
 /// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
@@ -24,6 +25,46 @@ struct Host {
     addr: SocketAddr,
     node: Node,
     wake: Option<Instant>,
+}
+
+/// The address and configuration of host `index`, drawn from `rng`.
+pub(crate) fn host(rng: &mut fastrand::Rng, index: usize, nick: &str) -> (SocketAddr, Config) {
+    let secret: [u8; 32] = rng
+        .u128(..)
+        .to_be_bytes()
+        .repeat(2)
+        .try_into()
+        .expect("32 bytes");
+    let keys = lanchat::envelope::Keys::from_secret(&secret);
+    let addr = SocketAddr::from((
+        Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
+        40000,
+    ));
+    let config = Config {
+        keys,
+        workgroup: None,
+        seen: Vec::new(),
+        epoch: 1,
+        nick: nick.to_string(),
+        host: format!("pc{index}"),
+        wall_ms: 1_700_000_000_000 + rng.u64(0..2_000),
+        seed: rng.u64(..),
+        timing: Timing::default(),
+        share: Some(lanchat::catchup::Share::default()),
+        peers: Vec::new(),
+    };
+    (addr, config)
+}
+
+/// Opens a datagram as a receiver that trusts its sender: decoded, the
+/// signature not checked (every host here is honest).
+pub(crate) fn open(bytes: &[u8]) -> Result<Opened, DecodeError> {
+    envelope::unwrap(bytes, None).map(|u| Opened {
+        packet: u.packet,
+        key: u.key,
+        counter: u.counter,
+        way: u.way,
+    })
 }
 
 /// One recorded event: (time since start, host, event).
@@ -83,31 +124,7 @@ impl Sim {
     /// Adds and starts a node.
     pub(crate) fn add(&mut self, nick: &str) {
         let index = self.hosts.len();
-        let secret: [u8; 32] = self
-            .rng
-            .u128(..)
-            .to_be_bytes()
-            .repeat(2)
-            .try_into()
-            .expect("32 bytes");
-        let keys = lanchat::envelope::Keys::from_secret(&secret);
-        let addr = SocketAddr::from((
-            Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
-            40000,
-        ));
-        let config = Config {
-            keys,
-            workgroup: None,
-            seen: Vec::new(),
-            epoch: 1,
-            nick: nick.to_string(),
-            host: format!("pc{index}"),
-            wall_ms: 1_700_000_000_000 + self.rng.u64(0..2_000),
-            seed: self.rng.u64(..),
-            timing: Timing::default(),
-            share: Some(lanchat::catchup::Share::default()),
-            peers: Vec::new(),
-        };
+        let (addr, config) = host(&mut self.rng, index, nick);
         self.hosts.push(Host {
             addr,
             node: Node::new(config, self.now),
@@ -209,13 +226,7 @@ impl Sim {
                 self.delivered += 1;
                 let node = &mut self.hosts[to].node;
                 if node.admit(now, from_addr) {
-                    let opened = envelope::unwrap(&bytes, None).map(|u| Opened {
-                        packet: u.packet,
-                        key: u.key,
-                        counter: u.counter,
-                        way: u.way,
-                    });
-                    node.handle_opened(now, from_addr, &bytes, opened);
+                    node.handle_opened(now, from_addr, &bytes, open(&bytes));
                 }
                 self.flush(to);
             } else if let Some((_, i)) = next_timer {
