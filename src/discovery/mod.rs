@@ -37,8 +37,8 @@ pub(crate) struct Peer {
     /// Its other proven addresses (on its other interfaces), newest first.
     pub(crate) alternates: Vec<SocketAddr>,
     pub(crate) presence: Presence,
-    /// Private, like `suspect`: each change is indexed in
-    /// [`PeerTable::deadlines`].
+    /// When it was last heard. Private, as `suspect` is: both make its
+    /// deadline, so they change only in the table, which indexes it.
     last_heard: Instant,
     suspect: Option<Suspicion>,
     pub(crate) last_hello_reply: Option<Instant>,
