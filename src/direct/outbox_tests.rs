@@ -81,10 +81,10 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0u8..6, 1usize..4).prop_map(|(k, n)| Op::Push(k, n)),
-        (0u8..6, 0usize..4).prop_map(|(k, n)| Op::Ack(k, n)),
-        (0u8..6).prop_map(Op::Online),
-        (0u8..6).prop_map(Op::Offline),
+        (0u8..3, 1usize..4).prop_map(|(k, n)| Op::Push(k, n)),
+        (0u8..3, 0usize..4).prop_map(|(k, n)| Op::Ack(k, n)),
+        (0u8..3).prop_map(Op::Online),
+        (0u8..3).prop_map(Op::Offline),
         Just(Op::Due),
         Just(Op::Due),
     ]
@@ -95,12 +95,15 @@ fn node(k: u8) -> NodeId {
 }
 
 proptest! {
+    // A wrong index shows only after a few particular steps in a row.
+    #![proptest_config(ProptestConfig::with_cases(2_048))]
+
     /// Whatever is sent, acknowledged and resent while peers come and go,
     /// the index gives the earliest resend a scan gives, and a round sends
     /// what the scan sent, in the same order, with the same schedule after.
     #[test]
     fn the_index_agrees_with_a_scan(
-        ops in proptest::collection::vec((op(), 0u64..3_000), 0..150),
+        ops in proptest::collection::vec((op(), 0u64..3_000), 0..250),
     ) {
         let timing = Timing::default();
         let mut out = Outbox::default();
