@@ -4,7 +4,11 @@
 //! namespaces, and a simulated 300-peer LAN.
 //!
 //! `cargo bench --bench lan` (needs root and iproute2 for the namespace
-//! parts; `LANCHAT_BENCH=sim` runs only the simulation). No node ever runs
+//! parts; `LANCHAT_BENCH=lan` runs only them, `LANCHAT_BENCH=lan:dm`,
+//! `lan:throughput` or `lan:thirty` one of them; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
+//! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; their idle
+//! window is `LANCHAT_BENCH_IDLE` seconds, default 10; `LANCHAT_BENCH=hub`
+//! runs only the one-node part of them, `benches/hub.rs`). No node ever runs
 //! in the root namespace: every socket is opened on a thread inside a host
 //! namespace of the bed.
 
@@ -15,6 +19,7 @@
 #[path = "../tests/lan/bed.rs"]
 mod bed;
 mod common;
+mod hub;
 mod sim;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
@@ -50,19 +55,39 @@ fn main() {
     // `cargo bench` passes `--bench`; other arguments select nothing here.
     let only = std::env::var("LANCHAT_BENCH").unwrap_or_default();
     let mut rows = Vec::new();
-    if only.is_empty() || only == "lan" {
+    if only.is_empty() || only.starts_with("lan") {
         // `Lan::new` prints why when this machine cannot build the LAN.
         if let Some(bed) = Bed::new(NODES) {
-            lan_benches(&bed, &mut rows);
+            lan_benches(&bed, only.strip_prefix("lan:").unwrap_or(""), &mut rows);
         }
     }
-    if only.is_empty() || only == "sim" {
+    if only.is_empty() || only == "sim" || only == "hub" {
         let losses = match std::env::var("LANCHAT_BENCH_LOSS") {
             Ok(v) => vec![v.parse::<f64>().expect("LANCHAT_BENCH_LOSS: a fraction")],
             Err(_) => vec![0.0, 0.1],
         };
+        let peers = match std::env::var("LANCHAT_BENCH_PEERS") {
+            Ok(v) => v
+                .split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse::<usize>()
+                        .expect("LANCHAT_BENCH_PEERS: counts")
+                })
+                .collect(),
+            Err(_) => vec![300],
+        };
+        let idle = match std::env::var("LANCHAT_BENCH_IDLE") {
+            Ok(v) => Duration::from_secs_f64(v.parse().expect("LANCHAT_BENCH_IDLE: seconds")),
+            Err(_) => SIM_IDLE,
+        };
         for loss in losses {
-            sim_bench(300, loss, &mut rows);
+            for &n in &peers {
+                hub_bench(n, loss, idle, &mut rows);
+                if only != "hub" {
+                    sim_bench(n, loss, idle, &mut rows);
+                }
+            }
         }
     }
     common::print_table(&rows);
@@ -126,10 +151,19 @@ fn await_peers(node: &mut Running, others: &HashSet<NodeId>, timeout: Duration) 
     None
 }
 
-fn lan_benches(bed: &Bed, rows: &mut Vec<Row>) {
-    dm_round_trip(bed, rows);
-    throughput(bed, rows);
-    thirty_nodes(bed, rows);
+/// The real-LAN parts; `part` (`dm`, `throughput` or `thirty`, from
+/// `LANCHAT_BENCH=lan:<part>`) runs one, empty runs all.
+fn lan_benches(bed: &Bed, part: &str, rows: &mut Vec<Row>) {
+    let run = |name: &str| part.is_empty() || part == name;
+    if run("dm") {
+        dm_round_trip(bed, rows);
+    }
+    if run("throughput") {
+        throughput(bed, rows);
+    }
+    if run("thirty") {
+        thirty_nodes(bed, rows);
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -365,7 +399,7 @@ const NODES: usize = 30;
 const IDLE: Duration = Duration::from_secs(20);
 /// Wait after discovery before the idle window.
 const IDLE_SETTLE: Duration = Duration::from_secs(30);
-/// The idle window in the simulation.
+/// The idle window in the simulation, unless `LANCHAT_BENCH_IDLE` says.
 const SIM_IDLE: Duration = Duration::from_secs(10);
 
 fn thirty_nodes(bed: &Bed, rows: &mut Vec<Row>) {
@@ -499,7 +533,56 @@ impl Drop for TempDir {
 
 // -------------------------------------------------------------- simulation
 
-fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
+/// A point in this thread's CPU time (Linux: from `/proc/thread-self`, so
+/// other work on a shared machine does not count), else in wall time.
+enum Cpu {
+    Thread(Duration),
+    Wall(Instant),
+}
+
+impl Cpu {
+    fn thread() -> Option<Duration> {
+        // The first field is the time spent on a CPU, in nanoseconds.
+        let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let ns = stat.split_whitespace().next()?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
+    }
+
+    fn now() -> Cpu {
+        Cpu::thread().map_or_else(|| Cpu::Wall(Instant::now()), Cpu::Thread)
+    }
+
+    fn elapsed(&self) -> Duration {
+        match self {
+            Cpu::Thread(t) => Cpu::thread().map_or(Duration::ZERO, |now| now.saturating_sub(*t)),
+            Cpu::Wall(t) => t.elapsed(),
+        }
+    }
+}
+
+fn hub_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
+    let wall = Instant::now();
+    let m = hub::run(peers, loss, Duration::from_secs(3), idle);
+    let pct = loss * 100.0;
+    println!(
+        "hub among {peers} sending peers, {pct:.0}% loss: {} online; {} datagrams in an idle window of {:.1} s; {:.2} µs of CPU per datagram; {:.1} s of wall time",
+        m.online,
+        m.datagrams,
+        idle.as_secs_f64(),
+        m.per_datagram.as_secs_f64() * 1e6,
+        wall.elapsed().as_secs_f64()
+    );
+    rows.push(row(
+        &format!(
+            "One node among {peers} sending peers, {pct:.0} % loss: core CPU per received datagram at idle"
+        ),
+        format!("{:.2} µs", m.per_datagram.as_secs_f64() * 1e6),
+        "goal ≤ 10 µs, flat in the peers",
+        "—",
+    ));
+}
+
+fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     let wall = Instant::now();
     let mut sim = sim::Sim::new(0xbe7c, loss);
     for i in 0..peers {
@@ -544,12 +627,19 @@ fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
         )
     };
     let before = snapshot(&sim);
-    let (cpu0, delivered0) = (Instant::now(), sim.delivered);
-    sim.run_until(settle + SIM_IDLE);
+    // On stderr, for a profiler to start here (the start-up of a thousand
+    // peers takes longer than the window).
+    eprintln!(
+        "sim {peers} peers: idle window of {:.1} s starts after {:.1} s of wall time",
+        idle.as_secs_f64(),
+        wall.elapsed().as_secs_f64()
+    );
+    let (cpu0, delivered0) = (Cpu::now(), sim.delivered);
+    sim.run_until(settle + idle);
     let after = snapshot(&sim);
     let cpu_per_datagram =
         cpu0.elapsed().as_secs_f64() / (sim.delivered - delivered0).max(1) as f64;
-    let per_node = |a: u64, b: u64| (a - b) as f64 / SIM_IDLE.as_secs_f64() / peers as f64;
+    let per_node = |a: u64, b: u64| (a - b) as f64 / idle.as_secs_f64() / peers as f64;
     let (gb, gd) = (per_node(after.0, before.0), per_node(after.1, before.1));
     let (ub, ud) = (per_node(after.2, before.2), per_node(after.3, before.3));
     let payload = gb + ub;
@@ -564,7 +654,8 @@ fn sim_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
         .count();
     let pct = loss * 100.0;
     println!(
-        "sim {peers} peers, {pct:.0}% loss: converged {converged:?}; idle per node: group {gb:.0} B/s in {gd:.2} datagrams/s, unicast {ub:.0} B/s in {ud:.2}/s, wire estimate {wire:.0} B/s; {offline} offline events after convergence; {:.1} µs of CPU per datagram a core handles at idle; {:.1} s of wall time",
+        "sim {peers} peers, {pct:.0}% loss: converged {converged:?}; idle per node: group {gb:.0} B/s in {gd:.2} datagrams/s, unicast {ub:.0} B/s in {ud:.2}/s, wire estimate {wire:.0} B/s; {offline} offline events after convergence; idle window {:.1} s; {:.1} µs of CPU per datagram a core handles at idle; {:.1} s of wall time",
+        idle.as_secs_f64(),
         cpu_per_datagram * 1e6,
         wall.elapsed().as_secs_f64()
     );

@@ -24,6 +24,7 @@
 pub mod api;
 pub mod catchup;
 pub mod channels;
+pub(crate) mod deadlines;
 pub mod desktop;
 pub mod direct;
 pub mod discovery;

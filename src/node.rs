@@ -603,7 +603,7 @@ impl Node {
             return;
         };
         let mut newest = Vec::new();
-        for ((id, e, channel), stream) in &self.channels.streams {
+        for ((id, e, channel), stream) in self.channels.streams() {
             if *id != sender || *e != epoch || !self.channels.joined.contains_key(channel) {
                 continue;
             }
@@ -629,22 +629,15 @@ impl Node {
     }
 
     fn run_nacks(&mut self, now: Instant) {
-        let due: Vec<_> = self
-            .channels
-            .streams
-            .iter()
-            .filter(|(_, s)| s.nack_at().is_some_and(|t| t <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
+        for key in self.channels.nacks_due(now) {
             let (sender, epoch, channel) = key.clone();
             let sender_here = self.peers.get(sender).is_some_and(|p| p.epoch == epoch);
             let retry = self.nack_retry(&key);
-            let Some(stream) = self.channels.streams.get_mut(&key) else {
+            let Some(stream) = self.channels.get_mut(&key) else {
                 continue;
             };
             if !stream.has_gap() {
-                stream.arm(now, Duration::ZERO);
+                self.channels.arm(&key, now, Duration::ZERO);
                 continue;
             }
             if !sender_here && stream.attempt() >= GIVE_UP_ATTEMPTS {
@@ -665,14 +658,14 @@ impl Node {
                 ranges: stream.missing(),
                 attempt: stream.attempt(),
             };
-            stream.nacked(now, retry);
+            self.channels.nacked(&key, now, retry);
             self.stats.nacks_sent += 1;
             self.send(Dest::Group, Body::Nack(nack));
         }
     }
 
     fn nack_retry(&mut self, key: &crate::channels::StreamKey) -> Duration {
-        let attempt = self.channels.streams.get(key).map_or(0, |s| s.attempt());
+        let attempt = self.channels.get(key).map_or(0, |s| s.attempt());
         // Gentle growth: on a LAN a lost repair is bad luck, not congestion.
         let base = self
             .timing
@@ -929,7 +922,7 @@ impl Node {
             Body::Nack(nack) => self.on_nack(now, from, nack),
             Body::Gone { channel, upto } => {
                 let key = (id, epoch, channel.clone());
-                if let Some(stream) = self.channels.streams.get_mut(&key) {
+                if let Some(stream) = self.channels.get_mut(&key) {
                     let count = stream.jump(upto.saturating_add(1));
                     debug!(peer = %id, %channel, upto, count, "sender no longer holds a gap");
                     if count > 0 {
@@ -1349,7 +1342,7 @@ impl Node {
                 .peers
                 .departed_record(key.0)
                 .is_some_and(|d| d.epoch == key.1);
-        let Some(stream) = self.channels.streams.get_mut(key) else {
+        let Some(stream) = self.channels.get_mut(key) else {
             return;
         };
         let (ready, broken) = if known {
@@ -1357,7 +1350,7 @@ impl Node {
         } else {
             (Vec::new(), 0)
         };
-        stream.arm(now, delay);
+        self.channels.arm(key, now, delay);
         self.stats.broken_fragments += broken;
         for a in ready {
             self.deliver(now, Chat::Channel(key.2.clone()), key.0, a);
@@ -1465,10 +1458,10 @@ impl Node {
             .get(nack.sender)
             .is_some_and(|p| p.epoch == nack.epoch);
         let hold = self.timing.nack_retry;
-        let Some(stream) = self.channels.streams.get_mut(&key) else {
+        if self.channels.get(&key).is_none() {
             return;
-        };
-        stream.suppress(now, hold, &nack.ranges);
+        }
+        self.channels.suppress(&key, now, hold, &nack.ranges);
         // After the first tries (or when the sender is gone) holders help;
         // each answers with a probability that keeps the expected number of
         // answers near two.
@@ -1485,6 +1478,9 @@ impl Node {
         }
         // The sender's own datagrams, unchanged: its signature vouches for
         // them, and the requester's replay window takes each once.
+        let Some(stream) = self.channels.get(&key) else {
+            return;
+        };
         let repairs: Vec<Vec<u8>> = seqs
             .filter_map(|s| stream.kept(s).map(<[u8]>::to_vec))
             .take(64)

@@ -8,10 +8,11 @@
 mod stream;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) use stream::{Arrival, Stream};
 
+use crate::deadlines::Deadlines;
 use crate::types::NodeId;
 use crate::wire::{ChannelMsg, ChannelState, TopicInfo};
 
@@ -87,7 +88,11 @@ pub(crate) type StreamKey = (NodeId, u64, String);
 #[derive(Debug, Default)]
 pub struct Channels {
     pub(crate) joined: BTreeMap<String, Joined>,
-    pub(crate) streams: BTreeMap<StreamKey, Stream>,
+    streams: BTreeMap<StreamKey, Stream>,
+    /// Each stream's NACK timer, so the earliest is found without a scan
+    /// of every stream (asked after every datagram). Private like the
+    /// streams: a timer only changes through the methods here.
+    nacks: Deadlines<StreamKey>,
     /// Datagrams each stream keeps for repair now.
     keep: usize,
 }
@@ -103,6 +108,23 @@ impl Channels {
                 topic_stamp: j.topic_stamp(),
             })
             .collect()
+    }
+
+    /// The stream of `key`, if there is one.
+    pub(crate) fn get(&self, key: &StreamKey) -> Option<&Stream> {
+        self.streams.get(key)
+    }
+
+    /// The stream of `key`, to take in or give out datagrams (its NACK
+    /// timer changes with [`Channels::arm`], [`Channels::nacked`] and
+    /// [`Channels::suppress`]).
+    pub(crate) fn get_mut(&mut self, key: &StreamKey) -> Option<&mut Stream> {
+        self.streams.get_mut(key)
+    }
+
+    /// Every stream, by key.
+    pub(crate) fn streams(&self) -> impl Iterator<Item = (&StreamKey, &Stream)> {
+        self.streams.iter()
     }
 
     /// The stream of `key`, created starting at `base` if there is room.
@@ -149,19 +171,73 @@ impl Channels {
 
     /// Drops the streams of one life of a node.
     pub(crate) fn forget_life(&mut self, id: NodeId, epoch: u64) {
-        self.streams
-            .retain(|(n, e, _), _| !(*n == id && *e == epoch));
+        let nacks = &mut self.nacks;
+        self.streams.retain(|key, _| {
+            let keep = !(key.0 == id && key.1 == epoch);
+            if !keep {
+                nacks.remove(key);
+            }
+            keep
+        });
     }
 
     /// Drops the streams of a channel this node left.
     pub(crate) fn forget_channel(&mut self, channel: &str) {
-        self.streams.retain(|(_, _, c), _| c != channel);
+        let nacks = &mut self.nacks;
+        self.streams.retain(|key, _| {
+            let keep = key.2 != channel;
+            if !keep {
+                nacks.remove(key);
+            }
+            keep
+        });
         self.share_kept();
+    }
+
+    /// Arms or disarms the NACK timer of a stream after it changed
+    /// ([`Stream::arm`]).
+    pub(crate) fn arm(&mut self, key: &StreamKey, now: Instant, delay: Duration) {
+        if let Some(s) = self.streams.get_mut(key) {
+            let before = s.nack_at();
+            s.arm(now, delay);
+            // Usually no gap before or after (every datagram comes here):
+            // the index is left alone.
+            if s.nack_at() != before {
+                self.nacks.set(key, s.nack_at());
+            }
+        }
+    }
+
+    /// Records that a NACK was sent for a stream ([`Stream::nacked`]).
+    pub(crate) fn nacked(&mut self, key: &StreamKey, now: Instant, retry: Duration) {
+        if let Some(s) = self.streams.get_mut(key) {
+            s.nacked(now, retry);
+            self.nacks.set(key, s.nack_at());
+        }
+    }
+
+    /// Someone else asked for what a stream misses ([`Stream::suppress`]).
+    pub(crate) fn suppress(
+        &mut self,
+        key: &StreamKey,
+        now: Instant,
+        hold: Duration,
+        their_ranges: &[(u64, u64)],
+    ) {
+        if let Some(s) = self.streams.get_mut(key) {
+            s.suppress(now, hold, their_ranges);
+            self.nacks.set(key, s.nack_at());
+        }
+    }
+
+    /// The streams whose NACK timer has come, in key order.
+    pub(crate) fn nacks_due(&self, now: Instant) -> Vec<StreamKey> {
+        self.nacks.due(now)
     }
 
     /// Earliest NACK timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.streams.values().filter_map(Stream::nack_at).min()
+        self.nacks.next()
     }
 }
 
@@ -223,5 +299,69 @@ mod tests {
                 .stream((NodeId([0xff; 16]), 1, "#x".into()), 1)
                 .is_none()
         );
+    }
+
+    /// Streams whose timers change by every path there is: the index gives
+    /// the earliest timer and the due streams a scan of every stream gives.
+    #[test]
+    fn the_nack_index_agrees_with_a_scan() {
+        let t0 = Instant::now();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut channels = Channels::default();
+        let names = ["#Main", "#b"];
+        let msg = |channel: &str, seq: u64| ChannelMsg {
+            channel: channel.into(),
+            seq,
+            id: MsgId([seq as u8; 16]),
+            hlc: seq,
+            kind: MessageKind::Text,
+            part: 0,
+            parts: 1,
+            text: String::new(),
+            sig: Vec::new(),
+        };
+        for round in 0..5_000u64 {
+            let now = t0 + Duration::from_millis(round * 7);
+            let channel = names[rng.usize(..names.len())];
+            let key = (
+                NodeId([rng.u8(..8); 16]),
+                rng.u64(1..3),
+                channel.to_string(),
+            );
+            let delay = Duration::from_millis(rng.u64(..200));
+            match rng.u8(..10) {
+                0..=3 => {
+                    if let Some(s) = channels.stream(key.clone(), 1) {
+                        s.receive(msg(channel, rng.u64(1..12)), &[0; 8], false);
+                        s.ready();
+                    }
+                    channels.arm(&key, now, delay);
+                }
+                4 => channels.nacked(&key, now, delay),
+                5 => channels.suppress(&key, now, delay, &[(1, 20)]),
+                6 => {
+                    if let Some(s) = channels.get_mut(&key) {
+                        s.skip_gap();
+                    }
+                    channels.arm(&key, now, delay);
+                }
+                7 => channels.forget_life(key.0, key.1),
+                8 if round % 50 == 0 => channels.forget_channel(channel),
+                _ => {
+                    for key in channels.nacks_due(now) {
+                        channels.nacked(&key, now, delay);
+                    }
+                }
+            }
+            let scan = channels.streams.values().filter_map(Stream::nack_at).min();
+            assert_eq!(channels.next_deadline(), scan, "round {round}");
+            let due: Vec<StreamKey> = channels
+                .streams
+                .iter()
+                .filter(|(_, s)| s.nack_at().is_some_and(|t| t <= now))
+                .map(|(k, _)| k.clone())
+                .collect();
+            assert_eq!(channels.nacks_due(now), due, "round {round}");
+        }
     }
 }

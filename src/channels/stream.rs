@@ -214,8 +214,9 @@ impl Stream {
     }
 
     /// Arms or disarms the NACK timer after the stream changed; `delay` is
-    /// the random first wait.
-    pub(crate) fn arm(&mut self, now: Instant, delay: Duration) {
+    /// the random first wait. (This and the other changes of the timer go
+    /// through [`super::Channels`], which indexes it.)
+    pub(super) fn arm(&mut self, now: Instant, delay: Duration) {
         if !self.has_gap() {
             self.nack_at = None;
             self.attempt = 0;
@@ -225,13 +226,13 @@ impl Stream {
     }
 
     /// Records that a NACK was sent and sets when to ask again.
-    pub(crate) fn nacked(&mut self, now: Instant, retry: Duration) {
+    pub(super) fn nacked(&mut self, now: Instant, retry: Duration) {
         self.attempt = self.attempt.saturating_add(1);
         self.nack_at = Some(now + retry);
     }
 
     /// Someone else asked for the same: wait at least `hold` before asking.
-    pub(crate) fn suppress(&mut self, now: Instant, hold: Duration, their_ranges: &[(u64, u64)]) {
+    pub(super) fn suppress(&mut self, now: Instant, hold: Duration, their_ranges: &[(u64, u64)]) {
         let covered = |s: u64| their_ranges.iter().any(|(a, b)| (*a..=*b).contains(&s));
         let mine = self.missing();
         if !mine.is_empty()

@@ -7,10 +7,11 @@
 //! for, so a receiver that lost its state (a restart) neither waits for what
 //! it already acknowledged nor takes a resend for a new message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::api::Timing;
+use crate::deadlines::Deadlines;
 use crate::fragments::{Assembled, Fragment, Outcome, Reassembly};
 use crate::types::{MessageKind, MsgId, NodeId};
 use crate::wire::{DirectMsg, split_text};
@@ -27,6 +28,7 @@ const CHECK_TOTAL_ABOVE: usize = 64;
 pub const MAX_INBOX_STREAMS: usize = 1024;
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 struct Pending {
     msg: DirectMsg,
     next_at: Instant,
@@ -35,12 +37,14 @@ struct Pending {
 }
 
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone))]
 struct Progress {
     remaining: u16,
     queued_reported: bool,
 }
 
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone))]
 struct OutStream {
     next_seq: u64,
     pending: BTreeMap<u64, Pending>,
@@ -67,9 +71,19 @@ pub(crate) enum OutboxNews {
 
 /// Direct messages not yet acknowledged.
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone))]
 pub struct Outbox {
     streams: BTreeMap<NodeId, OutStream>,
     fragments: usize,
+    /// When each pending fragment (recipient, seq) is sent next, so the
+    /// earliest is found without a scan of every stream (asked after every
+    /// datagram). Fragments to a recipient in `away` are left out.
+    resends: Deadlines<(NodeId, u64)>,
+    /// Recipients with fragments pending that were found offline: nothing
+    /// goes to them until they are back ([`Outbox::peer_online`]), so their
+    /// fragments are not in `resends`, where they would be skipped over
+    /// after every datagram.
+    away: BTreeSet<NodeId>,
 }
 
 impl Outbox {
@@ -107,6 +121,9 @@ impl Outbox {
                 parts,
                 text: piece.to_string(),
             };
+            if !self.away.contains(&to) {
+                self.resends.set(&(to, msg.seq), Some(now));
+            }
             stream.pending.insert(
                 msg.seq,
                 Pending {
@@ -129,51 +146,90 @@ impl Outbox {
     }
 
     /// Fragments due for (re)sending to peers for which `online` is true,
-    /// and messages that should now be reported queued.
+    /// and messages that should now be reported queued. Looks only at the
+    /// fragments due, by recipient and then sequence number.
     pub(crate) fn due(
         &mut self,
         now: Instant,
         timing: &Timing,
         online: impl Fn(NodeId) -> bool,
     ) -> Vec<OutboxNews> {
+        // Back without [`Outbox::peer_online`] (the node always calls it;
+        // this keeps the outbox right on its own).
+        let back: Vec<NodeId> = self.away.iter().copied().filter(|id| online(*id)).collect();
+        for id in back {
+            self.away.remove(&id);
+            self.index(id);
+        }
         let mut news = Vec::new();
-        for (to, stream) in self.streams.iter_mut() {
-            if !online(*to) {
+        for (to, seq) in self.resends.due(now) {
+            if !online(to) {
+                self.park(to);
                 continue;
             }
+            let Some(stream) = self.streams.get_mut(&to) else {
+                self.resends.remove(&(to, seq));
+                continue;
+            };
             let base = stream
                 .pending
                 .keys()
                 .next()
                 .copied()
                 .unwrap_or(stream.next_seq + 1);
-            for p in stream.pending.values_mut() {
-                if p.next_at > now {
-                    continue;
-                }
-                p.tries += 1;
-                p.next_at = now + p.rto;
-                // Loss on a LAN is rarely congestion: grow gently.
-                p.rto = p.rto.mul_f64(1.25).min(timing.dm_rto_max);
-                let mut msg = p.msg.clone();
-                msg.base = base;
-                news.push(OutboxNews::Send(*to, msg));
-                if p.tries > timing.dm_tries_before_queued
-                    && let Some(prog) = stream.progress.get_mut(&p.msg.id)
-                    && !prog.queued_reported
-                {
-                    prog.queued_reported = true;
-                    news.push(OutboxNews::Queued(*to, p.msg.id));
-                }
+            let Some(p) = stream.pending.get_mut(&seq) else {
+                self.resends.remove(&(to, seq));
+                continue;
+            };
+            p.tries += 1;
+            p.next_at = now + p.rto;
+            self.resends.set(&(to, seq), Some(p.next_at));
+            // Loss on a LAN is rarely congestion: grow gently.
+            p.rto = p.rto.mul_f64(1.25).min(timing.dm_rto_max);
+            let mut msg = p.msg.clone();
+            msg.base = base;
+            news.push(OutboxNews::Send(to, msg));
+            if p.tries > timing.dm_tries_before_queued
+                && let Some(prog) = stream.progress.get_mut(&p.msg.id)
+                && !prog.queued_reported
+            {
+                prog.queued_reported = true;
+                news.push(OutboxNews::Queued(to, p.msg.id));
             }
         }
         news
+    }
+
+    /// Leaves the fragments to `id` out of the index while it is away.
+    fn park(&mut self, id: NodeId) {
+        let Some(stream) = self.streams.get(&id) else {
+            return;
+        };
+        if stream.pending.is_empty() || !self.away.insert(id) {
+            return;
+        }
+        for seq in stream.pending.keys() {
+            self.resends.remove(&(id, *seq));
+        }
+    }
+
+    /// Indexes every fragment pending to `id`.
+    fn index(&mut self, id: NodeId) {
+        if let Some(stream) = self.streams.get(&id) {
+            for (seq, p) in &stream.pending {
+                self.resends.set(&(id, *seq), Some(p.next_at));
+            }
+        }
     }
 
     /// Takes an acknowledgement; returns the message id if that completed it.
     pub(crate) fn ack(&mut self, from: NodeId, seq: u64) -> Option<MsgId> {
         let stream = self.streams.get_mut(&from)?;
         let pending = stream.pending.remove(&seq)?;
+        self.resends.remove(&(from, seq));
+        if stream.pending.is_empty() {
+            self.away.remove(&from);
+        }
         self.fragments -= 1;
         let id = pending.msg.id;
         let prog = stream.progress.get_mut(&id)?;
@@ -194,10 +250,13 @@ impl Outbox {
                 p.rto = timing.dm_rto;
             }
         }
+        self.away.remove(&id);
+        self.index(id);
     }
 
     /// The peer went offline: the messages to it not yet reported queued.
     pub(crate) fn peer_offline(&mut self, id: NodeId) -> Vec<MsgId> {
+        self.park(id);
         let Some(stream) = self.streams.get_mut(&id) else {
             return Vec::new();
         };
@@ -214,13 +273,14 @@ impl Outbox {
         ids
     }
 
-    /// Earliest (re)send among peers for which `online` is true.
+    /// Earliest (re)send among peers for which `online` is true. Fragments
+    /// to a peer gone since the last [`Outbox::due`] are skipped over until
+    /// that call parks them (or [`Outbox::peer_offline`] did already).
     pub(crate) fn next_deadline(&self, online: impl Fn(NodeId) -> bool) -> Option<Instant> {
-        self.streams
+        self.resends
             .iter()
-            .filter(|(id, _)| online(**id))
-            .flat_map(|(_, s)| s.pending.values().map(|p| p.next_at))
-            .min()
+            .find(|(_, (to, _))| online(*to))
+            .map(|(t, _)| t)
     }
 
     /// Fragments waiting for acknowledgement.
@@ -335,6 +395,9 @@ impl Inbox {
         }
     }
 }
+
+#[cfg(test)]
+mod outbox_tests;
 
 #[cfg(test)]
 mod tests {

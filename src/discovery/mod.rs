@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::api::{OfflineReason, PeerInfo, Target, Timing};
+use crate::deadlines::Deadlines;
 use crate::types::NodeId;
 use crate::wire::{ChannelState, Presence};
 
@@ -36,8 +37,10 @@ pub(crate) struct Peer {
     /// Its other proven addresses (on its other interfaces), newest first.
     pub(crate) alternates: Vec<SocketAddr>,
     pub(crate) presence: Presence,
-    pub(crate) last_heard: Instant,
-    pub(crate) suspect: Option<Suspicion>,
+    /// When it was last heard. Private, as `suspect` is: both make its
+    /// deadline, so they change only in the table, which indexes it.
+    last_heard: Instant,
+    suspect: Option<Suspicion>,
     pub(crate) last_hello_reply: Option<Instant>,
     /// Packets heard in this life; only established peers are probed
     /// through others (a one-packet phantom must not multiply traffic).
@@ -74,6 +77,15 @@ impl Peer {
         std::iter::once(self.addr)
             .chain(self.alternates.iter().copied())
             .collect()
+    }
+
+    /// When [`PeerTable::check`] first has something to do for it: it goes
+    /// offline, or (after the suspicion starts) is probed.
+    fn deadline(&self, t: &Timing) -> Instant {
+        let offline = self.last_heard + t.offline_after;
+        let suspect = self.last_heard + t.suspect_after;
+        let probe = self.suspect.map_or(suspect, |s| s.next_probe.max(suspect));
+        offline.min(probe)
     }
 }
 
@@ -133,8 +145,13 @@ pub(crate) struct PresenceChange {
 
 /// The peers online and those recently gone.
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub struct PeerTable {
     peers: BTreeMap<NodeId, Peer>,
+    /// Each online peer's [`Peer::deadline`], so neither
+    /// [`PeerTable::next_deadline`] (asked after every datagram) nor
+    /// [`PeerTable::check`] scans every peer.
+    deadlines: Deadlines<NodeId>,
     departed: BTreeMap<NodeId, Departed>,
     timing: Timing,
 }
@@ -144,9 +161,17 @@ impl PeerTable {
     pub fn new(timing: Timing) -> Self {
         PeerTable {
             peers: BTreeMap::new(),
+            deadlines: Deadlines::default(),
             departed: BTreeMap::new(),
             timing,
         }
+    }
+
+    /// Indexes the deadline of `id` again after its silence or suspicion
+    /// changed.
+    fn reindex(&mut self, id: NodeId) {
+        let at = self.peers.get(&id).map(|p| p.deadline(&self.timing));
+        self.deadlines.set(&id, at);
     }
 
     /// How a packet from `id` in life `epoch` stands.
@@ -177,14 +202,24 @@ impl PeerTable {
             p.last_heard = now;
             p.suspect = None;
             p.heard = p.heard.saturating_add(1);
+            self.reindex(id);
         }
     }
 
     /// Excuses `gap` of every peer's silence (this node did not run for
-    /// that long, so it could not hear them).
+    /// that long, so it could not hear them). A peer whose silence is then
+    /// under the suspicion time is no longer suspected.
     pub(crate) fn excuse(&mut self, gap: Duration, now: Instant) {
+        let suspect_after = self.timing.suspect_after;
         for p in self.peers.values_mut() {
             p.last_heard = (p.last_heard + gap).min(now);
+            if now.saturating_duration_since(p.last_heard) < suspect_after {
+                p.suspect = None;
+            }
+        }
+        let ids: Vec<NodeId> = self.peers.keys().copied().collect();
+        for id in ids {
+            self.reindex(id);
         }
     }
 
@@ -197,6 +232,7 @@ impl PeerTable {
                 .checked_sub(suspect_after)
                 .unwrap_or(p.last_heard)
                 .min(p.last_heard);
+            self.reindex(id);
         }
     }
 
@@ -238,12 +274,14 @@ impl PeerTable {
                     heard: 1,
                 },
             );
+            self.reindex(id);
             return None;
         };
         peer.use_addr(addr);
         peer.last_heard = now;
         peer.heard = peer.heard.saturating_add(1);
         peer.suspect = None;
+        self.deadlines.set(&id, Some(peer.deadline(&self.timing)));
         let old = &peer.presence;
         let mut change = PresenceChange {
             status_changed: old.status != presence.status
@@ -279,6 +317,7 @@ impl PeerTable {
         now: Instant,
     ) -> Option<Peer> {
         let peer = self.peers.remove(&id)?;
+        self.deadlines.remove(&id);
         if self.departed.len() >= MAX_DEPARTED {
             let oldest = self
                 .departed
@@ -438,23 +477,45 @@ impl PeerTable {
     }
 
     /// Runs the failure detector at `now`; `pick` chooses helpers at random.
+    /// Only the peers whose deadline has come are looked at, in id order.
     pub(crate) fn check(
         &mut self,
         now: Instant,
         mut pick: impl FnMut(usize) -> usize,
     ) -> Vec<Liveness> {
+        let due = self.deadlines.due(now);
+        if due.is_empty() {
+            return Vec::new();
+        }
         let t = &self.timing;
         let mut work = Vec::new();
-        let helpers: Vec<(NodeId, SocketAddr)> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.suspect.is_none())
-            .map(|(id, p)| (*id, p.addr))
-            .collect();
-        for (id, p) in self.peers.iter_mut() {
+        // Helpers are the peers not suspected before this round; listed
+        // (every peer) only when a probe through others is due.
+        let through_others = due.iter().any(|id| {
+            self.peers.get(id).is_some_and(|p| {
+                let silence = now.saturating_duration_since(p.last_heard);
+                p.established()
+                    && silence >= t.suspect_after
+                    && silence < t.offline_after
+                    && p.suspect.is_none_or(|s| s.next_probe <= now)
+            })
+        });
+        let helpers: Vec<(NodeId, SocketAddr)> = if through_others {
+            self.peers
+                .iter()
+                .filter(|(_, p)| p.suspect.is_none())
+                .map(|(id, p)| (*id, p.addr))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for id in due {
+            let Some(p) = self.peers.get_mut(&id) else {
+                continue;
+            };
             let silence = now.saturating_duration_since(p.last_heard);
             if silence >= t.offline_after {
-                work.push(Liveness::Offline(*id));
+                work.push(Liveness::Offline(id));
                 continue;
             }
             if silence < t.suspect_after {
@@ -481,29 +542,26 @@ impl PeerTable {
                     break;
                 }
                 let (hid, haddr) = helpers[pick(helpers.len())];
-                if hid != *id && !chosen.contains(&haddr) {
+                if hid != id && !chosen.contains(&haddr) {
                     chosen.push(haddr);
                 }
             }
             work.push(Liveness::Probe {
-                target: *id,
+                target: id,
                 addr: p.addr,
                 helpers: chosen,
                 first,
             });
+            self.deadlines.set(&id, Some(p.deadline(t)));
         }
         work
     }
 
     /// When [`PeerTable::check`] next has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let t = &self.timing;
-        self.peers
-            .values()
-            .map(|p| match p.suspect {
-                Some(s) => s.next_probe.min(p.last_heard + t.offline_after),
-                None => p.last_heard + t.suspect_after,
-            })
-            .min()
+        self.deadlines.next()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! The peer table's deadline index against the scan it replaced.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// What [`PeerTable::next_deadline`] was: a scan of every peer. (A probe
+/// is never due before the silence reaches the suspicion time, which an
+/// excused gap can move past a suspected peer's next probe.)
+fn scanned(table: &PeerTable) -> Option<Instant> {
+    let t = &table.timing;
+    table
+        .peers
+        .values()
+        .map(|p| match p.suspect {
+            Some(s) => s
+                .next_probe
+                .max(p.last_heard + t.suspect_after)
+                .min(p.last_heard + t.offline_after),
+            None => p.last_heard + t.suspect_after,
+        })
+        .min()
+}
+
+/// What [`PeerTable::check`] was: every peer looked at, in id order.
+fn checked_by_scan(
+    table: &mut PeerTable,
+    now: Instant,
+    mut pick: impl FnMut(usize) -> usize,
+) -> Vec<Liveness> {
+    let t = &table.timing;
+    let mut work = Vec::new();
+    let helpers: Vec<(NodeId, SocketAddr)> = table
+        .peers
+        .iter()
+        .filter(|(_, p)| p.suspect.is_none())
+        .map(|(id, p)| (*id, p.addr))
+        .collect();
+    for (id, p) in table.peers.iter_mut() {
+        let silence = now.saturating_duration_since(p.last_heard);
+        if silence >= t.offline_after {
+            work.push(Liveness::Offline(*id));
+            continue;
+        }
+        if silence < t.suspect_after {
+            continue;
+        }
+        let due = p.suspect.is_none_or(|s| s.next_probe <= now);
+        if !due {
+            continue;
+        }
+        let first = p.suspect.is_none();
+        p.suspect = Some(Suspicion {
+            next_probe: now + t.probe_interval,
+        });
+        let mut chosen = Vec::new();
+        let established = p.established();
+        for _ in 0..(t.indirect_probes * 3) {
+            if !established || chosen.len() >= t.indirect_probes || helpers.is_empty() {
+                break;
+            }
+            let (hid, haddr) = helpers[pick(helpers.len())];
+            if hid != *id && !chosen.contains(&haddr) {
+                chosen.push(haddr);
+            }
+        }
+        work.push(Liveness::Probe {
+            target: *id,
+            addr: p.addr,
+            helpers: chosen,
+            first,
+        });
+    }
+    work
+}
+
+/// Each peer's suspicion, to compare two tables.
+fn suspicions(table: &PeerTable) -> Vec<(NodeId, Option<Instant>)> {
+    table
+        .peers
+        .iter()
+        .map(|(id, p)| (*id, p.suspect.map(|s| s.next_probe)))
+        .collect()
+}
+
+/// One change a node makes to its table.
+#[derive(Clone, Debug)]
+enum Op {
+    Presence(u8, u64),
+    Heard(u8),
+    Doubt(u8),
+    Quit(u8),
+    /// The node did not run for this many ms (frozen, asleep).
+    Excuse(u64),
+    Check,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u8..12, 1u64..3).prop_map(|(k, e)| Op::Presence(k, e)),
+        (0u8..12).prop_map(Op::Heard),
+        (0u8..12).prop_map(Op::Doubt),
+        (0u8..12).prop_map(Op::Quit),
+        (2_000u64..9_000).prop_map(Op::Excuse),
+        Just(Op::Check),
+    ]
+}
+
+fn id(k: u8) -> NodeId {
+    NodeId([k; 16])
+}
+
+proptest! {
+    /// After presences (new peers, restarts), proofs of life, doubts,
+    /// departures, excused gaps (a frozen node) and rounds of the failure detector, at any pace, the
+    /// index gives the earliest deadline a scan of every peer gives; a
+    /// round does what the scan did, with the same random picks; and a
+    /// round at that deadline leaves nothing due (no busy wake-ups).
+    #[test]
+    fn the_index_agrees_with_a_scan(
+        ops in proptest::collection::vec((op(), 0u64..2_500), 0..200),
+    ) {
+        let mut table = PeerTable::new(Timing::default());
+        let mut now = Instant::now();
+        let mut rng = fastrand::Rng::with_seed(1);
+        let addr = |k: u8| SocketAddr::from(([10, 0, 0, k], 4000));
+        for (op, step) in ops {
+            now += Duration::from_millis(step);
+            match op {
+                Op::Presence(k, epoch) => {
+                    if table.has_room() {
+                        table.apply_presence(id(k), epoch, addr(k), &Presence::default(), now);
+                    }
+                }
+                Op::Heard(k) => table.heard(id(k), addr(k), now),
+                Op::Doubt(k) => table.doubt(id(k), now),
+                Op::Quit(k) => {
+                    table.depart(id(k), OfflineReason::Quit, now);
+                }
+                Op::Excuse(gap) => {
+                    now += Duration::from_millis(gap);
+                    table.excuse(Duration::from_millis(gap), now);
+                }
+                Op::Check => {
+                    // Sometimes when it is due, as the node does; sometimes
+                    // at another wake-up.
+                    if step % 2 == 0 {
+                        now = table.next_deadline().map_or(now, |t| t.max(now));
+                    }
+                    let mut scan = table.clone();
+                    let mut scan_rng = rng.clone();
+                    let expected = checked_by_scan(&mut scan, now, |n| scan_rng.usize(..n));
+                    let work = table.check(now, |n| rng.usize(..n));
+                    prop_assert_eq!(&work, &expected);
+                    prop_assert_eq!(suspicions(&table), suspicions(&scan));
+                    for item in work {
+                        if let Liveness::Offline(gone) = item {
+                            table.depart(gone, OfflineReason::Timeout, now);
+                        }
+                    }
+                    prop_assert!(table.next_deadline().is_none_or(|t| t > now));
+                }
+            }
+            prop_assert_eq!(table.next_deadline(), scanned(&table));
+            prop_assert_eq!(table.deadlines.len(), table.peers.len());
+        }
+    }
+}
