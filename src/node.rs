@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 mod guard;
+mod pace;
 mod protected;
 mod reach;
 mod sync;
@@ -184,6 +185,10 @@ pub struct Node {
     outbox: Outbox,
     inbox: Inbox,
     transmits: VecDeque<Transmit>,
+    /// New channel datagrams (not numbered yet) waiting for the budget.
+    backlog: VecDeque<ChannelMsg>,
+    /// What receivers read from me ([`pace`]).
+    pacer: pace::Pacer,
     events: VecDeque<Event>,
     next_heartbeat: Instant,
     announces: VecDeque<Instant>,
@@ -258,6 +263,8 @@ impl Node {
             outbox: Outbox::default(),
             inbox: Inbox::default(),
             transmits: VecDeque::new(),
+            backlog: VecDeque::new(),
+            pacer: pace::Pacer::new(now),
             events: VecDeque::new(),
             next_heartbeat: first_beat,
             announces,
@@ -344,6 +351,12 @@ impl Node {
         self.outbox.len()
     }
 
+    /// Channel datagrams waiting for the sending budget (see [`pace`]): a
+    /// driver stops taking commands while there are many.
+    pub fn backlog(&self) -> usize {
+        self.backlog.len()
+    }
+
     /// Next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
@@ -369,6 +382,7 @@ impl Node {
             self.outbox.next_deadline(online),
             self.sync.deadline(),
             self.reach_deadline(),
+            (!self.backlog.is_empty()).then(|| self.pacer.ready_at(pace::GROUP_COPIES)),
             self.claims
                 .values()
                 .map(|r| (r.asked + CLAIM_REPROBE).min(r.since + CLAIM_PATIENCE))
@@ -429,6 +443,11 @@ impl Node {
         };
         match envelope::seal(&packet, counter, &self.keys, self.workgroup.as_ref()) {
             Ok(bytes) => {
+                if dest == Dest::Group {
+                    self.pacer.spend(self.last_now, pace::GROUP_COPIES);
+                } else if Node::is_group(dest) {
+                    self.pacer.spend(self.last_now, 1.0);
+                }
                 // Peers the group does not reach get it by unicast too.
                 if Node::is_group(dest) {
                     for addr in self.relay_targets() {
@@ -551,6 +570,7 @@ impl Node {
         self.run_outbox(now);
         self.run_sync(now);
         self.run_reach(now);
+        self.release(now);
     }
 
     fn check_liveness(&mut self, now: Instant) {
@@ -1871,34 +1891,46 @@ impl Node {
         self.keep(now, channel, kept);
         let pieces = wire::split_text(text);
         let parts = pieces.len() as u16;
-        let Some(joined) = self.channels.joined.get_mut(channel) else {
-            return;
-        };
-        let msgs: Vec<ChannelMsg> = pieces
-            .into_iter()
-            .enumerate()
-            .map(|(i, piece)| {
-                joined.record(ChannelMsg {
-                    channel: channel.to_string(),
-                    seq: 0,
-                    id,
-                    hlc,
-                    kind,
-                    part: i as u16,
-                    parts,
-                    text: piece.to_string(),
-                    sig: if i == 0 {
-                        author.sig.to_vec()
-                    } else {
-                        Vec::new()
-                    },
-                })
-            })
-            .collect();
-        for m in msgs {
-            self.send(Dest::Group, Body::Channel(m));
+        for (i, piece) in pieces.into_iter().enumerate() {
+            self.backlog.push_back(ChannelMsg {
+                channel: channel.to_string(),
+                seq: 0,
+                id,
+                hlc,
+                kind,
+                part: i as u16,
+                parts,
+                text: piece.to_string(),
+                sig: if i == 0 {
+                    author.sig.to_vec()
+                } else {
+                    Vec::new()
+                },
+            });
         }
-        self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+        self.release(now);
+    }
+
+    /// Sends the channel datagrams waiting in the backlog that the budget
+    /// allows, numbering each as it goes (so my heartbeats' tails never
+    /// name one not sent yet).
+    fn release(&mut self, now: Instant) {
+        let mut released = false;
+        while !self.backlog.is_empty() && self.pacer.has(now, pace::GROUP_COPIES) {
+            let Some(msg) = self.backlog.pop_front() else {
+                break;
+            };
+            // A channel left meanwhile: what was said there is in history.
+            let Some(joined) = self.channels.joined.get_mut(&msg.channel) else {
+                continue;
+            };
+            let msg = joined.record(msg);
+            self.send(Dest::Group, Body::Channel(msg));
+            released = true;
+        }
+        if released {
+            self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+        }
     }
 
     fn join(&mut self, now: Instant, raw: &str, secret: Option<Secret>) {

@@ -36,6 +36,12 @@ const QUIT_GRACE: Duration = Duration::from_secs(1);
 /// How often the replay marks are saved while running (and once at stop).
 const SAVE_SEEN_EVERY: Duration = Duration::from_secs(10);
 
+/// Channel datagrams waiting for the sending budget above which no command
+/// is taken (a few seconds' worth): the command queue then fills and the
+/// client waits ([`NodeHandle::send_blocking`]) or is told it is full
+/// ([`NodeHandle::send`]), instead of the backlog growing without bound.
+const BACKLOG_HIGH: usize = 1_024;
+
 /// Why a node could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -337,7 +343,7 @@ impl Driver {
                 received = self.link.recv() => if let Some((from, bytes)) = received {
                     self.node.handle_datagram(Instant::now(), from, bytes);
                 },
-                command = commands.recv(), if quit_deadline.is_none() => match command {
+                command = commands.recv(), if quit_deadline.is_none() && self.node.backlog() < BACKLOG_HIGH => match command {
                     Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
                     Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
                     Some(Command::Trust { peer }) => match self.names.resolve(&peer) {

@@ -17,7 +17,7 @@ use crate::types::NodeId;
 /// terminal server share it.
 pub const SOURCE_RATE: f64 = 1_000.0;
 /// Datagrams a quiet source may send at once.
-const SOURCE_BURST: f64 = 4_000.0;
+pub(crate) const SOURCE_BURST: f64 = 4_000.0;
 /// Source addresses tracked; when full, idle ones are forgotten, and a new
 /// source shares one overflow budget until room is made.
 const MAX_SOURCES: usize = 4_096;

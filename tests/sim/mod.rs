@@ -4,6 +4,7 @@
 mod arp;
 mod authorship;
 mod buffers;
+mod burst;
 mod catchup;
 mod costs;
 mod fabric;
