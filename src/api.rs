@@ -288,6 +288,17 @@ pub enum Event {
         /// Quit or timeout.
         reason: OfflineReason,
     },
+    /// A node speaks another wire version (an office upgrading one PC at a
+    /// time): it is heard but cannot be read until one of the two is
+    /// updated. Said once per address and version an hour.
+    OtherVersion {
+        /// Where it was heard.
+        addr: SocketAddr,
+        /// The version it speaks ([`crate::wire::VERSION`] is this one's).
+        version: u8,
+        /// The nick of the peer last online at that address, if any.
+        nick: Option<String>,
+    },
     /// Someone (maybe me) changed nick.
     NickChanged {
         /// Who.

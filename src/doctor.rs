@@ -68,6 +68,9 @@ pub struct CoreReport {
     pub foreign: u64,
     /// Datagrams dropped by the rate limit.
     pub rate_limited: u64,
+    /// Nodes heard in the last minute that speak another wire version:
+    /// address, version, and the nick of the peer last online there.
+    pub other_versions: Vec<(SocketAddr, u8, Option<String>)>,
 }
 
 /// One online peer, as the core sees it.
@@ -117,6 +120,16 @@ pub enum Finding {
     },
     /// Addresses that nobody answers from.
     Unanswered(Vec<SocketAddr>),
+    /// A node speaks another wire version: heard, but not understood until
+    /// one of the two is updated.
+    OtherVersion {
+        /// Where it was heard.
+        addr: SocketAddr,
+        /// The nick of the peer last online there, if any.
+        nick: Option<String>,
+        /// The version it speaks.
+        version: u8,
+    },
     /// Bad datagrams were dropped.
     Dropped {
         /// How many, in all.
@@ -179,6 +192,13 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
     if !core.unanswered.is_empty() {
         out.push(Finding::Unanswered(core.unanswered.clone()));
     }
+    for (addr, version, nick) in &core.other_versions {
+        out.push(Finding::OtherVersion {
+            addr: *addr,
+            nick: nick.clone(),
+            version: *version,
+        });
+    }
     let dropped = core.malformed + core.forged + core.foreign;
     if dropped > 0 {
         out.push(Finding::Dropped { count: dropped });
@@ -214,6 +234,28 @@ pub fn say(finding: &Finding, lang: Lang) -> String {
                 &join(addrs.iter().map(SocketAddr::to_string).collect()),
             )],
         ),
+        Finding::OtherVersion {
+            addr,
+            nick,
+            version,
+        } => {
+            let who = nick
+                .as_ref()
+                .map_or_else(|| addr.ip().to_string(), |n| format!("{n} ({})", addr.ip()));
+            let words = if *version > crate::wire::VERSION {
+                w.other_newer
+            } else {
+                w.other_older
+            };
+            fill(
+                words,
+                &[
+                    ("who", &who),
+                    ("theirs", &version.to_string()),
+                    ("mine", &crate::wire::VERSION.to_string()),
+                ],
+            )
+        }
         Finding::Dropped { count } => fill(w.dropped, &[("count", &count.to_string())]),
         Finding::AllWell => w.all_well.to_string(),
     }
@@ -228,6 +270,8 @@ struct Words {
     one_way: &'static str,
     unicast_only: &'static str,
     unanswered: &'static str,
+    other_newer: &'static str,
+    other_older: &'static str,
     dropped: &'static str,
     all_well: &'static str,
     ports: &'static str,
@@ -247,6 +291,8 @@ const EN: Words = Words {
     one_way: "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there.",
     unicast_only: "{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.",
     unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",
+    other_newer: "{who} runs a newer lanchat (wire version {theirs}; this one speaks {mine}): update lanchat here to talk to them.",
+    other_older: "{who} runs an older lanchat (wire version {theirs}; this one speaks {mine}): lanchat there needs an update to talk to us.",
     dropped: "Bad or foreign datagrams dropped: {count}.",
     all_well: "No problem found.",
     ports: "Ports: group UDP {group}, own UDP {own}, files TCP {files}",
@@ -266,6 +312,8 @@ const RU: Words = Words {
     one_way: "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}.",
     unicast_only: "{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.",
     unanswered: "Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.",
+    other_newer: "У {who} более новый lanchat (версия протокола {theirs}, здесь {mine}): обновите lanchat здесь, чтобы общаться с ним.",
+    other_older: "У {who} более старый lanchat (версия протокола {theirs}, здесь {mine}): чтобы общаться с нами, там нужно обновить lanchat.",
     dropped: "Отброшено испорченных или чужих датаграмм: {count}.",
     all_well: "Проблем не видно.",
     ports: "Порты: группа UDP {group}, свой UDP {own}, файлы TCP {files}",
@@ -385,6 +433,7 @@ pub fn kind(finding: &Finding) -> &'static str {
         Finding::OneWay { .. } => "one_way",
         Finding::UnicastOnly { .. } => "unicast_only",
         Finding::Unanswered(_) => "unanswered",
+        Finding::OtherVersion { .. } => "other_version",
         Finding::Dropped { .. } => "dropped",
         Finding::AllWell => "all_well",
     }
@@ -393,6 +442,7 @@ pub fn kind(finding: &Finding) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::VERSION;
 
     fn iface(addr: &str, prefix: u8) -> InterfaceReport {
         InterfaceReport {
@@ -470,6 +520,48 @@ mod tests {
         assert!(text.contains("peers: fw, new"), "{text}");
         let ru = lines(&report, Lang::Ru).join("\n");
         assert!(ru.contains("47077, 47078"), "{ru}");
+    }
+
+    #[test]
+    fn a_node_of_another_version_is_named_newer_or_older_in_both_languages() {
+        let report = NetworkReport {
+            group_port: 47077,
+            unicast_port: 47078,
+            file_port: 47079,
+            interfaces: vec![iface("10.77.0.1", 24)],
+            core: CoreReport {
+                own_multicast_back: true,
+                own_broadcast_back: true,
+                peers: vec![peer("ann", "10.77.0.4:47078", true, Some(true))],
+                other_versions: vec![
+                    (
+                        "10.77.0.2:47077".parse().unwrap(),
+                        VERSION + 1,
+                        Some("bob".into()),
+                    ),
+                    ("10.77.0.3:47077".parse().unwrap(), VERSION - 1, None),
+                ],
+                ..CoreReport::default()
+            },
+        };
+        let found = findings(&report);
+        assert_eq!(found.len(), 2, "{found:?}");
+        let en: Vec<String> = found.iter().map(|f| say(f, Lang::En)).collect();
+        assert!(
+            en[0].starts_with("bob (10.77.0.2) runs a newer lanchat"),
+            "{en:?}"
+        );
+        assert!(en[0].contains("update lanchat here"), "{en:?}");
+        assert!(
+            en[1].starts_with("10.77.0.3 runs an older lanchat"),
+            "{en:?}"
+        );
+        let ru: Vec<String> = found.iter().map(|f| say(f, Lang::Ru)).collect();
+        assert!(
+            ru[0].contains("bob (10.77.0.2)") && ru[0].contains("новый"),
+            "{ru:?}"
+        );
+        assert!(ru[1].contains("старый"), "{ru:?}");
     }
 
     #[test]

@@ -740,14 +740,19 @@ impl Unverified {
 
 /// The first, cheap half of [`open`]: header, decryption and decoding.
 pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverified, DecodeError> {
-    if bytes.len() < HEADER_LEN + TRAILER_LEN || bytes.len() > MAX_DATAGRAM {
+    if bytes.len() < HEADER_LEN || bytes.len() > MAX_DATAGRAM {
         return Err(DecodeError::Size(bytes.len()));
     }
     if bytes[..4] != MAGIC {
         return Err(DecodeError::Magic);
     }
+    // Before the size of this version's trailer: another version's
+    // datagram may be shorter, and its sender is still to be named.
     if bytes[4] != VERSION {
         return Err(DecodeError::Version(bytes[4]));
+    }
+    if bytes.len() < HEADER_LEN + TRAILER_LEN {
+        return Err(DecodeError::Size(bytes.len()));
     }
     let (header, rest) = bytes.split_at(HEADER_LEN);
     let way = Way::of_flags(header[5]);

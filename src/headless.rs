@@ -452,6 +452,16 @@ fn network_value(report: &crate::doctor::NetworkReport) -> Value {
                 value["addr"] = json!(addr.to_string());
                 value["ports"] = json!(ports);
             }
+            if let doctor::Finding::OtherVersion {
+                addr,
+                nick,
+                version,
+            } = f
+            {
+                value["addr"] = json!(addr.to_string());
+                value["nick"] = json!(nick);
+                value["version"] = json!(version);
+            }
             value
         })
         .collect();
@@ -741,6 +751,28 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             json!({"event": "error", "message": message}),
             format!("error: {message}"),
         ),
+        Event::OtherVersion {
+            addr,
+            version,
+            nick,
+        } => {
+            let finding = crate::doctor::Finding::OtherVersion {
+                addr: *addr,
+                nick: nick.clone(),
+                version: *version,
+            };
+            (
+                json!({
+                    "event": "other_version", "addr": addr.to_string(), "nick": nick,
+                    "version": version, "mine": crate::wire::VERSION,
+                    "newer": *version > crate::wire::VERSION,
+                }),
+                format!(
+                    "* {}",
+                    crate::doctor::say(&finding, Lang::from_system())
+                ),
+            )
+        }
         Event::Network(report) => (
             network_value(report),
             crate::doctor::lines(report, Lang::from_system()).join("\n"),

@@ -17,6 +17,7 @@ mod pace;
 mod protected;
 mod reach;
 mod sync;
+mod versions;
 
 pub use guard::{SOURCE_RATE, Seen};
 pub use protected::MAX_PROTECTED_JOINED;
@@ -119,6 +120,9 @@ pub struct Stats {
     /// Unicast copies of group traffic not sent: more peers were unheard
     /// than the relay budget allows (they get the next copies in turn).
     pub relays_capped: u64,
+    /// Datagrams of another wire version (a node not updated, or updated
+    /// before this one): heard, told, not read.
+    pub other_version: u64,
 }
 
 /// Spacing between resends of one datagram, however many ask for it.
@@ -189,6 +193,8 @@ pub struct Node {
     backlog: VecDeque<ChannelMsg>,
     /// What receivers read from me ([`pace`]).
     pacer: pace::Pacer,
+    /// Nodes heard speaking another wire version.
+    versions: versions::OtherVersions,
     events: VecDeque<Event>,
     next_heartbeat: Instant,
     announces: VecDeque<Instant>,
@@ -265,6 +271,7 @@ impl Node {
             transmits: VecDeque::new(),
             backlog: VecDeque::new(),
             pacer: pace::Pacer::new(now),
+            versions: versions::OtherVersions::default(),
             events: VecDeque::new(),
             next_heartbeat: first_beat,
             announces,
@@ -409,6 +416,26 @@ impl Node {
             self.peers.excuse(gap, now);
         }
         self.last_now = self.last_now.max(now);
+    }
+
+    /// A datagram of another wire version came from `from`: the user is
+    /// told who speaks it (see [`versions`]).
+    fn other_version(&mut self, now: Instant, from: SocketAddr, version: u8) {
+        let peers = &self.peers;
+        let nick = || {
+            peers
+                .iter()
+                .find(|(_, p)| p.addrs().iter().any(|a| a.ip() == from.ip()))
+                .map(|(_, p)| p.presence.nick.clone())
+        };
+        if let Some(nick) = self.versions.heard(now, from, version, nick) {
+            debug!(%from, version, "a node of another wire version");
+            self.events.push_back(Event::OtherVersion {
+                addr: from,
+                version,
+                nick,
+            });
+        }
     }
 
     fn wall_ms(&self, now: Instant) -> u64 {
@@ -813,6 +840,10 @@ impl Node {
                 match err {
                     wire::DecodeError::Signature | wire::DecodeError::WrongKey => {
                         self.stats.forged += 1;
+                    }
+                    wire::DecodeError::Version(version) => {
+                        self.stats.other_version += 1;
+                        self.other_version(now, from, version);
                     }
                     wire::DecodeError::Workgroup => self.stats.foreign += 1,
                     _ => self.stats.malformed += 1,

@@ -50,6 +50,14 @@ impl MemoryLan {
         }
     }
 
+    /// Hands `bytes` to every node on the LAN as a group datagram from
+    /// `from` (for tests: what a node this build cannot be would send).
+    pub fn inject(&self, from: SocketAddr, bytes: &[u8]) {
+        self.lock()
+            .ports
+            .retain(|(_, tx)| tx.send((from, bytes.to_vec())).is_ok());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Members> {
         // A panic elsewhere cannot leave the member list half-written.
         self.members.lock().unwrap_or_else(PoisonError::into_inner)

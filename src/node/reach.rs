@@ -547,6 +547,7 @@ impl Node {
             forged: self.stats.forged,
             foreign: self.stats.foreign,
             rate_limited: self.stats.rate_limited,
+            other_versions: self.versions.recent(now),
         }
     }
 }

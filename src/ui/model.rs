@@ -823,6 +823,7 @@ impl Model {
             }
             // Warnings in words: the window's notices.
             Event::KeyChanged { .. }
+            | Event::OtherVersion { .. }
             | Event::Error(_)
             | Event::Stopped
             | Event::Exported { .. }

@@ -8,6 +8,7 @@ pub(crate) mod bed;
 mod files;
 mod networks;
 mod scale;
+mod versions;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -686,3 +686,35 @@ fn scrolling_to_the_top_reads_older_history_a_page_at_a_time_and_the_view_stays_
     harness.run_steps(5);
     assert_eq!(paging(harness.state()), Some(Paging::Start));
 }
+
+/// A node of another wire version on the LAN (an office upgrading one PC
+/// at a time) is named in a banner, not left silent.
+#[test]
+fn a_node_of_a_newer_version_is_named_in_a_banner() {
+    let dir = TempDir::create();
+    let (lan, mut harness, _bob) = pair(&dir);
+    let newer = lanchat::wire::VERSION + 1;
+    let mut datagram = lanchat::wire::MAGIC.to_vec();
+    datagram.extend_from_slice(&[newer, 0]);
+    datagram.extend_from_slice(&[7; 100]);
+    let from: std::net::SocketAddr = "192.0.2.200:47077".parse().expect("address");
+    lan.inject(from, &datagram);
+    let words = format!("192.0.2.200 runs a newer lanchat (wire version {newer}");
+    wait(&mut harness, "the notice", |a| {
+        a.notices().iter().any(|n| n.contains(&words))
+    });
+    // On screen: the banner and the line in the chat.
+    assert!(harness.query_all_by_label_contains(&words).count() >= 1);
+    // Told once, though it goes on sending.
+    for _ in 0..5 {
+        lan.inject(from, &datagram);
+    }
+    harness.run_steps(20);
+    let told = harness
+        .state()
+        .notices()
+        .iter()
+        .filter(|n| n.contains(&words))
+        .count();
+    assert_eq!(told, 1);
+}
