@@ -265,6 +265,10 @@ struct Pair {
     // and can count it as malformed instead of reading a cut one.
     group_buf: Vec<u8>,
     unicast_buf: Vec<u8>,
+    /// The interface (address, index) multicast last went out on: set
+    /// again only when another is chosen (a system call per group
+    /// datagram otherwise).
+    multicast_if: Option<(std::net::IpAddr, u32)>,
 }
 
 impl Pair {
@@ -276,7 +280,20 @@ impl Pair {
             port,
             group_buf: vec![0u8; MAX_DATAGRAM * 2],
             unicast_buf: vec![0u8; MAX_DATAGRAM * 2],
+            multicast_if: None,
         })
+    }
+
+    /// Makes multicast from the unicast socket leave by `iface`.
+    fn choose_multicast(&mut self, iface: &NetInterface) -> io::Result<()> {
+        let chosen = Some((iface.addr, iface.index));
+        if self.multicast_if != chosen {
+            // Unknown until it succeeds.
+            self.multicast_if = None;
+            socket::set_multicast_interface(&self.unicast, iface)?;
+            self.multicast_if = chosen;
+        }
+        Ok(())
     }
 
     /// The next datagram on either socket.
@@ -388,12 +405,12 @@ impl Sockets {
             if only_without_broadcast && iface.broadcast.is_some() {
                 continue;
             }
-            let pair = match (iface.is_v6(), &self.v6) {
-                (false, _) => &self.v4,
+            let pair = match (iface.is_v6(), &mut self.v6) {
+                (false, _) => &mut self.v4,
                 (true, Some(v6)) => v6,
                 (true, None) => continue,
             };
-            if let Err(err) = socket::set_multicast_interface(&pair.unicast, iface) {
+            if let Err(err) = pair.choose_multicast(iface) {
                 tracing::debug!(iface = %iface.name, cause = %err, "choosing the multicast interface failed");
                 continue;
             }
@@ -505,6 +522,12 @@ impl Sockets {
         }
         if interfaces::unchanged(&self.scratch, self.in_use.iter().map(|u| &u.iface)) {
             return;
+        }
+        // An interface made again may keep its address under a new index:
+        // choose the multicast interface afresh.
+        self.v4.multicast_if = None;
+        if let Some(v6) = &mut self.v6 {
+            v6.multicast_if = None;
         }
         let mut fresh = std::mem::take(&mut self.scratch);
         if fresh.is_empty() {
