@@ -532,7 +532,9 @@ pub struct Timing {
     pub jitter: f64,
     /// Delays of the start-up announces after start.
     pub announces: Vec<Duration>,
-    /// Silence after which a peer is suspected and probed.
+    /// Silence after which a peer is suspected and probed: two and a half
+    /// heartbeats, so that one lost heartbeat (common under loss, and
+    /// common among many peers) is not a suspicion.
     pub suspect_after: Duration,
     /// Silence after which a peer is declared offline.
     pub offline_after: Duration,
@@ -577,7 +579,7 @@ impl Default for Timing {
                 ms(900),
                 ms(2000),
             ],
-            suspect_after: ms(1500),
+            suspect_after: ms(2500),
             offline_after: ms(5000),
             probe_interval: ms(300),
             indirect_probes: 3,

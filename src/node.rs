@@ -129,6 +129,12 @@ pub struct Stats {
 const RESEND_SPACING: Duration = Duration::from_millis(40);
 /// Least time between two refutations (presence sent because we were probed).
 const REFUTE_SPACING: Duration = Duration::from_millis(500);
+/// Probers (distinct addresses) within [`REFUTE_WINDOW`] that make a node
+/// refute to the group: many suspect it (it was frozen, or its network
+/// was out). One prober alone lost a heartbeat or two and has its answer.
+const REFUTE_PROBERS: usize = 3;
+/// The window in which probers are counted.
+const REFUTE_WINDOW: Duration = Duration::from_secs(1);
 /// A gap between two calls longer than this means the node was stalled.
 const STALL_AFTER: Duration = Duration::from_secs(2);
 /// Least time between two answers to one peer's hello.
@@ -204,6 +210,8 @@ pub struct Node {
     /// Lean heartbeats since the last full presence.
     lean_beats: u32,
     last_refute: Option<Instant>,
+    /// Who probed me lately (at most [`REFUTE_PROBERS`] kept).
+    probed_by: VecDeque<(Instant, SocketAddr)>,
     hello_sent: BTreeMap<SocketAddr, Instant>,
     claims: BTreeMap<NodeId, PendingClaim>,
     beeps: BTreeMap<NodeId, Instant>,
@@ -279,6 +287,7 @@ impl Node {
             quick_full: false,
             lean_beats: 0,
             last_refute: None,
+            probed_by: VecDeque::new(),
             hello_sent: BTreeMap::new(),
             claims: BTreeMap::new(),
             beeps: BTreeMap::new(),
@@ -1343,8 +1352,19 @@ impl Node {
             Dest::Unicast(reply_to.unwrap_or(from)),
             Body::ProbeAck { nonce },
         );
-        // Someone suspects us: tell everyone at once that we are here.
-        if self.last_refute.is_none_or(|t| now >= t + REFUTE_SPACING) {
+        // Many suspect us: tell everyone at once that we are here. (One
+        // prober has its answer; a presence to the group for each would be
+        // a storm among many peers under loss.)
+        let prober = reply_to.unwrap_or(from);
+        self.probed_by
+            .retain(|(t, a)| now < *t + REFUTE_WINDOW && *a != prober);
+        self.probed_by.push_back((now, prober));
+        while self.probed_by.len() > REFUTE_PROBERS {
+            self.probed_by.pop_front();
+        }
+        if self.probed_by.len() >= REFUTE_PROBERS
+            && self.last_refute.is_none_or(|t| now >= t + REFUTE_SPACING)
+        {
             self.last_refute = Some(now);
             self.beat(Dest::Group, false);
         }
