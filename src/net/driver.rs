@@ -2,6 +2,12 @@
 //! runtime that owns the sockets and timers and runs the sans-IO core, and
 //! the clonable [`NodeHandle`] that clients use to talk to it.
 //!
+//! Each wake-up handles one thing (a datagram and up to [`DRAIN_MOST`] more
+//! already waiting, a command, a timer), then sends what the core queued
+//! (group traffic first) and hands its events to the store's thread in one
+//! batch. While the core's channel backlog is long ([`BACKLOG_HIGH`]) no
+//! command is taken, so a client cannot outrun the sending budget.
+//!
 //! Shutdown has two phases (as in mini-redis): `Command::Quit` (or the last
 //! handle going away) asks the core to leave; the driver keeps sending until
 //! the core reports [`Event::Stopped`], flushes what is left, forwards
@@ -35,6 +41,24 @@ const QUIT_GRACE: Duration = Duration::from_secs(1);
 
 /// How often the replay marks are saved while running (and once at stop).
 const SAVE_SEEN_EVERY: Duration = Duration::from_secs(10);
+
+/// Datagrams taken in one wake-up beyond the first (see
+/// [`Driver::drain_datagrams`]); few enough that timers and commands wait
+/// at most a few milliseconds.
+const DRAIN_MOST: usize = 32;
+
+/// The output of `future` if it is ready at once (receiving from a socket
+/// or a channel is cancel-safe: one not ready is dropped, nothing is lost).
+async fn ready_now<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match future.as_mut().poll(cx) {
+            std::task::Poll::Ready(out) => Some(out),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
+}
 
 /// Channel datagrams waiting for the sending budget above which no command
 /// is taken (a few seconds' worth): the command queue then fills and the
@@ -342,6 +366,7 @@ impl Driver {
             tokio::select! {
                 received = self.link.recv() => if let Some((from, bytes)) = received {
                     self.node.handle_datagram(Instant::now(), from, bytes);
+                    self.drain_datagrams().await;
                 },
                 command = commands.recv(), if quit_deadline.is_none() && self.node.backlog() < BACKLOG_HIGH => match command {
                     Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
@@ -408,6 +433,21 @@ impl Driver {
                     self.writer.send(Job::Pass(Event::Stopped));
                 }
                 break;
+            }
+        }
+    }
+
+    /// Hands the core the datagrams already waiting (at most
+    /// [`DRAIN_MOST`]), so that a busy wake-up ends in one flush and one
+    /// batch of events for the store (one transaction), not one per
+    /// datagram.
+    async fn drain_datagrams(&mut self) {
+        for _ in 0..DRAIN_MOST {
+            match ready_now(self.link.recv()).await {
+                Some(Some((from, bytes))) => {
+                    self.node.handle_datagram(Instant::now(), from, bytes);
+                }
+                _ => break,
             }
         }
     }
