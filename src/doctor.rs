@@ -209,6 +209,25 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
     out
 }
 
+impl Finding {
+    /// The finding an [`Event::OtherVersion`](crate::api::Event::OtherVersion)
+    /// makes (the window and headless say it in these words too).
+    pub fn of_event(event: &crate::api::Event) -> Option<Finding> {
+        match event {
+            crate::api::Event::OtherVersion {
+                addr,
+                version,
+                nick,
+            } => Some(Finding::OtherVersion {
+                addr: *addr,
+                nick: nick.clone(),
+                version: *version,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A finding in words, in the window's language.
 pub fn say(finding: &Finding, lang: Lang) -> String {
     let w = words(lang);

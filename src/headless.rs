@@ -756,21 +756,16 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             version,
             nick,
         } => {
-            let finding = crate::doctor::Finding::OtherVersion {
-                addr: *addr,
-                nick: nick.clone(),
-                version: *version,
-            };
+            let words = crate::doctor::Finding::of_event(event)
+                .map(|f| crate::doctor::say(&f, Lang::from_system()))
+                .unwrap_or_default();
             (
                 json!({
                     "event": "other_version", "addr": addr.to_string(), "nick": nick,
                     "version": version, "mine": crate::wire::VERSION,
                     "newer": *version > crate::wire::VERSION,
                 }),
-                format!(
-                    "* {}",
-                    crate::doctor::say(&finding, Lang::from_system())
-                ),
+                format!("* {words}"),
             )
         }
         Event::Network(report) => (

@@ -704,21 +704,14 @@ impl LanchatApp {
                 self.notice(text.clone());
                 self.notices.push(text);
             }
-            Event::OtherVersion {
-                addr,
-                version,
-                nick,
-            } => {
-                let finding = crate::doctor::Finding::OtherVersion {
-                    addr: *addr,
-                    nick: nick.clone(),
-                    version: *version,
-                };
-                let text = crate::doctor::say(&finding, self.settings.lang());
-                // In the chat, and as a banner: a colleague who cannot be
-                // read must not look merely absent.
-                self.notice(text.clone());
-                self.notices.push(text);
+            Event::OtherVersion { .. } => {
+                if let Some(finding) = crate::doctor::Finding::of_event(&event.event) {
+                    let text = crate::doctor::say(&finding, self.settings.lang());
+                    // In the chat, and as a banner: a colleague who cannot
+                    // be read must not look merely absent.
+                    self.notice(text.clone());
+                    self.notices.push(text);
+                }
             }
             Event::Trusted {
                 nick, fingerprint, ..
