@@ -8,7 +8,14 @@
 //! ```text
 //! open LAN:   MAGIC(4) VERSION(1) FLAGS=0 | packet | counter(8) | key(32) | signature(64)
 //! workgroup:  MAGIC(4) VERSION(1) FLAGS=1 | nonce(24) | XChaCha20-Poly1305(the same inner part)
+//! lean beat:  MAGIC(4) VERSION(1) FLAGS=2 | tag(4) | interval(1) | content | MAC(8) | key(12)
+//! in a workgroup: FLAGS=3 | nonce(24) | XChaCha20-Poly1305(the lean beat's inner part)
 //! ```
+//!
+//! A lean beat ([`Lean`]) is the idle heartbeat: instead of the key and
+//! signature it carries its sender's short tag, the lowest byte of its
+//! interval, a MAC made with that interval's key of the sender's key chain,
+//! and an earlier key of that chain, disclosed ([`crate::chain`]).
 //!
 //! The signature covers the header and everything before it; the node id
 //! in the packet must be the id of the key ([`PublicKey::id`]), so nobody
@@ -27,13 +34,16 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::chain::{self, ChainKey, KEY_LEN, MAC_LEN};
 use crate::types::{MessageKind, MsgId, NodeId};
-use crate::wire::{self, DecodeError, EncodeError, MAGIC, MAX_DATAGRAM, Packet, VERSION};
+use crate::wire::{self, DecodeError, EncodeError, LeanBeat, MAGIC, MAX_DATAGRAM, Packet, VERSION};
 
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 6;
 /// Header flag: the rest is encrypted with the workgroup key.
 const FLAG_WORKGROUP: u8 = 1;
+/// Header flag: a lean heartbeat, not a signed packet.
+const FLAG_LEAN: u8 = 2;
 /// Where in FLAGS the way hint lives.
 const WAY_SHIFT: u8 = 4;
 /// The bits of FLAGS that hold the way hint.
@@ -94,6 +104,9 @@ pub fn way_of(bytes: &[u8]) -> Way {
 pub const TRAILER_LEN: usize = 8 + 32 + 64;
 /// Bytes a workgroup adds: the nonce and the tag.
 pub const WORKGROUP_LEN: usize = 24 + 16;
+/// Bytes a lean beat's envelope puts around its content: tag, interval,
+/// MAC and disclosed key.
+pub const LEAN_LEN: usize = 4 + 1 + MAC_LEN + KEY_LEN;
 /// Bytes the envelope adds to a packet at most.
 pub const OVERHEAD: usize = HEADER_LEN + TRAILER_LEN + WORKGROUP_LEN;
 
@@ -175,6 +188,18 @@ impl Keys {
     /// The secret, to be stored.
     pub fn secret(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// The secret seed of my heartbeats' key chain in life `epoch`
+    /// ([`crate::chain::Chain`]): from my secret, so nobody else can make it,
+    /// and per life, so no two lives share a key.
+    pub fn chain_seed(&self, epoch: u64) -> Zeroizing<[u8; 32]> {
+        let secret = Zeroizing::new(self.signing.to_bytes());
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"lanchat chain v1"), secret.as_ref());
+        let mut seed = Zeroizing::new([0u8; 32]);
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(&epoch.to_le_bytes(), seed.as_mut());
+        seed
     }
 
     /// The public half.
@@ -686,12 +711,140 @@ fn workgroup_nonce(key: &PublicKey, epoch: u64, counter: u64) -> XNonce {
     nonce.into()
 }
 
+/// A datagram as it was opened: a signed packet, or a lean heartbeat,
+/// whose chain its receiver checks.
+#[derive(Clone, Debug, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per datagram, handed on once: a box would cost an allocation each"
+)]
+pub enum Datagram {
+    /// Signed, and the signature checked.
+    Signed(Opened),
+    /// A lean heartbeat, decoded (its sender's chain checks it).
+    Lean(Lean),
+}
+
+impl Datagram {
+    /// The signed packet, if it is one.
+    pub fn signed(self) -> Option<Opened> {
+        match self {
+            Datagram::Signed(opened) => Some(opened),
+            Datagram::Lean(_) => None,
+        }
+    }
+}
+
 /// Opens a datagram: checks the header, decrypts it with the workgroup key
 /// (a datagram of the open LAN is refused inside a workgroup, and one of a
 /// workgroup outside it), checks the signature and that the key is the
-/// sender's, then decodes and checks the packet.
-pub fn open(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Opened, DecodeError> {
-    unwrap(bytes, workgroup)?.verify()
+/// sender's, then decodes and checks the packet. A lean heartbeat is only
+/// decoded: what checks it is its sender's chain, which the receiver holds.
+pub fn open(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Datagram, DecodeError> {
+    match unwrap(bytes, workgroup)? {
+        Unwrapped::Signed(unverified) => unverified.verify().map(Datagram::Signed),
+        Unwrapped::Lean(lean) => Ok(Datagram::Lean(lean)),
+    }
+}
+
+/// A lean heartbeat as it arrived ([`crate::chain`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lean {
+    /// Its sender's tag ([`chain::tag`]).
+    pub tag: u32,
+    /// The lowest byte of its interval.
+    pub low: u8,
+    /// Its content as encoded (what the MAC covers).
+    pub body: Vec<u8>,
+    /// Its content.
+    pub beat: LeanBeat,
+    /// The MAC of the content with the interval's key.
+    pub mac: [u8; MAC_LEN],
+    /// The key of the interval [`chain::DELAY`] before, disclosed.
+    pub key: ChainKey,
+    /// How it was sent, as the sender's driver says ([`Way`]).
+    pub way: Way,
+}
+
+/// Wraps a lean heartbeat of interval `interval`: its content MACed with
+/// that interval's `key`, and `disclosed` (the key of interval
+/// `interval − chain::DELAY`); encrypted when in a workgroup.
+pub fn seal_lean(
+    beat: &LeanBeat,
+    from: NodeId,
+    epoch: u64,
+    interval: u64,
+    key: &ChainKey,
+    disclosed: &ChainKey,
+    workgroup: Option<&WorkgroupKey>,
+) -> Result<Vec<u8>, EncodeError> {
+    let body = wire::encode_lean(beat);
+    let mut inner = Vec::with_capacity(body.len() + LEAN_LEN);
+    inner.extend_from_slice(&chain::tag(from, epoch).to_le_bytes());
+    inner.push(interval as u8);
+    inner.extend_from_slice(&body);
+    inner.extend_from_slice(&chain::mac(key, from, epoch, interval, &body));
+    inner.extend_from_slice(disclosed);
+    let flags = FLAG_LEAN
+        | if workgroup.is_some() {
+            FLAG_WORKGROUP
+        } else {
+            0
+        };
+    let header = [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], VERSION, flags];
+    let mut out = header.to_vec();
+    match workgroup {
+        None => out.extend_from_slice(&inner),
+        Some(wg) => {
+            // Unique per sender, life and interval: one lean beat each.
+            let digest = Sha256::new()
+                .chain_update(b"lanchat lean nonce\0")
+                .chain_update(from.0)
+                .chain_update(epoch.to_le_bytes())
+                .chain_update(interval.to_le_bytes())
+                .finalize();
+            let nonce = XNonce::clone_from_slice(&digest[..24]);
+            let sealed = wg
+                .cipher
+                .encrypt(
+                    &nonce,
+                    Payload {
+                        msg: &inner,
+                        aad: &header,
+                    },
+                )
+                .map_err(|_| EncodeError::TooLarge(inner.len()))?;
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(&sealed);
+        }
+    }
+    if out.len() > MAX_DATAGRAM {
+        return Err(EncodeError::TooLarge(out.len()));
+    }
+    Ok(out)
+}
+
+/// Reads a lean heartbeat's inner part.
+fn lean_of(inner: &[u8], way: Way) -> Result<Lean, DecodeError> {
+    if inner.len() < LEAN_LEN {
+        return Err(DecodeError::Size(inner.len()));
+    }
+    let (head, rest) = inner.split_at(5);
+    let (body, trailer) = rest.split_at(rest.len() - MAC_LEN - KEY_LEN);
+    let beat = wire::decode_lean(body)?;
+    let mut mac = [0u8; MAC_LEN];
+    mac.copy_from_slice(&trailer[..MAC_LEN]);
+    let mut key = [0u8; KEY_LEN];
+    key.copy_from_slice(&trailer[MAC_LEN..]);
+    Ok(Lean {
+        tag: u32::from_le_bytes([head[0], head[1], head[2], head[3]]),
+        low: head[4],
+        body: body.to_vec(),
+        beat,
+        mac,
+        key,
+        way,
+    })
 }
 
 /// A datagram decrypted and decoded whose signature is not checked yet:
@@ -738,8 +891,21 @@ impl Unverified {
     }
 }
 
+/// A datagram decrypted and decoded, not yet authenticated.
+#[derive(Clone, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per datagram, handed on once: a box would cost an allocation each"
+)]
+pub enum Unwrapped {
+    /// A signed packet whose signature is not checked yet.
+    Signed(Unverified),
+    /// A lean heartbeat (its sender's chain checks it).
+    Lean(Lean),
+}
+
 /// The first, cheap half of [`open`]: header, decryption and decoding.
-pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverified, DecodeError> {
+pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unwrapped, DecodeError> {
     if bytes.len() < HEADER_LEN || bytes.len() > MAX_DATAGRAM {
         return Err(DecodeError::Size(bytes.len()));
     }
@@ -751,19 +917,19 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
     if bytes[4] != VERSION {
         return Err(DecodeError::Version(bytes[4]));
     }
-    if bytes.len() < HEADER_LEN + TRAILER_LEN {
-        return Err(DecodeError::Size(bytes.len()));
-    }
     let (header, rest) = bytes.split_at(HEADER_LEN);
     let way = Way::of_flags(header[5]);
     // The way hint is stamped after signing: it is read as zero.
     let mut head = [0u8; HEADER_LEN];
     head.copy_from_slice(header);
     head[5] &= !WAY_MASK;
-    let header = &head;
-    let inner = match (header[5], workgroup) {
-        (0, None) => rest.to_vec(),
-        (FLAG_WORKGROUP, Some(wg)) => {
+    let flags = head[5];
+    if flags & !(FLAG_WORKGROUP | FLAG_LEAN) != 0 {
+        return Err(DecodeError::Flags(flags));
+    }
+    let inner = match (flags & FLAG_WORKGROUP != 0, workgroup) {
+        (false, None) => rest.to_vec(),
+        (true, Some(wg)) => {
             if rest.len() < WORKGROUP_LEN {
                 return Err(DecodeError::Size(bytes.len()));
             }
@@ -773,14 +939,16 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
                     XNonce::from_slice(nonce),
                     Payload {
                         msg: sealed,
-                        aad: header,
+                        aad: &head[..],
                     },
                 )
                 .map_err(|_| DecodeError::Workgroup)?
         }
-        (FLAG_WORKGROUP, None) | (0, Some(_)) => return Err(DecodeError::Workgroup),
-        (flags, _) => return Err(DecodeError::Flags(flags)),
+        (true, None) | (false, Some(_)) => return Err(DecodeError::Workgroup),
     };
+    if flags & FLAG_LEAN != 0 {
+        return lean_of(&inner, way).map(Unwrapped::Lean);
+    }
     if inner.len() < TRAILER_LEN {
         return Err(DecodeError::Size(bytes.len()));
     }
@@ -792,14 +960,14 @@ pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unverifi
     let mut key = [0u8; 32];
     key.copy_from_slice(&trailer[8..]);
     let packet = wire::decode_packet(body)?;
-    Ok(Unverified {
+    Ok(Unwrapped::Signed(Unverified {
         header: head,
         inner,
         packet,
         key: PublicKey(key),
         counter: u64::from_le_bytes(counter),
         way,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -824,10 +992,63 @@ mod tests {
         let alice = keys(1);
         for wg in [None, Some(WorkgroupKey::from_bytes(&[5; 32]))] {
             let bytes = seal(&leave(&alice), 42, &alice, wg.as_ref()).expect("seals");
-            let opened = open(&bytes, wg.as_ref()).expect("opens");
+            let opened = open(&bytes, wg.as_ref())
+                .expect("opens")
+                .signed()
+                .expect("signed");
             assert_eq!(opened.packet, leave(&alice));
             assert_eq!((opened.key, opened.counter), (alice.public(), 42));
         }
+    }
+
+    #[test]
+    fn a_lean_beat_opens_as_sent_and_its_mac_holds_only_for_its_key() {
+        let alice = keys(1);
+        let (id, epoch) = (alice.id(), 9);
+        let mut chain = chain::Chain::new(alice.chain_seed(epoch));
+        let beat = LeanBeat {
+            seq: 4,
+            tails: vec![17, 300],
+        };
+        let i = 260;
+        let (key, disclosed) = (chain.key(i), chain.key(i - chain::DELAY));
+        for wg in [None, Some(WorkgroupKey::from_bytes(&[5; 32]))] {
+            let mut bytes =
+                seal_lean(&beat, id, epoch, i, &key, &disclosed, wg.as_ref()).expect("seals");
+            if wg.is_none() {
+                // The idle heartbeat's whole cost: header, 25 bytes and the
+                // content (seq 1, count 1, tails 1 + 3: bincode's varints).
+                assert_eq!(bytes.len(), HEADER_LEN + LEAN_LEN + 6);
+            }
+            stamp(&mut bytes, Way::Broadcast);
+            let Ok(Datagram::Lean(lean)) = open(&bytes, wg.as_ref()) else {
+                panic!("a lean beat");
+            };
+            assert_eq!(lean.tag, chain::tag(id, epoch));
+            assert_eq!((lean.low, lean.way), (i as u8, Way::Broadcast));
+            assert_eq!((&lean.beat, lean.key), (&beat, disclosed));
+            assert_eq!(chain::mac(&key, id, epoch, i, &lean.body), lean.mac);
+            // Not with another interval's key, interval, life or sender.
+            assert_ne!(chain::mac(&disclosed, id, epoch, i, &lean.body), lean.mac);
+            assert_ne!(chain::mac(&key, id, epoch, i + 256, &lean.body), lean.mac);
+            assert_ne!(chain::mac(&key, id, epoch + 1, i, &lean.body), lean.mac);
+            assert_ne!(
+                chain::mac(&key, keys(2).id(), epoch, i, &lean.body),
+                lean.mac
+            );
+        }
+        // Another life of the same key has another chain.
+        let mut next_life = chain::Chain::new(alice.chain_seed(epoch + 1));
+        assert_ne!(next_life.key(i), key);
+        // Inside a workgroup, the open LAN's lean beat is refused, and the
+        // other way round; a truncated one does not decode.
+        let wg = WorkgroupKey::from_bytes(&[5; 32]);
+        let open_lan = seal_lean(&beat, id, epoch, i, &key, &disclosed, None).expect("seals");
+        assert_eq!(open(&open_lan, Some(&wg)), Err(DecodeError::Workgroup));
+        let sealed = seal_lean(&beat, id, epoch, i, &key, &disclosed, Some(&wg)).expect("seals");
+        assert_eq!(open(&sealed, None), Err(DecodeError::Workgroup));
+        assert!(open(&open_lan[..HEADER_LEN + LEAN_LEN - 1], None).is_err());
+        assert!(open(&open_lan[..open_lan.len() - 1], None).is_err());
     }
 
     #[test]
@@ -854,7 +1075,10 @@ mod tests {
             for way in [Way::Unicast, Way::Broadcast, Way::Multicast] {
                 stamp(&mut bytes, way);
                 assert_eq!(way_of(&bytes), way);
-                let opened = open(&bytes, workgroup).expect("still opens");
+                let opened = open(&bytes, workgroup)
+                    .expect("still opens")
+                    .signed()
+                    .expect("signed");
                 assert_eq!(opened.way, way);
                 assert_eq!(opened.packet, leave(&alice));
             }

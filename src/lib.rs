@@ -23,6 +23,7 @@
 
 pub mod api;
 pub mod catchup;
+pub mod chain;
 pub mod channels;
 pub(crate) mod deadlines;
 pub mod desktop;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 mod guard;
+mod lean;
 mod pace;
 mod protected;
 mod reach;
@@ -91,6 +92,9 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Packets of an older life, or of a life that said goodbye.
     pub stale: u64,
+    /// Lean heartbeats whose content came too late to be checked (their
+    /// proof of life still counts).
+    pub late_beats: u64,
     /// Packets dropped because a table or buffer was full.
     pub over_capacity: u64,
     /// Fragments that did not fit the message they claimed to continue.
@@ -144,6 +148,8 @@ const HELLO_REPLY_SPACING: Duration = Duration::from_millis(80);
 const QUICK_BEATS: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(500)];
 /// Beeps accepted from one peer: one per this interval.
 const BEEP_SPACING: Duration = Duration::from_secs(3);
+/// How long after I said something my heartbeats stay signed.
+const SIGNED_AFTER_SAYING: Duration = Duration::from_secs(5);
 /// Every this many heartbeats one is a full presence (the others are lean).
 const FULL_PRESENCE_EVERY: u32 = 10;
 /// Leave datagrams sent on quit.
@@ -201,6 +207,14 @@ pub struct Node {
     pacer: pace::Pacer,
     /// Nodes heard speaking another wire version.
     versions: versions::OtherVersions,
+    /// The key chain of my lean heartbeats ([`crate::chain`]).
+    chain: crate::chain::Chain,
+    /// The interval of my last lean heartbeat (one per interval at most).
+    lean_sent: u64,
+    /// The key my last lean heartbeat disclosed (to know it looped back).
+    own_disclosed: Option<crate::chain::ChainKey>,
+    /// When I last said something in a channel.
+    said_at: Option<Instant>,
     events: VecDeque<Event>,
     next_heartbeat: Instant,
     announces: VecDeque<Instant>,
@@ -209,6 +223,8 @@ pub struct Node {
     quick_full: bool,
     /// Lean heartbeats since the last full presence.
     lean_beats: u32,
+    /// Full presences sent by the heartbeat.
+    full_presences: u32,
     last_refute: Option<Instant>,
     /// Who probed me lately (at most [`REFUTE_PROBERS`] kept).
     probed_by: VecDeque<(Instant, SocketAddr)>,
@@ -251,7 +267,13 @@ impl Node {
             since_ms: config.wall_ms,
             ..Presence::default()
         };
-        let first_beat = now + config.timing.heartbeat.mul_f64(0.5 + rng.f64() * 0.5);
+        let j = config.timing.jitter.clamp(0.0, 0.8);
+        let first_beat = now
+            + config
+                .timing
+                .heartbeat
+                .mul_f64(0.5 - j / 2.0 + rng.f64() * j);
+        let chain = crate::chain::Chain::new(config.keys.chain_seed(config.epoch));
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
         let mut channels = Channels::default();
         channels
@@ -280,12 +302,17 @@ impl Node {
             backlog: VecDeque::new(),
             pacer: pace::Pacer::new(now),
             versions: versions::OtherVersions::default(),
+            chain,
+            lean_sent: 0,
+            own_disclosed: None,
+            said_at: None,
             events: VecDeque::new(),
             next_heartbeat: first_beat,
             announces,
             quick_beats: Vec::new(),
             quick_full: false,
             lean_beats: 0,
+            full_presences: 0,
             last_refute: None,
             probed_by: VecDeque::new(),
             hello_sent: BTreeMap::new(),
@@ -478,25 +505,28 @@ impl Node {
             body,
         };
         match envelope::seal(&packet, counter, &self.keys, self.workgroup.as_ref()) {
-            Ok(bytes) => {
-                if dest == Dest::Group {
-                    self.pacer.spend(self.last_now, pace::GROUP_COPIES);
-                } else if Node::is_group(dest) {
-                    self.pacer.spend(self.last_now, 1.0);
-                }
-                // Peers the group does not reach get it by unicast too.
-                if Node::is_group(dest) {
-                    for addr in self.relay_targets() {
-                        self.transmits.push_back(Transmit {
-                            dest: Dest::Unicast(addr),
-                            bytes: bytes.clone(),
-                        });
-                    }
-                }
-                self.transmits.push_back(Transmit { dest, bytes });
-            }
+            Ok(bytes) => self.push_out(dest, bytes),
             Err(err) => debug!(cause = %err, "packet not sent"),
         }
+    }
+
+    /// Hands a sealed datagram to the driver, with unicast copies for the
+    /// peers the group does not reach, and counts it against the pace.
+    fn push_out(&mut self, dest: Dest, bytes: Vec<u8>) {
+        if dest == Dest::Group {
+            self.pacer.spend(self.last_now, pace::GROUP_COPIES);
+        } else if Node::is_group(dest) {
+            self.pacer.spend(self.last_now, 1.0);
+        }
+        if Node::is_group(dest) {
+            for addr in self.relay_targets() {
+                self.transmits.push_back(Transmit {
+                    dest: Dest::Unicast(addr),
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+        self.transmits.push_back(Transmit { dest, bytes });
     }
 
     fn error(&mut self, message: impl Into<String>) {
@@ -504,10 +534,11 @@ impl Node {
     }
 
     /// My presence; my password channels are added, sealed, in `send`.
-    fn own_presence(&self, hello: bool) -> Body {
+    fn own_presence(&mut self, hello: bool) -> Body {
         let mut p = self.presence.clone();
         p.channels = self.open_channel_states();
         p.hello = hello;
+        p.chain = self.chain.point(self.interval(self.last_now));
         Body::Presence(p)
     }
 
@@ -539,7 +570,7 @@ impl Node {
     /// The periodic heartbeat: usually the lean `Beat` by one way (multicast
     /// and broadcast take turns), a full presence by both ways after a
     /// change and every [`FULL_PRESENCE_EVERY`] beats.
-    fn heartbeat(&mut self) {
+    fn heartbeat(&mut self, periodic: bool) {
         // A password channel's tail travels only in a full presence (lean
         // beats carry open channels' tails): after it changes, the next
         // few heartbeats (the quick ones first) are full.
@@ -551,22 +582,47 @@ impl Node {
         if self.quick_full || self.lean_beats >= FULL_PRESENCE_EVERY || self.protected.fulls_due > 0
         {
             self.protected.fulls_due = self.protected.fulls_due.saturating_sub(1);
+            // After a change, by both ways; the routine one by one way (in
+            // turn with the beats), as a lean beat goes.
+            let routine = !self.quick_full && self.protected.fulls_due == 0;
+            self.full_presences += 1;
+            let dest = if !routine {
+                Dest::Group
+            } else if self.full_presences.is_multiple_of(2) {
+                Dest::Multicast
+            } else {
+                Dest::Broadcast
+            };
             self.lean_beats = 0;
-            self.beat(Dest::Group, false);
+            self.beat(dest, false);
             return;
         }
         self.lean_beats += 1;
-        let tails = self.open_channel_states().iter().map(|c| c.tail).collect();
+        let tails: Vec<u64> = self.open_channel_states().iter().map(|c| c.tail).collect();
         let dest = if self.lean_beats.is_multiple_of(2) {
             Dest::Multicast
         } else {
             Dest::Broadcast
         };
+        // The periodic one goes lean (one per interval) when I have been
+        // quiet. A lean beat's tails count only once its key is disclosed,
+        // two intervals later; a receiver that lost my last message learns
+        // of the gap from a signed beat at once.
+        let beat = wire::LeanBeat {
+            seq: self.presence.seq,
+            tails,
+        };
+        let quiet = self
+            .said_at
+            .is_none_or(|t| self.last_now >= t + SIGNED_AFTER_SAYING);
+        if periodic && quiet && self.send_lean(dest, &beat) {
+            return;
+        }
         self.send(
             dest,
             Body::Beat {
-                seq: self.presence.seq,
-                tails,
+                seq: beat.seq,
+                tails: beat.tails,
             },
         );
     }
@@ -589,16 +645,15 @@ impl Node {
         }
         let quick_due = self.quick_beats.iter().any(|t| *t <= now);
         self.quick_beats.retain(|t| *t > now);
-        if self.next_heartbeat <= now || quick_due && !hello_due {
-            self.heartbeat();
+        let periodic = self.next_heartbeat <= now;
+        if periodic || quick_due && !hello_due {
+            self.heartbeat(periodic);
         }
         if self.quick_beats.is_empty() {
             self.quick_full = false;
         }
-        if self.next_heartbeat <= now {
-            let j = self.timing.jitter;
-            let factor = 1.0 - j + self.rng.f64() * 2.0 * j;
-            self.next_heartbeat = now + self.timing.heartbeat.mul_f64(factor);
+        if periodic {
+            self.next_heartbeat = self.next_beat_after(now);
         }
         self.check_liveness(now);
         self.run_claims(now);
@@ -783,7 +838,10 @@ impl Node {
         // A copy seen already (the same datagram by multicast and by
         // broadcast, or a replay) is dropped before its signature is checked.
         let unverified = match envelope::unwrap(bytes, self.workgroup.as_ref()) {
-            Ok(u) => u,
+            Ok(envelope::Unwrapped::Signed(u)) => u,
+            Ok(envelope::Unwrapped::Lean(lean)) => {
+                return self.handle_opened(now, from, bytes, Ok(envelope::Datagram::Lean(lean)));
+            }
             Err(err) => return self.handle_opened(now, from, bytes, Err(err)),
         };
         match self.windows.peek(
@@ -791,7 +849,10 @@ impl Node {
             unverified.packet.epoch,
             unverified.counter,
         ) {
-            guard::Replay::Fresh => self.handle_opened(now, from, bytes, unverified.verify()),
+            guard::Replay::Fresh => {
+                let opened = unverified.verify().map(envelope::Datagram::Signed);
+                self.handle_opened(now, from, bytes, opened);
+            }
             guard::Replay::Again => {
                 self.stats.replayed += 1;
                 // The group copy of what came by unicast first still shows
@@ -837,14 +898,15 @@ impl Node {
         now: Instant,
         from: SocketAddr,
         raw: &[u8],
-        opened: Result<envelope::Opened, wire::DecodeError>,
+        opened: Result<envelope::Datagram, wire::DecodeError>,
     ) {
         if self.stopped {
             return;
         }
         self.advance(now);
         let opened = match opened {
-            Ok(opened) => opened,
+            Ok(envelope::Datagram::Signed(opened)) => opened,
+            Ok(envelope::Datagram::Lean(lean)) => return self.on_lean(now, from, lean),
             Err(err) => {
                 match err {
                     wire::DecodeError::Signature | wire::DecodeError::WrongKey => {
@@ -1608,13 +1670,19 @@ impl Node {
         let seq = msg.seq;
         let received = self.inbox.receive(id, epoch, msg);
         if received.ack {
-            self.send(
-                Dest::Unicast(from),
-                Body::DirectAck {
-                    stream_epoch: epoch,
-                    seq,
-                },
-            );
+            // A fragment had already: the acknowledgement was lost at least
+            // once, so it goes twice (under loss the receipt then comes in
+            // far fewer round trips; a handful of bytes).
+            let copies = if received.again { 2 } else { 1 };
+            for _ in 0..copies {
+                self.send(
+                    Dest::Unicast(from),
+                    Body::DirectAck {
+                        stream_epoch: epoch,
+                        seq,
+                    },
+                );
+            }
         } else {
             self.stats.over_capacity += 1;
         }
@@ -1981,6 +2049,7 @@ impl Node {
         }
         if released {
             self.quick_beats = QUICK_BEATS.iter().map(|d| now + *d).collect();
+            self.said_at = Some(now);
         }
     }
 

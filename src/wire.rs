@@ -24,10 +24,13 @@ pub const MAGIC: [u8; 4] = *b"LNCH";
 /// datagram (the bodies were renumbered then). Version 4 has the way hint
 /// in the flags (outside the signature), presence says how many peers the
 /// sender knows, and new bodies say which peers' group traffic does not
-/// reach the sender, pass on peers' addresses, and ping.
-pub const VERSION: u8 = 4;
-/// Largest datagram lanchat sends or accepts.
-pub const MAX_DATAGRAM: usize = 1200;
+/// reach the sender, pass on peers' addresses, and ping. Version 5 has lean
+/// heartbeats authenticated by a key chain ([`crate::chain`]) instead of a
+/// signature, and presences that anchor it ([`ChainPoint`]).
+pub const VERSION: u8 = 5;
+/// Largest datagram lanchat sends or accepts: what IPv6's least MTU (1280)
+/// leaves after its 40-byte header and UDP's 8, so no network fragments it.
+pub const MAX_DATAGRAM: usize = 1232;
 /// Largest encoded packet body: what the envelope's header, signature and
 /// workgroup encryption leave.
 pub const MAX_BODY: usize = MAX_DATAGRAM - crate::envelope::OVERHEAD;
@@ -311,6 +314,8 @@ pub struct Presence {
     /// How many peers I have online: a peer that knows more tells me their
     /// addresses ([`Body::Peers`]), so one node on two subnets joins them.
     pub knows: u16,
+    /// Where my heartbeats' key chain stands ([`crate::chain`]).
+    pub chain: ChainPoint,
     /// Not sent: how many entries at the end of `channels` the receiver
     /// opened from `sealed` (a lean heartbeat's tails cover the others).
     #[serde(skip)]
@@ -319,6 +324,46 @@ pub struct Presence {
     /// with it, also later, when I join one of those channels).
     #[serde(skip)]
     pub counter: u64,
+}
+
+/// Where a node's heartbeat key chain stands, said in its signed presence:
+/// the presence's interval, the key it discloses (that of
+/// `interval − chain::DELAY`), and near the end of a chain segment the next
+/// segment's anchor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainPoint {
+    /// The heartbeat interval the presence was sent in.
+    pub interval: u64,
+    /// The key of interval `interval − chain::DELAY`.
+    pub key: crate::chain::ChainKey,
+    /// The next segment's anchor, late in a segment.
+    pub next: Option<crate::chain::ChainKey>,
+}
+
+/// What a lean heartbeat says ([`crate::envelope::Lean`]): "presence `seq`
+/// holds, these are my tails" (in the order of that presence's open
+/// channels), as [`Body::Beat`] does in a signed datagram.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeanBeat {
+    /// The presence version this beat abbreviates.
+    pub seq: u64,
+    /// Newest sequence number per open channel.
+    pub tails: Vec<u64>,
+}
+
+/// Encodes a lean heartbeat's content.
+pub fn encode_lean(beat: &LeanBeat) -> Vec<u8> {
+    bincode::serde::encode_to_vec(beat, bincode::config::standard()).unwrap_or_default()
+}
+
+/// Decodes and checks a lean heartbeat's content.
+pub fn decode_lean(bytes: &[u8]) -> Result<LeanBeat, DecodeError> {
+    if bytes.len() > MAX_BODY {
+        return Err(DecodeError::Size(bytes.len()));
+    }
+    let beat: LeanBeat = decode_exact(bytes)?;
+    cap("tails", beat.tails.len(), MAX_JOINED)?;
+    Ok(beat)
 }
 
 impl Presence {
@@ -790,6 +835,11 @@ mod tests {
                 hello: true,
                 seq: u64::MAX,
                 knows: u16::MAX,
+                chain: ChainPoint {
+                    interval: u64::MAX,
+                    key: [0xff; crate::chain::KEY_LEN],
+                    next: Some([0xff; crate::chain::KEY_LEN]),
+                },
                 ..Presence::default()
             }),
         }
@@ -947,6 +997,7 @@ mod tests {
     #[test]
     fn largest_presence_fits_a_datagram() {
         let bytes = encode(&full_presence()).expect("encodes");
+        println!("largest presence: {} of {MAX_BODY} bytes", bytes.len());
         assert!(bytes.len() <= MAX_BODY);
         assert_eq!(decode(&bytes), Ok(full_presence()));
     }

@@ -307,6 +307,9 @@ struct InStream {
 pub(crate) struct Received {
     /// Whether to acknowledge it (a fragment that could not be held is not).
     pub(crate) ack: bool,
+    /// It was had already: the sender sent it again, so our
+    /// acknowledgement (or its copy) was lost.
+    pub(crate) again: bool,
     /// Messages now complete, in order.
     pub(crate) messages: Vec<Assembled>,
     /// Fragments dropped as broken.
@@ -355,6 +358,7 @@ impl Inbox {
         }
         if msg.seq < s.next || s.held.contains_key(&msg.seq) {
             out.ack = true;
+            out.again = true;
             return out;
         }
         let full = s.held.len() >= MAX_HELD

@@ -9,11 +9,12 @@
 //! that left are remembered (bounded) so a late or replayed packet of a life
 //! that said goodbye does not bring it back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::api::{OfflineReason, PeerInfo, Target, Timing};
+use crate::chain::{self, Tracked};
 use crate::deadlines::Deadlines;
 use crate::types::NodeId;
 use crate::wire::{ChannelState, Presence};
@@ -45,6 +46,8 @@ pub(crate) struct Peer {
     /// Packets heard in this life; only established peers are probed
     /// through others (a one-packet phantom must not multiply traffic).
     pub(crate) heard: u32,
+    /// Its heartbeats' key chain, as its signed presences anchor it.
+    pub(crate) chain: Tracked,
 }
 
 impl Peer {
@@ -153,6 +156,9 @@ pub struct PeerTable {
     /// [`PeerTable::check`] scans every peer.
     deadlines: Deadlines<NodeId>,
     departed: BTreeMap<NodeId, Departed>,
+    /// The online lives by the tag of their lean heartbeats
+    /// ([`chain::tag`]); two may share one.
+    tags: HashMap<u32, Vec<NodeId>>,
     timing: Timing,
 }
 
@@ -163,6 +169,7 @@ impl PeerTable {
             peers: BTreeMap::new(),
             deadlines: Deadlines::default(),
             departed: BTreeMap::new(),
+            tags: HashMap::new(),
             timing,
         }
     }
@@ -261,7 +268,8 @@ impl PeerTable {
             self.departed.remove(&id);
             let mut presence = presence.clone();
             presence.hello = false;
-            self.peers.insert(
+            let tracked = Tracked::new(&presence.chain, now);
+            let old = self.peers.insert(
                 id,
                 Peer {
                     epoch,
@@ -272,11 +280,17 @@ impl PeerTable {
                     suspect: None,
                     last_hello_reply: None,
                     heard: 1,
+                    chain: tracked,
                 },
             );
+            if let Some(old) = old {
+                self.untag(id, old.epoch);
+            }
+            self.tags.entry(chain::tag(id, epoch)).or_default().push(id);
             self.reindex(id);
             return None;
         };
+        peer.chain.told(&presence.chain, now, self.timing.heartbeat);
         peer.use_addr(addr);
         peer.last_heard = now;
         peer.heard = peer.heard.saturating_add(1);
@@ -318,6 +332,7 @@ impl PeerTable {
     ) -> Option<Peer> {
         let peer = self.peers.remove(&id)?;
         self.deadlines.remove(&id);
+        self.untag(id, peer.epoch);
         if self.departed.len() >= MAX_DEPARTED {
             let oldest = self
                 .departed
@@ -343,6 +358,22 @@ impl PeerTable {
     /// What is remembered of a peer that went offline.
     pub(crate) fn departed_record(&self, id: NodeId) -> Option<&Departed> {
         self.departed.get(&id)
+    }
+
+    /// Forgets the tag of life `epoch` of `id`.
+    fn untag(&mut self, id: NodeId, epoch: u64) {
+        let tag = chain::tag(id, epoch);
+        if let Some(ids) = self.tags.get_mut(&tag) {
+            ids.retain(|i| *i != id);
+            if ids.is_empty() {
+                self.tags.remove(&tag);
+            }
+        }
+    }
+
+    /// The online peers whose lean heartbeats carry `tag`.
+    pub(crate) fn by_tag(&self, tag: u32) -> &[NodeId] {
+        self.tags.get(&tag).map_or(&[], Vec::as_slice)
     }
 
     /// The online peer, if any.

@@ -95,12 +95,28 @@ fn a_presence_of_a_node_that_quit_replayed_a_hundred_times_raises_no_phantom() {
     let quinn = node_id(&started[2].id);
     // Quinn's presences as they went over the wire.
     peers[2].send("/status away at lunch");
-    let presences: Vec<Vec<u8>> = capture_for(&hostile, Duration::from_secs(3))
-        .into_iter()
-        .filter(|d| {
-            matches!(envelope::open(d, None), Ok(o) if o.packet.from == quinn
-                && matches!(o.packet.body, Body::Presence(_) | Body::Beat { .. }))
+    // Quinn's presences and heartbeats as they went over the wire, signed
+    // and lean (the lean ones by the tag of quinn's life).
+    let captured = capture_for(&hostile, Duration::from_secs(3));
+    let opened: Vec<_> = captured.iter().map(|d| envelope::open(d, None)).collect();
+    let tags: Vec<u32> = opened
+        .iter()
+        .filter_map(|o| o.clone().ok()?.signed())
+        .filter(|o| o.packet.from == quinn)
+        .map(|o| lanchat::chain::tag(quinn, o.packet.epoch))
+        .collect();
+    let presences: Vec<Vec<u8>> = captured
+        .iter()
+        .zip(&opened)
+        .filter(|(_, o)| match o {
+            Ok(envelope::Datagram::Signed(o)) => {
+                o.packet.from == quinn
+                    && matches!(o.packet.body, Body::Presence(_) | Body::Beat { .. })
+            }
+            Ok(envelope::Datagram::Lean(lean)) => tags.contains(&lean.tag),
+            Err(_) => false,
         })
+        .map(|(d, _)| d.clone())
         .collect();
     assert!(!presences.is_empty(), "no presence of quinn captured");
     peers[2].send("/quit");
@@ -378,7 +394,7 @@ fn a_password_channel_is_read_by_its_members_only_and_its_members_stay_hidden() 
     let presences: Vec<Presence> = frames
         .iter()
         .filter_map(|f| frame_payload(f))
-        .filter_map(|d| envelope::open(d, None).ok())
+        .filter_map(|d| envelope::open(d, None).ok()?.signed())
         .filter_map(|o| match o.packet.body {
             Body::Presence(p) if o.packet.from == node_id(&started[0].id) => Some(p),
             _ => None,

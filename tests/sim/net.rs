@@ -113,7 +113,7 @@ pub(crate) struct Sim {
     /// Datagrams opened already: opening is a pure function of the bytes
     /// (signature check, decode), so one multicast datagram is opened once
     /// for all its receivers, as if each had checked it.
-    opened: HashMap<Vec<u8>, Result<envelope::Opened, DecodeError>>,
+    opened: HashMap<Vec<u8>, Result<envelope::Datagram, DecodeError>>,
     /// While set, channel datagrams of this author on their way to this
     /// host wait in `parked` (a repair that is slow to come).
     parking: Option<(NodeId, usize)>,
@@ -474,7 +474,10 @@ impl Sim {
             let kind = envelope::unwrap(&t.bytes, None).map_or_else(
                 |_| "sealed or foreign".to_string(),
                 |u| {
-                    let body = format!("{:?}", u.packet.body);
+                    let body = match u {
+                        envelope::Unwrapped::Signed(u) => format!("{:?}", u.packet.body),
+                        envelope::Unwrapped::Lean(_) => "Lean".to_string(),
+                    };
                     body.split(|c: char| !c.is_alphanumeric())
                         .next()
                         .unwrap_or_default()
@@ -739,5 +742,5 @@ pub(crate) fn seal_direct(
 
 /// The packet in a datagram of the open LAN.
 pub(crate) fn open(bytes: &[u8]) -> Option<Packet> {
-    envelope::open(bytes, None).ok().map(|o| o.packet)
+    envelope::open(bytes, None).ok()?.signed().map(|o| o.packet)
 }

@@ -1,0 +1,131 @@
+//! Lean heartbeats ([`crate::chain`]): sending mine once per interval, and
+//! taking in peers' (their proof of life at once, their content once its key
+//! is disclosed).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use tracing::debug;
+
+use super::Node;
+use crate::api::Dest;
+use crate::chain::{self, Disclosure};
+use crate::envelope::{self, Way};
+use crate::types::NodeId;
+use crate::wire::{self, LeanBeat};
+
+impl Node {
+    /// My heartbeat interval at `now`.
+    pub(super) fn interval(&self, now: Instant) -> u64 {
+        chain::interval_at(self.start, now, self.timing.heartbeat)
+    }
+
+    /// When the periodic heartbeat after `now` is due: in the middle of the
+    /// next interval (within the jitter), so one falls in each interval and
+    /// none near an edge, where a receiver could not tell whether its key is
+    /// still secret.
+    pub(super) fn next_beat_after(&mut self, now: Instant) -> Instant {
+        let period = self.timing.heartbeat;
+        let next = self.interval(now) + 1;
+        let j = self.timing.jitter.clamp(0.0, 0.8);
+        let within = 0.5 - j / 2.0 + self.rng.f64() * j;
+        chain::interval_start(self.start, next, period) + period.mul_f64(within)
+    }
+
+    /// Sends a lean heartbeat, if none went out in this interval yet;
+    /// false if one did (the caller sends a signed one instead).
+    pub(super) fn send_lean(&mut self, dest: Dest, beat: &LeanBeat) -> bool {
+        let i = self.interval(self.last_now);
+        if self.lean_sent >= i {
+            return false;
+        }
+        let key = self.chain.key(i);
+        let disclosed = self.chain.key(i - chain::DELAY);
+        match envelope::seal_lean(
+            beat,
+            self.id,
+            self.epoch,
+            i,
+            &key,
+            &disclosed,
+            self.workgroup.as_ref(),
+        ) {
+            Ok(bytes) => {
+                self.lean_sent = i;
+                self.own_disclosed = Some(disclosed);
+                self.push_out(dest, bytes);
+                true
+            }
+            Err(err) => {
+                debug!(cause = %err, "lean heartbeat not sent");
+                false
+            }
+        }
+    }
+
+    /// A lean heartbeat arrived from `from`.
+    pub(super) fn on_lean(&mut self, now: Instant, from: SocketAddr, lean: envelope::Lean) {
+        if lean.tag == chain::tag(self.id, self.epoch) && self.own_disclosed == Some(lean.key) {
+            // My own, looped back.
+            self.reach_own(lean.way, now);
+            return;
+        }
+        let period = self.timing.heartbeat;
+        let candidates: Vec<NodeId> = self.peers.by_tag(lean.tag).to_vec();
+        for id in &candidates {
+            let Some(peer) = self.peers.get_mut(*id) else {
+                continue;
+            };
+            let i = peer.chain.interval(lean.low, now, period);
+            let Some(disclosed) = i.checked_sub(chain::DELAY) else {
+                continue;
+            };
+            match peer.chain.disclose(disclosed, &lean.key) {
+                // Perhaps another life with the same tag.
+                Disclosure::Wrong => continue,
+                Disclosure::Old => {
+                    self.stats.stale += 1;
+                    return;
+                }
+                Disclosure::Same => {
+                    self.stats.replayed += 1;
+                    // The group copy of what came by unicast first still
+                    // shows that the group reaches me from this peer.
+                    if lean.way.is_group() && self.reach_doubts(*id, now) {
+                        self.reach_heard(*id, Way::Multicast, now);
+                    }
+                    return;
+                }
+                Disclosure::Fresh => {}
+            }
+            let epoch = peer.epoch;
+            let timely = peer.chain.timely(i, now, period);
+            let at_home = peer.is_at(from);
+            if !peer.chain.hold(i, lean.body, lean.mac, now, period) {
+                self.stats.late_beats += 1;
+            }
+            let released = peer.chain.release(*id, epoch);
+            self.stats.forged += released.forged as u64;
+            // Proof of life only from its own addresses, and only for a
+            // beat of about now (a copy held back says nothing of now).
+            if timely && at_home {
+                self.peers.heard(*id, from, now);
+                self.reach_heard(*id, lean.way, now);
+            }
+            self.way_in = lean.way;
+            for (_, body) in released.bodies {
+                match wire::decode_lean(&body) {
+                    Ok(beat) => self.on_beat(now, *id, epoch, from, beat.seq, &beat.tails),
+                    Err(_) => self.stats.malformed += 1,
+                }
+            }
+            return;
+        }
+        if candidates.is_empty() {
+            // Someone I do not know yet: ask who it is.
+            self.hello_unknown(now, from);
+        } else {
+            self.stats.forged += 1;
+        }
+    }
+}
