@@ -6,7 +6,7 @@
 //! [`Node::poll_event`]. Time is always passed in; the node never reads a
 //! clock, so a simulation can run it on virtual time.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -203,6 +203,9 @@ pub struct Node {
     transmits: VecDeque<Transmit>,
     /// New channel datagrams (not numbered yet) waiting for the budget.
     backlog: VecDeque<ChannelMsg>,
+    /// My messages in the backlog, kept for catch-up once their first
+    /// fragment goes out.
+    unsent: HashMap<MsgId, (String, Kept)>,
     /// What receivers read from me ([`pace`]).
     pacer: pace::Pacer,
     /// Nodes heard speaking another wire version.
@@ -300,6 +303,7 @@ impl Node {
             inbox: Inbox::default(),
             transmits: VecDeque::new(),
             backlog: VecDeque::new(),
+            unsent: HashMap::new(),
             pacer: pace::Pacer::new(now),
             versions: versions::OtherVersions::default(),
             chain,
@@ -2007,7 +2011,9 @@ impl Node {
             arrived_ms: 0,
             author: Some(author),
         };
-        self.keep(now, channel, kept);
+        // Offered to catch-up only once sent: a comparison must not hand
+        // out what still waits in the backlog, ahead of its own stream.
+        self.unsent.insert(id, (channel.to_string(), kept));
         let pieces = wire::split_text(text);
         let parts = pieces.len() as u16;
         for (i, piece) in pieces.into_iter().enumerate() {
@@ -2039,11 +2045,15 @@ impl Node {
             let Some(msg) = self.backlog.pop_front() else {
                 break;
             };
+            let unsent = self.unsent.remove(&msg.id);
             // A channel left meanwhile: what was said there is in history.
             let Some(joined) = self.channels.joined.get_mut(&msg.channel) else {
                 continue;
             };
             let msg = joined.record(msg);
+            if let Some((channel, kept)) = unsent {
+                self.keep(now, &channel, kept);
+            }
             self.send(Dest::Group, Body::Channel(msg));
             released = true;
         }
