@@ -76,6 +76,11 @@ struct Log {
     /// Since when this node hears the channel live (its streams begin
     /// there): what was said before is only had by catch-up.
     live_from: u64,
+    /// While waiting for its share: every member was asked once and some is
+    /// still lacking, so the window begins at `since`, not at the oldest
+    /// message held; and the share's cap holds until the members were
+    /// asked again ([`Recent::widen`]).
+    widened: bool,
 }
 
 impl Log {
@@ -225,7 +230,10 @@ impl Recent {
             }
             if let Some(log) = self.logs.get_mut(channel) {
                 log.since = log.since.max(log.oldest().unwrap_or(0));
-                log.share = None;
+                // Widened, the cap holds until the members were asked.
+                if !log.widened {
+                    log.share = None;
+                }
             }
         }
         while self.total > TOTAL {
@@ -252,6 +260,30 @@ impl Recent {
             log.ids.remove(&id);
             self.total -= 1;
         }
+    }
+
+    /// Every member was asked for a channel's history once, and fewer
+    /// messages than the share came: a caught-up datagram lost on the way
+    /// may have been among the oldest, below the window (which begins at
+    /// the oldest held), where no comparison looks. Each member is then
+    /// asked once more, from where the share begins. An answer split over
+    /// several datagrams gives more than is wanted: the share's cap keeps
+    /// the newest, and what it pushes out is not shown. False if it was
+    /// widened already, lacks nothing, or was given nothing (there is
+    /// none).
+    pub(crate) fn widen(&mut self, channel: &str) -> bool {
+        let Some(log) = self.logs.get_mut(channel) else {
+            return false;
+        };
+        let lacking = log.share.is_some_and(|s| log.by_time.len() < s);
+        // Given some history (older than what it hears live), or there was
+        // none to give.
+        let given = log.oldest().is_some_and(|h| h < log.live_from);
+        if !lacking || !given || log.widened {
+            return false;
+        }
+        log.widened = true;
+        true
     }
 
     /// Every member was asked for a channel's history: what was given is
@@ -295,8 +327,8 @@ impl Recent {
     /// for).
     pub(crate) fn floor(&self, channel: &str, now_ms: u64) -> u64 {
         let since = self.logs.get(channel).map_or(0, |l| match l.share {
-            Some(_) => l.since.max(l.oldest().unwrap_or(0)),
-            None => l.since,
+            Some(_) if !l.widened => l.since.max(l.oldest().unwrap_or(0)),
+            _ => l.since,
         });
         since.max(Self::age_floor(now_ms))
     }

@@ -191,6 +191,20 @@ impl Node {
                 }
                 None if !asked.is_empty() => {
                     self.sync.asked.remove(channel);
+                    // Every member was asked. Still lacking some: the
+                    // oldest may have been lost on the way, below the
+                    // window, so each is asked once more from the start
+                    // of the share. Then what was given is all there is.
+                    if self.recent.widen(channel)
+                        && let Some((_, a)) = members.first()
+                    {
+                        self.sync
+                            .asked
+                            .entry(channel.to_string())
+                            .or_default()
+                            .insert(*a);
+                        return Some(*a);
+                    }
                     self.recent.share_done(channel);
                 }
                 None => return None,
@@ -488,6 +502,12 @@ impl Node {
     /// nothing now has its window: it begins at the oldest message given.
     fn give_out(&mut self, now: Instant, held: Vec<(u64, ChatMessage)>) {
         let mut held: Vec<ChatMessage> = held.into_iter().map(|(_, m)| m).collect();
+        // A channel's share filled up meanwhile with newer ones: the older
+        // ones it pushed out were more than asked for.
+        held.retain(|m| match &m.chat {
+            Chat::Channel(c) => self.recent.contains(c, &m.id),
+            Chat::Direct(_) => true,
+        });
         held.sort_by_key(|m| (m.hlc, m.from));
         let channels: BTreeSet<String> = held
             .iter()
