@@ -1009,6 +1009,7 @@ mod tests {
         let beat = LeanBeat {
             seq: 4,
             tails: vec![17, 300],
+            knows: 12,
         };
         let i = 260;
         let (key, disclosed) = (chain.key(i), chain.key(i - chain::DELAY));
@@ -1017,8 +1018,9 @@ mod tests {
                 seal_lean(&beat, id, epoch, i, &key, &disclosed, wg.as_ref()).expect("seals");
             if wg.is_none() {
                 // The idle heartbeat's whole cost: header, 25 bytes and the
-                // content (seq 1, count 1, tails 1 + 3: bincode's varints).
-                assert_eq!(bytes.len(), HEADER_LEN + LEAN_LEN + 6);
+                // content (seq 1, count 1, tails 1 + 3, knows 1: bincode's
+                // varints).
+                assert_eq!(bytes.len(), HEADER_LEN + LEAN_LEN + 7);
             }
             stamp(&mut bytes, Way::Broadcast);
             let Ok(Datagram::Lean(lean)) = open(&bytes, wg.as_ref()) else {

@@ -151,7 +151,7 @@ const BEEP_SPACING: Duration = Duration::from_secs(3);
 /// How long after I said something my heartbeats stay signed.
 const SIGNED_AFTER_SAYING: Duration = Duration::from_secs(5);
 /// Every this many heartbeats one is a full presence (the others are lean).
-const FULL_PRESENCE_EVERY: u32 = 10;
+const FULL_PRESENCE_EVERY: u32 = 20;
 /// Leave datagrams sent on quit.
 const LEAVE_COPIES: usize = 3;
 /// Most addresses remembered for hellos to unknown senders.
@@ -615,6 +615,7 @@ impl Node {
         let beat = wire::LeanBeat {
             seq: self.presence.seq,
             tails,
+            knows: self.presence.knows,
         };
         let quiet = self
             .said_at

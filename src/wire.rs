@@ -349,6 +349,9 @@ pub struct LeanBeat {
     pub seq: u64,
     /// Newest sequence number per open channel.
     pub tails: Vec<u64>,
+    /// How many peers I have online, as in my presence (a peer that knows
+    /// more tells me their addresses, [`Body::Peers`]).
+    pub knows: u16,
 }
 
 /// Encodes a lean heartbeat's content.

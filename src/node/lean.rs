@@ -115,7 +115,10 @@ impl Node {
             self.way_in = lean.way;
             for (_, body) in released.bodies {
                 match wire::decode_lean(&body) {
-                    Ok(beat) => self.on_beat(now, *id, epoch, from, beat.seq, &beat.tails),
+                    Ok(beat) => {
+                        self.on_beat(now, *id, epoch, from, beat.seq, &beat.tails);
+                        self.maybe_tell_peers(now, *id, beat.knows);
+                    }
                     Err(_) => self.stats.malformed += 1,
                 }
             }
