@@ -714,10 +714,6 @@ fn workgroup_nonce(key: &PublicKey, epoch: u64, counter: u64) -> XNonce {
 /// A datagram as it was opened: a signed packet, or a lean heartbeat,
 /// whose chain its receiver checks.
 #[derive(Clone, Debug, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one per datagram, handed on once: a box would cost an allocation each"
-)]
 pub enum Datagram {
     /// Signed, and the signature checked.
     Signed(Opened),
