@@ -301,6 +301,13 @@ impl Tracked {
         expected.saturating_add_signed(i64::from(ahead))
     }
 
+    /// When interval `i` began at the latest, by my clock: no later than
+    /// the sender's last presence's arrival, plus the intervals since.
+    pub fn began_by(&self, i: u64, period: Duration) -> Option<Instant> {
+        let ahead = u32::try_from(i.checked_sub(self.told.0)?).ok()?;
+        Some(self.told.1 + period.saturating_mul(ahead))
+    }
+
     /// Whether a beat of interval `i` arriving at `now` still proves life:
     /// not far behind the interval expected.
     pub fn timely(&self, i: u64, now: Instant, period: Duration) -> bool {
@@ -587,6 +594,16 @@ mod tests {
         t.told(&c.point(30), now + 42 * T, T);
         assert_eq!(t.expected(now + 42 * T, T), 51);
         assert_eq!(t.disclose(48, &c.key(48)), Disclosure::Same);
+    }
+
+    #[test]
+    fn an_interval_began_by_the_mark_plus_the_intervals_since() {
+        let mut c = chain();
+        let now = Instant::now();
+        let t = Tracked::new(&c.point(10), now);
+        assert_eq!(t.began_by(10, T), Some(now));
+        assert_eq!(t.began_by(12, T), Some(now + 2 * T));
+        assert_eq!(t.began_by(9, T), None);
     }
 
     #[test]

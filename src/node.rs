@@ -911,7 +911,7 @@ impl Node {
         self.advance(now);
         let opened = match opened {
             Ok(envelope::Datagram::Signed(opened)) => opened,
-            Ok(envelope::Datagram::Lean(lean)) => return self.on_lean(now, from, lean),
+            Ok(envelope::Datagram::Lean(lean)) => return self.on_lean(now, from, raw, lean),
             Err(err) => {
                 match err {
                     wire::DecodeError::Signature | wire::DecodeError::WrongKey => {
@@ -1036,7 +1036,11 @@ impl Node {
                 self.on_unheard(now, id, &peers);
             }
             Body::Unheard { .. } => {}
-            Body::ProbeRequest { addr, nonce, .. } => {
+            Body::ProbeRequest {
+                target,
+                addr,
+                nonce,
+            } => {
                 self.send(
                     Dest::Unicast(addr),
                     Body::Probe {
@@ -1044,6 +1048,7 @@ impl Node {
                         reply_to: Some(from),
                     },
                 );
+                self.vouch(now, target, from);
             }
             Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg, raw),
             Body::Nack(nack) => self.on_nack(now, from, nack),

@@ -48,6 +48,9 @@ pub(crate) struct Peer {
     pub(crate) heard: u32,
     /// Its heartbeats' key chain, as its signed presences anchor it.
     pub(crate) chain: Tracked,
+    /// Its latest lean heartbeat as it came, and when: handed to a peer
+    /// that probes it through me (it proves itself, [`crate::chain`]).
+    pub(crate) last_lean: Option<(Instant, Vec<u8>)>,
 }
 
 impl Peer {
@@ -213,6 +216,23 @@ impl PeerTable {
         }
     }
 
+    /// Notes that an online peer was alive at `at` (a heartbeat of its
+    /// own, passed on by another peer): its silence counts from then, if
+    /// that is later than it was last heard, and it is no longer suspected
+    /// if that silence is short.
+    pub(crate) fn alive_at(&mut self, id: NodeId, at: Instant, now: Instant) {
+        let suspect_after = self.timing.suspect_after;
+        if let Some(p) = self.peers.get_mut(&id)
+            && at > p.last_heard
+        {
+            p.last_heard = at;
+            if now.saturating_duration_since(at) < suspect_after {
+                p.suspect = None;
+            }
+            self.reindex(id);
+        }
+    }
+
     /// Excuses `gap` of every peer's silence (this node did not run for
     /// that long, so it could not hear them). A peer whose silence is then
     /// under the suspicion time is no longer suspected.
@@ -281,6 +301,7 @@ impl PeerTable {
                     last_hello_reply: None,
                     heard: 1,
                     chain: tracked,
+                    last_lean: None,
                 },
             );
             if let Some(old) = old {

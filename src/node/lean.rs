@@ -63,8 +63,33 @@ impl Node {
         }
     }
 
-    /// A lean heartbeat arrived from `from`.
-    pub(super) fn on_lean(&mut self, now: Instant, from: SocketAddr, lean: envelope::Lean) {
+    /// A peer probes `target` through me: it has not heard it for a while.
+    /// If I heard its lean heartbeat lately, I pass it on as it came: it
+    /// proves by itself that the target ran then (SWIM's indirect probe
+    /// answered with evidence, not with my word), so a peer that lost the
+    /// target's last heartbeats does not count its silence from long
+    /// before (a process stopped for a few seconds at 30 % loss).
+    pub(super) fn vouch(&mut self, now: Instant, target: NodeId, to: SocketAddr) {
+        let fresh = self.timing.suspect_after;
+        let Some((at, bytes)) = self.peers.get(target).and_then(|p| p.last_lean.clone()) else {
+            return;
+        };
+        if now < at + fresh {
+            self.transmits.push_back(crate::api::Transmit {
+                dest: Dest::Unicast(to),
+                bytes,
+            });
+        }
+    }
+
+    /// A lean heartbeat (`raw`) arrived from `from`.
+    pub(super) fn on_lean(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        raw: &[u8],
+        lean: envelope::Lean,
+    ) {
         if lean.tag == chain::tag(self.id, self.epoch) && self.own_disclosed == Some(lean.key) {
             // My own, looped back.
             self.reach_own(lean.way, now);
@@ -85,6 +110,18 @@ impl Node {
                 Disclosure::Wrong => continue,
                 Disclosure::Old => {
                     self.stats.stale += 1;
+                    return;
+                }
+                // Passed on by a peer, it was new to me: the sender ran
+                // when its interval began (by my count, at the latest),
+                // whatever its content.
+                Disclosure::Fresh if !peer.is_at(from) => {
+                    if peer.chain.timely(i, now, period)
+                        && let Some(began) = peer.chain.began_by(i, period)
+                    {
+                        let at = began.min(now);
+                        self.peers.alive_at(*id, at, now);
+                    }
                     return;
                 }
                 Disclosure::Same => {
@@ -111,6 +148,9 @@ impl Node {
             if timely && at_home {
                 self.peers.heard(*id, from, now);
                 self.reach_heard(*id, lean.way, now);
+                if let Some(peer) = self.peers.get_mut(*id) {
+                    peer.last_lean = Some((now, raw.to_vec()));
+                }
             }
             self.way_in = lean.way;
             for (_, body) in released.bodies {
