@@ -666,7 +666,47 @@ impl Node {
         self.run_outbox(now);
         self.run_sync(now);
         self.run_reach(now);
+        self.run_topics(now);
         self.release(now);
+    }
+
+    /// Asks again for a channel's topic that a member's presence says is
+    /// newer than mine, a second after the last request went unanswered
+    /// (it or its answer was lost), of a member picked at random.
+    fn run_topics(&mut self, now: Instant) {
+        let again = Duration::from_secs(1);
+        let mut asks = Vec::new();
+        for (name, joined) in &self.channels.joined {
+            if joined.topic_asked.is_none_or(|t| now < t + again) {
+                continue;
+            }
+            let mine = joined.topic_stamp();
+            let newer: Vec<SocketAddr> = self
+                .peers
+                .iter()
+                .filter(|(_, p)| {
+                    p.presence
+                        .channels
+                        .iter()
+                        .any(|c| c.name == *name && c.topic_stamp > mine)
+                })
+                .map(|(_, p)| p.addr)
+                .collect();
+            asks.push((name.clone(), newer));
+        }
+        for (name, newer) in asks {
+            let Some(joined) = self.channels.joined.get_mut(&name) else {
+                continue;
+            };
+            if newer.is_empty() {
+                // Nobody has a newer one: done asking (and no more scans).
+                joined.topic_asked = None;
+                continue;
+            }
+            joined.topic_asked = Some(now);
+            let addr = newer[self.rng.usize(..newer.len())];
+            self.send(Dest::Unicast(addr), Body::TopicRequest { channel: name });
+        }
     }
 
     fn check_liveness(&mut self, now: Instant) {
@@ -2122,6 +2162,9 @@ impl Node {
             }
             if topic_stamp > 0 && !asked {
                 asked = true;
+                if let Some(joined) = self.channels.joined.get_mut(&name) {
+                    joined.topic_asked = Some(now);
+                }
                 self.send(
                     Dest::Unicast(addr),
                     Body::TopicRequest {

@@ -112,18 +112,6 @@ impl Node {
                     self.stats.stale += 1;
                     return;
                 }
-                // Passed on by a peer, it was new to me: the sender ran
-                // when its interval began (by my count, at the latest),
-                // whatever its content.
-                Disclosure::Fresh if !peer.is_at(from) => {
-                    if peer.chain.timely(i, now, period)
-                        && let Some(began) = peer.chain.began_by(i, period)
-                    {
-                        let at = began.min(now);
-                        self.peers.alive_at(*id, at, now);
-                    }
-                    return;
-                }
                 Disclosure::Same => {
                     self.stats.replayed += 1;
                     // The group copy of what came by unicast first still
@@ -136,8 +124,10 @@ impl Node {
                 Disclosure::Fresh => {}
             }
             let epoch = peer.epoch;
+            let home = peer.addr;
             let timely = peer.chain.timely(i, now, period);
             let at_home = peer.is_at(from);
+            let began = peer.chain.began_by(i, period);
             if !peer.chain.hold(i, lean.body, lean.mac, now, period) {
                 self.stats.late_beats += 1;
             }
@@ -151,12 +141,17 @@ impl Node {
                 if let Some(peer) = self.peers.get_mut(*id) {
                     peer.last_lean = Some((now, raw.to_vec()));
                 }
+            } else if timely && let Some(began) = began {
+                // Passed on by a peer (an indirect probe's answer): the
+                // sender ran when its interval began, by my count at the
+                // latest.
+                self.peers.alive_at(*id, began.min(now), now);
             }
             self.way_in = lean.way;
             for (_, body) in released.bodies {
                 match wire::decode_lean(&body) {
                     Ok(beat) => {
-                        self.on_beat(now, *id, epoch, from, beat.seq, &beat.tails);
+                        self.on_beat(now, *id, epoch, home, beat.seq, &beat.tails);
                         self.maybe_tell_peers(now, *id, beat.knows);
                     }
                     Err(_) => self.stats.malformed += 1,
