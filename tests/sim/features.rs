@@ -623,6 +623,57 @@ fn quit_is_seen_at_once_and_a_replayed_presence_does_not_revive() {
     }
 }
 
+/// A killed node's lean heartbeats, all of them replayed every 100 ms from
+/// its own address, do not keep it online: the replays disclose no key its
+/// chain had not disclosed, and a beat of an interval long past proves
+/// nothing (issue 16, item 7).
+#[test]
+fn replayed_lean_heartbeats_do_not_keep_a_killed_node_online() {
+    let mut sim = lan(0x1ea7, &["ann", "bob", "quinn"]);
+    // Quiet: the heartbeats are lean.
+    run_for(&mut sim, 12.0);
+    let q = 2;
+    let (qid, qepoch) = (sim.id(q), sim.node(q).expect("alive").epoch());
+    let tag = lanchat::chain::tag(qid, qepoch);
+    let leans: Vec<Vec<u8>> = sim
+        .captured()
+        .into_iter()
+        .filter(|d| {
+            matches!(lanchat::envelope::open(d, None),
+                Ok(lanchat::envelope::Datagram::Lean(l)) if l.tag == tag)
+        })
+        .collect();
+    assert!(
+        leans.len() >= 5,
+        "{} lean beats of quinn captured",
+        leans.len()
+    );
+    let killed_at = sim.elapsed();
+    sim.kill(q);
+    let from = sim.addr(q);
+    for _ in 0..80 {
+        for host in [0, 1] {
+            for l in &leans {
+                sim.inject(host, from, l);
+            }
+        }
+        run_for(&mut sim, 0.1);
+    }
+    for host in [0, 1] {
+        let gone = sim.log.iter().find(|l| {
+            l.host == host
+                && l.at >= killed_at
+                && matches!(&l.event, Event::PeerOffline { id, reason: OfflineReason::Timeout, .. } if *id == qid)
+        });
+        let at = gone.map(|l| l.at - killed_at);
+        assert!(
+            at.is_some_and(|a| a <= secs(6.0)),
+            "host {host}: quinn offline after {at:?}"
+        );
+        assert!(peer(&sim, host, qid).is_none(), "host {host} shows quinn");
+    }
+}
+
 /// 64 KiB: Cyrillic after one ASCII byte (fragments end mid-character), and
 /// emoji in a pattern that makes most fragments end three bytes short.
 fn long_texts() -> Vec<String> {
