@@ -173,9 +173,9 @@ impl Chain {
         }
         let mut checkpoints = vec![[0u8; KEY_LEN]; (SEGMENT / CHECKPOINT + 1) as usize];
         let mut key = top;
-        for place in (0..=SEGMENT).rev() {
-            if place % CHECKPOINT == 0 {
-                checkpoints[(place / CHECKPOINT) as usize] = key;
+        for pos in (0..=SEGMENT).rev() {
+            if pos % CHECKPOINT == 0 {
+                checkpoints[(pos / CHECKPOINT) as usize] = key;
             }
             key = step(&key);
         }

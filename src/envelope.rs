@@ -673,17 +673,31 @@ pub fn seal(
     signed.extend_from_slice(&inner);
     let signature = keys.signing.sign(&signed);
     inner.extend_from_slice(&signature.to_bytes());
+    frame(header, &inner, workgroup, || {
+        workgroup_nonce(&keys.public(), packet.epoch, counter)
+    })
+}
+
+/// The header and then the inner part: as it is on the open LAN, or in a
+/// workgroup encrypted under `nonce` (made only then) with the header as
+/// associated data; at most [`MAX_DATAGRAM`].
+fn frame(
+    header: [u8; HEADER_LEN],
+    inner: &[u8],
+    workgroup: Option<&WorkgroupKey>,
+    nonce: impl FnOnce() -> XNonce,
+) -> Result<Vec<u8>, EncodeError> {
     let mut out = header.to_vec();
     match workgroup {
-        None => out.extend_from_slice(&inner),
+        None => out.extend_from_slice(inner),
         Some(wg) => {
-            let nonce = workgroup_nonce(&keys.public(), packet.epoch, counter);
+            let nonce = nonce();
             let sealed = wg
                 .cipher
                 .encrypt(
                     &nonce,
                     Payload {
-                        msg: &inner,
+                        msg: inner,
                         aad: &header,
                     },
                 )
@@ -788,36 +802,16 @@ pub fn seal_lean(
             0
         };
     let header = [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], VERSION, flags];
-    let mut out = header.to_vec();
-    match workgroup {
-        None => out.extend_from_slice(&inner),
-        Some(wg) => {
-            // Unique per sender, life and interval: one lean beat each.
-            let digest = Sha256::new()
-                .chain_update(b"lanchat lean nonce\0")
-                .chain_update(from.0)
-                .chain_update(epoch.to_le_bytes())
-                .chain_update(interval.to_le_bytes())
-                .finalize();
-            let nonce = XNonce::clone_from_slice(&digest[..24]);
-            let sealed = wg
-                .cipher
-                .encrypt(
-                    &nonce,
-                    Payload {
-                        msg: &inner,
-                        aad: &header,
-                    },
-                )
-                .map_err(|_| EncodeError::TooLarge(inner.len()))?;
-            out.extend_from_slice(&nonce);
-            out.extend_from_slice(&sealed);
-        }
-    }
-    if out.len() > MAX_DATAGRAM {
-        return Err(EncodeError::TooLarge(out.len()));
-    }
-    Ok(out)
+    frame(header, &inner, workgroup, || {
+        // Unique per sender, life and interval: one lean beat each.
+        let digest = Sha256::new()
+            .chain_update(b"lanchat lean nonce\0")
+            .chain_update(from.0)
+            .chain_update(epoch.to_le_bytes())
+            .chain_update(interval.to_le_bytes())
+            .finalize();
+        XNonce::clone_from_slice(&digest[..24])
+    })
 }
 
 /// Reads a lean heartbeat's inner part.

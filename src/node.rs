@@ -270,12 +270,8 @@ impl Node {
             since_ms: config.wall_ms,
             ..Presence::default()
         };
-        let j = config.timing.jitter.clamp(0.0, 0.8);
-        let first_beat = now
-            + config
-                .timing
-                .heartbeat
-                .mul_f64(0.5 - j / 2.0 + rng.f64() * j);
+        // In the first interval (`chain::FIRST`), which begins now.
+        let first_beat = now + lean::beat_offset(&config.timing, &mut rng);
         let chain = crate::chain::Chain::new(config.keys.chain_seed(config.epoch));
         let announces = config.timing.announces.iter().map(|d| now + *d).collect();
         let mut channels = Channels::default();
@@ -571,9 +567,10 @@ impl Node {
         self.quick_full = true;
     }
 
-    /// The periodic heartbeat: usually the lean `Beat` by one way (multicast
-    /// and broadcast take turns), a full presence by both ways after a
-    /// change and every [`FULL_PRESENCE_EVERY`] beats.
+    /// A heartbeat: usually lean ([`crate::chain`]) by one way (multicast
+    /// and broadcast take turns), signed (`Beat`) if not the periodic one
+    /// or for a while after I said something; a full presence by both ways
+    /// after a change, and by one way every [`FULL_PRESENCE_EVERY`] beats.
     fn heartbeat(&mut self, periodic: bool) {
         // A password channel's tail travels only in a full presence (lean
         // beats carry open channels' tails): after it changes, the next

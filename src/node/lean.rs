@@ -3,16 +3,23 @@
 //! is disclosed).
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::debug;
 
 use super::Node;
-use crate::api::Dest;
+use crate::api::{Dest, Timing};
 use crate::chain::{self, Disclosure};
 use crate::envelope::{self, Way};
 use crate::types::NodeId;
 use crate::wire::{self, LeanBeat};
+
+/// Where in its interval a periodic heartbeat goes: the middle, within the
+/// jitter (so consecutive ones are as far apart as the jitter allows).
+pub(super) fn beat_offset(timing: &Timing, rng: &mut fastrand::Rng) -> Duration {
+    let j = timing.jitter.clamp(0.0, 0.8);
+    timing.heartbeat.mul_f64(0.5 - j / 2.0 + rng.f64() * j)
+}
 
 impl Node {
     /// My heartbeat interval at `now`.
@@ -25,11 +32,9 @@ impl Node {
     /// none near an edge, where a receiver could not tell whether its key is
     /// still secret.
     pub(super) fn next_beat_after(&mut self, now: Instant) -> Instant {
-        let period = self.timing.heartbeat;
         let next = self.interval(now) + 1;
-        let j = self.timing.jitter.clamp(0.0, 0.8);
-        let within = 0.5 - j / 2.0 + self.rng.f64() * j;
-        chain::interval_start(self.start, next, period) + period.mul_f64(within)
+        chain::interval_start(self.start, next, self.timing.heartbeat)
+            + beat_offset(&self.timing, &mut self.rng)
     }
 
     /// Sends a lean heartbeat, if none went out in this interval yet;

@@ -1,7 +1,7 @@
 //! What an idle node costs the network: heartbeats only, and the goal
 //! (issue 16: at most 100 bytes a second per node, Ethernet, IP and UDP
 //! headers included) asserted, so a change to the wire cannot quietly
-//! raise it again. The idle heartbeat is the lean one (`chain.rs`): 37
+//! raise it again. The idle heartbeat is the lean one (`chain.rs`): 35
 //! bytes for #Main, where a signed one took 131; every twentieth is a full
 //! presence, and catch-up compares now and then.
 
