@@ -9,7 +9,7 @@
 //! hundreds of receivers.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,8 @@ struct Host {
     addr: SocketAddr,
     node: Node,
     wake: Option<Instant>,
+    /// Killed: it neither runs nor receives.
+    dead: bool,
 }
 
 /// The address and configuration of host `index`, drawn from `rng`.
@@ -97,6 +99,27 @@ pub(crate) struct Sim {
     pub(crate) unicast_datagrams: Vec<u64>,
     /// Datagram copies handed to a node.
     pub(crate) delivered: u64,
+    /// While set, the datagrams sent by kind ("group Presence",
+    /// "unicast Probe", …): what idle traffic is made of.
+    pub(crate) kinds: Option<BTreeMap<String, u64>>,
+}
+
+/// What a datagram is, in a word: its way and the body's variant.
+fn kind(group: bool, bytes: &[u8]) -> String {
+    let way = if group { "group" } else { "unicast" };
+    let what = match open(bytes) {
+        Ok(Datagram::Signed(o)) => {
+            let debug = format!("{:?}", o.packet.body);
+            debug
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        }
+        Ok(Datagram::Lean(_)) => "lean beat".into(),
+        Err(_) => "not decoded".into(),
+    };
+    format!("{way} {what}")
 }
 
 impl Sim {
@@ -118,6 +141,7 @@ impl Sim {
             unicast_bytes: Vec::new(),
             unicast_datagrams: Vec::new(),
             delivered: 0,
+            kinds: None,
         }
     }
 
@@ -133,6 +157,7 @@ impl Sim {
             addr,
             node: Node::new(config, self.now),
             wake: None,
+            dead: false,
         });
         self.by_addr.insert(addr, index);
         for v in [
@@ -144,6 +169,22 @@ impl Sim {
             v.push(0);
         }
         self.flush(index);
+    }
+
+    /// Kills host `index` (SIGKILL: no goodbye).
+    pub(crate) fn kill(&mut self, index: usize) {
+        self.hosts[index].dead = true;
+        self.hosts[index].wake = None;
+    }
+
+    /// The node id of host `index`.
+    pub(crate) fn id(&self, index: usize) -> lanchat::NodeId {
+        self.hosts[index].node.id()
+    }
+
+    /// Datagrams all hosts sent so far (group frames and unicast).
+    pub(crate) fn sent(&self) -> u64 {
+        self.group_datagrams.iter().sum::<u64>() + self.unicast_datagrams.iter().sum::<u64>()
     }
 
     fn flush(&mut self, index: usize) {
@@ -165,6 +206,10 @@ impl Sim {
         }
         for t in out {
             let len = t.bytes.len() as u64;
+            if let Some(kinds) = &mut self.kinds {
+                let group = !matches!(t.dest, Dest::Unicast(_));
+                *kinds.entry(kind(group, &t.bytes)).or_default() += 1;
+            }
             match t.dest {
                 Dest::Group | Dest::Multicast | Dest::Broadcast => {
                     // Frames on one interface: a `Group` datagram goes out by
@@ -188,7 +233,7 @@ impl Sim {
     }
 
     fn transmit(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
-        if self.rng.f64() < self.loss {
+        if self.hosts[to].dead || self.rng.f64() < self.loss {
             return;
         }
         let delay = Duration::from_micros(self.rng.u64(100..2_000));
@@ -225,6 +270,9 @@ impl Sim {
                 let Some(Reverse((_, _, from, to, bytes))) = self.queue.pop() else {
                     continue;
                 };
+                if self.hosts[to].dead {
+                    continue;
+                }
                 let from_addr = self.hosts[from].addr;
                 let now = self.now;
                 self.delivered += 1;

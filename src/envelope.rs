@@ -44,6 +44,12 @@ pub const HEADER_LEN: usize = 6;
 const FLAG_WORKGROUP: u8 = 1;
 /// Header flag: a lean heartbeat, not a signed packet.
 const FLAG_LEAN: u8 = 2;
+/// Whether `bytes` is a lean heartbeat by its header (checked by the
+/// sender's key chain, not by a signature), as far as the header tells:
+/// for a cost model, not for trust.
+pub fn is_lean(bytes: &[u8]) -> bool {
+    bytes.len() > HEADER_LEN && bytes[..4] == MAGIC && bytes[5] & FLAG_LEAN != 0
+}
 /// Where in FLAGS the way hint lives.
 const WAY_SHIFT: u8 = 4;
 /// The bits of FLAGS that hold the way hint.

@@ -107,6 +107,11 @@ pub struct Stats {
     pub repairs_sent: u64,
     /// Repair requests sent.
     pub nacks_sent: u64,
+    /// Probes of suspected peers sent, directly or through others (each
+    /// indirect-probe request counts).
+    pub probes_sent: u64,
+    /// Peers I took offline on a watcher's word ([`Body::Down`]).
+    pub taken_down: u64,
     /// Typing notices not shown: from a sender not online at its own
     /// address, for a channel I am not in, or for someone else's chat.
     pub typing_dropped: u64,
@@ -154,6 +159,9 @@ const SIGNED_AFTER_SAYING: Duration = Duration::from_secs(5);
 const FULL_PRESENCE_EVERY: u32 = 20;
 /// Leave datagrams sent on quit.
 const LEAVE_COPIES: usize = 3;
+/// Copies of the word that a watched peer is offline ([`Body::Down`]):
+/// every node that does not watch it waits for that word.
+const DOWN_COPIES: usize = 3;
 /// Most addresses remembered for hellos to unknown senders.
 const MAX_HELLO_TARGETS: usize = 256;
 /// A peer that joined a channel while I knew it, and whose join I learn
@@ -278,8 +286,9 @@ impl Node {
         channels
             .joined
             .insert(MAIN_CHANNEL.to_string(), Joined::default());
+        let me = config.keys.id();
         let mut node = Node {
-            id: config.keys.id(),
+            id: me,
             epoch: config.epoch,
             counter: 0,
             sources: guard::Sources::new(now),
@@ -288,7 +297,7 @@ impl Node {
             keys: config.keys,
             workgroup: config.workgroup,
             presence,
-            peers: PeerTable::new(config.timing.clone()),
+            peers: PeerTable::new(config.timing.clone(), me),
             timing: config.timing,
             start: now,
             start_wall_ms: config.wall_ms,
@@ -712,16 +721,25 @@ impl Node {
         self.rng = rng;
         for item in work {
             match item {
-                Liveness::Offline(id) => self.peer_gone(id, OfflineReason::Timeout, now),
+                Liveness::Offline { id, watched } => {
+                    let epoch = self.peers.get(id).map(|p| p.epoch);
+                    self.peer_gone(id, OfflineReason::Timeout, now);
+                    if let Some(epoch) = epoch
+                        && watched
+                    {
+                        // The others wait for my word (they do not probe it).
+                        for _ in 0..DOWN_COPIES {
+                            self.send(Dest::Group, Body::Down { peer: id, epoch });
+                        }
+                    }
+                }
+                Liveness::Quiet(id) => self.pass_on_newest(id),
                 Liveness::Probe {
                     target,
                     addr,
                     helpers,
-                    first,
                 } => {
-                    if first {
-                        self.pass_on_newest(target);
-                    }
+                    self.stats.probes_sent += 1 + helpers.len() as u64;
                     let nonce = self.rng.u64(..);
                     self.send(
                         Dest::Unicast(addr),
@@ -1064,6 +1082,10 @@ impl Node {
                 }
             }
             Body::Leave => {}
+            Body::Down { peer, epoch } if standing == Standing::Known => {
+                self.on_down(now, peer, epoch);
+            }
+            Body::Down { .. } => {}
             Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
             Body::ProbeAck { nonce } => self.reach_ack(id, nonce),
             Body::Ping { nonce } => self.on_ping(from, nonce),
@@ -1078,14 +1100,16 @@ impl Node {
                 addr,
                 nonce,
             } => {
-                self.send(
-                    Dest::Unicast(addr),
-                    Body::Probe {
-                        nonce,
-                        reply_to: Some(from),
-                    },
-                );
-                self.vouch(now, target, from);
+                // Its own recent heartbeat answers for it; else a probe.
+                if !self.vouch(now, target, from) {
+                    self.send(
+                        Dest::Unicast(addr),
+                        Body::Probe {
+                            nonce,
+                            reply_to: Some(from),
+                        },
+                    );
+                }
             }
             Body::Channel(msg) => self.on_channel_msg(now, id, epoch, msg, raw),
             Body::Nack(nack) => self.on_nack(now, from, nack),
@@ -1476,6 +1500,28 @@ impl Node {
         {
             self.last_refute = Some(now);
             self.beat(Dest::Group, false);
+        }
+    }
+
+    /// A watcher of `peer` declared its life `epoch` offline. I take its
+    /// word only if I have not heard `peer` for a while either (a word
+    /// cannot take offline a peer I hear); if it is me, I say to everyone
+    /// that I am here.
+    fn on_down(&mut self, now: Instant, peer: NodeId, epoch: u64) {
+        if peer == self.id {
+            if epoch == self.epoch && self.last_refute.is_none_or(|t| now >= t + REFUTE_SPACING) {
+                self.last_refute = Some(now);
+                self.beat(Dest::Group, false);
+            }
+            return;
+        }
+        let quiet = self
+            .peers
+            .silence(peer, epoch, now)
+            .is_some_and(|s| s >= self.timing.suspect_after);
+        if quiet {
+            self.stats.taken_down += 1;
+            self.peer_gone(peer, OfflineReason::Timeout, now);
         }
     }
 

@@ -185,6 +185,17 @@ pub enum Body {
         /// Short ids.
         peers: Vec<u32>,
     },
+    /// I watch `peer` (it follows me in node-id order) and declared its
+    /// life `epoch` offline: it was silent for [`crate::api::Timing::offline_after`]
+    /// and did not answer probes. Sent to the group a few times. A node
+    /// that has not heard it for a while either takes it offline too; the
+    /// peer itself, if alive, answers with a presence to the group.
+    Down {
+        /// The peer.
+        peer: NodeId,
+        /// Its life.
+        epoch: u64,
+    },
 }
 
 /// A peer and the address it is heard from, as told in [`Body::Peers`].
@@ -776,6 +787,7 @@ fn check_body(body: &Body) -> Result<(), DecodeError> {
         | Body::Probe { .. }
         | Body::ProbeAck { .. }
         | Body::ProbeRequest { .. }
+        | Body::Down { .. }
         | Body::DirectAck { .. } => {}
     }
     Ok(())

@@ -1,16 +1,27 @@
 //! Who is online: the peer table and its failure detector.
 //!
-//! A peer is alive while anything valid arrives from it. After
-//! [`Timing::suspect_after`] of silence it is suspected and probed, directly
-//! and through a few other peers (SWIM's indirect probes); any valid packet
-//! refutes the suspicion. Only after [`Timing::offline_after`] of silence is
-//! it declared offline. A higher epoch from the same node id is a restart:
+//! A peer is alive while anything valid arrives from it. Each node watches
+//! only the [`WATCHED`] peers that follow it in node-id order (a ring, so
+//! every peer is watched by about as many): after [`Timing::suspect_after`]
+//! of silence a watched peer is suspected and probed, directly and through
+//! a few other peers (SWIM's indirect probes), and any valid packet refutes
+//! the suspicion. After [`Timing::offline_after`] of silence its watchers
+//! declare it offline and tell the group ([`Liveness::Offline`] with
+//! `watched`); the others take that word only for a peer they have not
+//! heard for [`Timing::suspect_after`] either. So a lost heartbeat costs
+//! probes at a few peers, not at every peer on the LAN: suspicion traffic
+//! does not grow with the number of peers. A peer nobody's word reaches
+//! is probed by each node itself after [`Timing::offline_after`] of
+//! silence and declared offline [`UNWATCHED_GRACE`] later.
+//!
+//! A higher epoch from the same node id is a restart:
 //! the entry is replaced at once, so no duplicate or phantom appears. Peers
 //! that left are remembered (bounded) so a late or replayed packet of a life
 //! that said goodbye does not bring it back.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use crate::api::{OfflineReason, PeerInfo, Target, Timing};
@@ -25,6 +36,12 @@ pub const MAX_PEERS: usize = 1024;
 pub(crate) const ESTABLISHED: u32 = 3;
 /// Most departed peers remembered.
 pub const MAX_DEPARTED: usize = 1024;
+/// Peers each node watches: its successors in node-id order.
+pub(crate) const WATCHED: usize = 3;
+/// How long a peer nobody reported offline is probed by a node that does
+/// not watch it (its watchers' word was lost, or none of them hears it)
+/// before it is declared offline.
+pub(crate) const UNWATCHED_GRACE: Duration = Duration::from_secs(2);
 /// Most other proven addresses kept per peer (a node on several networks
 /// is heard from one address on each).
 pub const MAX_ALTERNATES: usize = 3;
@@ -42,6 +59,11 @@ pub(crate) struct Peer {
     /// deadline, so they change only in the table, which indexes it.
     last_heard: Instant,
     suspect: Option<Suspicion>,
+    /// Whether its silence reached [`Timing::suspect_after`] since it was
+    /// last heard ([`Liveness::Quiet`] was handed out).
+    quiet: bool,
+    /// Whether I am one of its watchers ([`WATCHED`]).
+    watched: bool,
     pub(crate) last_hello_reply: Option<Instant>,
     /// Packets heard in this life; only established peers are probed
     /// through others (a one-packet phantom must not multiply traffic).
@@ -85,13 +107,52 @@ impl Peer {
             .collect()
     }
 
-    /// When [`PeerTable::check`] first has something to do for it: it goes
-    /// offline, or (after the suspicion starts) is probed.
+    /// The silence after which it is probed, and the one after which it
+    /// is offline: a watched peer's from [`Timing`], a peer others watch
+    /// later (their word is expected first).
+    fn limits(&self, t: &Timing) -> (Duration, Duration) {
+        if self.watched {
+            (t.suspect_after, t.offline_after)
+        } else {
+            (t.offline_after, t.offline_after + UNWATCHED_GRACE)
+        }
+    }
+
+    /// Notes a proof of life at `at`: silence counts from then, and a
+    /// silence now under the suspicion time ends suspicion.
+    fn alive(&mut self, at: Instant, now: Instant, t: &Timing) {
+        self.last_heard = self.last_heard.max(at);
+        if now.saturating_duration_since(self.last_heard) < t.suspect_after {
+            self.suspect = None;
+            self.quiet = false;
+        }
+    }
+
+    /// Whether a probe of it is due at `now` (it is silent past its probe
+    /// time, and not probed in the last [`Timing::probe_interval`]).
+    fn probe_due(&self, now: Instant, t: &Timing) -> bool {
+        let (probe_after, offline_after) = self.limits(t);
+        let silence = now.saturating_duration_since(self.last_heard);
+        silence >= probe_after
+            && silence < offline_after
+            && self.suspect.is_none_or(|s| s.next_probe <= now)
+    }
+
+    /// When [`PeerTable::check`] first has something to do for it: it is
+    /// quiet, goes offline, or (after the suspicion starts) is probed.
     fn deadline(&self, t: &Timing) -> Instant {
-        let offline = self.last_heard + t.offline_after;
-        let suspect = self.last_heard + t.suspect_after;
-        let probe = self.suspect.map_or(suspect, |s| s.next_probe.max(suspect));
-        offline.min(probe)
+        let (probe_after, offline_after) = self.limits(t);
+        let offline = self.last_heard + offline_after;
+        let probe_from = self.last_heard + probe_after;
+        let probe = self
+            .suspect
+            .map_or(probe_from, |s| s.next_probe.max(probe_from));
+        let quiet = if self.quiet {
+            offline
+        } else {
+            self.last_heard + t.suspect_after
+        };
+        offline.min(probe).min(quiet)
     }
 }
 
@@ -128,16 +189,19 @@ pub(crate) enum Standing {
 /// Work the failure detector asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Liveness {
+    /// `id` has been silent for [`Timing::suspect_after`]: whatever it said
+    /// last may have been lost by some (once per silence, for every peer,
+    /// watched or not).
+    Quiet(NodeId),
     /// Probe `target` at `addr` directly and through `helpers`.
     Probe {
         target: NodeId,
         addr: SocketAddr,
         helpers: Vec<SocketAddr>,
-        /// The first probe of this suspicion.
-        first: bool,
     },
-    /// `id` has been silent too long.
-    Offline(NodeId),
+    /// `id` has been silent too long; `watched`: I am one of its watchers,
+    /// whose word the others wait for.
+    Offline { id: NodeId, watched: bool },
 }
 
 /// What a presence changed.
@@ -159,6 +223,10 @@ pub struct PeerTable {
     /// [`PeerTable::check`] scans every peer.
     deadlines: Deadlines<NodeId>,
     departed: BTreeMap<NodeId, Departed>,
+    /// This node's id: the ring of watchers starts after it.
+    me: NodeId,
+    /// The peers I watch: the [`WATCHED`] next after me in id order.
+    watching: Vec<NodeId>,
     /// The online lives by the tag of their lean heartbeats
     /// ([`chain::tag`]); two may share one.
     tags: HashMap<u32, Vec<NodeId>>,
@@ -166,12 +234,14 @@ pub struct PeerTable {
 }
 
 impl PeerTable {
-    /// An empty table.
-    pub fn new(timing: Timing) -> Self {
+    /// An empty table of the node `me`.
+    pub fn new(timing: Timing, me: NodeId) -> Self {
         PeerTable {
             peers: BTreeMap::new(),
             deadlines: Deadlines::default(),
             departed: BTreeMap::new(),
+            me,
+            watching: Vec::new(),
             tags: HashMap::new(),
             timing,
         }
@@ -182,6 +252,32 @@ impl PeerTable {
     fn reindex(&mut self, id: NodeId) {
         let at = self.peers.get(&id).map(|p| p.deadline(&self.timing));
         self.deadlines.set(&id, at);
+    }
+
+    /// Chooses the peers I watch again after one came or went: the
+    /// [`WATCHED`] next after me in id order, wrapping around. Each peer
+    /// is so watched by about as many (ids are random), and every node
+    /// that sees the same peers agrees who watches whom.
+    fn rewatch(&mut self) {
+        let after = (Bound::Excluded(self.me), Bound::Unbounded);
+        let next: Vec<NodeId> = self
+            .peers
+            .range(after)
+            .chain(self.peers.range(..self.me))
+            .map(|(id, _)| *id)
+            .take(WATCHED)
+            .collect();
+        if next == self.watching {
+            return;
+        }
+        let old = std::mem::replace(&mut self.watching, next);
+        for id in old.into_iter().chain(self.watching.clone()) {
+            let watched = self.watching.contains(&id);
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.watched = watched;
+                self.reindex(id);
+            }
+        }
     }
 
     /// How a packet from `id` in life `epoch` stands.
@@ -211,6 +307,7 @@ impl PeerTable {
             }
             p.last_heard = now;
             p.suspect = None;
+            p.quiet = false;
             p.heard = p.heard.saturating_add(1);
             self.reindex(id);
         }
@@ -221,14 +318,10 @@ impl PeerTable {
     /// that is later than it was last heard, and it is no longer suspected
     /// if that silence is short.
     pub(crate) fn alive_at(&mut self, id: NodeId, at: Instant, now: Instant) {
-        let suspect_after = self.timing.suspect_after;
         if let Some(p) = self.peers.get_mut(&id)
             && at > p.last_heard
         {
-            p.last_heard = at;
-            if now.saturating_duration_since(at) < suspect_after {
-                p.suspect = None;
-            }
+            p.alive(at, now, &self.timing);
             self.reindex(id);
         }
     }
@@ -237,12 +330,9 @@ impl PeerTable {
     /// that long, so it could not hear them). A peer whose silence is then
     /// under the suspicion time is no longer suspected.
     pub(crate) fn excuse(&mut self, gap: Duration, now: Instant) {
-        let suspect_after = self.timing.suspect_after;
         for p in self.peers.values_mut() {
-            p.last_heard = (p.last_heard + gap).min(now);
-            if now.saturating_duration_since(p.last_heard) < suspect_after {
-                p.suspect = None;
-            }
+            let at = (p.last_heard + gap).min(now);
+            p.alive(at, now, &self.timing);
         }
         let ids: Vec<NodeId> = self.peers.keys().copied().collect();
         for id in ids {
@@ -253,14 +343,22 @@ impl PeerTable {
     /// Something claims the peer is gone: start probing it now rather than
     /// believe the claim.
     pub(crate) fn doubt(&mut self, id: NodeId, now: Instant) {
-        let suspect_after = self.timing.suspect_after;
         if let Some(p) = self.peers.get_mut(&id) {
+            let (probe_after, _) = p.limits(&self.timing);
             p.last_heard = now
-                .checked_sub(suspect_after)
+                .checked_sub(probe_after)
                 .unwrap_or(p.last_heard)
                 .min(p.last_heard);
             self.reindex(id);
         }
+    }
+
+    /// How long `id` has not been heard, if it is online in life `epoch`.
+    pub(crate) fn silence(&self, id: NodeId, epoch: u64, now: Instant) -> Option<Duration> {
+        self.peers
+            .get(&id)
+            .filter(|p| p.epoch == epoch)
+            .map(|p| now.saturating_duration_since(p.last_heard))
     }
 
     /// Whether a presence numbered `seq` from the online life of `id` is
@@ -298,6 +396,8 @@ impl PeerTable {
                     presence,
                     last_heard: now,
                     suspect: None,
+                    quiet: false,
+                    watched: self.watching.contains(&id),
                     last_hello_reply: None,
                     heard: 1,
                     chain: tracked,
@@ -309,6 +409,7 @@ impl PeerTable {
             }
             self.tags.entry(chain::tag(id, epoch)).or_default().push(id);
             self.reindex(id);
+            self.rewatch();
             return None;
         };
         peer.chain.told(&presence.chain, now, self.timing.heartbeat);
@@ -316,6 +417,7 @@ impl PeerTable {
         peer.last_heard = now;
         peer.heard = peer.heard.saturating_add(1);
         peer.suspect = None;
+        peer.quiet = false;
         self.deadlines.set(&id, Some(peer.deadline(&self.timing)));
         let old = &peer.presence;
         let mut change = PresenceChange {
@@ -354,6 +456,7 @@ impl PeerTable {
         let peer = self.peers.remove(&id)?;
         self.deadlines.remove(&id);
         self.untag(id, peer.epoch);
+        self.rewatch();
         if self.departed.len() >= MAX_DEPARTED {
             let oldest = self
                 .departed
@@ -544,13 +647,9 @@ impl PeerTable {
         // Helpers are the peers not suspected before this round; listed
         // (every peer) only when a probe through others is due.
         let through_others = due.iter().any(|id| {
-            self.peers.get(id).is_some_and(|p| {
-                let silence = now.saturating_duration_since(p.last_heard);
-                p.established()
-                    && silence >= t.suspect_after
-                    && silence < t.offline_after
-                    && p.suspect.is_none_or(|s| s.next_probe <= now)
-            })
+            self.peers
+                .get(id)
+                .is_some_and(|p| p.established() && p.probe_due(now, t))
         });
         let helpers: Vec<(NodeId, SocketAddr)> = if through_others {
             self.peers
@@ -566,44 +665,45 @@ impl PeerTable {
                 continue;
             };
             let silence = now.saturating_duration_since(p.last_heard);
-            if silence >= t.offline_after {
-                work.push(Liveness::Offline(id));
+            let (_, offline_after) = p.limits(t);
+            if silence >= offline_after {
+                work.push(Liveness::Offline {
+                    id,
+                    watched: p.watched,
+                });
                 continue;
             }
-            if silence < t.suspect_after {
-                continue;
+            if silence >= t.suspect_after && !p.quiet {
+                p.quiet = true;
+                work.push(Liveness::Quiet(id));
             }
-            let due = p.suspect.is_none_or(|s| s.next_probe <= now);
-            if !due {
-                continue;
-            }
-            let first = p.suspect.is_none();
-            if first {
-                tracing::debug!(peer = %id, silence_ms = silence.as_millis() as u64, "peer suspected");
-            }
-            p.suspect = Some(Suspicion {
-                next_probe: now + t.probe_interval,
-            });
-            let mut chosen = Vec::new();
-            let established = p.established();
-            for _ in 0..(t.indirect_probes * 3) {
-                if !established {
-                    break;
+            if p.probe_due(now, t) {
+                if p.suspect.is_none() {
+                    tracing::debug!(peer = %id, silence_ms = silence.as_millis() as u64, watched = p.watched, "peer suspected");
                 }
-                if chosen.len() >= t.indirect_probes || helpers.is_empty() {
-                    break;
+                p.suspect = Some(Suspicion {
+                    next_probe: now + t.probe_interval,
+                });
+                let mut chosen = Vec::new();
+                let established = p.established();
+                for _ in 0..(t.indirect_probes * 3) {
+                    if !established {
+                        break;
+                    }
+                    if chosen.len() >= t.indirect_probes || helpers.is_empty() {
+                        break;
+                    }
+                    let (hid, haddr) = helpers[pick(helpers.len())];
+                    if hid != id && !chosen.contains(&haddr) {
+                        chosen.push(haddr);
+                    }
                 }
-                let (hid, haddr) = helpers[pick(helpers.len())];
-                if hid != id && !chosen.contains(&haddr) {
-                    chosen.push(haddr);
-                }
+                work.push(Liveness::Probe {
+                    target: id,
+                    addr: p.addr,
+                    helpers: chosen,
+                });
             }
-            work.push(Liveness::Probe {
-                target: id,
-                addr: p.addr,
-                helpers: chosen,
-                first,
-            });
             self.deadlines.set(&id, Some(p.deadline(t)));
         }
         work

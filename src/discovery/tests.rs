@@ -6,20 +6,47 @@ use proptest::prelude::*;
 
 use super::*;
 
+/// The peers `me` watches, found by a scan: the [`WATCHED`] ids after it
+/// in order, wrapping around.
+fn watched_by_scan(table: &PeerTable) -> Vec<NodeId> {
+    let ids: Vec<NodeId> = table.peers.keys().copied().collect();
+    let first = ids.iter().position(|id| *id > table.me).unwrap_or(0);
+    (0..ids.len().min(WATCHED))
+        .map(|i| ids[(first + i) % ids.len()])
+        .collect()
+}
+
+/// A peer's probe and offline silences, with the watched set scanned.
+fn limits(table: &PeerTable, id: &NodeId) -> (Duration, Duration) {
+    let t = &table.timing;
+    if watched_by_scan(table).contains(id) {
+        (t.suspect_after, t.offline_after)
+    } else {
+        (t.offline_after, t.offline_after + UNWATCHED_GRACE)
+    }
+}
+
 /// What [`PeerTable::next_deadline`] was: a scan of every peer. (A probe
-/// is never due before the silence reaches the suspicion time, which an
+/// is never due before the silence reaches the probe time, which an
 /// excused gap can move past a suspected peer's next probe.)
 fn scanned(table: &PeerTable) -> Option<Instant> {
     let t = &table.timing;
     table
         .peers
-        .values()
-        .map(|p| match p.suspect {
-            Some(s) => s
-                .next_probe
-                .max(p.last_heard + t.suspect_after)
-                .min(p.last_heard + t.offline_after),
-            None => p.last_heard + t.suspect_after,
+        .iter()
+        .map(|(id, p)| {
+            let (probe_after, offline_after) = limits(table, id);
+            let offline = p.last_heard + offline_after;
+            let probe = match p.suspect {
+                Some(s) => s.next_probe.max(p.last_heard + probe_after),
+                None => p.last_heard + probe_after,
+            };
+            let quiet = if p.quiet {
+                offline
+            } else {
+                p.last_heard + t.suspect_after
+            };
+            offline.min(probe).min(quiet)
         })
         .min()
 }
@@ -30,7 +57,7 @@ fn checked_by_scan(
     now: Instant,
     mut pick: impl FnMut(usize) -> usize,
 ) -> Vec<Liveness> {
-    let t = &table.timing;
+    let t = table.timing.clone();
     let mut work = Vec::new();
     let helpers: Vec<(NodeId, SocketAddr)> = table
         .peers
@@ -38,27 +65,47 @@ fn checked_by_scan(
         .filter(|(_, p)| p.suspect.is_none())
         .map(|(id, p)| (*id, p.addr))
         .collect();
-    for (id, p) in table.peers.iter_mut() {
+    let watched = watched_by_scan(table);
+    let all_limits: Vec<(Duration, Duration)> =
+        table.peers.keys().map(|id| limits(table, id)).collect();
+    let any_due = table
+        .peers
+        .values()
+        .zip(&all_limits)
+        .any(|(p, (probe, off))| {
+            let silence = now.saturating_duration_since(p.last_heard);
+            p.established()
+                && silence >= *probe
+                && silence < *off
+                && p.suspect.is_none_or(|s| s.next_probe <= now)
+        });
+    for ((id, p), (probe_after, offline_after)) in table.peers.iter_mut().zip(all_limits) {
         let silence = now.saturating_duration_since(p.last_heard);
-        if silence >= t.offline_after {
-            work.push(Liveness::Offline(*id));
+        if silence >= offline_after {
+            work.push(Liveness::Offline {
+                id: *id,
+                watched: watched.contains(id),
+            });
             continue;
         }
-        if silence < t.suspect_after {
+        if silence >= t.suspect_after && !p.quiet {
+            p.quiet = true;
+            work.push(Liveness::Quiet(*id));
+        }
+        if silence < probe_after {
             continue;
         }
         let due = p.suspect.is_none_or(|s| s.next_probe <= now);
         if !due {
             continue;
         }
-        let first = p.suspect.is_none();
         p.suspect = Some(Suspicion {
             next_probe: now + t.probe_interval,
         });
         let mut chosen = Vec::new();
         let established = p.established();
         for _ in 0..(t.indirect_probes * 3) {
-            if !established || chosen.len() >= t.indirect_probes || helpers.is_empty() {
+            if !any_due || !established || chosen.len() >= t.indirect_probes || helpers.is_empty() {
                 break;
             }
             let (hid, haddr) = helpers[pick(helpers.len())];
@@ -70,7 +117,6 @@ fn checked_by_scan(
             target: *id,
             addr: p.addr,
             helpers: chosen,
-            first,
         });
     }
     work
@@ -112,6 +158,13 @@ fn id(k: u8) -> NodeId {
     NodeId([k; 16])
 }
 
+/// The table's own node: between `id(6)` and `id(7)`.
+fn me() -> NodeId {
+    let mut me = [0xff; 16];
+    me[0] = 6;
+    NodeId(me)
+}
+
 proptest! {
     /// After presences (new peers, restarts), proofs of life, doubts,
     /// departures, excused gaps (a frozen node) and rounds of the failure detector, at any pace, the
@@ -122,7 +175,7 @@ proptest! {
     fn the_index_agrees_with_a_scan(
         ops in proptest::collection::vec((op(), 0u64..2_500), 0..200),
     ) {
-        let mut table = PeerTable::new(Timing::default());
+        let mut table = PeerTable::new(Timing::default(), me());
         let mut now = Instant::now();
         let mut rng = fastrand::Rng::with_seed(1);
         let addr = |k: u8| SocketAddr::from(([10, 0, 0, k], 4000));
@@ -155,16 +208,31 @@ proptest! {
                     let work = table.check(now, |n| rng.usize(..n));
                     prop_assert_eq!(&work, &expected);
                     prop_assert_eq!(suspicions(&table), suspicions(&scan));
-                    for item in work {
-                        if let Liveness::Offline(gone) = item {
-                            table.depart(gone, OfflineReason::Timeout, now);
-                        }
+                    // Nothing left due but the peers found offline (their
+                    // departure may make another peer watched, and due).
+                    let gone: Vec<NodeId> = work
+                        .iter()
+                        .filter_map(|w| match w {
+                            Liveness::Offline { id, .. } => Some(*id),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut rest = table.clone();
+                    for id in &gone {
+                        rest.deadlines.remove(id);
                     }
-                    prop_assert!(table.next_deadline().is_none_or(|t| t > now));
+                    prop_assert!(rest.next_deadline().is_none_or(|t| t > now));
+                    for id in gone {
+                        table.depart(id, OfflineReason::Timeout, now);
+                    }
                 }
             }
             prop_assert_eq!(table.next_deadline(), scanned(&table));
             prop_assert_eq!(table.deadlines.len(), table.peers.len());
+            prop_assert_eq!(&table.watching, &watched_by_scan(&table));
+            for (id, p) in &table.peers {
+                prop_assert_eq!(p.watched, table.watching.contains(id));
+            }
         }
     }
 }

@@ -74,17 +74,20 @@ impl Node {
     /// answered with evidence, not with my word), so a peer that lost the
     /// target's last heartbeats does not count its silence from long
     /// before (a process stopped for a few seconds at 30 % loss).
-    pub(super) fn vouch(&mut self, now: Instant, target: NodeId, to: SocketAddr) {
+    /// Returns whether it did (if not, the target is probed instead).
+    pub(super) fn vouch(&mut self, now: Instant, target: NodeId, to: SocketAddr) -> bool {
         let fresh = self.timing.suspect_after;
         let Some((at, bytes)) = self.peers.get(target).and_then(|p| p.last_lean.clone()) else {
-            return;
+            return false;
         };
-        if now < at + fresh {
-            self.transmits.push_back(crate::api::Transmit {
-                dest: Dest::Unicast(to),
-                bytes,
-            });
+        if now >= at + fresh {
+            return false;
         }
+        self.transmits.push_back(crate::api::Transmit {
+            dest: Dest::Unicast(to),
+            bytes,
+        });
+        true
     }
 
     /// A lean heartbeat (`raw`) arrived from `from`.

@@ -17,6 +17,7 @@ mod protected;
 mod reach;
 mod scale;
 mod typing;
+mod watch;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -263,10 +263,11 @@ fn thirty_nodes_started_together_on_the_bed() {
 /// sockets 163, waiting for ARP 5,054); the 2 cores busy 38.9 s of 40 until
 /// 20 s; idle, per node, 3.77 group and 102.36 unicast datagrams/s (96 %
 /// unicast; in the 10 s: ProbeRequest 19,797, Probe 14,014, ProbeAck
-/// 5,433, Ping 757).
+/// 5,433, Ping 757). Now (seed 0x16): none missing, no false offline, all
+/// saw all after 5.97 s; 118,583 copies dropped (switch 117,361); the
+/// cores busy 17.1 s of 40; idle 1.04 group and 0.01 unicast datagrams/s
+/// per node (seeds 1–6: all saw all after 5.8–6.8 s, 0–16 % unicast).
 #[test]
-// fails until the collapse fix lands (issue 16)
-#[ignore = "fails until the collapse fix lands (issue 16)"]
 fn forty_nodes_started_together_on_the_bed() {
     on_the_bed(40).check();
 }
@@ -277,9 +278,16 @@ fn forty_nodes_started_together_on_the_bed() {
 /// 20 s; idle, per node, 7.42 group and 285.69 unicast datagrams/s (97 %
 /// unicast; in the 10 s: ProbeRequest 77,637, Probe 39,192, Unheard
 /// 28,569, Presence 11,327).
+///
+/// Now: 3 pairs missing at 20 s, 9 false peer_offline, all saw all after
+/// 22.6 s; the cores busy 37.9 s of 40. The model charges every signed
+/// datagram 650 µs, a calibration to the old code's collapse (see
+/// `buffers`), and 60 nodes' start-up presences alone are 32,000 of them
+/// to read on 2 cores. On the bed itself 60 real nodes started together
+/// see each other within 3 s (`lan::scale`, in CI), so this stays a
+/// model's question: what start-up costs when the cores are this slow.
 #[test]
-// fails until the collapse fix lands (issue 16)
-#[ignore = "fails until the collapse fix lands (issue 16)"]
+#[ignore = "the model's 2 cores saturate on 60 nodes' start-up; the real bed of 60 passes (lan::scale)"]
 fn sixty_nodes_started_together_on_the_bed() {
     on_the_bed(60).check();
 }
