@@ -641,9 +641,7 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
         "—",
     ));
     rows.push(row(
-        &format!(
-            "Sim, join storm of {peers} within 1 s, {pct:.0} % loss: datagrams sent per node"
-        ),
+        &format!("Sim, join storm of {peers} within 1 s, {pct:.0} % loss: datagrams sent per node"),
         format!("{at_convergence:.0} until all see all, {first_ten:.0} in the first 10 s"),
         "—",
         "—",
@@ -737,6 +735,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     // A crash: host 0 killed; when does each other host show it offline?
     let killed_at = sim.elapsed();
     let victim = sim.id(0);
+    sim.kill(0);
     let from = sim.log.len();
     sim.run_until(killed_at + Duration::from_secs(8));
     let mut seen: Vec<Duration> = sim.log[from..]
