@@ -400,6 +400,19 @@ impl Lan {
         Peer::spawn_in(&self.host(i), nick, extra)
     }
 
+    /// Starts `program` (another build of lanchat) as `lanchat headless
+    /// --json --nick <nick>` in host `i`, with its data in `data`.
+    pub(crate) fn spawn_program(
+        &self,
+        i: usize,
+        program: &std::path::Path,
+        nick: &str,
+        data: &std::path::Path,
+    ) -> Peer {
+        self.check(i);
+        Peer::spawn_program(program, &self.host(i), nick, Some(data), &[], &[])
+    }
+
     /// Runs `f` on a thread inside host `i`: sockets it opens are that
     /// host's (a hostile host, a capture, a raw sender).
     pub(crate) fn enter<T: Send>(&self, i: usize, f: impl FnOnce() -> T + Send) -> T {

@@ -118,3 +118,119 @@ fn a_colleague_on_a_newer_version_is_named_not_left_silent() {
         &format!("the doctor on n0 says: {newer_text}"),
     );
 }
+
+/// The build an office ran before wire version 5: f7e8502, the last commit
+/// of version 4 (it already names a node of another version). `.ci/run`
+/// builds it into `target/old/lanchat-v4`; `LANCHAT_OLD_BIN` names another.
+fn old_build() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("LANCHAT_OLD_BIN").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/old/lanchat-v4"),
+        std::path::PathBuf::from,
+    );
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("LANCHAT_REQUIRE_OLD").is_none(),
+        "no old build at {} (.ci/run builds it)",
+        path.display()
+    );
+    eprintln!(
+        "skipped: no old build at {} (.ci/run builds it)",
+        path.display()
+    );
+    None
+}
+
+/// An office upgrades one desk: n0 and n1 run the old build and chat; n1
+/// is updated (the new build on the same data directory) and the two
+/// cannot read each other. Each says so, naming the other, and neither
+/// shows the other online in the new version; n1 keeps its identity.
+#[test]
+fn an_old_build_and_this_one_name_each_other() {
+    let Some(old) = old_build() else { return };
+    let Some(lan) = Lan::new(2) else { return };
+    let dirs = [
+        crate::util::TempDir::create(),
+        crate::util::TempDir::create(),
+    ];
+    let mut n0 = lan.spawn_program(0, &old, "n0", &dirs[0].0);
+    let mut n1 = lan.spawn_program(1, &old, "n1", &dirs[1].0);
+    let (_, ready) = n1.expect_event("ready", event("ready", &[]), PATIENCE);
+    let n1_id = ready["node"].as_str().expect("node id").to_string();
+    n0.expect_event(
+        "n1 online at n0, both old",
+        event("peer_online", &[("node", &n1_id)]),
+        PATIENCE,
+    );
+    // n1 is updated: its old lanchat stops (killed, so n0 still has it
+    // online for a few seconds and names it by its nick) and the new one
+    // starts on the same data.
+    n1.kill();
+    let mut n1 = lan.spawn_program(
+        1,
+        std::path::Path::new(env!("CARGO_BIN_EXE_lanchat")),
+        "n1",
+        &dirs[1].0,
+    );
+    let (_, ready) = n1.expect_event("ready of the new build", event("ready", &[]), PATIENCE);
+    assert_eq!(ready["node"], n1_id.as_str(), "the same identity: {ready}");
+    let (_, told) = n0.expect_event(
+        "the old build names the new one",
+        |v| v["event"] == "other_version" && v["version"] == u64::from(lanchat::wire::VERSION),
+        PATIENCE,
+    );
+    assert_eq!(told["nick"], "n1", "{told}");
+    assert_eq!(told["newer"], true, "{told}");
+    let (_, told) = n1.expect_event(
+        "the new build names the old one",
+        |v| v["event"] == "other_version" && v["version"] == 4,
+        PATIENCE,
+    );
+    assert_eq!(told["newer"], false, "{told}");
+    assert!(
+        told["addr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with(&format!("{}:", Lan::addr(0)))),
+        "{told}"
+    );
+    // In words, in each one's doctor.
+    let words = |peer: &mut crate::util::Peer| -> String {
+        peer.send("/doctor");
+        let (_, report) = peer.expect_event("network", event("network", &[]), PATIENCE);
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "other_version")
+            .filter_map(|f| f["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let old_says = words(&mut n0);
+    assert!(
+        old_says.contains("n1 ") && old_says.contains("newer"),
+        "{old_says}"
+    );
+    let new_says = words(&mut n1);
+    assert!(
+        new_says.contains(&Lan::addr(0).to_string()) && new_says.contains("older"),
+        "{new_says}"
+    );
+    // Neither takes the other for someone it can talk to.
+    std::thread::sleep(Duration::from_secs(6));
+    let online = n1
+        .backlog()
+        .iter()
+        .any(|(_, v)| v["event"] == "peer_online");
+    assert!(!online, "the new build shows the old one online");
+    let back = n0
+        .backlog()
+        .iter()
+        .any(|(_, v)| v["event"] == "peer_online");
+    assert!(!back, "the old build shows the new one online");
+    figure(
+        "an old build beside this one",
+        &format!("the old one says: {old_says}; this one says: {new_says}"),
+    );
+}

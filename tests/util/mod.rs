@@ -186,12 +186,26 @@ impl Peer {
         extra: &[&str],
         env: &[(&str, &std::path::Path)],
     ) -> Peer {
+        let program = std::path::Path::new(env!("CARGO_BIN_EXE_lanchat"));
+        Peer::spawn_program(program, netns, nick, data, extra, env)
+    }
+
+    /// Like [`Peer::spawn_with_env`], running `program` (another build of
+    /// lanchat) instead of this one.
+    pub(crate) fn spawn_program(
+        program: &std::path::Path,
+        netns: &str,
+        nick: &str,
+        data: Option<&std::path::Path>,
+        extra: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Peer {
         let dir = TempDir::create();
         let stderr = dir.0.join("stderr.log");
         let data = data.map_or_else(|| dir.0.join("data"), std::path::Path::to_path_buf);
         let mut child = Command::new("ip")
             .args(["netns", "exec", netns])
-            .arg(env!("CARGO_BIN_EXE_lanchat"))
+            .arg(program)
             .args(["headless", "--json", "--nick", nick, "--data-dir"])
             .arg(&data)
             .args(extra)
