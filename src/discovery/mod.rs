@@ -37,7 +37,7 @@ pub(crate) const ESTABLISHED: u32 = 3;
 /// Most departed peers remembered.
 pub const MAX_DEPARTED: usize = 1024;
 /// Peers each node watches: its successors in node-id order.
-pub(crate) const WATCHED: usize = 3;
+pub const WATCHED: usize = 3;
 /// How long a peer nobody reported offline is probed by a node that does
 /// not watch it (its watchers' word was lost, or none of them hears it)
 /// before it is declared offline.
@@ -64,6 +64,10 @@ pub(crate) struct Peer {
     quiet: bool,
     /// Whether I am one of its watchers ([`WATCHED`]).
     watched: bool,
+    /// Whether a watcher said it is down while I still heard it lately
+    /// (the watcher lost its last heartbeats, I did not): since then I
+    /// time it as a watcher does, until it is heard again.
+    told_down: bool,
     pub(crate) last_hello_reply: Option<Instant>,
     /// Packets heard in this life; only established peers are probed
     /// through others (a one-packet phantom must not multiply traffic).
@@ -111,7 +115,7 @@ impl Peer {
     /// is offline: a watched peer's from [`Timing`], a peer others watch
     /// later (their word is expected first).
     fn limits(&self, t: &Timing) -> (Duration, Duration) {
-        if self.watched {
+        if self.watched || self.told_down {
             (t.suspect_after, t.offline_after)
         } else {
             (t.offline_after, t.offline_after + UNWATCHED_GRACE)
@@ -308,7 +312,27 @@ impl PeerTable {
             p.last_heard = now;
             p.suspect = None;
             p.quiet = false;
+            p.told_down = false;
             p.heard = p.heard.saturating_add(1);
+            self.reindex(id);
+        }
+    }
+
+    /// Whether I am one of the watchers of `id`.
+    pub(crate) fn watches(&self, id: NodeId) -> bool {
+        self.watching.contains(&id)
+    }
+
+    /// A watcher says `id` (in life `epoch`) is down, but I heard it less
+    /// than [`Timing::suspect_after`] ago: from now on I time its silence
+    /// as its watchers do (probed after `suspect_after`, offline after
+    /// `offline_after`), until I hear it again. So a node whose watchers
+    /// lost its last heartbeats is still seen offline within
+    /// `offline_after` of when it was last heard here, not after the
+    /// longer wait of a node nobody reported.
+    pub(crate) fn told_down(&mut self, id: NodeId, epoch: u64) {
+        if let Some(p) = self.peers.get_mut(&id).filter(|p| p.epoch == epoch) {
+            p.told_down = true;
             self.reindex(id);
         }
     }
@@ -398,6 +422,7 @@ impl PeerTable {
                     suspect: None,
                     quiet: false,
                     watched: self.watching.contains(&id),
+                    told_down: false,
                     last_hello_reply: None,
                     heard: 1,
                     chain: tracked,

@@ -19,7 +19,7 @@ fn watched_by_scan(table: &PeerTable) -> Vec<NodeId> {
 /// A peer's probe and offline silences, with the watched set scanned.
 fn limits(table: &PeerTable, id: &NodeId) -> (Duration, Duration) {
     let t = &table.timing;
-    if watched_by_scan(table).contains(id) {
+    if watched_by_scan(table).contains(id) || table.peers[id].told_down {
         (t.suspect_after, t.offline_after)
     } else {
         (t.offline_after, t.offline_after + UNWATCHED_GRACE)
@@ -137,6 +137,8 @@ enum Op {
     Presence(u8, u64),
     Heard(u8),
     Doubt(u8),
+    /// A watcher's word that it is down (life 1 or 2).
+    ToldDown(u8, u64),
     Quit(u8),
     /// The node did not run for this many ms (frozen, asleep).
     Excuse(u64),
@@ -148,6 +150,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..12, 1u64..3).prop_map(|(k, e)| Op::Presence(k, e)),
         (0u8..12).prop_map(Op::Heard),
         (0u8..12).prop_map(Op::Doubt),
+        (0u8..12, 1u64..3).prop_map(|(k, e)| Op::ToldDown(k, e)),
         (0u8..12).prop_map(Op::Quit),
         (2_000u64..9_000).prop_map(Op::Excuse),
         Just(Op::Check),
@@ -189,6 +192,7 @@ proptest! {
                 }
                 Op::Heard(k) => table.heard(id(k), addr(k), now),
                 Op::Doubt(k) => table.doubt(id(k), now),
+                Op::ToldDown(k, epoch) => table.told_down(id(k), epoch),
                 Op::Quit(k) => {
                     table.depart(id(k), OfflineReason::Quit, now);
                 }
@@ -235,4 +239,53 @@ proptest! {
             }
         }
     }
+}
+
+/// A peer I do not watch, said to be down by its watcher while I still
+/// heard it lately: it is probed and declared offline on the watchers'
+/// times, not on the longer ones of a peer nobody reported; heard again,
+/// it is back on those.
+#[test]
+fn a_word_while_i_still_hear_it_puts_a_peer_on_the_watchers_times() {
+    let t = Timing::default();
+    let start = Instant::now();
+    let addr = |k: u8| SocketAddr::from(([10, 0, 0, k], 4000));
+    let offline_at = |told: bool| {
+        let mut table = PeerTable::new(t.clone(), me());
+        // me() watches 7, 8 and 9: 2 is not watched.
+        for k in [2, 7, 8, 9] {
+            table.apply_presence(id(k), 1, addr(k), &Presence::default(), start);
+        }
+        assert!(!table.watches(id(2)));
+        if told {
+            table.told_down(id(2), 1);
+            // A word about another life says nothing of this one.
+            table.told_down(id(7), 2);
+        }
+        loop {
+            let now = table.next_deadline().expect("a deadline");
+            // The watched ones keep talking.
+            for k in [7, 8, 9] {
+                table.heard(id(k), addr(k), now);
+            }
+            let work = table.check(now, |n| n - 1);
+            if work
+                .iter()
+                .any(|w| matches!(w, Liveness::Offline { id: gone, .. } if *gone == id(2)))
+            {
+                return now - start;
+            }
+        }
+    };
+    assert_eq!(offline_at(false), t.offline_after + UNWATCHED_GRACE);
+    assert_eq!(offline_at(true), t.offline_after);
+
+    let mut table = PeerTable::new(t.clone(), me());
+    table.apply_presence(id(2), 1, addr(2), &Presence::default(), start);
+    for k in [7, 8, 9] {
+        table.apply_presence(id(k), 1, addr(k), &Presence::default(), start);
+    }
+    table.told_down(id(2), 1);
+    table.heard(id(2), addr(2), start + Duration::from_secs(1));
+    assert!(!table.peers[&id(2)].told_down);
 }

@@ -140,3 +140,54 @@ fn a_node_said_to_be_down_tells_everyone_it_is_here() {
         .count();
     assert!(presences >= 1, "no presence within 20 ms of the word");
 }
+
+/// The hosts that watch host `peer` among the first `n`: the [`WATCHED`]
+/// ones before it in node-id order, wrapping around.
+fn watchers_of(sim: &Sim, n: usize, peer: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| sim.id(i));
+    let at = order.iter().position(|&i| i == peer).expect("listed");
+    (1..=lanchat::discovery::WATCHED)
+        .map(|k| order[(at + n - k) % n])
+        .collect()
+}
+
+#[test]
+fn a_watcher_that_takes_a_fellow_watchers_word_says_it_too() {
+    let n = 8;
+    let mut sim = clean(n);
+    let victim = 5;
+    let watchers = watchers_of(&sim, n, victim);
+    let (first, second) = (watchers[0], watchers[1]);
+    let word = down(&sim, first, victim);
+    sim.freeze(victim, true);
+    let at = sim.elapsed();
+    // Silent for 3 s at the second watcher too, which has not declared it
+    // yet (5 s): the first one's word takes it offline there.
+    sim.run_until(at + secs(3.0));
+    let sent_before = sim.captured().len();
+    sim.inject(second, sim.addr(first), &word);
+    sim.run_until(at + secs(3.05));
+    let says = sim.captured()[sent_before..]
+        .iter()
+        .filter_map(|bytes| open(bytes))
+        .filter(|p| p.from == sim.id(second))
+        .filter(|p| matches!(p.body, Body::Down { peer, .. } if peer == sim.id(victim)))
+        .count();
+    assert_eq!(sim.node(second).expect("alive").stats().taken_down, 1);
+    assert!(says >= 1, "the second watcher did not say it");
+    // A node that does not watch it takes the word without repeating it.
+    let other = (0..n)
+        .find(|i| *i != victim && !watchers.contains(i))
+        .expect("a node that does not watch it");
+    let sent_before = sim.captured().len();
+    sim.inject(other, sim.addr(first), &word);
+    sim.run_until(at + secs(3.1));
+    let repeated = sim.captured()[sent_before..]
+        .iter()
+        .filter_map(|bytes| open(bytes))
+        .filter(|p| p.from == sim.id(other) && matches!(p.body, Body::Down { .. }))
+        .count();
+    assert_eq!(sim.node(other).expect("alive").stats().taken_down, 1);
+    assert_eq!(repeated, 0);
+}
