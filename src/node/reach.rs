@@ -95,6 +95,17 @@ struct PeerReach {
     lists_me: Option<Instant>,
 }
 
+impl PeerReach {
+    /// Whether its group traffic has not reached me lately (or never, a
+    /// while after it came online).
+    fn unheard(&self, now: Instant) -> bool {
+        match self.group {
+            None => now.saturating_duration_since(self.since) >= NEVER_HEARD_AFTER,
+            Some(t) => now.saturating_duration_since(t) >= GROUP_SILENCE,
+        }
+    }
+}
+
 /// A seed: an address to greet until a peer answers from it.
 #[derive(Clone, Debug)]
 struct Seed {
@@ -146,10 +157,7 @@ impl Reach {
     }
 
     fn unheard(&self, id: NodeId, now: Instant) -> bool {
-        self.peers.get(&id).is_some_and(|r| match r.group {
-            None => now.saturating_duration_since(r.since) >= NEVER_HEARD_AFTER,
-            Some(t) => now.saturating_duration_since(t) >= GROUP_SILENCE,
-        })
+        self.peers.get(&id).is_some_and(|r| r.unheard(now))
     }
 
     /// Whether `addr` is a private, link-local or shared (CGNAT) address:
@@ -169,10 +177,15 @@ impl Reach {
 impl Node {
     /// A datagram from an online peer came by `way`.
     pub(super) fn reach_heard(&mut self, id: NodeId, way: Way, now: Instant) {
-        if way.is_group()
-            && let Some(r) = self.reach.peers.get_mut(&id)
-        {
-            r.group = Some(now);
+        if way.is_group() {
+            let was_unheard = self.reach.unheard(id, now);
+            if let Some(r) = self.reach.peers.get_mut(&id) {
+                r.group = Some(now);
+            }
+            // Back to the group at once: my list changes.
+            if was_unheard {
+                self.reach_by(now);
+            }
         }
     }
 
@@ -212,7 +225,11 @@ impl Node {
 
     /// A peer went offline.
     pub(super) fn reach_gone(&mut self, id: NodeId) {
-        self.reach.peers.remove(&id);
+        if self.reach.peers.remove(&id).is_some()
+            && self.reach.unheard.contains(&wire::short_id(id))
+        {
+            self.reach_by(self.last_now);
+        }
     }
 
     /// A `ProbeAck` came from an online peer: if it answers my ping, the
@@ -312,21 +329,26 @@ impl Node {
         let mut list: Vec<u32> = self
             .reach
             .peers
-            .keys()
-            .filter(|id| self.reach.unheard(**id, now))
-            .map(|id| wire::short_id(*id))
+            .iter()
+            .filter(|(_, r)| r.unheard(now))
+            .map(|(id, _)| wire::short_id(*id))
             .collect();
         list.sort_unstable();
         list.truncate(MAX_UNHEARD);
         list
     }
 
-    /// The periodic part: my presence's unheard list and count kept up to
-    /// date, seeds greeted, pings sent.
+    /// The periodic part, when [`Node::reach_deadline`] is due: my
+    /// presence's unheard list kept up to date, seeds greeted, pings sent.
+    /// It looks at every peer, so it runs only when something is due, not
+    /// at every timeout.
     pub(super) fn run_reach(&mut self, now: Instant) {
         // Not worth a presence of its own: the next full one says it
         // (under the same version, which receivers take in).
         self.presence.knows = u16::try_from(self.peers.len()).unwrap_or(u16::MAX);
+        if self.reach.next.is_some_and(|t| t > now) {
+            return;
+        }
         let unheard = self.unheard_list(now);
         if unheard != self.reach.unheard {
             if unheard.is_empty() {

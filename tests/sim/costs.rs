@@ -63,12 +63,12 @@ fn core_cost_per_datagram() {
     }
 }
 
-/// CPU time of the calling thread (the machine may be busy with others).
+/// CPU time of the calling thread (the machine may be busy with others),
+/// to the nanosecond (`/proc/thread-self/schedstat` counts in scheduler
+/// ticks while the thread runs).
 fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .map_or(Duration::ZERO, Duration::from_nanos)
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map_or(Duration::ZERO, Duration::from)
 }
 
 /// Nanoseconds process `pid` has run, all its threads.
