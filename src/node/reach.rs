@@ -472,7 +472,8 @@ impl Node {
     }
 
     /// A peer's presence says how many peers it knows: if I know more, I
-    /// tell it where mine are (at most every [`TELL_PEERS_SPACING`]).
+    /// tell it where mine are (at most every [`TELL_PEERS_SPACING`], and
+    /// not while it answers none of my pings).
     pub(super) fn maybe_tell_peers(&mut self, now: Instant, id: NodeId, knows: u16) {
         // In step, it knows me instead of itself: as many as I know. A
         // peer made up by a flood gets nothing (it would multiply it).
@@ -484,8 +485,11 @@ impl Node {
         let Some(r) = self.reach.peers.get_mut(&id) else {
             return;
         };
-        // Counts differ for a moment whenever someone comes or goes.
-        if now.saturating_duration_since(r.since) < SETTLE
+        // Counts differ for a moment whenever someone comes or goes. A
+        // peer that answers none of my pings would not hear the list
+        // either.
+        if r.hears_me == Some(false)
+            || now.saturating_duration_since(r.since) < SETTLE
             || r.told_peers
                 .is_some_and(|t| now.saturating_duration_since(t) < TELL_PEERS_SPACING)
         {

@@ -170,6 +170,32 @@ fn a_peer_behind_an_inbound_firewall_is_reported_as_not_hearing_us() {
     assert_eq!(fw.hears_me, Some(true), "{fw:?}");
 }
 
+/// A node that answers none of my pings is not told, every 30 s, where
+/// my peers are (it would not hear it; among a thousand such peers that
+/// was 100 signed lists a second).
+#[test]
+fn a_peer_that_hears_nothing_is_not_told_where_the_others_are() {
+    let mut sim = Sim::new(0xf1e, Faults::lossy(0.0));
+    for nick in ["ann", "bob", "fw"] {
+        sim.add(nick);
+    }
+    // fw hears nothing, so it knows no peer; ann and bob hear it.
+    sim.deaf(2, true);
+    sim.run_until(secs(15.0));
+    let report = sim.node(0).expect("alive").network(sim.now);
+    let fw = report.peers.iter().find(|p| p.id == sim.id(2)).expect("fw");
+    assert_eq!(fw.hears_me, Some(false), "{fw:?}");
+    let before = sim.captured().len();
+    sim.run_until(secs(75.0));
+    let ann = sim.id(0);
+    let lists = sim.captured()[before..]
+        .iter()
+        .filter_map(|bytes| super::net::open(bytes))
+        .filter(|p| p.from == ann && matches!(p.body, lanchat::wire::Body::Peers { .. }))
+        .count();
+    assert_eq!(lists, 0, "ann told fw where bob is {lists} times in 60 s");
+}
+
 #[test]
 fn an_address_added_later_is_reached_and_can_be_forgotten() {
     let mut sim = Sim::new(0xadd, Faults::lossy(0.0));
