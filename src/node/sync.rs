@@ -5,6 +5,8 @@
 //!   [`Timing::sync_every`](crate::api::Timing), soon after joining it (or
 //!   after the first member is seen), and again shortly after a round
 //!   brought news (an answer cut short by the bandwidth budget goes on).
+//!   Each periodic comparison in a row that finds both sides the same
+//!   doubles the period, up to 8 times it ([`CALM_DOUBLINGS`]).
 //! - An opening is always answered (with nothing, when the windows agree),
 //!   so a lost one is tried again, with another member, after [`RETRY`].
 //! - When a peer comes online, each member of a shared channel compares with
@@ -51,6 +53,12 @@ const MAX_ROUNDS: u8 = 16;
 /// up to [`MAX_FRUITLESS`] times in a row without news.
 const AGAIN: Duration = Duration::from_secs(1);
 const MAX_FRUITLESS: u8 = 5;
+/// Each periodic comparison that found both sides the same doubles the
+/// wait before the next one of that channel, this many times at most (so
+/// an idle channel is compared every 4 minutes rather than every 30 s,
+/// saving a node two datagrams and often an ARP exchange each time); news
+/// or a difference brings it back to [`Timing::sync_every`](crate::api::Timing).
+const CALM_DOUBLINGS: u8 = 3;
 
 /// Catch-up state of a node.
 #[derive(Debug)]
@@ -69,6 +77,9 @@ pub(super) struct SyncState {
     /// Rounds in a row that found differences but brought nothing (lost
     /// on the way, or held back by a budget), per channel.
     fruitless: BTreeMap<String, u8>,
+    /// Periodic comparisons in a row that found both sides the same, per
+    /// channel ([`CALM_DOUBLINGS`]).
+    agreed: BTreeMap<String, u8>,
     /// Channels compared at least once since joining (or starting).
     synced: BTreeSet<String>,
     /// Caught-up messages not given out yet (each with its author's own
@@ -91,6 +102,7 @@ impl SyncState {
             asked: BTreeMap::new(),
             heard_in: BTreeMap::new(),
             fruitless: BTreeMap::new(),
+            agreed: BTreeMap::new(),
             synced: BTreeSet::new(),
             held: Vec::new(),
             held_until: None,
@@ -131,6 +143,7 @@ impl Node {
         self.sync.due.insert(channel.to_string(), soon);
         self.sync.synced.remove(channel);
         self.sync.asked.remove(channel);
+        self.sync.agreed.remove(channel);
     }
 
     /// Forgets the schedule of a channel left (its messages stay kept).
@@ -246,16 +259,20 @@ impl Node {
                 }
                 _ => {
                     self.sync.tries.remove(&channel);
-                    self.next_period(now)
+                    self.next_period(now, &channel)
                 }
             };
             self.sync.due.insert(channel, next);
         }
     }
 
-    /// When the next periodic comparison of a channel is due.
-    fn next_period(&mut self, now: Instant) -> Instant {
-        now + self.timing.sync_every.mul_f64(0.75 + self.rng.f64() * 0.5)
+    /// When the next periodic comparison of a channel is due: about
+    /// [`Timing::sync_every`](crate::api::Timing), doubled for each
+    /// comparison in a row that found nothing to do ([`CALM_DOUBLINGS`]).
+    fn next_period(&mut self, now: Instant, channel: &str) -> Instant {
+        let calm = self.sync.agreed.get(channel).copied().unwrap_or(0);
+        let every = self.timing.sync_every * (1u32 << calm.min(CALM_DOUBLINGS));
+        now + every.mul_f64(0.75 + self.rng.f64() * 0.5)
     }
 
     /// Starts a comparison of a channel with the peer at `addr`.
@@ -337,7 +354,13 @@ impl Node {
             && self.sync.tries.remove(&sync.channel).is_some()
         {
             self.sync.synced.insert(sync.channel.clone());
-            let next = self.next_period(now);
+            if sync.ranges.is_empty() {
+                let calm = self.sync.agreed.entry(sync.channel.clone()).or_default();
+                *calm = calm.saturating_add(1).min(CALM_DOUBLINGS);
+            } else {
+                self.sync.agreed.remove(&sync.channel);
+            }
+            let next = self.next_period(now, &sync.channel);
             self.sync.due.insert(sync.channel.clone(), next);
         }
         if sync.round > 0 && !sync.ranges.is_empty() {
@@ -488,6 +511,7 @@ impl Node {
         }
         self.sync.sooner(&channel, now + FOLLOW_UP);
         self.sync.fruitless.remove(&channel);
+        self.sync.agreed.remove(&channel);
     }
 
     /// Gives out the held caught-up messages.

@@ -26,3 +26,30 @@ fn an_idle_node_sends_at_most_100_bytes_a_second() {
         assert!(rate > 40.0, "node {i} sends no heartbeat ({rate:.0} B/s)");
     }
 }
+
+/// Catch-up compares an idle channel less and less often: each periodic
+/// comparison that finds both sides the same doubles the wait (30 s, then
+/// 1, 2 and 4 min), where every 30 s cost each node two datagrams (and
+/// on a real LAN often an ARP exchange too) for nothing.
+#[test]
+fn an_idle_channel_is_compared_less_and_less_often() {
+    let mut sim = Sim::new(0x1d1f, Faults::lossy(0.0));
+    for i in 0..3 {
+        sim.add(&format!("idle{i}"));
+    }
+    sim.run_until(Duration::from_secs(5));
+    let started = |sim: &Sim| -> Vec<u64> {
+        (0..3)
+            .map(|i| sim.node(i).expect("alive").stats().syncs_started)
+            .collect()
+    };
+    let before = started(&sim);
+    sim.run_until(Duration::from_secs(605));
+    let after = started(&sim);
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        let n = a - b;
+        println!("idle node {i}: {n} comparisons of #Main in 10 minutes");
+        // Every 30 s would be about 20; doubling gives about 5.
+        assert!((3..=8).contains(&n), "node {i}: {n} comparisons");
+    }
+}
