@@ -5,7 +5,8 @@
 //!
 //! `cargo bench --bench lan` (needs root and iproute2 for the namespace
 //! parts; `LANCHAT_BENCH=lan` runs only them, `LANCHAT_BENCH=lan:dm`,
-//! `lan:throughput` or `lan:thirty` one of them; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
+//! `lan:throughput` or `lan:thirty` one of them; `LANCHAT_BENCH=crypto` the
+//! crypto of one datagram; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
 //! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; their idle
 //! window is `LANCHAT_BENCH_IDLE` seconds, default 10; `LANCHAT_BENCH=hub`
 //! runs only the one-node part of them, `benches/hub.rs`). No node ever runs
@@ -60,6 +61,9 @@ fn main() {
         if let Some(bed) = Bed::new(NODES) {
             lan_benches(&bed, only.strip_prefix("lan:").unwrap_or(""), &mut rows);
         }
+    }
+    if only.is_empty() || only == "crypto" {
+        crypto_bench(&mut rows);
     }
     if only.is_empty() || only == "sim" || only == "hub" {
         let losses = match std::env::var("LANCHAT_BENCH_LOSS") {
@@ -398,10 +402,13 @@ fn raw_blast(bed: &Bed, size: usize) -> f64 {
 
 /// How many nodes the discovery and idle benchmarks run.
 const NODES: usize = 30;
-/// The idle window on the namespace LAN.
-const IDLE: Duration = Duration::from_secs(20);
-/// Wait after discovery before the idle window.
-const IDLE_SETTLE: Duration = Duration::from_secs(30);
+/// The idle window on the namespace LAN: long enough to hold the
+/// occasional catch-up comparison of every node (every 4 min once calm).
+const IDLE: Duration = Duration::from_secs(120);
+/// Wait after discovery before the idle window: past the start-up ARP
+/// confirmations (20 s) and the first catch-up comparisons, whose period
+/// doubles from 30 s to 4 min while they find nothing (3.5 min).
+const IDLE_SETTLE: Duration = Duration::from_secs(240);
 /// The idle window in the simulation, unless `LANCHAT_BENCH_IDLE` says.
 const SIM_IDLE: Duration = Duration::from_secs(10);
 /// Nodes of the simulated join storm (all started within one second).
@@ -569,6 +576,63 @@ impl Cpu {
             Cpu::Wall(t) => t.elapsed(),
         }
     }
+}
+
+/// What the crypto of one datagram costs on this machine, each primitive
+/// timed alone on this thread: the floor under a round trip and under a
+/// receiver's datagrams per second.
+fn crypto_bench(rows: &mut Vec<Row>) {
+    use lanchat::envelope::{self, Keys};
+    use lanchat::wire::{Body, Packet};
+    const ROUNDS: u32 = 2_000;
+    let a = Keys::from_secret(&[7; 32]);
+    let b = Keys::from_secret(&[9; 32]);
+    let packet = Packet {
+        from: a.id(),
+        epoch: 1_765_000_000_000,
+        body: Body::Ping { nonce: 42 },
+    };
+    let time = |f: &mut dyn FnMut()| {
+        let t0 = Cpu::now();
+        for _ in 0..ROUNDS {
+            f();
+        }
+        t0.elapsed() / ROUNDS
+    };
+    let mut counter = 0u64;
+    let sign = time(&mut || {
+        counter += 1;
+        std::hint::black_box(envelope::seal(&packet, counter, &a, None).expect("seals"));
+    });
+    let sealed = envelope::seal(&packet, 1, &a, None).expect("seals");
+    let verify = time(&mut || {
+        std::hint::black_box(envelope::open(&sealed, None).expect("opens"));
+    });
+    let agree = time(&mut || {
+        std::hint::black_box(a.direct_keys(&b.public()).expect("agrees"));
+    });
+    println!(
+        "crypto per datagram: seal (Ed25519 sign) {:.1} µs, open (verify) {:.1} µs; X25519 agreement with a new peer {:.1} µs",
+        sign.as_secs_f64() * 1e6,
+        verify.as_secs_f64() * 1e6,
+        agree.as_secs_f64() * 1e6
+    );
+    rows.push(row(
+        "Crypto of one signed datagram (a 16-byte ping): seal (Ed25519 sign) / open (verify), CPU on one thread",
+        format!(
+            "{:.1} µs / {:.1} µs",
+            sign.as_secs_f64() * 1e6,
+            verify.as_secs_f64() * 1e6
+        ),
+        "—",
+        "—",
+    ));
+    rows.push(row(
+        "X25519 agreement and key derivation with a peer (once per peer and life; cached)",
+        format!("{:.1} µs", agree.as_secs_f64() * 1e6),
+        "—",
+        "—",
+    ));
 }
 
 /// How long the hub's peers run before its window opens: past the start-up
