@@ -6,7 +6,8 @@
 //! `cargo bench --bench lan` (needs root and iproute2 for the namespace
 //! parts; `LANCHAT_BENCH=lan` runs only them, `LANCHAT_BENCH=lan:dm`,
 //! `lan:throughput` or `lan:thirty` one of them; `LANCHAT_BENCH=crypto` the
-//! crypto of one datagram; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
+//! crypto of one datagram; `LANCHAT_BENCH=storm` a join storm of 200
+//! simulated nodes; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
 //! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; their idle
 //! window is `LANCHAT_BENCH_IDLE` seconds, default 10; `LANCHAT_BENCH=hub`
 //! runs only the one-node part of them, `benches/hub.rs`). No node ever runs
@@ -92,9 +93,11 @@ fn main() {
                     sim_bench(n, loss, idle, &mut rows);
                 }
             }
-            if only != "hub" {
-                storm_bench(STORM, loss, &mut rows);
-            }
+        }
+    }
+    if only.is_empty() || only == "storm" {
+        for loss in [0.0, 0.1] {
+            storm_bench(STORM, loss, &mut rows);
         }
     }
     common::print_table(&rows);

@@ -259,7 +259,11 @@ impl Sim {
                 (Some(p), Some((t, _))) => p.min(t),
                 (Some(p), None) => p,
                 (None, Some((t, _))) => t,
-                (None, None) => end,
+                // Nothing will happen: time just passes.
+                (None, None) => {
+                    self.now = self.now.max(end);
+                    return;
+                }
             };
             if next > end {
                 self.now = end;
