@@ -177,11 +177,11 @@ impl Reach {
 impl Node {
     /// A datagram from an online peer came by `way`.
     pub(super) fn reach_heard(&mut self, id: NodeId, way: Way, now: Instant) {
-        if way.is_group() {
-            let was_unheard = self.reach.unheard(id, now);
-            if let Some(r) = self.reach.peers.get_mut(&id) {
-                r.group = Some(now);
-            }
+        if way.is_group()
+            && let Some(r) = self.reach.peers.get_mut(&id)
+        {
+            let was_unheard = r.unheard(now);
+            r.group = Some(now);
             // Back to the group at once: my list changes.
             if was_unheard {
                 self.reach_by(now);

@@ -25,6 +25,13 @@ fn datagram(version: u8) -> Vec<u8> {
     d
 }
 
+/// Whether an `other_version` event names the address of host `host`.
+fn names_host(told: &serde_json::Value, host: usize) -> bool {
+    told["addr"]
+        .as_str()
+        .is_some_and(|a| a.starts_with(&format!("{}:", Lan::addr(host))))
+}
+
 #[test]
 fn a_colleague_on_a_newer_version_is_named_not_left_silent() {
     let Some(lan) = Lan::new(3) else { return };
@@ -66,12 +73,7 @@ fn a_colleague_on_a_newer_version_is_named_not_left_silent() {
     );
     assert_eq!(told["nick"], "n1", "named by who was there: {told}");
     assert_eq!(told["newer"], true, "{told}");
-    assert!(
-        told["addr"]
-            .as_str()
-            .is_some_and(|a| a.starts_with(&format!("{}:", Lan::addr(1)))),
-        "{told}"
-    );
+    assert!(names_host(&told, 1), "{told}");
     let (_, old) = n0.expect_event(
         "other_version from the older host",
         |v| v["event"] == "other_version" && v["newer"] == false,
@@ -188,12 +190,7 @@ fn an_old_build_and_this_one_name_each_other() {
         PATIENCE,
     );
     assert_eq!(told["newer"], false, "{told}");
-    assert!(
-        told["addr"]
-            .as_str()
-            .is_some_and(|a| a.starts_with(&format!("{}:", Lan::addr(0)))),
-        "{told}"
-    );
+    assert!(names_host(&told, 0), "{told}");
     // In words, in each one's doctor.
     let words = |peer: &mut crate::util::Peer| -> String {
         peer.send("/doctor");

@@ -9,14 +9,21 @@ use std::time::Duration;
 
 use super::net::{Faults, Sim};
 
-#[test]
-fn an_idle_node_sends_at_most_100_bytes_a_second() {
-    let mut sim = Sim::new(0x1d1e, Faults::lossy(0.0));
-    for i in 0..5 {
+/// `n` nodes on a clean LAN, 5 s after they started (past the start-up
+/// announces).
+fn idle_lan(seed: u64, n: usize) -> Sim {
+    let mut sim = Sim::new(seed, Faults::lossy(0.0));
+    for i in 0..n {
         sim.add(&format!("idle{i}"));
     }
-    // After the start-up announces, two quiet minutes.
     sim.run_until(Duration::from_secs(5));
+    sim
+}
+
+#[test]
+fn an_idle_node_sends_at_most_100_bytes_a_second() {
+    // After the start-up announces, two quiet minutes.
+    let mut sim = idle_lan(0x1d1e, 5);
     let before = sim.bytes_sent.clone();
     sim.run_until(Duration::from_secs(125));
     for (i, (b, a)) in before.iter().zip(&sim.bytes_sent).enumerate() {
@@ -33,11 +40,7 @@ fn an_idle_node_sends_at_most_100_bytes_a_second() {
 /// on a real LAN often an ARP exchange too) for nothing.
 #[test]
 fn an_idle_channel_is_compared_less_and_less_often() {
-    let mut sim = Sim::new(0x1d1f, Faults::lossy(0.0));
-    for i in 0..3 {
-        sim.add(&format!("idle{i}"));
-    }
-    sim.run_until(Duration::from_secs(5));
+    let mut sim = idle_lan(0x1d1f, 3);
     let started = |sim: &Sim| -> Vec<u64> {
         (0..3)
             .map(|i| sim.node(i).expect("alive").stats().syncs_started)

@@ -140,13 +140,14 @@ fn on_a_lan_where_the_group_works_nothing_is_copied_by_unicast() {
     }
 }
 
-#[test]
-fn a_peer_behind_an_inbound_firewall_is_reported_as_not_hearing_us() {
+/// ann, bob and fw, 15 s after they started, where fw hears nothing (an
+/// inbound firewall) and ann and bob hear it; ann has found that fw does
+/// not hear her.
+fn behind_a_firewall() -> Sim {
     let mut sim = Sim::new(0xf1e, Faults::lossy(0.0));
     for nick in ["ann", "bob", "fw"] {
         sim.add(nick);
     }
-    // fw hears nothing; ann and bob hear it.
     sim.deaf(2, true);
     sim.run_until(secs(15.0));
     let report = sim.node(0).expect("alive").network(sim.now);
@@ -156,6 +157,13 @@ fn a_peer_behind_an_inbound_firewall_is_reported_as_not_hearing_us() {
         .find(|p| p.id == sim.id(2))
         .expect("fw is online for ann");
     assert_eq!(fw.hears_me, Some(false), "{fw:?}");
+    sim
+}
+
+#[test]
+fn a_peer_behind_an_inbound_firewall_is_reported_as_not_hearing_us() {
+    let mut sim = behind_a_firewall();
+    let report = sim.node(0).expect("alive").network(sim.now);
     let bob = report
         .peers
         .iter()
@@ -175,16 +183,8 @@ fn a_peer_behind_an_inbound_firewall_is_reported_as_not_hearing_us() {
 /// was 100 signed lists a second).
 #[test]
 fn a_peer_that_hears_nothing_is_not_told_where_the_others_are() {
-    let mut sim = Sim::new(0xf1e, Faults::lossy(0.0));
-    for nick in ["ann", "bob", "fw"] {
-        sim.add(nick);
-    }
-    // fw hears nothing, so it knows no peer; ann and bob hear it.
-    sim.deaf(2, true);
-    sim.run_until(secs(15.0));
-    let report = sim.node(0).expect("alive").network(sim.now);
-    let fw = report.peers.iter().find(|p| p.id == sim.id(2)).expect("fw");
-    assert_eq!(fw.hears_me, Some(false), "{fw:?}");
+    // fw hears nothing, so it knows no peer.
+    let mut sim = behind_a_firewall();
     let before = sim.captured().len();
     sim.run_until(secs(75.0));
     let ann = sim.id(0);

@@ -152,6 +152,20 @@ fn watchers_of(sim: &Sim, n: usize, peer: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The peers host `from` said are down in what was sent since the
+/// `since`-th captured datagram.
+fn downs_said(sim: &Sim, since: usize, from: usize) -> Vec<lanchat::types::NodeId> {
+    sim.captured()[since..]
+        .iter()
+        .filter_map(|bytes| open(bytes))
+        .filter(|p| p.from == sim.id(from))
+        .filter_map(|p| match p.body {
+            Body::Down { peer, .. } => Some(peer),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_watcher_that_takes_a_fellow_watchers_word_says_it_too() {
     let n = 8;
@@ -168,11 +182,9 @@ fn a_watcher_that_takes_a_fellow_watchers_word_says_it_too() {
     let sent_before = sim.captured().len();
     sim.inject(second, sim.addr(first), &word);
     sim.run_until(at + secs(3.05));
-    let says = sim.captured()[sent_before..]
+    let says = downs_said(&sim, sent_before, second)
         .iter()
-        .filter_map(|bytes| open(bytes))
-        .filter(|p| p.from == sim.id(second))
-        .filter(|p| matches!(p.body, Body::Down { peer, .. } if peer == sim.id(victim)))
+        .filter(|peer| **peer == sim.id(victim))
         .count();
     assert_eq!(sim.node(second).expect("alive").stats().taken_down, 1);
     assert!(says >= 1, "the second watcher did not say it");
@@ -183,11 +195,7 @@ fn a_watcher_that_takes_a_fellow_watchers_word_says_it_too() {
     let sent_before = sim.captured().len();
     sim.inject(other, sim.addr(first), &word);
     sim.run_until(at + secs(3.1));
-    let repeated = sim.captured()[sent_before..]
-        .iter()
-        .filter_map(|bytes| open(bytes))
-        .filter(|p| p.from == sim.id(other) && matches!(p.body, Body::Down { .. }))
-        .count();
+    let repeated = downs_said(&sim, sent_before, other).len();
     assert_eq!(sim.node(other).expect("alive").stats().taken_down, 1);
     assert_eq!(repeated, 0);
 }
