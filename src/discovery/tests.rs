@@ -68,13 +68,17 @@ fn checked_by_scan(
     let watched = watched_by_scan(table);
     let all_limits: Vec<(Duration, Duration)> =
         table.peers.keys().map(|id| limits(table, id)).collect();
+    // An unwatched peer's first probe goes to it alone.
+    let through = |id: &NodeId, p: &Peer| {
+        p.established() && (watched.contains(id) || p.told_down || p.suspect.is_some())
+    };
     let any_due = table
         .peers
-        .values()
+        .iter()
         .zip(&all_limits)
-        .any(|(p, (probe, off))| {
+        .any(|((id, p), (probe, off))| {
             let silence = now.saturating_duration_since(p.last_heard);
-            p.established()
+            through(id, p)
                 && silence >= *probe
                 && silence < *off
                 && p.suspect.is_none_or(|s| s.next_probe <= now)
@@ -99,13 +103,17 @@ fn checked_by_scan(
         if !due {
             continue;
         }
+        let through_others = through(id, p);
         p.suspect = Some(Suspicion {
             next_probe: now + t.probe_interval,
         });
         let mut chosen = Vec::new();
-        let established = p.established();
         for _ in 0..(t.indirect_probes * 3) {
-            if !any_due || !established || chosen.len() >= t.indirect_probes || helpers.is_empty() {
+            if !any_due
+                || !through_others
+                || chosen.len() >= t.indirect_probes
+                || helpers.is_empty()
+            {
                 break;
             }
             let (hid, haddr) = helpers[pick(helpers.len())];
@@ -288,4 +296,59 @@ fn a_word_while_i_still_hear_it_puts_a_peer_on_the_watchers_times() {
     table.told_down(id(2), 1);
     table.heard(id(2), addr(2), start + Duration::from_secs(1));
     assert!(!table.peers[&id(2)].told_down);
+}
+
+/// An established peer I do not watch is probed at first directly only,
+/// through helpers from the next round on; a peer I watch goes through
+/// helpers at once.
+#[test]
+fn an_unwatched_peer_is_probed_alone_first_and_through_helpers_next() {
+    let t = Timing::default();
+    let start = Instant::now();
+    let addr = |k: u8| SocketAddr::from(([10, 0, 0, k], 4000));
+    let mut table = PeerTable::new(t.clone(), me());
+    // me() watches 7, 8 and 9: 2 is not watched.
+    for k in [2, 3, 4, 7, 8, 9] {
+        table.apply_presence(id(k), 1, addr(k), &Presence::default(), start);
+        for _ in 0..ESTABLISHED {
+            table.heard(id(k), addr(k), start);
+        }
+    }
+    let mut rounds: Vec<(NodeId, usize)> = Vec::new();
+    let mut pick = 0;
+    let probes_of =
+        |rounds: &[(NodeId, usize)], k: u8| rounds.iter().filter(|(p, _)| *p == id(k)).count();
+    for _ in 0..100 {
+        if probes_of(&rounds, 2) >= 2 {
+            break;
+        }
+        let now = table.next_deadline().expect("a deadline");
+        // All but 2 keep talking; 7 falls silent until it is probed once.
+        for k in [3, 4, 8, 9] {
+            table.heard(id(k), addr(k), now);
+        }
+        if probes_of(&rounds, 7) > 0 {
+            table.heard(id(7), addr(7), now);
+        }
+        for w in table.check(now, |n| {
+            pick += 1;
+            pick % n
+        }) {
+            if let Liveness::Probe {
+                target, helpers, ..
+            } = w
+            {
+                rounds.push((target, helpers.len()));
+            }
+        }
+    }
+    let of = |k: u8| -> Vec<usize> {
+        rounds
+            .iter()
+            .filter(|(p, _)| *p == id(k))
+            .map(|(_, h)| *h)
+            .collect()
+    };
+    assert_eq!(of(2), vec![0, t.indirect_probes]);
+    assert_eq!(of(7), vec![t.indirect_probes]);
 }
