@@ -60,7 +60,14 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         tracing::warn!(%flags, "command-line options overridden by the administrator's policy");
     }
     let nick_locked = policy.locks().nick;
-    let (handle, mut events, ready) = NodeHandle::start(effective.net, Box::new(|| {}))?;
+    let (handle, mut events, ready) = match NodeHandle::start(effective.net, Box::new(|| {})) {
+        Ok(started) => started,
+        Err(err) => {
+            // Said as an event too, for a script that reads only the events.
+            error(&out, &err.in_words());
+            return Err(err.into());
+        }
+    };
     let mut names = Names::new(&ready);
     out.line(&ready_line(&ready), || {
         format!(

@@ -8,8 +8,9 @@
 //! by its owner only (on Unix; elsewhere it lives in the user's own profile).
 
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::envelope::Keys;
@@ -19,6 +20,11 @@ use crate::types::{MAX_HOST, MAX_NICK, NodeId, clip, valid_nick};
 pub const KEY_FILE: &str = "identity.key";
 /// File holding the last epoch, as a decimal number.
 const EPOCH_FILE: &str = "epoch";
+/// File whose OS lock says which process uses the data directory (it holds
+/// that process's id, for the message the next one shows).
+pub const LOCK_FILE: &str = "lock";
+/// How long a start waits for a data directory in use to be freed.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why the identity could not be loaded or stored.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +59,18 @@ pub enum IdentityError {
         #[source]
         source: io::Error,
     },
+    /// Another process uses the data directory: two nodes with one
+    /// identity would share one replay window and one database.
+    #[error(
+        "the data directory {path} is in use by another lanchat{}: quit it first, or give this one another --data-dir",
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default()
+    )]
+    InUse {
+        /// The directory.
+        path: PathBuf,
+        /// The other process's id, when its lock file could be read.
+        pid: Option<u32>,
+    },
     /// The key file holds something that is not a key.
     #[error("{path} does not hold a key (64 hex digits); delete it to get a new identity")]
     BadKey {
@@ -75,6 +93,68 @@ pub struct Identity {
     pub id: NodeId,
     /// This run's epoch, higher than every earlier run's.
     pub epoch: u64,
+    /// The data directory's lock: no other process loads it while this or
+    /// a clone of it lives.
+    pub lock: Arc<DirLock>,
+}
+
+/// An OS lock (advisory on Unix, `LockFileEx` on Windows) on the data
+/// directory's [`LOCK_FILE`], released when dropped or when the process
+/// ends, however it ends.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: Option<fs::File>,
+}
+
+impl DirLock {
+    /// Takes `dir` for this process, or says which process has it. A file
+    /// system without locks (some network shares) is used unlocked, with a
+    /// warning: better two processes there than none.
+    pub fn take(dir: &Path) -> Result<DirLock, IdentityError> {
+        let path = dir.join(LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| IdentityError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        // A lanchat that is just quitting (a restart of the network in
+        // this process, or a window closed a moment ago) frees it soon.
+        let give_up = std::time::Instant::now() + LOCK_WAIT;
+        let mut tried = file.try_lock();
+        while matches!(tried, Err(fs::TryLockError::WouldBlock))
+            && std::time::Instant::now() < give_up
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            tried = file.try_lock();
+        }
+        match tried {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let pid = fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok());
+                return Err(IdentityError::InUse {
+                    path: dir.to_path_buf(),
+                    pid,
+                });
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                tracing::warn!(path = %path.display(), cause = %err, "the data directory cannot be locked; a second lanchat on it would not be stopped");
+                return Ok(DirLock { _file: None });
+            }
+        }
+        // Mine now: my process id, for the message of the next one.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush());
+        Ok(DirLock { _file: Some(file) })
+    }
 }
 
 /// The default data directory (`ProjectDirs` data dir of "lanchat").
@@ -96,6 +176,8 @@ impl Identity {
             path: data_dir.clone(),
             source,
         })?;
+        // Before anything else in it is read or written.
+        let lock = Arc::new(DirLock::take(&data_dir)?);
         let keys = load_or_create_keys(&data_dir)?;
         let epoch = next_epoch(&data_dir, unix_ms())?;
         Ok(Identity {
@@ -103,6 +185,7 @@ impl Identity {
             id: keys.id(),
             keys,
             epoch,
+            lock,
         })
     }
 }
@@ -302,10 +385,12 @@ mod tests {
     fn node_id_is_stable_and_epoch_grows() {
         let dir = TempDir::new();
         let first = Identity::load(Some(&dir.0)).unwrap();
+        let (first_id, first_epoch, first_keys) = (first.id, first.epoch, first.keys.id());
+        drop(first);
         let second = Identity::load(Some(&dir.0)).unwrap();
-        assert_eq!(first.id, second.id);
-        assert!(second.epoch > first.epoch);
-        assert_eq!(first.id, first.keys.id());
+        assert_eq!(first_id, second.id);
+        assert!(second.epoch > first_epoch);
+        assert_eq!(first_id, first_keys);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -320,7 +405,39 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    /// While one identity of a directory lives, the directory is refused
+    /// to a second load, with the holder's process id; free again once
+    /// the first is gone, with the same id and a higher epoch.
+    #[test]
+    fn a_data_directory_in_use_is_refused_and_then_free() {
+        let dir = TempDir::new();
+        let first = Identity::load(Some(&dir.0)).unwrap();
+        let clone = first.clone();
+        drop(first);
+        match Identity::load(Some(&dir.0)) {
+            Err(IdentityError::InUse { path, pid }) => {
+                assert_eq!(path, dir.0);
+                assert_eq!(pid, Some(std::process::id()));
+            }
+            other => panic!("a second load: {other:?}"),
+        }
+        let message = IdentityError::InUse {
+            path: dir.0.clone(),
+            pid: Some(42),
+        }
+        .to_string();
+        assert!(
+            message.contains("in use by another lanchat (process 42)"),
+            "{message}"
+        );
+        let (id, epoch) = (clone.id, clone.epoch);
+        drop(clone);
+        let again = Identity::load(Some(&dir.0)).unwrap();
+        assert_eq!(again.id, id);
+        assert!(again.epoch > epoch);
     }
 
     #[test]

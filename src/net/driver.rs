@@ -89,6 +89,20 @@ pub enum StartError {
     Thread(#[source] std::io::Error),
 }
 
+impl StartError {
+    /// The error with its causes, one after another.
+    pub fn in_words(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
 /// Why a command could not be handed to the node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum HandleError {
@@ -159,6 +173,7 @@ impl NodeHandle {
                 (Store::in_memory()?, Some(problem))
             }
         };
+        store.keep_locked(identity.lock.clone());
         let seen = store.seen().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading replay marks failed");
             Vec::new()

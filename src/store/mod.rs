@@ -100,6 +100,9 @@ pub struct Stored {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// The data directory's lock, held while the database is open (the
+    /// store's thread is the last of a node's to end).
+    _lock: Option<std::sync::Arc<crate::identity::DirLock>>,
 }
 
 /// How a chat is written in the `chat` column: `#name` for a channel,
@@ -167,6 +170,11 @@ impl Store {
         Store::setup(Connection::open_in_memory()?)
     }
 
+    /// Holds the data directory's `lock` until the store is dropped.
+    pub fn keep_locked(&mut self, lock: std::sync::Arc<crate::identity::DirLock>) {
+        self._lock = Some(lock);
+    }
+
     fn setup(conn: Connection) -> Result<Store, StoreError> {
         // WAL: readers do not block the writer; NORMAL sync: a commit
         // survives the process being killed (the OS has it), and only a
@@ -174,7 +182,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, _lock: None };
         store.migrate()?;
         Ok(store)
     }

@@ -24,6 +24,13 @@ pub enum Problem {
         /// Why.
         cause: String,
     },
+    /// Another process uses the data directory.
+    InUse {
+        /// The directory.
+        path: String,
+        /// The other process's id, if known.
+        pid: Option<u32>,
+    },
     /// Anything else that kept the node from starting.
     Start(String),
     /// The node stopped while the window was open.
@@ -60,7 +67,7 @@ impl Session {
                 }
             }
             Err(err) => {
-                tracing::error!(cause = %chain(&err), "the node did not start");
+                tracing::error!(cause = %err.in_words(), "the node did not start");
                 Session {
                     handle: None,
                     events: None,
@@ -168,21 +175,13 @@ impl Problem {
                 path: path.display().to_string(),
                 cause: source.to_string(),
             },
-            other => Problem::Start(chain(other)),
+            StartError::Identity(IdentityError::InUse { path, pid }) => Problem::InUse {
+                path: path.display().to_string(),
+                pid: *pid,
+            },
+            other => Problem::Start(other.in_words()),
         }
     }
-}
-
-/// An error with its causes, one after another.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -216,5 +215,33 @@ mod tests {
             Some(Problem::DataDir { path, .. }) => assert!(path.contains("lanchat-ro"), "{path}"),
             other => panic!("expected a data-dir problem, got {other:?}"),
         }
+    }
+
+    /// A second window on a data directory in use stays offline and says
+    /// who has it; the first runs on.
+    #[test]
+    fn a_data_dir_in_use_is_named_and_the_first_runs_on() {
+        let dir = std::env::temp_dir().join(format!("lanchat-busy-{}", std::process::id()));
+        let options = NetOptions {
+            data_dir: Some(dir.clone()),
+            lan: Some(crate::net::MemoryLan::new()),
+            ..NetOptions::default()
+        };
+        let mut first = Session::start(&options, Box::new(|| {}));
+        assert!(first.is_running());
+        let second = Session::start(&options, Box::new(|| {}));
+        assert!(!second.is_running());
+        assert_eq!(
+            second.problem,
+            Some(Problem::InUse {
+                path: dir.display().to_string(),
+                pid: Some(std::process::id()),
+            })
+        );
+        assert!(first.is_running());
+        first.quit(std::time::Duration::from_secs(3));
+        let third = Session::start(&options, Box::new(|| {}));
+        assert!(third.is_running(), "{:?}", third.problem);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,6 +4,7 @@
 //! hostile host. Each asserts the bound issue 3 states and prints its
 //! figure as a `LAN figure:` line.
 
+mod accidents;
 pub(crate) mod bed;
 mod files;
 mod networks;

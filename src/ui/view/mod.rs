@@ -153,6 +153,10 @@ fn banners(app: &mut LanchatApp, ui: &mut egui::Ui) {
             Problem::DataDir { path, cause } => {
                 fill(t.problem_data_dir, &[("path", path), ("cause", cause)])
             }
+            Problem::InUse { path, pid } => {
+                let who = pid.map(|p| format!(" ({p})")).unwrap_or_default();
+                fill(t.problem_in_use, &[("path", path), ("who", &who)])
+            }
             Problem::Start(cause) => fill(t.problem_start, &[("cause", cause)]),
             Problem::Stopped => t.problem_stopped.to_string(),
         };
