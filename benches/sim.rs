@@ -54,6 +54,7 @@ pub(crate) fn host(rng: &mut fastrand::Rng, index: usize, nick: &str) -> (Socket
         timing: Timing::default(),
         share: Some(lanchat::catchup::Share::default()),
         peers: Vec::new(),
+        history_lost: false,
     };
     (addr, config)
 }

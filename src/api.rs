@@ -445,6 +445,17 @@ pub enum Event {
     },
     /// A command could not be done.
     Error(String),
+    /// The history database was found damaged at the start: it was moved
+    /// aside (nothing deleted) and what could be read of it was copied into
+    /// a fresh one, which history is saved in from now on. Said once.
+    HistoryRecovered {
+        /// Where the damaged file is now.
+        moved_to: std::path::PathBuf,
+        /// Messages recovered from it.
+        recovered: u64,
+        /// What SQLite's check said.
+        cause: String,
+    },
     /// The answer to [`Command::Network`]: interfaces, peers and what the
     /// doctor makes of them ([`crate::doctor::findings`]).
     Network(Box<crate::doctor::NetworkReport>),

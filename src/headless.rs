@@ -758,6 +758,22 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             json!({"event": "error", "message": message}),
             format!("error: {message}"),
         ),
+        Event::HistoryRecovered {
+            moved_to,
+            recovered,
+            cause,
+        } => {
+            let path = moved_to.display().to_string();
+            (
+                json!({
+                    "event": "history_recovered", "moved_to": path,
+                    "recovered": recovered, "cause": cause,
+                }),
+                format!(
+                    "* the history database was damaged ({cause}); moved aside to {path}, {recovered} messages recovered; what peers hold comes back by catch-up"
+                ),
+            )
+        }
         Event::OtherVersion {
             addr,
             version,

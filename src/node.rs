@@ -70,6 +70,11 @@ pub struct Config {
     /// Addresses to reach by unicast (`--peer`): nodes the group does not
     /// reach, on another subnet or behind a switch that drops it.
     pub peers: Vec<SocketAddr>,
+    /// My history was lost (a damaged database, recovered only in part):
+    /// catch-up fetches all the peers hold of each channel (up to
+    /// [`catchup::MAX_AGE_DAYS`]), not only what was said since my oldest
+    /// message.
+    pub history_lost: bool,
 }
 
 /// Counters of what the node received and dropped.
@@ -248,6 +253,8 @@ pub struct Node {
     /// When to compare with whom, and what came.
     sync: sync::SyncState,
     share: Option<Share>,
+    /// [`Config::history_lost`].
+    refill: bool,
     /// My password channels' keys, and the ones heard of.
     protected: protected::Protected,
     /// Reaching peers the group does not reach.
@@ -331,6 +338,7 @@ impl Node {
             recent: Recent::default(),
             sync: sync::SyncState::new(now),
             share: config.share,
+            refill: config.history_lost,
             protected: protected::Protected::default(),
             reach: reach::Reach::new(&config.peers),
             way_in: envelope::Way::default(),

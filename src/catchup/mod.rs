@@ -189,6 +189,16 @@ impl Recent {
         }
     }
 
+    /// My history of the channel was lost: its window begins
+    /// [`MAX_AGE_DAYS`] back, so catch-up fetches all the peers hold (up
+    /// to [`PER_CHANNEL`]), older than my oldest message too.
+    pub(crate) fn refill(&mut self, channel: &str, now_ms: u64) {
+        if let Some(log) = self.logs.get_mut(channel) {
+            log.since = Self::age_floor(now_ms);
+            log.share = None;
+        }
+    }
+
     /// Whether this node joined the channel with nothing and has not been
     /// given its history yet.
     pub(crate) fn sharing(&self, channel: &str) -> bool {

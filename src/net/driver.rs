@@ -163,17 +163,28 @@ impl NodeHandle {
         }
         // A data directory that cannot hold the database still gets a
         // working node: history then lasts until it stops, and the user is told.
-        let (mut store, problem) = match Store::open(&identity.data_dir) {
-            Ok(store) => (store, None),
+        let (mut store, told) = match Store::open_checked(&identity.data_dir) {
+            Ok((store, None)) => (store, Vec::new()),
+            Ok((store, Some(r))) => (
+                store,
+                vec![Event::HistoryRecovered {
+                    moved_to: r.moved_to,
+                    recovered: r.recovered,
+                    cause: r.cause,
+                }],
+            ),
             Err(err) => {
                 tracing::warn!(cause = %err, "history database unavailable; keeping history in memory");
                 let problem = format!(
                     "history is kept in memory only (it will not survive a restart): {err}"
                 );
-                (Store::in_memory()?, Some(problem))
+                (Store::in_memory()?, vec![Event::Error(problem)])
             }
         };
         store.keep_locked(identity.lock.clone());
+        let history_lost = told
+            .iter()
+            .any(|e| matches!(e, Event::HistoryRecovered { .. }));
         let seen = store.seen().unwrap_or_else(|err| {
             tracing::warn!(cause = %err, "reading replay marks failed");
             Vec::new()
@@ -191,6 +202,7 @@ impl NodeHandle {
             share: options.share,
             // Filled on the node's thread: resolving names may take a while.
             peers: Vec::new(),
+            history_lost,
         };
         let given_peers = options.peers;
         let group_port = options.port;
@@ -215,7 +227,7 @@ impl NodeHandle {
         let writer = Writer::start(
             store,
             options.retention,
-            problem,
+            told,
             config.keys.id(),
             config.nick.clone(),
             event_tx,

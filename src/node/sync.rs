@@ -139,6 +139,9 @@ impl Node {
     pub(super) fn sync_join(&mut self, now: Instant, channel: &str) {
         let wall = self.wall_ms(now);
         self.recent.start(channel, self.share, wall);
+        if self.refill {
+            self.recent.refill(channel, wall);
+        }
         let soon = now + SOON.mul_f64(self.rng.f64());
         self.sync.due.insert(channel.to_string(), soon);
         self.sync.synced.remove(channel);
@@ -170,8 +173,12 @@ impl Node {
                 });
             }
         }
+        let wall = self.wall_ms(self.last_now);
         for (channel, kept) in by_channel {
             self.recent.load(&channel, kept);
+            if self.refill {
+                self.recent.refill(&channel, wall);
+            }
         }
     }
 

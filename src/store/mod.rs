@@ -7,8 +7,11 @@
 //! batch of events *before* handing it to the client, so a message that was
 //! shown is on disk even if the process is killed right after.
 
+mod recover;
 mod transfers;
 pub mod writer;
+
+pub use recover::Recovery;
 
 use std::path::Path;
 
@@ -66,6 +69,15 @@ pub enum StoreError {
     /// SQLite said no.
     #[error("history database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A damaged database could not be moved aside.
+    #[error("moving the damaged history database {path} aside")]
+    Aside {
+        /// The database.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The database is newer than this program.
     #[error("history database has schema version {found}; this lanchat knows up to {known}")]
     TooNew {

@@ -52,12 +52,13 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the thread. `problem`, when the database could not be opened
-    /// on disk, is reported to the client first.
+    /// Starts the thread. `told` (what the opening of the database found:
+    /// it could not be opened on disk, or was damaged and recovered) is
+    /// reported to the client first.
     pub(crate) fn start(
         store: Store,
         retention: Retention,
-        problem: Option<String>,
+        told: Vec<Event>,
         me: NodeId,
         nick: String,
         events: tokio::sync::mpsc::UnboundedSender<NodeEvent>,
@@ -78,8 +79,8 @@ impl Writer {
         std::thread::Builder::new()
             .name("lanchat-store".into())
             .spawn(move || {
-                if let Some(problem) = problem {
-                    thread.emit(Event::Error(problem), false, false);
+                for event in told {
+                    thread.emit(event, false, false);
                 }
                 thread.prune();
                 while let Ok(job) = rx.recv() {

@@ -248,6 +248,9 @@ pub struct Strings {
     /// Banner: another lanchat uses the data directory, `{path}`, `{who}`
     /// (empty, or " (process 123)").
     pub problem_in_use: &'static str,
+    /// Banner: the history database was damaged and recovered, `{cause}`,
+    /// `{path}` (where the old file is), `{count}` (messages recovered).
+    pub history_recovered: &'static str,
     /// Banner: the network part could not start, `{cause}`.
     pub problem_start: &'static str,
     /// Banner: the network part stopped.
@@ -591,6 +594,7 @@ pub static EN: Strings = Strings {
     problem_no_network: "No network connection: nobody else can be reached. Connect a cable or Wi-Fi, then press Restart network.",
     problem_data_dir: "lanchat cannot write its data folder {path} ({cause}). Check the folder's permissions or free disk space, then press Restart network.",
     problem_in_use: "Another lanchat{who} already uses the data folder {path}, so this one stays offline: two with one identity would confuse everyone. Use the other window (it may be in the tray), or quit it and press Restart network.",
+    history_recovered: "The history database was damaged ({cause}). lanchat moved it aside to {path} (nothing was deleted), recovered {count} messages into a new one and fetches what colleagues still hold. New messages are saved as before.",
     problem_start: "The network part could not start: {cause}",
     problem_stopped: "The network part stopped. Press Restart network to reconnect.",
     restart_network: "Restart network",
@@ -789,6 +793,7 @@ pub static RU: Strings = Strings {
     problem_no_network: "Нет подключения к сети: никого не видно. Подключите кабель или Wi-Fi и нажмите «Перезапустить сеть».",
     problem_data_dir: "lanchat не может писать в папку данных {path} ({cause}). Проверьте права на папку и место на диске, затем нажмите «Перезапустить сеть».",
     problem_in_use: "Папкой данных {path} уже пользуется другой lanchat{who}, поэтому этот остаётся вне сети: два с одним именем запутали бы всех. Перейдите в другое окно (оно может быть в трее) или закройте его и нажмите «Перезапустить сеть».",
+    history_recovered: "База истории была повреждена ({cause}). lanchat переложил её в {path} (ничего не удалено), восстановил {count} сообщений в новую базу и запрашивает то, что есть у коллег. Новые сообщения сохраняются как прежде.",
     problem_start: "Сетевая часть не запустилась: {cause}",
     problem_stopped: "Сетевая часть остановилась. Нажмите «Перезапустить сеть».",
     restart_network: "Перезапустить сеть",
@@ -928,6 +933,7 @@ mod tests {
             (EN.problem_port, RU.problem_port),
             (EN.problem_data_dir, RU.problem_data_dir),
             (EN.problem_in_use, RU.problem_in_use),
+            (EN.history_recovered, RU.history_recovered),
             (EN.notify_in, RU.notify_in),
             (EN.input_hint, RU.input_hint),
             (EN.file_offers, RU.file_offers),

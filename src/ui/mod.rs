@@ -704,6 +704,22 @@ impl LanchatApp {
                 self.notice(text.clone());
                 self.notices.push(text);
             }
+            Event::HistoryRecovered {
+                moved_to,
+                recovered,
+                cause,
+            } => {
+                let text = fill(
+                    self.t().history_recovered,
+                    &[
+                        ("cause", cause),
+                        ("path", &moved_to.display().to_string()),
+                        ("count", &recovered.to_string()),
+                    ],
+                );
+                // A banner that stays until dismissed.
+                self.notices.push(text);
+            }
             Event::OtherVersion { .. } => {
                 if let Some(finding) = crate::doctor::Finding::of_event(&event.event) {
                     let text = crate::doctor::say(&finding, self.settings.lang());

@@ -825,6 +825,7 @@ impl Model {
             Event::KeyChanged { .. }
             | Event::OtherVersion { .. }
             | Event::Error(_)
+            | Event::HistoryRecovered { .. }
             | Event::Stopped
             | Event::Exported { .. }
             | Event::Trusted { .. } => None,

@@ -38,7 +38,7 @@ fn text(v: &Value) -> String {
 }
 
 /// Asks for up to `n` messages of #Main and returns the texts replayed.
-fn history(anna: &mut Peer, n: usize) -> Vec<String> {
+pub(crate) fn history(anna: &mut Peer, n: usize) -> Vec<String> {
     anna.send(&format!("/history #Main {n}"));
     anna.count_after(Duration::from_millis(1500), |_| true);
     anna.backlog()

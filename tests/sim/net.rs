@@ -272,6 +272,7 @@ impl Sim {
             timing: Timing::default(),
             share: host.share,
             peers: host.peers.clone(),
+            history_lost: false,
         };
         host.node = Some(Node::new(config, self.now));
         host.frozen = false;

@@ -180,6 +180,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
             timing: Timing::default(),
             share: Some(lanchat::catchup::Share::default()),
             peers: Vec::new(),
+            history_lost: false,
         },
         t0,
     );

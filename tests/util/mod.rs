@@ -309,6 +309,12 @@ impl Peer {
         &self.backlog
     }
 
+    /// Forgets every event read so far (before asking for a fresh answer).
+    pub(crate) fn forget(&mut self) {
+        self.backlog();
+        self.backlog.clear();
+    }
+
     /// Whether the process is still running.
     pub(crate) fn running(&mut self) -> bool {
         self.child.try_wait().is_ok_and(|s| s.is_none())
