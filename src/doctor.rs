@@ -47,6 +47,9 @@ pub struct InterfaceReport {
     pub datagrams_out: u64,
 }
 
+/// A clock this far from the LAN's is reported.
+pub const CLOCK_FAR_OFF_MS: u64 = 60_000;
+
 /// What the core knows of the network.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoreReport {
@@ -71,6 +74,9 @@ pub struct CoreReport {
     /// Nodes heard in the last minute that speak another wire version:
     /// address, version, and the nick of the peer last online there.
     pub other_versions: Vec<(SocketAddr, u8, Option<String>)>,
+    /// How far this computer's clock is from the LAN's, in ms (positive:
+    /// ahead); messages are stamped by the LAN's time.
+    pub clock_off_ms: i64,
 }
 
 /// One online peer, as the core sees it.
@@ -89,6 +95,9 @@ pub struct PeerReport {
     /// Whether I send it my group traffic by unicast too (it does not get
     /// it by the group).
     pub relayed: bool,
+    /// How far its clock is from the LAN's, in ms (positive: ahead), from
+    /// its signed presences; `None` until one came.
+    pub clock_off_ms: Option<i64>,
 }
 
 /// Something the doctor has to say.
@@ -129,6 +138,15 @@ pub enum Finding {
         nick: Option<String>,
         /// The version it speaks.
         version: u8,
+    },
+    /// A clock at least [`CLOCK_FAR_OFF_MS`] off the LAN's (the median of
+    /// every online node's): messages are stamped by the LAN's time, but
+    /// the clock should be set right.
+    ClockOff {
+        /// The peer's label; `None`: this computer's clock.
+        label: Option<String>,
+        /// How far, in ms (positive: ahead).
+        off_ms: i64,
     },
     /// Bad datagrams were dropped.
     Dropped {
@@ -198,6 +216,22 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
             nick: nick.clone(),
             version: *version,
         });
+    }
+    if core.clock_off_ms.unsigned_abs() >= CLOCK_FAR_OFF_MS {
+        out.push(Finding::ClockOff {
+            label: None,
+            off_ms: core.clock_off_ms,
+        });
+    }
+    for peer in &core.peers {
+        if let Some(off) = peer.clock_off_ms
+            && off.unsigned_abs() >= CLOCK_FAR_OFF_MS
+        {
+            out.push(Finding::ClockOff {
+                label: Some(peer.label.clone()),
+                off_ms: off,
+            });
+        }
     }
     let dropped = core.malformed + core.forged + core.foreign;
     if dropped > 0 {
@@ -275,6 +309,14 @@ pub fn say(finding: &Finding, lang: Lang) -> String {
                 ],
             )
         }
+        Finding::ClockOff { label, off_ms } => {
+            let how = if *off_ms > 0 { w.ahead } else { w.behind };
+            let by = fill(how, &[("by", &span(off_ms.unsigned_abs()))]);
+            match label {
+                Some(label) => fill(w.clock_off, &[("label", label), ("by", &by)]),
+                None => fill(w.my_clock_off, &[("by", &by)]),
+            }
+        }
         Finding::Dropped { count } => fill(w.dropped, &[("count", &count.to_string())]),
         Finding::AllWell => w.all_well.to_string(),
     }
@@ -291,6 +333,10 @@ struct Words {
     unanswered: &'static str,
     other_newer: &'static str,
     other_older: &'static str,
+    clock_off: &'static str,
+    my_clock_off: &'static str,
+    ahead: &'static str,
+    behind: &'static str,
     dropped: &'static str,
     all_well: &'static str,
     ports: &'static str,
@@ -310,6 +356,10 @@ const EN: Words = Words {
     one_way: "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there.",
     unicast_only: "{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.",
     unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",
+    clock_off: "{label}'s clock is {by} the others'. Its messages are still in the right order (lanchat stamps them by the LAN's time), but its clock should be set right.",
+    my_clock_off: "This computer's clock is {by} the others'. Messages are still in the right order (lanchat stamps them by the LAN's time), but the clock should be set right.",
+    ahead: "{by} ahead of",
+    behind: "{by} behind",
     other_newer: "{who} runs a newer lanchat (wire version {theirs}; this one speaks {mine}): update lanchat here to talk to them.",
     other_older: "{who} runs an older lanchat (wire version {theirs}; this one speaks {mine}): lanchat there needs an update to talk to us.",
     dropped: "Bad or foreign datagrams dropped: {count}.",
@@ -331,6 +381,10 @@ const RU: Words = Words {
     one_way: "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}.",
     unicast_only: "{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.",
     unanswered: "Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.",
+    clock_off: "Часы {label} {by} остальных. Его сообщения всё равно идут в верном порядке (lanchat ставит им время сети), но часы стоит поправить.",
+    my_clock_off: "Часы этого компьютера {by} остальных. Сообщения всё равно идут в верном порядке (lanchat ставит им время сети), но часы стоит поправить.",
+    ahead: "на {by} впереди",
+    behind: "на {by} позади",
     other_newer: "У {who} более новый lanchat (версия протокола {theirs}, здесь {mine}): обновите lanchat здесь, чтобы общаться с ним.",
     other_older: "У {who} более старый lanchat (версия протокола {theirs}, здесь {mine}): чтобы общаться с нами, там нужно обновить lanchat.",
     dropped: "Отброшено испорченных или чужих датаграмм: {count}.",
@@ -442,6 +496,22 @@ pub fn on_interface(i: &InterfaceReport, ip: IpAddr) -> bool {
     }
 }
 
+/// A span of time in words: "1 h 5 min", "10 min", "45 s".
+/// Rounded to the second under a minute, else to the minute (a clock is
+/// known to within a heartbeat).
+fn span(ms: u64) -> String {
+    let s = (ms + 500) / 1000;
+    if s < 60 {
+        return format!("{s} s");
+    }
+    let minutes = (s + 30) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 /// A short machine name of a finding (the headless JSON's `kind`).
 pub fn kind(finding: &Finding) -> &'static str {
     match finding {
@@ -453,6 +523,7 @@ pub fn kind(finding: &Finding) -> &'static str {
         Finding::UnicastOnly { .. } => "unicast_only",
         Finding::Unanswered(_) => "unanswered",
         Finding::OtherVersion { .. } => "other_version",
+        Finding::ClockOff { .. } => "clock_off",
         Finding::Dropped { .. } => "dropped",
         Finding::AllWell => "all_well",
     }
@@ -483,6 +554,7 @@ mod tests {
             by_group,
             hears_me,
             relayed: !by_group,
+            clock_off_ms: None,
         }
     }
 

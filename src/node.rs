@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
+mod clock;
 mod guard;
 mod lean;
 mod pace;
@@ -208,6 +209,8 @@ pub struct Node {
     start: Instant,
     start_wall_ms: u64,
     hlc: Hlc,
+    /// Every peer's clock against mine: stamps follow the LAN's time.
+    clocks: clock::Clocks,
     rng: fastrand::Rng,
     peers: PeerTable,
     channels: Channels,
@@ -309,6 +312,7 @@ impl Node {
             start: now,
             start_wall_ms: config.wall_ms,
             hlc: Hlc::default(),
+            clocks: clock::Clocks::default(),
             rng,
             channels,
             outbox: Outbox::default(),
@@ -875,6 +879,7 @@ impl Node {
         let Some(peer) = self.peers.depart(id, reason, now) else {
             return;
         };
+        self.clock_gone(id);
         debug!(peer = %id, reason = reason.as_str(), "peer offline");
         self.events.push_back(Event::PeerOffline {
             id,
@@ -1326,6 +1331,7 @@ impl Node {
             self.channels.forget_life(id, old);
         }
         let change = self.peers.apply_presence(id, epoch, addr, &p, now);
+        self.clock_heard(now, id, &p);
         // Channels it joined while I knew it: all it said there came after.
         let newly: Vec<String> = change.as_ref().map_or_else(Vec::new, |c| c.joined.clone());
         match change {
@@ -1634,7 +1640,8 @@ impl Node {
             };
             author = Some(signed);
         }
-        let stamp = self.hlc.observe(a.hlc, self.wall_ms(now));
+        let lan_now = self.lan_wall_ms(now);
+        let stamp = self.hlc.observe(a.hlc, lan_now);
         let nick = self.sender_nick(from);
         if let Chat::Channel(name) = &chat {
             // Kept under the author's own stamp, the same on every node
@@ -1993,7 +2000,8 @@ impl Node {
             }
         }
         let id = MsgId::from_bits(self.rng.u128(..));
-        let hlc = self.hlc.stamp(self.wall_ms(now));
+        let lan_now = self.lan_wall_ms(now);
+        let hlc = self.hlc.stamp(lan_now);
         for chat in chats {
             let mut author = None;
             match &chat {

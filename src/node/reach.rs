@@ -561,6 +561,7 @@ impl Node {
                     by_group: !self.reach.unheard(*id, now),
                     hears_me: r.and_then(|r| r.hears_me),
                     relayed: self.reach.unheard(*id, now) || self.reach.lists_me(*id, now),
+                    clock_off_ms: self.clock_off(*id),
                 }
             })
             .collect();
@@ -574,6 +575,7 @@ impl Node {
             foreign: self.stats.foreign,
             rate_limited: self.stats.rate_limited,
             other_versions: self.versions.recent(now),
+            clock_off_ms: -self.lan_offset_now(),
         }
     }
 }

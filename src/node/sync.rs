@@ -494,7 +494,8 @@ impl Node {
             self.stats.duplicates += 1;
             return;
         }
-        let stamp = self.hlc.observe(k.hlc, self.wall_ms(now));
+        let lan_now = self.lan_wall_ms(now);
+        let stamp = self.hlc.observe(k.hlc, lan_now);
         self.sync.held.push((
             k.hlc,
             ChatMessage {

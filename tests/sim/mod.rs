@@ -6,6 +6,7 @@ mod authorship;
 mod buffers;
 mod burst;
 mod catchup;
+mod clocks;
 mod costs;
 mod fabric;
 mod features;

@@ -128,6 +128,9 @@ pub(crate) struct Sim {
     pub(crate) waits: u64,
     /// When set, unicast datagrams sent so far by the kind of their body.
     pub(crate) unicast_kinds: Option<BTreeMap<String, u64>>,
+    /// Hosts whose clock a test set, and how far off (ms): read at their
+    /// next start.
+    clocks: HashMap<usize, i64>,
 }
 
 /// Most opened datagrams remembered before the memo starts over.
@@ -157,6 +160,7 @@ impl Sim {
             group_sent: Vec::new(),
             unicast_sent: Vec::new(),
             unicast_kinds: None,
+            clocks: HashMap::new(),
             waits: 0,
         }
     }
@@ -253,12 +257,12 @@ impl Sim {
         let host = &mut self.hosts[index];
         host.epoch += 1;
         // Every host's wall clock is a little off; one is far ahead.
-        let skew = if index == 3 {
-            3_600_000
-        } else {
-            self.rng.u64(0..2_000)
+        let skew = match self.clocks.get(&index) {
+            Some(set) => *set,
+            None if index == 3 => 3_600_000,
+            None => self.rng.i64(0..2_000),
         };
-        let wall_ms = 1_700_000_000_000 + skew + elapsed_ms;
+        let wall_ms = (1_700_000_000_000 + elapsed_ms).saturating_add_signed(skew);
         host.booted = (wall_ms, self.now);
         let config = Config {
             keys: host.keys.clone(),
@@ -336,6 +340,12 @@ impl Sim {
             fabric.reset(index);
             fabric.hold(index, false);
         }
+    }
+
+    /// Sets the host's clock `skew_ms` off (from its next start: a node
+    /// reads the wall clock once).
+    pub(crate) fn set_clock(&mut self, index: usize, skew_ms: i64) {
+        self.clocks.insert(index, skew_ms);
     }
 
     /// Starts a killed node again with the same id and a higher epoch.
