@@ -192,9 +192,12 @@ impl Identity {
 
 fn load_or_create_keys(dir: &Path) -> Result<Keys, IdentityError> {
     let path = dir.join(KEY_FILE);
-    match fs::read_to_string(&path) {
-        Ok(text) => {
-            let text = zeroize::Zeroizing::new(text);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            // Not even text: as damaged as a wrong length.
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| IdentityError::BadKey { path: path.clone() })?;
             let secret =
                 parse_secret(text.trim()).ok_or(IdentityError::BadKey { path: path.clone() })?;
             owner_only(&path);
@@ -240,11 +243,14 @@ fn owner_only(_path: &Path) {}
 /// epoch than any earlier run (the clock has moved on).
 fn next_epoch(dir: &Path, now_ms: u64) -> Result<u64, IdentityError> {
     let path = dir.join(EPOCH_FILE);
-    let old = match fs::read_to_string(&path) {
-        Ok(text) => text.trim().parse::<u64>().unwrap_or_else(|_| {
-            tracing::warn!(path = %path.display(), "epoch file is not a number; starting over");
-            0
-        }),
+    let old = match fs::read(&path) {
+        Ok(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                tracing::warn!(path = %path.display(), "epoch file is not a number; starting over");
+                0
+            }),
         Err(err) if err.kind() == io::ErrorKind::NotFound => 0,
         Err(source) => return Err(IdentityError::Read { path, source }),
     };

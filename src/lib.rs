@@ -46,6 +46,9 @@ pub(crate) mod typing;
 pub mod ui;
 pub mod wire;
 
+#[cfg(test)]
+mod start_files;
+
 pub use api::{Command, Event, Target, Timing};
 pub use node::{Config, Node, Stats};
 pub use types::{Chat, MessageKind, MsgId, NodeId, Status};

@@ -7,7 +7,7 @@ mod history;
 pub mod interfaces;
 mod link;
 mod memory;
-mod peers;
+pub(crate) mod peers;
 pub mod socket;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};

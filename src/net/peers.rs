@@ -8,7 +8,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 /// The file in the data directory that remembers added addresses.
-pub(super) const FILE: &str = "peers.txt";
+pub(crate) const FILE: &str = "peers.txt";
 
 /// What `peers.txt` starts with.
 const HEADER: &str =
@@ -86,7 +86,7 @@ fn path(dir: &Path) -> PathBuf {
 /// The addresses remembered in `dir`; none when there is no file. Lines
 /// that are not an address are skipped with a warning; `#` starts a
 /// comment.
-pub(super) fn load(dir: &Path) -> Vec<SocketAddr> {
+pub(crate) fn load(dir: &Path) -> Vec<SocketAddr> {
     let path = path(dir);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

@@ -197,11 +197,13 @@ impl LanchatApp {
         let policy_path = options.policy_path.clone().unwrap_or_else(Policy::path);
         let loaded = Policy::load(&policy_path);
         let policy = loaded.as_ref().cloned().unwrap_or_default();
-        let effective = policy.apply(Settings::load(&settings_path), options.net.clone());
+        let (loaded_settings, settings_problem) = Settings::load_checked(&settings_path);
+        let effective = policy.apply(loaded_settings, options.net.clone());
         options.net = effective.net;
         let settings = effective.settings;
         let t = settings.lang().strings();
         let mut notices = Vec::new();
+        notices.extend(settings_problem);
         match &loaded {
             Err(err) => {
                 tracing::error!(cause = %err, "the policy is not applied");

@@ -169,15 +169,41 @@ impl Settings {
     /// Reads settings from `path`; defaults when it is missing or broken
     /// (a broken file is logged, never fatal).
     pub fn load(path: &Path) -> Settings {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|err| {
-                tracing::warn!(path = %path.display(), cause = %err, "settings unreadable; using defaults");
-                Settings::default()
-            }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+        Settings::load_checked(path).0
+    }
+
+    /// Like [`Settings::load`]; a file that is not settings (damaged, or
+    /// not JSON) is renamed aside with the date, so the defaults saved later
+    /// do not overwrite it, and what happened is returned in words.
+    pub fn load_checked(path: &Path) -> (Settings, Option<String>) {
+        match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(settings) => (settings, None),
+                Err(err) => {
+                    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+                    let mut aside = path.as_os_str().to_owned();
+                    aside.push(format!(".damaged-{stamp}"));
+                    let aside = PathBuf::from(aside);
+                    let kept = match std::fs::rename(path, &aside) {
+                        Ok(()) => format!("kept as {}", aside.display()),
+                        Err(e) => format!("could not be moved aside: {e}"),
+                    };
+                    tracing::warn!(path = %path.display(), cause = %err, %kept, "settings unreadable; using defaults");
+                    let told = format!(
+                        "the settings file {} could not be read ({err}); the defaults are used and the old file is {kept}",
+                        path.display()
+                    );
+                    (Settings::default(), Some(told))
+                }
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
             Err(err) => {
                 tracing::warn!(path = %path.display(), cause = %err, "settings unreadable; using defaults");
-                Settings::default()
+                let told = format!(
+                    "the settings file {} could not be read ({err}); the defaults are used",
+                    path.display()
+                );
+                (Settings::default(), Some(told))
             }
         }
     }
@@ -310,7 +336,19 @@ mod tests {
         assert!(!old.sounds);
         assert_eq!(old.auto_away_minutes, 10);
         std::fs::write(&path, "not json").expect("write");
-        assert_eq!(Settings::load(&path), Settings::default());
+        let (loaded, told) = Settings::load_checked(&path);
+        assert_eq!(loaded, Settings::default());
+        let told = told.expect("told");
+        assert!(told.contains("kept as"), "{told}");
+        // The damaged file is kept beside, and the name is free again.
+        assert!(!path.exists());
+        let kept: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+            .collect();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(std::fs::read(kept[0].path()).expect("read"), b"not json");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

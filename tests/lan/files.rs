@@ -286,9 +286,12 @@ impl Hostile {
             )
         });
         let (handle, events, _) = started.expect("start mallory");
-        let keys = lanchat::identity::Identity::load(Some(&data))
-            .expect("identity")
-            .keys;
+        // Its key, read from its file (the running node holds the data
+        // directory: a second Identity::load is refused).
+        let text = std::fs::read_to_string(data.join(lanchat::identity::KEY_FILE)).expect("key");
+        let mut secret = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut secret).expect("a key");
+        let keys = lanchat::envelope::Keys::from_secret(&secret);
         Hostile {
             handle,
             events,
