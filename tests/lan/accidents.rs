@@ -209,3 +209,153 @@ fn a_damaged_database_is_moved_aside_recovered_and_saved_to_again() {
         ),
     );
 }
+
+/// libfaketime, which sets a process's wall clock (Debian: `faketime`).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// Replays `chat`'s history at `peer` and returns the texts among `texts`,
+/// in the order given.
+fn history_of(peer: &mut Peer, chat: &str, texts: &[String]) -> Vec<String> {
+    peer.forget();
+    peer.send(&format!("/history {chat} 100"));
+    peer.count_after(Duration::from_millis(1500), |_| true);
+    peer.backlog()
+        .iter()
+        .filter(|(_, v)| v["event"] == "message" && v["history"] == true)
+        .filter_map(|(_, v)| v["text"].as_str())
+        .filter(|t| texts.iter().any(|w| w == t))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Eight PCs, one whose clock is an hour ahead (libfaketime). A question
+/// in #Main, its answer from the fast PC and the thanks; the same in a
+/// direct message. Live (by the stamps each node shows them under) and in
+/// `/history` on every node the order is question, answer, thanks; also
+/// after every node restarts.
+#[test]
+fn an_hour_ahead_clock_keeps_the_order_live_and_in_history_on_every_node() {
+    const N: usize = 8;
+    const FAST: usize = 3;
+    if !std::path::Path::new(FAKETIME).exists() {
+        assert!(
+            std::env::var_os("LANCHAT_REQUIRE_NETNS").is_none(),
+            "libfaketime is missing (apt-get install faketime)"
+        );
+        eprintln!("skipped: no libfaketime");
+        return;
+    }
+    let Some(lan) = Lan::new(N) else { return };
+    let data: Vec<TempDir> = (0..N).map(|_| TempDir::create()).collect();
+    let start = |i: usize| -> Peer {
+        let nick = if i == FAST {
+            "bob".to_string()
+        } else {
+            format!("n{i}")
+        };
+        let env: Vec<(&str, &std::path::Path)> = if i == FAST {
+            vec![
+                ("LD_PRELOAD", std::path::Path::new(FAKETIME)),
+                ("FAKETIME", std::path::Path::new("+1h")),
+                ("FAKETIME_DONT_FAKE_MONOTONIC", std::path::Path::new("1")),
+            ]
+        } else {
+            Vec::new()
+        };
+        let mut p = Peer::spawn_with_env(&lan.host(i), &nick, Some(&data[i].0), &[], &env);
+        p.expect_event("ready", event("ready", &[]), START);
+        p
+    };
+    let mut peers: Vec<Peer> = (0..N).map(start).collect();
+    for p in &mut peers {
+        let want = N - 1;
+        let deadline = Instant::now() + PATIENCE;
+        while p
+            .backlog()
+            .iter()
+            .filter(|(_, v)| v["event"] == "peer_online")
+            .count()
+            < want
+        {
+            assert!(Instant::now() < deadline, "{} does not see all", p.nick);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let main: Vec<String> = ["a question?", "an answer from an hour ahead", "thanks"]
+        .map(String::from)
+        .to_vec();
+    let dm: Vec<String> = ["dm: a question?", "dm: an answer", "dm: thanks"]
+        .map(String::from)
+        .to_vec();
+    // Each line is written after its author saw the one before.
+    // (Waits without taking the event from the backlog: its stamp is
+    // checked below.)
+    let seen = |p: &mut Peer, text: &str| {
+        let deadline = Instant::now() + PATIENCE;
+        while !p
+            .backlog()
+            .iter()
+            .any(|(_, v)| v["event"] == "message" && v["text"] == text)
+        {
+            assert!(Instant::now() < deadline, "{} never got {text:?}", p.nick);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    peers[0].send(&main[0]);
+    seen(&mut peers[FAST], &main[0]);
+    peers[FAST].send(&main[1]);
+    seen(&mut peers[0], &main[1]);
+    peers[0].send(&main[2]);
+    peers[0].send(&format!("/msg bob {}", dm[0]));
+    seen(&mut peers[FAST], &dm[0]);
+    peers[FAST].send(&format!("/msg n0 {}", dm[1]));
+    seen(&mut peers[0], &dm[1]);
+    peers[0].send(&format!("/msg bob {}", dm[2]));
+    seen(&mut peers[FAST], &dm[2]);
+    for p in peers.iter_mut() {
+        p.count_after(Duration::from_millis(1000), |_| true);
+    }
+    // Live: the stamps each node files the lines under.
+    for (i, p) in peers.iter_mut().enumerate() {
+        let stamps: Vec<u64> = main
+            .iter()
+            .map(|t| {
+                p.backlog()
+                    .iter()
+                    .find(|(_, v)| {
+                        (v["event"] == "message" || v["event"] == "sent") && v["text"] == t.as_str()
+                    })
+                    .and_then(|(_, v)| v["hlc"].as_u64())
+                    .unwrap_or_else(|| panic!("n{i} lacks {t:?}"))
+            })
+            .collect();
+        assert!(
+            stamps.windows(2).all(|w| w[0] < w[1]),
+            "live order at {}: {stamps:?}",
+            p.nick
+        );
+    }
+    let check = |peers: &mut [Peer], when: &str| {
+        for p in peers.iter_mut() {
+            let got = history_of(p, "#Main", &main);
+            assert_eq!(got, main, "{}'s /history #Main {when}", p.nick);
+        }
+        let got = history_of(&mut peers[0], "bob", &dm);
+        assert_eq!(got, dm, "n0's /history bob {when}");
+        let got = history_of(&mut peers[FAST], "n0", &dm);
+        assert_eq!(got, dm, "bob's /history n0 {when}");
+    };
+    check(&mut peers, "live");
+    for p in peers.iter_mut() {
+        p.send("/quit");
+    }
+    for p in peers.iter_mut() {
+        assert!(p.wait_exit(START).success(), "{} quit", p.nick);
+    }
+    let mut peers: Vec<Peer> = (0..N).map(start).collect();
+    check(&mut peers, "after every node restarted");
+    figure(
+        "a clock an hour ahead, 8 nodes",
+        "question, answer, thanks in #Main and in a DM: the same order live and in /history on all 8, also after all restarted",
+    );
+}
