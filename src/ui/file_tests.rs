@@ -64,7 +64,7 @@ fn app(dir: &Path, settings: &Settings) -> Harness<'static, LanchatApp> {
     harness
 }
 
-fn english(dir: &Path) -> Harness<'static, LanchatApp> {
+pub(super) fn english(dir: &Path) -> Harness<'static, LanchatApp> {
     let settings = Settings {
         language: Some(super::i18n::Lang::En),
         ..Settings::default()
@@ -73,7 +73,7 @@ fn english(dir: &Path) -> Harness<'static, LanchatApp> {
 }
 
 /// Hands the app an event as its node would, and draws it.
-fn feed(harness: &mut Harness<'_, LanchatApp>, event: Event) {
+pub(super) fn feed(harness: &mut Harness<'_, LanchatApp>, event: Event) {
     harness.state_mut().apply_event(NodeEvent {
         event,
         history: false,

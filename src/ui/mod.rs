@@ -12,6 +12,8 @@
 #[cfg(test)]
 mod file_tests;
 pub mod i18n;
+#[cfg(test)]
+mod info_tests;
 pub mod model;
 pub mod session;
 pub mod settings;

@@ -384,6 +384,27 @@ fn info(app: &mut LanchatApp, ctx: &egui::Context) {
             }
         });
         ui.label(RichText::new(t.fingerprint_hint).weak());
+        // A clock far off the LAN's, as the doctor says it.
+        let off = app.model.network.as_ref().and_then(|(_, report)| {
+            report
+                .core
+                .peers
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.clock_off_ms)
+        });
+        if let Some(off_ms) = off
+            && off_ms.unsigned_abs() >= crate::doctor::CLOCK_FAR_OFF_MS
+        {
+            let finding = crate::doctor::Finding::ClockOff {
+                label: Some(peer.nick.clone()),
+                off_ms,
+            };
+            ui.colored_label(
+                egui::Color32::from_rgb(0xc0, 0x60, 0x00),
+                crate::doctor::say(&finding, app.settings.lang()),
+            );
+        }
     });
     if !open {
         app.dialogs.info = None;

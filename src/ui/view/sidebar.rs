@@ -164,6 +164,8 @@ pub(super) fn people(app: &mut LanchatApp, ui: &mut egui::Ui) {
     }
     if let Some(id) = info {
         app.dialogs.info = Some(id);
+        // Fresh figures for the dialog (how far its clock is off).
+        app.command(Command::Network);
     }
 }
 
