@@ -10,7 +10,7 @@
 //! overwritten, and runs the real loader on it. `LANCHAT_START_FILES_CASES`
 //! raises the number of cases (default 256 per file).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use proptest::prelude::*;
@@ -20,27 +20,6 @@ use crate::identity::{Identity, IdentityError, KEY_FILE};
 use crate::policy::Policy;
 use crate::store::{FILE_NAME, Store};
 use crate::ui::settings::Settings;
-
-/// A fresh directory per case, removed on drop.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(what: &str, case: u64) -> Dir {
-        let dir = std::env::temp_dir().join(format!(
-            "lanchat-start-files-{what}-{}-{case}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        Dir(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn cases() -> u32 {
     std::env::var("LANCHAT_START_FILES_CASES")
@@ -84,8 +63,8 @@ fn run(what: &str, valid: &'static [u8], check: impl Fn(&Path, &[u8])) {
     runner
         .run(&damaged(valid), |bytes| {
             case.set(case.get() + 1);
-            let dir = Dir::new(what, case.get());
-            check(&dir.0, &bytes);
+            let dir = tempfile::tempdir().expect("dir");
+            check(dir.path(), &bytes);
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -205,9 +184,9 @@ fn damaged_replay_marks_and_transfer_records_do_not_stop_a_start() {
             ),
             |(marks, records)| {
                 case.set(case.get() + 1);
-                let dir = Dir::new("rows", case.get());
-                drop(Store::open(&dir.0).expect("open"));
-                let conn = rusqlite::Connection::open(dir.0.join(FILE_NAME)).expect("raw");
+                let dir = tempfile::tempdir().expect("dir");
+                drop(Store::open(dir.path()).expect("open"));
+                let conn = rusqlite::Connection::open(dir.path().join(FILE_NAME)).expect("raw");
                 conn.execute_batch("PRAGMA ignore_check_constraints = ON")
                     .expect("pragma");
                 for (n, (node, epoch, counter)) in marks.into_iter().enumerate() {
@@ -227,7 +206,7 @@ fn damaged_replay_marks_and_transfer_records_do_not_stop_a_start() {
                     );
                 }
                 drop(conn);
-                let (mut store, _) = Store::open_checked(&dir.0).expect("opens");
+                let (mut store, _) = Store::open_checked(dir.path()).expect("opens");
                 let _ = store.seen();
                 let _ = store.transfers(1_765_000_000_000);
                 Ok(())

@@ -270,25 +270,6 @@ mod tests {
     use crate::api::ChatMessage;
     use crate::types::{Chat, MessageKind, MsgId, NodeId};
 
-    /// A fresh directory, removed on drop.
-    struct Dir(PathBuf);
-
-    impl Dir {
-        fn new(name: &str) -> Dir {
-            let dir =
-                std::env::temp_dir().join(format!("lanchat-recover-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("dir");
-            Dir(dir)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     fn message(n: u32) -> Write {
         let mut id = [0u8; 16];
         id[..4].copy_from_slice(&n.wrapping_mul(2_654_435_761).to_be_bytes());
@@ -342,12 +323,12 @@ mod tests {
 
     #[test]
     fn a_sound_database_opens_as_it_is() {
-        let dir = Dir::new("sound");
-        history(&dir.0, 100);
-        let (store, recovery) = Store::open_checked(&dir.0).expect("open");
+        let dir = tempfile::tempdir().expect("dir");
+        history(dir.path(), 100);
+        let (store, recovery) = Store::open_checked(dir.path()).expect("open");
         assert_eq!(recovery, None);
         assert_eq!(store.count().expect("count"), 100);
-        assert!(damaged_files(&dir.0).is_empty());
+        assert!(damaged_files(dir.path()).is_empty());
     }
 
     /// Pages overwritten in the middle: the file is moved aside whole, the
@@ -356,20 +337,20 @@ mod tests {
     #[test]
     fn a_database_damaged_in_the_middle_is_moved_aside_and_recovered() {
         const N: u32 = 3_000;
-        let dir = Dir::new("middle");
-        history(&dir.0, N);
-        let size = std::fs::metadata(dir.0.join(FILE_NAME))
+        let dir = tempfile::tempdir().expect("dir");
+        history(dir.path(), N);
+        let size = std::fs::metadata(dir.path().join(FILE_NAME))
             .expect("size")
             .len();
-        damage(&dir.0, 0.3, 3 * 4096);
-        let (mut store, recovery) = Store::open_checked(&dir.0).expect("open");
+        damage(dir.path(), 0.3, 3 * 4096);
+        let (mut store, recovery) = Store::open_checked(dir.path()).expect("open");
         let recovery = recovery.expect("the damage is found");
         assert!(!recovery.cause.is_empty());
         assert_eq!(
-            damaged_files(&dir.0).len(),
+            damaged_files(dir.path()).len(),
             1,
             "{:?}",
-            damaged_files(&dir.0)
+            damaged_files(dir.path())
         );
         assert!(recovery.moved_to.exists());
         assert_eq!(
@@ -397,7 +378,7 @@ mod tests {
         // New history is saved again at once, and survives the next start.
         store.write(&[message(N + 1)]).expect("write");
         drop(store);
-        let (store, recovery) = Store::open_checked(&dir.0).expect("reopen");
+        let (store, recovery) = Store::open_checked(dir.path()).expect("reopen");
         assert_eq!(recovery, None);
         assert_eq!(store.count().expect("count"), got + 1);
     }
@@ -406,26 +387,26 @@ mod tests {
     /// nothing recovered, a fresh database in its place.
     #[test]
     fn a_file_that_is_no_database_is_moved_aside() {
-        let dir = Dir::new("head");
-        history(&dir.0, 50);
-        damage(&dir.0, 0.0, 4096);
-        let (store, recovery) = Store::open_checked(&dir.0).expect("open");
+        let dir = tempfile::tempdir().expect("dir");
+        history(dir.path(), 50);
+        damage(dir.path(), 0.0, 4096);
+        let (store, recovery) = Store::open_checked(dir.path()).expect("open");
         let recovery = recovery.expect("the damage is found");
         assert_eq!(recovery.recovered, 0);
         assert_eq!(store.count().expect("count"), 0);
-        assert_eq!(damaged_files(&dir.0).len(), 1);
+        assert_eq!(damaged_files(dir.path()).len(), 1);
     }
 
     /// Damage over a whole stretch of keys: the scan jumps it and reads on.
     #[test]
     fn the_scan_jumps_over_damage_to_the_keys_after_it() {
         const N: u32 = 3_000;
-        let dir = Dir::new("jump");
-        history(&dir.0, N);
-        damage(&dir.0, 0.1, 4096);
-        damage(&dir.0, 0.5, 2 * 4096);
-        damage(&dir.0, 0.8, 4096);
-        let (store, recovery) = Store::open_checked(&dir.0).expect("open");
+        let dir = tempfile::tempdir().expect("dir");
+        history(dir.path(), N);
+        damage(dir.path(), 0.1, 4096);
+        damage(dir.path(), 0.5, 2 * 4096);
+        damage(dir.path(), 0.8, 4096);
+        let (store, recovery) = Store::open_checked(dir.path()).expect("open");
         let recovery = recovery.expect("the damage is found");
         let got = store.count().expect("count");
         assert_eq!(got, recovery.recovered);
