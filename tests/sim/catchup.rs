@@ -432,3 +432,31 @@ fn what_catch_up_sends_stays_within_its_budget() {
     assert!(worst <= 2 * rate, "{worst} in a second");
     assert!(log.len() >= 1000);
 }
+
+/// A node that lost its history (its disk was full) quits two seconds
+/// after the last message, starts again at once and is given all of it
+/// within 5 s: what was said before its new life began is not left to
+/// stream repair, which a new life does not get.
+#[test]
+fn a_node_restarted_at_once_with_nothing_gets_what_was_just_said() {
+    let mut sim = lan(0x5e7b, &["ann", "bob", "full"]);
+    let full = 2;
+    let said: Vec<String> = (0..20).map(|n| format!("said {n}")).collect();
+    for text in &said {
+        talk(&mut sim, 0, &main(), text.clone());
+        run_for(&mut sim, 0.05);
+    }
+    run_for(&mut sim, 2.0);
+    // It quits (the others see it leave), and is started again at once.
+    sim.command(full, Command::Quit);
+    run_for(&mut sim, 0.5);
+    sim.kill(full);
+    let restarted = sim.elapsed();
+    sim.restart_with(full, "full", Vec::new());
+    run_for(&mut sim, 5.0);
+    let got = shown(&sim, full, &main(), restarted);
+    no_repeats(&got);
+    let texts: HashSet<&str> = got.iter().map(|(m, _)| m.text.as_str()).collect();
+    let expected: HashSet<&str> = said.iter().map(String::as_str).collect();
+    assert_eq!(texts, expected, "all of it within 5 s of the restart");
+}
