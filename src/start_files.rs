@@ -121,13 +121,14 @@ fn damaged_settings_are_reset_with_the_old_copy_kept() {
         std::fs::write(&path, bytes).expect("write");
         let (_, told) = Settings::load_checked(&path);
         if let Some(told) = told {
-            assert!(told.contains("settings.json"), "{told}");
+            assert_eq!(told.path, path);
             let kept: Vec<_> = std::fs::read_dir(dir)
                 .expect("list")
                 .filter_map(|e| e.ok())
                 .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
                 .collect();
-            assert_eq!(kept.len(), 1, "{told}");
+            assert_eq!(kept.len(), 1, "{told:?}");
+            assert_eq!(told.kept.as_deref(), Some(kept[0].path().as_path()));
             assert_eq!(std::fs::read(kept[0].path()).expect("read"), bytes);
         }
     });

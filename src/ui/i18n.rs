@@ -248,6 +248,11 @@ pub struct Strings {
     /// Banner: another lanchat uses the data directory, `{path}`, `{who}`
     /// (empty, or " (process 123)").
     pub problem_in_use: &'static str,
+    /// Banner: settings.json did not read and was moved aside, `{path}`,
+    /// `{cause}`, `{kept}` (where the old file is).
+    pub settings_reset: &'static str,
+    /// Banner: settings.json could not be read at all, `{path}`, `{cause}`.
+    pub settings_unreadable: &'static str,
     /// Banner: the history database was damaged and recovered, `{cause}`,
     /// `{path}` (where the old file is), `{count}` (messages recovered).
     pub history_recovered: &'static str,
@@ -594,6 +599,8 @@ pub static EN: Strings = Strings {
     problem_no_network: "No network connection: nobody else can be reached. Connect a cable or Wi-Fi, then press Restart network.",
     problem_data_dir: "lanchat cannot write its data folder {path} ({cause}). Check the folder's permissions or free disk space, then press Restart network.",
     problem_in_use: "Another lanchat{who} already uses the data folder {path}, so this one stays offline: two with one identity would confuse everyone. Use the other window (it may be in the tray), or quit it and press Restart network.",
+    settings_reset: "The settings file {path} could not be read ({cause}), so the defaults are used. The old file is kept as {kept}.",
+    settings_unreadable: "The settings file {path} could not be read ({cause}), so the defaults are used.",
     history_recovered: "The history database was damaged ({cause}). lanchat moved it aside to {path} (nothing was deleted), recovered {count} messages into a new one and fetches what colleagues still hold. New messages are saved as before.",
     problem_start: "The network part could not start: {cause}",
     problem_stopped: "The network part stopped. Press Restart network to reconnect.",
@@ -793,6 +800,8 @@ pub static RU: Strings = Strings {
     problem_no_network: "Нет подключения к сети: никого не видно. Подключите кабель или Wi-Fi и нажмите «Перезапустить сеть».",
     problem_data_dir: "lanchat не может писать в папку данных {path} ({cause}). Проверьте права на папку и место на диске, затем нажмите «Перезапустить сеть».",
     problem_in_use: "Папкой данных {path} уже пользуется другой lanchat{who}, поэтому этот остаётся вне сети: два с одним именем запутали бы всех. Перейдите в другое окно (оно может быть в трее) или закройте его и нажмите «Перезапустить сеть».",
+    settings_reset: "Файл настроек {path} не читается ({cause}), поэтому действуют настройки по умолчанию. Старый файл сохранён как {kept}.",
+    settings_unreadable: "Файл настроек {path} не читается ({cause}), поэтому действуют настройки по умолчанию.",
     history_recovered: "База истории была повреждена ({cause}). lanchat переложил её в {path} (ничего не удалено), восстановил {count} сообщений в новую базу и запрашивает то, что есть у коллег. Новые сообщения сохраняются как прежде.",
     problem_start: "Сетевая часть не запустилась: {cause}",
     problem_stopped: "Сетевая часть остановилась. Нажмите «Перезапустить сеть».",
@@ -934,6 +943,8 @@ mod tests {
             (EN.problem_data_dir, RU.problem_data_dir),
             (EN.problem_in_use, RU.problem_in_use),
             (EN.history_recovered, RU.history_recovered),
+            (EN.settings_reset, RU.settings_reset),
+            (EN.settings_unreadable, RU.settings_unreadable),
             (EN.notify_in, RU.notify_in),
             (EN.input_hint, RU.input_hint),
             (EN.file_offers, RU.file_offers),

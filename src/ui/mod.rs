@@ -205,7 +205,19 @@ impl LanchatApp {
         let settings = effective.settings;
         let t = settings.lang().strings();
         let mut notices = Vec::new();
-        notices.extend(settings_problem);
+        if let Some(u) = settings_problem {
+            let path = u.path.display().to_string();
+            let kept = u.kept.map(|k| k.display().to_string()).unwrap_or_default();
+            let words = if kept.is_empty() {
+                t.settings_unreadable
+            } else {
+                t.settings_reset
+            };
+            notices.push(fill(
+                words,
+                &[("path", &path), ("cause", &u.cause), ("kept", &kept)],
+            ));
+        }
         match &loaded {
             Err(err) => {
                 tracing::error!(cause = %err, "the policy is not applied");

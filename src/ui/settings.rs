@@ -160,6 +160,18 @@ pub enum SettingsError {
     },
 }
 
+/// A settings file that could not be read at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub cause: String,
+    /// Where the old file was moved (`None`: it could not be read at all,
+    /// or not be moved).
+    pub kept: Option<PathBuf>,
+}
+
 impl Settings {
     /// The default settings file, if the system has a config directory.
     pub fn default_path() -> Option<PathBuf> {
@@ -174,38 +186,44 @@ impl Settings {
 
     /// Like [`Settings::load`]; a file that is not settings (damaged, or
     /// not JSON) is renamed aside with the date, so the defaults saved later
-    /// do not overwrite it, and what happened is returned in words.
-    pub fn load_checked(path: &Path) -> (Settings, Option<String>) {
-        match std::fs::read(path) {
+    /// do not overwrite it, and what happened is returned.
+    pub fn load_checked(path: &Path) -> (Settings, Option<Unreadable>) {
+        let cause = match std::fs::read(path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(settings) => (settings, None),
-                Err(err) => {
-                    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-                    let mut aside = path.as_os_str().to_owned();
-                    aside.push(format!(".damaged-{stamp}"));
-                    let aside = PathBuf::from(aside);
-                    let kept = match std::fs::rename(path, &aside) {
-                        Ok(()) => format!("kept as {}", aside.display()),
-                        Err(e) => format!("could not be moved aside: {e}"),
-                    };
-                    tracing::warn!(path = %path.display(), cause = %err, %kept, "settings unreadable; using defaults");
-                    let told = format!(
-                        "the settings file {} could not be read ({err}); the defaults are used and the old file is {kept}",
-                        path.display()
-                    );
-                    (Settings::default(), Some(told))
-                }
+                Ok(settings) => return (settings, None),
+                Err(err) => err.to_string(),
             },
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return (Settings::default(), None);
+            }
             Err(err) => {
                 tracing::warn!(path = %path.display(), cause = %err, "settings unreadable; using defaults");
-                let told = format!(
-                    "the settings file {} could not be read ({err}); the defaults are used",
-                    path.display()
-                );
-                (Settings::default(), Some(told))
+                let told = Unreadable {
+                    path: path.to_path_buf(),
+                    cause: err.to_string(),
+                    kept: None,
+                };
+                return (Settings::default(), Some(told));
             }
-        }
+        };
+        let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(format!(".damaged-{stamp}"));
+        let aside = PathBuf::from(aside);
+        let kept = match std::fs::rename(path, &aside) {
+            Ok(()) => Some(aside),
+            Err(err) => {
+                tracing::warn!(path = %path.display(), cause = %err, "the unreadable settings could not be moved aside");
+                None
+            }
+        };
+        tracing::warn!(path = %path.display(), %cause, kept = ?kept, "settings unreadable; using defaults");
+        let told = Unreadable {
+            path: path.to_path_buf(),
+            cause,
+            kept,
+        };
+        (Settings::default(), Some(told))
     }
 
     /// Writes settings to `path` (through a temporary file, so a crash
@@ -339,7 +357,7 @@ mod tests {
         let (loaded, told) = Settings::load_checked(&path);
         assert_eq!(loaded, Settings::default());
         let told = told.expect("told");
-        assert!(told.contains("kept as"), "{told}");
+        assert!(told.kept.is_some(), "{told:?}");
         // The damaged file is kept beside, and the name is free again.
         assert!(!path.exists());
         let kept: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
