@@ -259,6 +259,25 @@ fn next_epoch(dir: &Path, now_ms: u64) -> Result<u64, IdentityError> {
     Ok(epoch)
 }
 
+/// The name a damaged file of the data directory is moved aside to: `path`
+/// with `.damaged-` and the local date and time added (`-2`, `-3`… when
+/// that is taken), so nothing is overwritten.
+pub fn aside_name(path: &Path) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+    let named = |suffix: String| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let mut aside = named(format!(".damaged-{stamp}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = named(format!(".damaged-{stamp}-{n}"));
+    }
+    aside
+}
+
 /// Writes `text` to a temp file beside `path`, then renames it over `path`.
 fn write_atomic(path: &Path, text: &str) -> Result<(), IdentityError> {
     let mut tmp = path.as_os_str().to_owned();

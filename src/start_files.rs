@@ -51,8 +51,9 @@ fn damaged(valid: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Runs `check` on `cases()` damaged copies of `valid`; prints the figure.
-fn run(what: &str, valid: &'static [u8], check: impl Fn(&Path, &[u8])) {
+/// Runs `check` in a fresh directory on `cases()` values of `strategy`;
+/// prints the figure (`what`, and what a case is).
+fn run_cases<S: Strategy>(what: &str, unit: &str, strategy: S, check: impl Fn(&Path, S::Value)) {
     let started = Instant::now();
     let mut runner = TestRunner::new(Config {
         cases: cases(),
@@ -61,18 +62,25 @@ fn run(what: &str, valid: &'static [u8], check: impl Fn(&Path, &[u8])) {
     });
     let case = std::cell::Cell::new(0u64);
     runner
-        .run(&damaged(valid), |bytes| {
+        .run(&strategy, |value| {
             case.set(case.get() + 1);
             let dir = tempfile::tempdir().expect("dir");
-            check(dir.path(), &bytes);
+            check(dir.path(), value);
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{what}: {e}"));
     println!(
-        "start files: {what}: {} damaged files in {:.2} s, none panicked",
+        "start files: {what}: {} damaged {unit} in {:.2} s, none panicked",
         case.get(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Runs `check` on `cases()` damaged copies of `valid`.
+fn run(what: &str, valid: &'static [u8], check: impl Fn(&Path, &[u8])) {
+    run_cases(what, "files", damaged(valid), |dir, bytes| {
+        check(dir, &bytes)
+    });
 }
 
 const KEY: &[u8] = b"3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a\n";
@@ -162,12 +170,6 @@ fn damaged_remembered_peers_are_skipped_line_by_line() {
 fn damaged_replay_marks_and_transfer_records_do_not_stop_a_start() {
     // Rows of any type and length where the marks and records belong (a
     // file damaged inside a row that SQLite still reads).
-    let started = Instant::now();
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
     let value = || {
         prop_oneof![
             any::<i64>().prop_map(rusqlite::types::Value::Integer),
@@ -176,47 +178,38 @@ fn damaged_replay_marks_and_transfer_records_do_not_stop_a_start() {
             Just(rusqlite::types::Value::Null),
         ]
     };
-    let case = std::cell::Cell::new(0u64);
-    runner
-        .run(
-            &(
-                proptest::collection::vec((value(), value(), value()), 0..6),
-                proptest::collection::vec((value(), value()), 0..6),
-            ),
-            |(marks, records)| {
-                case.set(case.get() + 1);
-                let dir = tempfile::tempdir().expect("dir");
-                drop(Store::open(dir.path()).expect("open"));
-                let conn = rusqlite::Connection::open(dir.path().join(FILE_NAME)).expect("raw");
-                conn.execute_batch("PRAGMA ignore_check_constraints = ON")
-                    .expect("pragma");
-                for (n, (node, epoch, counter)) in marks.into_iter().enumerate() {
-                    let node = match node {
-                        rusqlite::types::Value::Null => rusqlite::types::Value::Integer(n as i64),
-                        v => v,
-                    };
-                    let _ = conn.execute(
-                        "INSERT OR IGNORE INTO seen (node, epoch, counter) VALUES (?1, ?2, ?3)",
-                        rusqlite::params![node, epoch, counter],
-                    );
-                }
-                for (n, (record, updated)) in records.into_iter().enumerate() {
-                    let _ = conn.execute(
+    run_cases(
+        "seen and transfer rows",
+        "tables",
+        (
+            proptest::collection::vec((value(), value(), value()), 0..6),
+            proptest::collection::vec((value(), value()), 0..6),
+        ),
+        |dir, (marks, records)| {
+            drop(Store::open(dir).expect("open"));
+            let conn = rusqlite::Connection::open(dir.join(FILE_NAME)).expect("raw");
+            conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+                .expect("pragma");
+            for (n, (node, epoch, counter)) in marks.into_iter().enumerate() {
+                let node = match node {
+                    rusqlite::types::Value::Null => rusqlite::types::Value::Integer(n as i64),
+                    v => v,
+                };
+                let _ = conn.execute(
+                    "INSERT OR IGNORE INTO seen (node, epoch, counter) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![node, epoch, counter],
+                );
+            }
+            for (n, (record, updated)) in records.into_iter().enumerate() {
+                let _ = conn.execute(
                         "INSERT OR IGNORE INTO transfer (id, outgoing, record, updated_ms) VALUES (?1, 0, ?2, ?3)",
                         rusqlite::params![n as i64, record, updated],
                     );
-                }
-                drop(conn);
-                let (mut store, _) = Store::open_checked(dir.path()).expect("opens");
-                let _ = store.seen();
-                let _ = store.transfers(1_765_000_000_000);
-                Ok(())
-            },
-        )
-        .unwrap_or_else(|e| panic!("rows: {e}"));
-    println!(
-        "start files: seen and transfer rows: {} damaged tables in {:.2} s, none panicked",
-        case.get(),
-        started.elapsed().as_secs_f64()
+            }
+            drop(conn);
+            let (mut store, _) = Store::open_checked(dir).expect("opens");
+            let _ = store.seen();
+            let _ = store.transfers(1_765_000_000_000);
+        },
     );
 }

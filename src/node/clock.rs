@@ -75,9 +75,9 @@ impl Node {
         self.clocks.offsets.remove(&id);
     }
 
-    /// How far `id`'s clock is from the LAN's, in ms, if known.
-    pub(super) fn clock_off(&self, id: NodeId) -> Option<i64> {
-        let lan = self.lan_offset_now();
+    /// How far `id`'s clock is from the LAN's, in ms, if known, given the
+    /// LAN's offset from mine ([`Node::lan_offset_now`]).
+    pub(super) fn clock_off(&self, id: NodeId, lan: i64) -> Option<i64> {
         self.clocks.offsets.get(&id).map(|o| o - lan)
     }
 

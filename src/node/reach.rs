@@ -546,6 +546,8 @@ impl Node {
 
     /// What the core knows of the network, for the doctor.
     pub fn network(&self, now: Instant) -> CoreReport {
+        // One sort of every peer's clock, not one per peer.
+        let lan = self.lan_offset_now();
         let back = |t: Option<Instant>| {
             t.is_some_and(|t| now.saturating_duration_since(t) < OWN_BACK_WITHIN)
         };
@@ -561,7 +563,7 @@ impl Node {
                     by_group: !self.reach.unheard(*id, now),
                     hears_me: r.and_then(|r| r.hears_me),
                     relayed: self.reach.unheard(*id, now) || self.reach.lists_me(*id, now),
-                    clock_off_ms: self.clock_off(*id),
+                    clock_off_ms: self.clock_off(*id, lan),
                 }
             })
             .collect();
@@ -575,7 +577,7 @@ impl Node {
             foreign: self.stats.foreign,
             rate_limited: self.stats.rate_limited,
             other_versions: self.versions.recent(now),
-            clock_off_ms: -self.lan_offset_now(),
+            clock_off_ms: -lan,
         }
     }
 }

@@ -42,13 +42,13 @@ fn is_damage(err: &StoreError) -> bool {
 }
 
 /// The companion files SQLite keeps beside a database in WAL mode.
-fn companions(path: &Path) -> [(PathBuf, &'static str); 2] {
+fn companions(path: &Path) -> [PathBuf; 2] {
     let with = |suffix: &str| {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         PathBuf::from(p)
     };
-    [(with("-wal"), "-wal"), (with("-shm"), "-shm")]
+    [with("-wal"), with("-shm")]
 }
 
 impl Store {
@@ -62,7 +62,7 @@ impl Store {
         }
         // A write-ahead log left behind: the last run did not close the
         // database (a crash, a power cut), so the whole file is checked.
-        let crashed = companions(&path)[0].0.exists();
+        let crashed = companions(&path)[0].exists();
         let cause = match Store::open(dir) {
             Ok(store) => match store.check(crashed) {
                 Ok(None) => return Ok((store, None)),
@@ -175,20 +175,13 @@ impl Store {
 /// Renames the damaged file (and its write-ahead log, which holds its last
 /// commits) aside, with the date and time; returns the new name.
 fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
-    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-    let mut aside = path.with_file_name(format!("{FILE_NAME}.damaged-{stamp}"));
-    let mut n = 1;
-    while aside.exists() {
-        n += 1;
-        aside = path.with_file_name(format!("{FILE_NAME}.damaged-{stamp}-{n}"));
-    }
+    let aside = crate::identity::aside_name(path);
     let io = |source: std::io::Error| StoreError::Aside {
         path: path.to_path_buf(),
         source,
     };
     std::fs::rename(path, &aside).map_err(io)?;
-    for ((from, suffix), (to, _)) in companions(path).into_iter().zip(companions(&aside)) {
-        debug_assert!(to.to_string_lossy().ends_with(suffix));
+    for (from, to) in companions(path).into_iter().zip(companions(&aside)) {
         if from.exists() {
             std::fs::rename(&from, &to).map_err(io)?;
         }

@@ -206,10 +206,7 @@ impl Settings {
                 return (Settings::default(), Some(told));
             }
         };
-        let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-        let mut aside = path.as_os_str().to_owned();
-        aside.push(format!(".damaged-{stamp}"));
-        let aside = PathBuf::from(aside);
+        let aside = crate::identity::aside_name(path);
         let kept = match std::fs::rename(path, &aside) {
             Ok(()) => Some(aside),
             Err(err) => {

@@ -92,6 +92,18 @@ fn a_second_process_on_a_data_directory_in_use_is_refused_and_sends_nothing() {
     );
 }
 
+/// `from` says each of `texts`, the next once `to` has the one before.
+fn say_each(from: &mut Peer, to: &mut Peer, texts: &[String]) {
+    for text in texts {
+        from.send(text);
+        to.expect_event(
+            &format!("{}'s message", from.nick),
+            |v| v["event"] == "message" && v["text"] == text.as_str(),
+            PATIENCE,
+        );
+    }
+}
+
 /// Overwrites the middle half of the history database in `data` (from a
 /// page boundary), as a disk error would.
 fn damage_the_middle(data: &std::path::Path) {
@@ -131,14 +143,7 @@ fn a_damaged_database_is_moved_aside_recovered_and_saved_to_again() {
     let before: Vec<String> = (0..EACH)
         .map(|n| format!("before {n} {}", "x".repeat(1500)))
         .collect();
-    for text in &before {
-        anna.send(text);
-        ben.expect_event(
-            "anna's message",
-            |v| v["event"] == "message" && v["text"] == text.as_str(),
-            PATIENCE,
-        );
-    }
+    say_each(&mut anna, &mut ben, &before);
     anna.send("/quit");
     assert!(anna.wait_exit(START).success());
     damage_the_middle(&data.0);
@@ -160,14 +165,7 @@ fn a_damaged_database_is_moved_aside_recovered_and_saved_to_again() {
     assert!(recovered < EACH as u64, "{told}");
     anna.expect_event("ben", event("peer_online", &[("nick", "ben")]), PATIENCE);
     let after: Vec<String> = (0..EACH).map(|n| format!("after {n}")).collect();
-    for text in &after {
-        anna.send(text);
-        ben.expect_event(
-            "anna's message",
-            |v| v["event"] == "message" && v["text"] == text.as_str(),
-            PATIENCE,
-        );
-    }
+    say_each(&mut anna, &mut ben, &after);
     // What the damage took comes back from ben by catch-up (as history).
     let deadline = Instant::now() + PATIENCE;
     let mut shown = Vec::new();
