@@ -11,7 +11,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::types::NodeId;
-use crate::ui::i18n::{Lang, fill};
 
 /// Everything the doctor knows at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -262,221 +261,6 @@ impl Finding {
     }
 }
 
-/// A finding in words, in the window's language.
-pub fn say(finding: &Finding, lang: Lang) -> String {
-    let w = words(lang);
-    let join = |items: Vec<String>| items.join(", ");
-    match finding {
-        Finding::LoopbackOnly => w.loopback_only.to_string(),
-        Finding::NoMulticastLoop => w.no_multicast_loop.to_string(),
-        Finding::NoBroadcastLoop => w.no_broadcast_loop.to_string(),
-        Finding::Alone => w.alone.to_string(),
-        Finding::OneWay { label, addr, ports } => fill(
-            w.one_way,
-            &[
-                ("label", label),
-                ("addr", &addr.to_string()),
-                ("ports", &join(ports.iter().map(u16::to_string).collect())),
-            ],
-        ),
-        Finding::UnicastOnly { label } => fill(w.unicast_only, &[("label", label)]),
-        Finding::Unanswered(addrs) => fill(
-            w.unanswered,
-            &[(
-                "list",
-                &join(addrs.iter().map(SocketAddr::to_string).collect()),
-            )],
-        ),
-        Finding::OtherVersion {
-            addr,
-            nick,
-            version,
-        } => {
-            let who = nick
-                .as_ref()
-                .map_or_else(|| addr.ip().to_string(), |n| format!("{n} ({})", addr.ip()));
-            let words = if *version > crate::wire::VERSION {
-                w.other_newer
-            } else {
-                w.other_older
-            };
-            fill(
-                words,
-                &[
-                    ("who", &who),
-                    ("theirs", &version.to_string()),
-                    ("mine", &crate::wire::VERSION.to_string()),
-                ],
-            )
-        }
-        Finding::ClockOff { label, off_ms } => {
-            let how = if *off_ms > 0 { w.ahead } else { w.behind };
-            let by = fill(how, &[("by", &span(off_ms.unsigned_abs()))]);
-            match label {
-                Some(label) => fill(w.clock_off, &[("label", label), ("by", &by)]),
-                None => fill(w.my_clock_off, &[("by", &by)]),
-            }
-        }
-        Finding::Dropped { count } => fill(w.dropped, &[("count", &count.to_string())]),
-        Finding::AllWell => w.all_well.to_string(),
-    }
-}
-
-/// The doctor's words in one language (`{name}` placeholders).
-struct Words {
-    loopback_only: &'static str,
-    no_multicast_loop: &'static str,
-    no_broadcast_loop: &'static str,
-    alone: &'static str,
-    one_way: &'static str,
-    unicast_only: &'static str,
-    unanswered: &'static str,
-    other_newer: &'static str,
-    other_older: &'static str,
-    clock_off: &'static str,
-    my_clock_off: &'static str,
-    ahead: &'static str,
-    behind: &'static str,
-    dropped: &'static str,
-    all_well: &'static str,
-    ports: &'static str,
-    interface: &'static str,
-    back: &'static str,
-    peer: &'static str,
-    yes: &'static str,
-    no: &'static str,
-    not_known: &'static str,
-}
-
-const EN: Words = Words {
-    loopback_only: "No network interface but loopback: only nodes on this computer can be seen. Plug in a cable or join a Wi-Fi network.",
-    no_multicast_loop: "Our multicast does not come back to us: multicast seems not to work here (peers are found by broadcast or by address).",
-    no_broadcast_loop: "Our broadcast does not come back to us: broadcast seems not to work here (peers are found by multicast or by address).",
-    alone: "Nobody is online. If a colleague is on another subnet, or the network drops multicast and broadcast, add them by address: /peer <address>.",
-    one_way: "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there.",
-    unicast_only: "{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.",
-    unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",
-    clock_off: "{label}'s clock is {by} the others'. Its messages are still in the right order (lanchat stamps them by the LAN's time), but its clock should be set right.",
-    my_clock_off: "This computer's clock is {by} the others'. Messages are still in the right order (lanchat stamps them by the LAN's time), but the clock should be set right.",
-    ahead: "{by} ahead of",
-    behind: "{by} behind",
-    other_newer: "{who} runs a newer lanchat (wire version {theirs}; this one speaks {mine}): update lanchat here to talk to them.",
-    other_older: "{who} runs an older lanchat (wire version {theirs}; this one speaks {mine}): lanchat there needs an update to talk to us.",
-    dropped: "Bad or foreign datagrams dropped: {count}.",
-    all_well: "No problem found.",
-    ports: "Ports: group UDP {group}, own UDP {own}, files TCP {files}",
-    interface: "Interface {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, datagrams in {in}, out {out}; peers: {peers}",
-    back: "Our multicast comes back: {multicast}; our broadcast comes back: {broadcast}",
-    peer: "Peer {label}: {addrs}; heard by the group: {group}; hears us: {hears}; sent to by unicast: {relayed}",
-    yes: "yes",
-    no: "no",
-    not_known: "not known yet",
-};
-
-const RU: Words = Words {
-    loopback_only: "Нет сетевого интерфейса, кроме loopback: видны только узлы на этом компьютере. Подключите кабель или Wi-Fi.",
-    no_multicast_loop: "Наш multicast не возвращается к нам: multicast здесь, похоже, не работает (узлы находятся по broadcast или по адресу).",
-    no_broadcast_loop: "Наш broadcast не возвращается к нам: broadcast здесь, похоже, не работает (узлы находятся по multicast или по адресу).",
-    alone: "Никого нет в сети. Если коллега в другой подсети или сеть режет multicast и broadcast, добавьте его по адресу: /peer <адрес>.",
-    one_way: "Мы слышим {label} ({addr}), но {label} не слышит нас: обычно это брандмауэр на компьютере {label}, который не пропускает входящие. Разрешите там входящий UDP на портах {ports}.",
-    unicast_only: "{label}: групповой трафик не доходит (другая подсеть или коммутатор режет multicast и broadcast); общаемся по unicast.",
-    unanswered: "Никто не отвечает с адресов: {list}. Проверьте адрес, запущен ли там lanchat, и брандмауэр.",
-    clock_off: "Часы {label} {by} остальных. Его сообщения всё равно идут в верном порядке (lanchat ставит им время сети), но часы стоит поправить.",
-    my_clock_off: "Часы этого компьютера {by} остальных. Сообщения всё равно идут в верном порядке (lanchat ставит им время сети), но часы стоит поправить.",
-    ahead: "на {by} впереди",
-    behind: "на {by} позади",
-    other_newer: "У {who} более новый lanchat (версия протокола {theirs}, здесь {mine}): обновите lanchat здесь, чтобы общаться с ним.",
-    other_older: "У {who} более старый lanchat (версия протокола {theirs}, здесь {mine}): чтобы общаться с нами, там нужно обновить lanchat.",
-    dropped: "Отброшено испорченных или чужих датаграмм: {count}.",
-    all_well: "Проблем не видно.",
-    ports: "Порты: группа UDP {group}, свой UDP {own}, файлы TCP {files}",
-    interface: "Интерфейс {name}: {addr}/{prefix}, broadcast {broadcast}, multicast {multicast}, датаграмм принято {in}, отправлено {out}; узлы: {peers}",
-    back: "Наш multicast возвращается: {multicast}; наш broadcast возвращается: {broadcast}",
-    peer: "Узел {label}: {addrs}; слышим по группе: {group}; слышит нас: {hears}; шлём ему по unicast: {relayed}",
-    yes: "да",
-    no: "нет",
-    not_known: "пока неизвестно",
-};
-
-/// The doctor's words in `lang`.
-fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::En => &EN,
-        Lang::Ru => &RU,
-    }
-}
-
-/// The whole report in words, a line each: interfaces, peers, then the
-/// findings (for `lanchat doctor` and the headless `/doctor`).
-pub fn lines(report: &NetworkReport, lang: Lang) -> Vec<String> {
-    let w = words(lang);
-    let yes_no = |b: bool| if b { w.yes } else { w.no };
-    let mut out = vec![fill(
-        w.ports,
-        &[
-            ("group", &report.group_port.to_string()),
-            ("own", &report.unicast_port.to_string()),
-            ("files", &report.file_port.to_string()),
-        ],
-    )];
-    let core = &report.core;
-    for i in &report.interfaces {
-        let heard: Vec<&str> = core
-            .peers
-            .iter()
-            .filter(|p| p.addrs.iter().any(|a| on_interface(i, a.ip())))
-            .map(|p| p.label.as_str())
-            .collect();
-        out.push(fill(
-            w.interface,
-            &[
-                ("name", &i.name),
-                ("addr", &i.addr.to_string()),
-                ("prefix", &i.prefix.to_string()),
-                (
-                    "broadcast",
-                    &i.broadcast.map_or_else(|| "-".into(), |b| b.to_string()),
-                ),
-                ("multicast", yes_no(i.multicast)),
-                ("in", &i.datagrams_in.to_string()),
-                ("out", &i.datagrams_out.to_string()),
-                (
-                    "peers",
-                    &if heard.is_empty() {
-                        "-".into()
-                    } else {
-                        heard.join(", ")
-                    },
-                ),
-            ],
-        ));
-    }
-    out.push(fill(
-        w.back,
-        &[
-            ("multicast", yes_no(core.own_multicast_back)),
-            ("broadcast", yes_no(core.own_broadcast_back)),
-        ],
-    ));
-    for p in &core.peers {
-        let addrs: Vec<String> = p.addrs.iter().map(SocketAddr::to_string).collect();
-        out.push(fill(
-            w.peer,
-            &[
-                ("label", &p.label),
-                ("addrs", &addrs.join(", ")),
-                ("group", yes_no(p.by_group)),
-                ("hears", p.hears_me.map_or(w.not_known, yes_no)),
-                ("relayed", yes_no(p.relayed)),
-            ],
-        ));
-    }
-    for finding in findings(report) {
-        out.push(format!("→ {}", say(&finding, lang)));
-    }
-    out
-}
-
 /// Whether `ip` is on the network of interface `i`.
 pub fn on_interface(i: &InterfaceReport, ip: IpAddr) -> bool {
     match (i.addr, ip) {
@@ -493,22 +277,6 @@ pub fn on_interface(i: &InterfaceReport, ip: IpAddr) -> bool {
             u128::from(a) & mask == u128::from(b) & mask
         }
         _ => false,
-    }
-}
-
-/// A span of time in words: "1 h 5 min", "10 min", "45 s".
-/// Rounded to the second under a minute, else to the minute (a clock is
-/// known to within a heartbeat).
-fn span(ms: u64) -> String {
-    let s = (ms + 500) / 1000;
-    if s < 60 {
-        return format!("{s} s");
-    }
-    let minutes = (s + 30) / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
     }
 }
 
@@ -530,11 +298,12 @@ pub fn kind(finding: &Finding) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::VERSION;
 
-    fn iface(addr: &str, prefix: u8) -> InterfaceReport {
+    /// An interface report for the tests.
+    pub(crate) fn iface(addr: &str, prefix: u8) -> InterfaceReport {
         InterfaceReport {
             name: "eth0".into(),
             addr: addr.parse().unwrap(),
@@ -546,7 +315,13 @@ mod tests {
         }
     }
 
-    fn peer(label: &str, addr: &str, by_group: bool, hears_me: Option<bool>) -> PeerReport {
+    /// A peer report for the tests.
+    pub(crate) fn peer(
+        label: &str,
+        addr: &str,
+        by_group: bool,
+        hears_me: Option<bool>,
+    ) -> PeerReport {
         PeerReport {
             id: NodeId([label.len() as u8; 16]),
             label: label.into(),
@@ -569,9 +344,9 @@ mod tests {
         assert!(!on_interface(&i, "fd77::9".parse().unwrap()));
     }
 
-    #[test]
-    fn a_peer_that_does_not_answer_is_a_one_way_problem_with_its_ports() {
-        let report = NetworkReport {
+    /// One peer that does not hear us, one heard only by unicast, one new.
+    pub(crate) fn one_way_report() -> NetworkReport {
+        NetworkReport {
             group_port: 47077,
             unicast_port: 47078,
             file_port: 47079,
@@ -586,7 +361,12 @@ mod tests {
                 ],
                 ..CoreReport::default()
             },
-        };
+        }
+    }
+
+    #[test]
+    fn a_peer_that_does_not_answer_is_a_one_way_problem_with_its_ports() {
+        let report = one_way_report();
         let found = findings(&report);
         assert_eq!(
             found[0],
@@ -603,19 +383,11 @@ mod tests {
             }
         );
         assert_eq!(found.len(), 2, "{found:?}");
-        let text = lines(&report, Lang::En).join("\n");
-        assert!(
-            text.contains("Allow incoming UDP on ports 47077, 47078"),
-            "{text}"
-        );
-        assert!(text.contains("peers: fw, new"), "{text}");
-        let ru = lines(&report, Lang::Ru).join("\n");
-        assert!(ru.contains("47077, 47078"), "{ru}");
     }
 
-    #[test]
-    fn a_node_of_another_version_is_named_newer_or_older_in_both_languages() {
-        let report = NetworkReport {
+    /// Two nodes of other wire versions, one newer and named, one older.
+    pub(crate) fn other_versions_report() -> NetworkReport {
+        NetworkReport {
             group_port: 47077,
             unicast_port: 47078,
             file_port: 47079,
@@ -634,25 +406,18 @@ mod tests {
                 ],
                 ..CoreReport::default()
             },
-        };
+        }
+    }
+
+    #[test]
+    fn nodes_of_other_versions_are_found_newest_first() {
+        let report = other_versions_report();
         let found = findings(&report);
         assert_eq!(found.len(), 2, "{found:?}");
-        let en: Vec<String> = found.iter().map(|f| say(f, Lang::En)).collect();
         assert!(
-            en[0].starts_with("bob (10.77.0.2) runs a newer lanchat"),
-            "{en:?}"
+            matches!(&found[0], Finding::OtherVersion { version, .. } if *version == VERSION + 1),
+            "{found:?}"
         );
-        assert!(en[0].contains("update lanchat here"), "{en:?}");
-        assert!(
-            en[1].starts_with("10.77.0.3 runs an older lanchat"),
-            "{en:?}"
-        );
-        let ru: Vec<String> = found.iter().map(|f| say(f, Lang::Ru)).collect();
-        assert!(
-            ru[0].contains("bob (10.77.0.2)") && ru[0].contains("новый"),
-            "{ru:?}"
-        );
-        assert!(ru[1].contains("старый"), "{ru:?}");
     }
 
     #[test]

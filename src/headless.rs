@@ -15,11 +15,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::api::{ChannelSummary, Command, Event, PeerInfo, Target};
+use crate::i18n::Lang;
 use crate::input::{self, Action};
 use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
 use crate::policy::Policy;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
-use crate::ui::i18n::Lang;
 
 mod files;
 
@@ -54,7 +54,7 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
     let out = Arc::new(Output { json: options.json });
     let policy = policy(&options, &out);
     // No settings file here: the defaults stand in for options not given.
-    let effective = policy.apply(crate::ui::settings::Settings::default(), options.net);
+    let effective = policy.apply(crate::settings::Settings::default(), options.net);
     if !effective.overridden.is_empty() {
         let flags = effective.overridden.join(", ");
         tracing::warn!(%flags, "command-line options overridden by the administrator's policy");
@@ -173,7 +173,7 @@ fn doctor_run(net: NetOptions, json: bool) -> Result<(), HeadlessError> {
     if json {
         println!("{}", network_value(&report));
     } else {
-        for line in crate::doctor::lines(&report, lang) {
+        for line in lang.strings().network_report(&report) {
             println!("{line}");
         }
     }
@@ -453,7 +453,7 @@ fn network_value(report: &crate::doctor::NetworkReport) -> Value {
     let findings: Vec<Value> = doctor::findings(report)
         .iter()
         .map(|f| {
-            let mut value = json!({"kind": doctor::kind(f), "text": doctor::say(f, Lang::En)});
+            let mut value = json!({"kind": doctor::kind(f), "text": Lang::En.strings().finding(f)});
             if let doctor::Finding::OneWay { label, addr, ports } = f {
                 value["peer"] = json!(label);
                 value["addr"] = json!(addr.to_string());
@@ -780,7 +780,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             nick,
         } => {
             let words = crate::doctor::Finding::of_event(event)
-                .map(|f| crate::doctor::say(&f, Lang::from_system()))
+                .map(|f| Lang::from_system().strings().finding(&f))
                 .unwrap_or_default();
             (
                 json!({
@@ -793,7 +793,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
         }
         Event::Network(report) => (
             network_value(report),
-            crate::doctor::lines(report, Lang::from_system()).join("\n"),
+            Lang::from_system().strings().network_report(report).join("\n"),
         ),
         Event::StaticPeers(addrs) => {
             let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();

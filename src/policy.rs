@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::catchup::Share;
+use crate::i18n::Lang;
 use crate::net::{DEFAULT_PORT, NetOptions};
-use crate::ui::i18n::Lang;
-use crate::ui::settings::Settings;
+use crate::settings::Settings;
 
 /// The environment variable that points at another policy file.
 pub const ENV_VAR: &str = "LANCHAT_POLICY";

@@ -18,8 +18,8 @@ use proptest::test_runner::{Config, TestRunner};
 
 use crate::identity::{Identity, IdentityError, KEY_FILE};
 use crate::policy::Policy;
+use crate::settings::Settings;
 use crate::store::{FILE_NAME, Store};
-use crate::ui::settings::Settings;
 
 fn cases() -> u32 {
     std::env::var("LANCHAT_START_FILES_CASES")

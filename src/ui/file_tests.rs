@@ -12,7 +12,6 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use super::model::{Alert, Model};
-use super::settings::Settings;
 use super::{AppOptions, LanchatApp};
 use crate::api::{ChatMessage, Command, Event, Target};
 use crate::files::{
@@ -20,6 +19,7 @@ use crate::files::{
     Flow, Offer,
 };
 use crate::net::{MemoryLan, NetOptions, NodeEvent};
+use crate::settings::Settings;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId};
 
 const BOB: NodeId = NodeId([2; 16]);
@@ -66,7 +66,7 @@ fn app(dir: &Path, settings: &Settings) -> Harness<'static, LanchatApp> {
 
 pub(super) fn english(dir: &Path) -> Harness<'static, LanchatApp> {
     let settings = Settings {
-        language: Some(super::i18n::Lang::En),
+        language: Some(crate::i18n::Lang::En),
         ..Settings::default()
     };
     app(dir, &settings)
@@ -529,7 +529,7 @@ fn the_download_folder_and_auto_accept_are_saved_and_restart_the_node_with_them(
 fn the_card_speaks_russian() {
     let dir = tempfile::tempdir().expect("tempdir");
     let settings = Settings {
-        language: Some(super::i18n::Lang::Ru),
+        language: Some(crate::i18n::Lang::Ru),
         ..Settings::default()
     };
     let mut harness = app(dir.path(), &settings);

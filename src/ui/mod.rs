@@ -11,12 +11,10 @@
 
 #[cfg(test)]
 mod file_tests;
-pub mod i18n;
 #[cfg(test)]
 mod info_tests;
 pub mod model;
 pub mod session;
-pub mod settings;
 pub mod transfers;
 mod view;
 
@@ -35,10 +33,10 @@ use crate::net::{NetOptions, NodeEvent};
 use crate::policy::{Locks, Policy};
 use crate::types::{Chat, MAIN_CHANNEL, NodeId, Status};
 
-use i18n::{Lang, Strings, fill};
+use crate::i18n::{Lang, Strings, fill};
+use crate::settings::Settings;
 use model::{Alert, Model};
 use session::{Problem, Session};
-use settings::Settings;
 
 /// How long the window waits for the node to say goodbye on Quit.
 const QUIT_GRACE: Duration = Duration::from_millis(1500);
@@ -86,7 +84,7 @@ fn settings_path(options: &AppOptions) -> PathBuf {
         .settings_path
         .clone()
         .or_else(Settings::default_path)
-        .unwrap_or_else(|| PathBuf::from(settings::FILE_NAME))
+        .unwrap_or_else(|| PathBuf::from(crate::settings::FILE_NAME))
 }
 
 /// The join dialog's fields.
@@ -738,7 +736,7 @@ impl LanchatApp {
             }
             Event::OtherVersion { .. } => {
                 if let Some(finding) = crate::doctor::Finding::of_event(&event.event) {
-                    let text = crate::doctor::say(&finding, self.settings.lang());
+                    let text = self.settings.lang().strings().finding(&finding);
                     // In the chat, and as a banner: a colleague who cannot
                     // be read must not look merely absent.
                     self.notice(text.clone());

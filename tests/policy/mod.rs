@@ -10,7 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use lanchat::net::{MemoryLan, NetOptions};
-use lanchat::ui::settings::Settings;
+use lanchat::settings::Settings;
 use lanchat::ui::{AppOptions, LanchatApp};
 
 use crate::util::{Netns, Peer, TempDir, event};

@@ -171,13 +171,12 @@ fn the_doctor_names_a_clock_far_off() {
     assert_eq!(at_fast.len(), 1, "{at_fast:?}");
     assert_eq!(at_fast[0].0, None, "its own clock");
     assert!(near_an_hour(at_fast[0].1), "{at_fast:?}");
-    let words = lanchat::doctor::say(
-        &Finding::ClockOff {
+    let words = lanchat::i18n::Lang::En
+        .strings()
+        .finding(&Finding::ClockOff {
             label: Some("fast".into()),
             off_ms: at_ann[0].1,
-        },
-        lanchat::ui::i18n::Lang::En,
-    );
+        });
     assert!(
         words.starts_with("fast's clock is 1 h ahead of the others'"),
         "{words}"

@@ -4,9 +4,9 @@
 
 use egui_kittest::kittest::Queryable;
 use lanchat::files::{FileState, human_size};
+use lanchat::settings::Settings;
 use lanchat::types::{Chat, MessageKind};
 use lanchat::ui::model::Row;
-use lanchat::ui::settings::Settings;
 use lanchat::ui::transfers::Upload;
 
 use super::{WAIT, app, wait};
@@ -31,7 +31,7 @@ fn the_window_accepts_a_file_from_a_headless_node_and_offers_one_back() {
     let dir = TempDir::create();
     let downloads = dir.0.join("downloads");
     let settings = Settings {
-        language: Some(lanchat::ui::i18n::Lang::En),
+        language: Some(lanchat::i18n::Lang::En),
         download_dir: Some(downloads.clone()),
         ..Settings::default()
     };

@@ -10,10 +10,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lanchat::api::{ChatMessage, Command, Event, Target};
 use lanchat::net::{Events, MemoryLan, NetOptions, NodeEvent, NodeHandle};
+use lanchat::settings::Settings;
 use lanchat::store::{Store, Stored, Write};
 use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 use lanchat::ui::model::{DmState, HISTORY_PAGE, Paging, Row, SystemLine};
-use lanchat::ui::settings::Settings;
 use lanchat::ui::{AppOptions, LanchatApp};
 
 use crate::util::{Netns, Peer, TempDir, event};
@@ -399,7 +399,7 @@ fn settings_are_saved_and_a_new_window_starts_with_them() {
 fn the_window_speaks_russian_when_asked() {
     let dir = TempDir::create();
     let settings = Settings {
-        language: Some(lanchat::ui::i18n::Lang::Ru),
+        language: Some(lanchat::i18n::Lang::Ru),
         ..Settings::default()
     };
     settings.save(&dir.0.join("settings.json")).expect("save");

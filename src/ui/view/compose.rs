@@ -6,8 +6,8 @@
 use eframe::egui::{self, Key, Modifiers};
 
 use crate::api::Command;
+use crate::i18n::fill;
 use crate::ui::LanchatApp;
-use crate::ui::i18n::fill;
 
 /// The id of the input line (tests and focus handling find it by this).
 pub(crate) const INPUT_ID: &str = "compose-input";

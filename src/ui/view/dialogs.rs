@@ -6,10 +6,10 @@ use eframe::egui::{self, RichText};
 
 use super::status_colour;
 use crate::api::Command;
+use crate::i18n::fill;
 use crate::identity::format_local;
 use crate::input::{self, Action};
 use crate::types::{Chat, Status};
-use crate::ui::i18n::fill;
 use crate::ui::{JoinForm, LanchatApp};
 
 pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
@@ -60,14 +60,14 @@ fn network(app: &mut LanchatApp, ctx: &egui::Context) {
                     Some((_, report)) => {
                         ui.heading(t.network_findings);
                         for finding in crate::doctor::findings(report) {
-                            let text = crate::doctor::say(&finding, lang);
+                            let text = lang.strings().finding(&finding);
                             let quiet = matches!(finding, crate::doctor::Finding::AllWell);
                             let mark = if quiet { "✔" } else { "⚠" };
                             ui.label(format!("{mark} {text}"));
                         }
                         ui.separator();
                         ui.heading(t.network_details);
-                        for line in crate::doctor::lines(report, lang) {
+                        for line in lang.strings().network_report(report) {
                             if !line.starts_with('→') {
                                 ui.label(RichText::new(line).small());
                             }
@@ -402,7 +402,7 @@ fn info(app: &mut LanchatApp, ctx: &egui::Context) {
             };
             ui.colored_label(
                 egui::Color32::from_rgb(0xc0, 0x60, 0x00),
-                crate::doctor::say(&finding, app.settings.lang()),
+                app.settings.lang().strings().finding(&finding),
             );
         }
     });

@@ -11,8 +11,8 @@ use eframe::egui::{self, Color32, RichText};
 use super::messages::Clicks;
 use crate::api::Command;
 use crate::files::{FileFailure, FileState, Flow, Offer, human_size};
+use crate::i18n::{Strings, fill};
 use crate::types::Chat;
-use crate::ui::i18n::{Strings, fill};
 use crate::ui::model::{MessageRow, Model};
 use crate::ui::transfers::{Progress, Transfer, Upload};
 
@@ -304,7 +304,7 @@ fn mine(ui: &mut egui::Ui, model: &Model, t: &Strings, transfer: &Transfer, clic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::i18n::{EN, RU};
+    use crate::i18n::{EN, RU};
 
     #[test]
     fn sizes_speeds_and_durations_read_in_each_language() {

@@ -15,9 +15,9 @@ mod sidebar;
 use eframe::egui::{self, Color32, RichText};
 
 use super::LanchatApp;
-use super::i18n::fill;
 use super::session::Problem;
 use crate::api::Command;
+use crate::i18n::fill;
 use crate::types::{Chat, NodeId, Status};
 
 /// Global look: a little more room than egui's default, readable sizes.
@@ -262,7 +262,7 @@ fn header(app: &mut LanchatApp, ui: &mut egui::Ui) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::i18n::{EN, RU};
+    use crate::i18n::{EN, RU};
 
     /// Symbols the views draw besides the words of the two languages.
     const SYMBOLS: &str = "⚠✔⏳—…·*🗀🗋⬆⟲";

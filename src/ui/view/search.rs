@@ -5,10 +5,10 @@
 use eframe::egui::{self, RichText};
 
 use crate::api::{ChatMessage, Command};
+use crate::i18n::fill;
 use crate::identity::format_local;
 use crate::types::{Chat, MsgId};
 use crate::ui::LanchatApp;
-use crate::ui::i18n::fill;
 
 /// Most hits asked for.
 const MAX_HITS: usize = 200;

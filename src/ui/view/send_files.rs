@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, Color32, RichText};
 
 use crate::api::{Command, Target};
+use crate::i18n::{Strings, fill};
 use crate::ui::LanchatApp;
-use crate::ui::i18n::{Strings, fill};
 
 /// The "Offer files" dialog.
 pub(crate) struct SendForm {

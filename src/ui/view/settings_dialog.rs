@@ -1,4 +1,4 @@
-//! The settings dialog: a draft of [`crate::ui::settings::Settings`]
+//! The settings dialog: a draft of [`crate::settings::Settings`]
 //! edited in a grid (nick, workgroup, interfaces, download folder, history,
 //! language) and checkboxes; values the administrator's policy locks are
 //! greyed out with a note. Save applies the draft (a network choice
@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use super::dialogs::window;
+use crate::i18n::{Lang, Strings};
 use crate::input;
-use crate::ui::i18n::{Lang, Strings};
 use crate::ui::{LanchatApp, lang_name};
 
 /// The settings dialog: edits a draft of the settings; Save applies it.

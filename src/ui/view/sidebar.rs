@@ -5,9 +5,9 @@ use eframe::egui::{self, Color32, RichText, Sense};
 
 use super::{nick_colour, status_colour};
 use crate::api::{Command, PeerInfo, Target};
+use crate::i18n::fill;
 use crate::types::{Chat, MAIN_CHANNEL};
 use crate::ui::LanchatApp;
-use crate::ui::i18n::fill;
 
 /// The colour of a badge that needs attention (a mention, a private
 /// message, a beep) and of an ordinary one.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::i18n::Lang;
 use crate::catchup::Share;
+use crate::i18n::Lang;
 
 /// The name of the settings file in the config directory.
 pub const FILE_NAME: &str = "settings.json";
