@@ -32,11 +32,11 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::types::NodeId;
-use crate::wire::ChainPoint;
 
 /// Bytes of a chain key on the wire.
 pub const KEY_LEN: usize = 12;
@@ -44,6 +44,20 @@ pub const KEY_LEN: usize = 12;
 pub const MAC_LEN: usize = 8;
 /// A key of the chain.
 pub type ChainKey = [u8; KEY_LEN];
+
+/// Where a node's heartbeat key chain stands, said in its signed presence:
+/// the presence's interval, the key it discloses (that of
+/// `interval − DELAY`), and near the end of a chain segment the next
+/// segment's anchor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainPoint {
+    /// The heartbeat interval the presence was sent in.
+    pub interval: u64,
+    /// The key of interval `interval − DELAY`.
+    pub key: ChainKey,
+    /// The next segment's anchor, late in a segment.
+    pub next: Option<ChainKey>,
+}
 /// Intervals after its own that a key is disclosed. Two, because a receiver
 /// knows the sender's interval only to within one (it knows when a presence
 /// arrived, not when in its interval it was sent).

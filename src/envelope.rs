@@ -115,6 +115,7 @@ pub const WORKGROUP_LEN: usize = 24 + 16;
 pub const LEAN_LEN: usize = 4 + 1 + MAC_LEN + KEY_LEN;
 /// Bytes the envelope adds to a packet at most.
 pub const OVERHEAD: usize = HEADER_LEN + TRAILER_LEN + WORKGROUP_LEN;
+const _: () = assert!(OVERHEAD == wire::ENVELOPE_OVERHEAD, "the wire's budget");
 
 /// A node's public key (Ed25519).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -399,8 +400,7 @@ pub struct AuthorSig {
     pub sig: [u8; 64],
 }
 
-/// Bytes of an [`AuthorSig`] on the wire and on disk: key, then signature.
-pub const AUTHOR_SIG_LEN: usize = 96;
+pub use crate::wire::AUTHOR_SIG_LEN;
 
 impl AuthorSig {
     /// Checks that `author` (the key's id) wrote this message.
@@ -1218,5 +1218,18 @@ mod tests {
         let fp = a.public().fingerprint();
         assert_eq!(fp.len(), 24, "{fp}");
         assert_ne!(fp, b.public().fingerprint());
+    }
+
+    proptest::proptest! {
+        /// Whatever follows a valid header, opening never panics.
+        #[test]
+        fn arbitrary_bytes_after_the_header_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500)
+        ) {
+            let mut framed = MAGIC.to_vec();
+            framed.extend_from_slice(&[VERSION, 0]);
+            framed.extend_from_slice(&bytes);
+            let _ = open(&framed, None);
+        }
     }
 }

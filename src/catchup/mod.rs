@@ -29,14 +29,9 @@ pub const PER_CHANNEL: usize = 2000;
 pub const TOTAL: usize = 20_000;
 /// Oldest message kept, in days.
 pub const MAX_AGE_DAYS: u64 = 14;
-/// A range holding at most this many messages is answered with their ids.
-pub const LIST_AT_MOST: usize = 32;
 /// A range holding more is split into this many.
 pub const SPLIT: usize = 8;
-/// Most ranges in one sync datagram.
-pub const MAX_RANGES: usize = 24;
-/// Most ids asked for in one datagram.
-pub const MAX_WANT: usize = 48;
+pub use crate::wire::{LIST_AT_MOST, MAX_RANGES, MAX_WANT};
 /// Most ranges one answer may hold (so one request brings a bounded reply).
 const MAX_ANSWER_RANGES: usize = 4 * MAX_RANGES;
 /// Messages younger than this are left to stream repair (NACK), which keeps
