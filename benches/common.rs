@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use lanchat::Command;
 use lanchat::api::Event;
 use lanchat::net::{Events, NodeHandle};
+use lanchat::protocol::{CoreCommand, CoreEvent};
 
 /// One row of a benchmark's final table: lanchat beside its baseline.
 pub(crate) struct Row {
@@ -29,11 +30,11 @@ pub(crate) fn print_table(rows: &[Row]) {
 
 /// Asks a node to quit and waits (at most 3 s) until it says it stopped.
 pub(crate) fn quit(handle: &NodeHandle, events: &mut Events) {
-    let _ = handle.send(Command::Quit);
+    let _ = handle.send(Command::Core(CoreCommand::Quit));
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         match events.try_recv() {
-            Ok(e) if e.event == Event::Stopped => break,
+            Ok(e) if e.event == Event::Core(CoreEvent::Stopped) => break,
             Ok(_) => {}
             Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
                 std::thread::sleep(Duration::from_millis(5));

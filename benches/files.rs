@@ -45,6 +45,8 @@ use sha2::{Digest, Sha256};
 
 use bed::Lan as Bed;
 use common::Row;
+use lanchat::files::FileEvent;
+use lanchat::protocol::CoreEvent;
 use util::TempDir;
 
 /// The shaping of the office LAN, on the sender's `eth0` (`tc qdisc …`).
@@ -437,7 +439,7 @@ fn await_peer(node: &mut Running, other: NodeId) {
     while Instant::now() < deadline {
         match node.events.try_recv() {
             Ok(e) => {
-                if matches!(&e.event, Event::PeerOnline(p) if p.id == other) {
+                if matches!(&e.event, Event::Core(CoreEvent::PeerOnline(p)) if p.id == other) {
                     return;
                 }
             }
@@ -480,7 +482,7 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
         while let Ok(e) = a.events.try_recv() {
             idle = false;
             match e.event {
-                Event::FileFailed(f) => panic!("A: the transfer failed: {f:?}"),
+                Event::File(FileEvent::Failed(f)) => panic!("A: the transfer failed: {f:?}"),
                 Event::Error(text) => eprintln!("A: error: {text}"),
                 _ => {}
             }
@@ -489,18 +491,20 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
         while let Ok(e) = b.events.try_recv() {
             idle = false;
             match e.event {
-                Event::FileOffer(_) => offered = Some(Instant::now()),
-                Event::FileProgress(p) if p.flow == Flow::Active && first_active.is_none() => {
+                Event::File(FileEvent::Offer(_)) => offered = Some(Instant::now()),
+                Event::File(FileEvent::Progress(p))
+                    if p.flow == Flow::Active && first_active.is_none() =>
+                {
                     first_active = Some((Instant::now(), p.done));
                 }
-                Event::FileDone(d) if d.direction == Direction::Down => {
+                Event::File(FileEvent::Done(d)) if d.direction == Direction::Down => {
                     let at = (Instant::now(), Snapshot::now());
                     assert_eq!(d.sha256, sha256, "B's file has another SHA-256");
                     assert_eq!(d.size, size);
                     assert_eq!(d.resumes, 0, "the connection dropped");
                     finished = Some((at.0, at.1, d.path.expect("a received file's path")));
                 }
-                Event::FileFailed(f) => panic!("B: the transfer failed: {f:?}"),
+                Event::File(FileEvent::Failed(f)) => panic!("B: the transfer failed: {f:?}"),
                 Event::Error(text) => eprintln!("B: error: {text}"),
                 _ => {}
             }
@@ -520,7 +524,8 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         match a.events.try_recv() {
-            Ok(e) if matches!(&e.event, Event::FileDone(d) if d.direction == Direction::Up) => {
+            Ok(e) if matches!(&e.event, Event::File(FileEvent::Done(d)) if d.direction == Direction::Up) =>
+            {
                 break;
             }
             Ok(_) => {}

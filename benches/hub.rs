@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lanchat::Node;
-use lanchat::api::Dest;
+use lanchat::protocol::Dest;
 
 use crate::Cpu;
 use crate::sim::{host, open};

@@ -40,6 +40,7 @@ use lanchat::{Command, MessageKind, NodeId, Target};
 
 use bed::Lan as Bed;
 use common::Row;
+use lanchat::protocol::{CoreCommand, CoreEvent};
 
 /// Bytes a frame carries beyond the UDP payload: Ethernet, IPv4, UDP.
 const FRAME_OVERHEAD: u64 = 14 + 20 + 8;
@@ -148,7 +149,7 @@ fn await_peers(node: &mut Running, others: &HashSet<NodeId>, timeout: Duration) 
     while Instant::now() < deadline {
         match node.events.try_recv() {
             Ok(e) => {
-                if let Event::PeerOnline(p) = e.event {
+                if let Event::Core(CoreEvent::PeerOnline(p)) = e.event {
                     seen.insert(p.id);
                     if others.is_subset(&seen) {
                         return Some(Instant::now());
@@ -228,17 +229,19 @@ fn dm_round_trip(bed: &Bed, rows: &mut Vec<Row>) {
             for round in 0..BLOCK {
                 let t0 = Instant::now();
                 a.handle
-                    .send(Command::Say {
+                    .send(Command::Core(CoreCommand::Say {
                         to: vec![Target::Node(b.id)],
                         text: format!("ping {block:02} {round:02} {}", "x".repeat(50)),
                         kind: MessageKind::Text,
-                    })
+                    }))
                     .expect("send");
                 loop {
                     let e = a.events.blocking_recv().expect("A's events");
                     match e.event {
-                        Event::Delivered { .. } => break,
-                        Event::Queued { .. } => panic!("a direct message was queued"),
+                        Event::Core(CoreEvent::Delivered { .. }) => break,
+                        Event::Core(CoreEvent::Queued { .. }) => {
+                            panic!("a direct message was queued")
+                        }
                         _ => {}
                     }
                 }
@@ -301,11 +304,11 @@ fn throughput(bed: &Bed, rows: &mut Vec<Row>) {
     let (per_second, received) = std::thread::scope(|s| {
         let sender = s.spawn(|| {
             while !done.load(Ordering::Relaxed) {
-                let ok = a.handle.send_blocking(Command::Say {
+                let ok = a.handle.send_blocking(Command::Core(CoreCommand::Say {
                     to: vec![Target::Channel("#Main".into())],
                     text: text.clone(),
                     kind: MessageKind::Text,
-                });
+                }));
                 if ok.is_err() {
                     break;
                 }
@@ -322,7 +325,7 @@ fn throughput(bed: &Bed, rows: &mut Vec<Row>) {
         while Instant::now() < start + BLAST {
             match b.events.try_recv() {
                 Ok(e) => {
-                    if matches!(e.event, Event::Message(_)) {
+                    if matches!(e.event, Event::Core(CoreEvent::Message(_))) {
                         count += 1;
                         total += 1;
                     }
@@ -684,10 +687,10 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
         sim.run_until(next);
         for (_, host, event) in &sim.log[read..] {
             match event {
-                Event::PeerOnline(p) => {
+                CoreEvent::PeerOnline(p) => {
                     online[*host].insert(p.id);
                 }
-                Event::PeerOffline { id, .. } => {
+                CoreEvent::PeerOffline { id, .. } => {
                     online[*host].remove(id);
                 }
                 _ => {}
@@ -705,7 +708,7 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     let offline = sim
         .log
         .iter()
-        .filter(|(_, _, e)| matches!(e, Event::PeerOffline { .. }))
+        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { .. }))
         .count();
     let pct = loss * 100.0;
     println!(
@@ -743,10 +746,10 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
         sim.run_until(next);
         for (_, host, event) in &sim.log[read..] {
             match event {
-                Event::PeerOnline(p) => {
+                CoreEvent::PeerOnline(p) => {
                     online[*host].insert(p.id);
                 }
-                Event::PeerOffline { id, .. } => {
+                CoreEvent::PeerOffline { id, .. } => {
                     online[*host].remove(id);
                 }
                 _ => {}
@@ -808,7 +811,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     let wire = gb + gd * overhead + ub + ud * overhead;
     let offline = sim.log[read..]
         .iter()
-        .filter(|(_, _, e)| matches!(e, Event::PeerOffline { .. }))
+        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { .. }))
         .count();
     // A crash: host 0 killed; when does each other host show it offline?
     let killed_at = sim.elapsed();
@@ -818,7 +821,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     sim.run_until(killed_at + Duration::from_secs(8));
     let mut seen: Vec<Duration> = sim.log[from..]
         .iter()
-        .filter(|(_, _, e)| matches!(e, Event::PeerOffline { id, .. } if *id == victim))
+        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { id, .. } if *id == victim))
         .map(|(at, _, _)| *at - killed_at)
         .collect();
     seen.sort();

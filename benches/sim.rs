@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use lanchat::api::{Dest, Event, Timing};
 use lanchat::envelope::{self, Datagram, Opened, Unwrapped};
+use lanchat::protocol::{CoreEvent, Dest, Timing};
 use lanchat::wire::DecodeError;
 use lanchat::{Config, Node};
 
@@ -75,7 +75,7 @@ pub(crate) fn open(bytes: &[u8]) -> Result<Datagram, DecodeError> {
 }
 
 /// One recorded event: (time since start, host, event).
-pub(crate) type Logged = (Duration, usize, Event);
+pub(crate) type Logged = (Duration, usize, CoreEvent);
 
 pub(crate) struct Sim {
     start: Instant,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use eframe::App as _;
 use lanchat::api::{ChatMessage, Event, PeerInfo};
 use lanchat::net::{MemoryLan, NetOptions, NodeEvent};
+use lanchat::protocol::CoreEvent;
 use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 use lanchat::ui::{AppOptions, LanchatApp};
 
@@ -47,7 +48,7 @@ fn main() {
         .map(|i| (NodeId([i + 1; 16]), format!("user{i}")))
         .collect();
     for (id, nick) in &senders {
-        app.apply_event(live(Event::PeerOnline(PeerInfo {
+        app.apply_event(live(Event::Core(CoreEvent::PeerOnline(PeerInfo {
             id: *id,
             epoch: 1,
             nick: nick.clone(),
@@ -60,7 +61,7 @@ fn main() {
             since_ms: 0,
             channels: vec![MAIN_CHANNEL.into()],
             key: lanchat::envelope::PublicKey::default(),
-        })));
+        }))));
     }
     let start_ms = lanchat::identity::unix_ms().saturating_sub(count as u64 * 20_000);
     let fill_start = Instant::now();
@@ -79,7 +80,7 @@ fn main() {
         let mut raw = [0u8; 16];
         raw[..8].copy_from_slice(&(n as u64).to_le_bytes());
         raw[15] = 0xbe;
-        app.apply_event(live(Event::Message(ChatMessage {
+        app.apply_event(live(Event::Core(CoreEvent::Message(ChatMessage {
             id: MsgId(raw),
             chat: Chat::Channel(MAIN_CHANNEL.into()),
             from: *id,
@@ -89,7 +90,7 @@ fn main() {
             time_ms: start_ms + n as u64 * 20_000,
             hlc: n as u64,
             author: None,
-        })));
+        }))));
     }
     eprintln!("fed {count} messages in {:?}", fill_start.elapsed());
 

@@ -1,76 +1,27 @@
-//! What goes into the core and what comes out of it: commands from a user,
-//! events for a user, and datagrams for the driver to send. The headless
-//! mode, the window and the tests all speak these types.
+//! The app's API: what a [`NodeHandle`](crate::net::NodeHandle) takes and
+//! gives. A command is one for the protocol core ([`CoreCommand`]) or one
+//! the driver answers from history, files or the network; an event is the
+//! core's ([`CoreEvent`]), a file transfer's, the network doctor's report,
+//! or news of the history database. The headless mode, the window and the
+//! tests speak these types.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::path::PathBuf;
 
-use crate::types::{Chat, MessageKind, MsgId, NodeId, Status};
-
-/// How long a window shows "bob is typing…" after the last
-/// [`Event::Typing`] from that person in that chat; a message from that
-/// person in that chat clears it at once. Expiry is the window's job (the
-/// core sends no "stopped typing"). Twice the default
-/// [`Timing::typing_every`], so the indicator stays up while notices keep
-/// coming even if one is lost.
-pub const TYPING_SHOWN: Duration = Duration::from_secs(6);
+use crate::doctor::NetworkReport;
+use crate::envelope::PublicKey;
+use crate::files::{FileEvent, FileId};
+// What clients see of the core's API, by the names they know it by.
+pub use crate::protocol::{
+    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, OfflineReason, PeerInfo, Secret,
+    TYPING_SHOWN, Target,
+};
+use crate::types::{Chat, NodeId};
 
 /// Something a user asks the node to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Send a text (or `/me` action) to one or more chats.
-    Say {
-        /// Channels and people; several people make a memo with one id.
-        to: Vec<Target>,
-        /// The text, at most [`crate::types::MAX_TEXT`] bytes.
-        text: String,
-        /// Text or action.
-        kind: MessageKind,
-    },
-    /// Join (or create) a channel.
-    Join {
-        /// Channel name, with or without `#`.
-        channel: String,
-        /// For a password channel: its password, or the key remembered from
-        /// an earlier join ([`Event::ChannelKey`]).
-        secret: Option<Secret>,
-    },
-    /// Leave a channel (not `#Main`).
-    Part {
-        /// Channel name.
-        channel: String,
-    },
-    /// Set a channel's topic.
-    Topic {
-        /// Channel name.
-        channel: String,
-        /// The new topic.
-        text: String,
-    },
-    /// Change my nickname.
-    Nick(String),
-    /// Change my status and its text.
-    Status {
-        /// Available, away or do-not-disturb.
-        status: Status,
-        /// Free text, may be empty.
-        text: String,
-    },
-    /// Ask a person for attention.
-    Beep(Target),
-    /// I am typing in this chat. Meant to be sent on every keystroke: the
-    /// core sends at most one notice per chat every [`Timing::typing_every`]
-    /// and ignores a chat it cannot reach (no error: it would come with
-    /// every key).
-    Typing(Target),
-    /// Channel messages of earlier lives, read from the store at start:
-    /// catch-up compares them with peers' and fetches only what is missing
-    /// (the driver gives them; other commands may follow at once).
-    Recall(Vec<ChatMessage>),
-    /// List the people online.
-    Who,
-    /// List the channels known on the LAN.
-    Channels,
+    /// A command for the protocol core.
+    Core(CoreCommand),
     /// Replay the newest `limit` stored messages of a chat, in display order
     /// (`hlc`, then sender), then [`Event::HistoryDone`] (answered by the
     /// driver, which holds history; the core ignores it).
@@ -102,23 +53,7 @@ pub enum Command {
         /// Which chat.
         chat: Target,
         /// The file to write (replaced if it exists).
-        path: std::path::PathBuf,
-    },
-    /// Send again a direct message of mine that was not delivered before
-    /// this node restarted (the driver does this at start from the
-    /// history database; it keeps its id, so the recipient can tell it was
-    /// seen already). No `Sent` follows: it was shown when first sent.
-    Resend {
-        /// Its id.
-        id: MsgId,
-        /// The recipient.
-        to: NodeId,
-        /// The text.
-        text: String,
-        /// Text or action.
-        kind: MessageKind,
-        /// Its original HLC stamp.
-        hlc: u64,
+        path: PathBuf,
     },
     /// Accept a person's new key after a [`Event::KeyChanged`] warning
     /// (the user compared fingerprints): it is the one trusted from now on.
@@ -126,300 +61,40 @@ pub enum Command {
         /// Who.
         peer: Target,
     },
-    /// Reach a node at this address by unicast, for networks where the
-    /// group does not (another subnet, blocked multicast and broadcast).
-    /// The driver remembers it across restarts.
-    AddPeer(SocketAddr),
-    /// Stop trying an address added with [`Command::AddPeer`].
-    ForgetPeer(SocketAddr),
     /// What the node sees of the network ([`Event::Network`]).
     Network,
     /// Offer files or folders, each one offer, to a person (who accepts or
     /// declines) or a channel (each member decides for themselves). The
-    /// paths must exist and be readable now ([`Event::FileOffered`] per
+    /// paths must exist and be readable now ([`FileEvent::Offered`] per
     /// offer made, or [`Event::Error`]).
     SendFiles {
         /// A person or a channel.
         to: Target,
         /// The files and folders.
-        paths: Vec<std::path::PathBuf>,
+        paths: Vec<PathBuf>,
     },
     /// Accept an offer made to me: it is saved in the download directory.
-    AcceptFile(crate::files::FileId),
+    AcceptFile(FileId),
     /// Decline an offer made to me (the sender is told).
-    DeclineFile(crate::files::FileId),
+    DeclineFile(FileId),
     /// Cancel a transfer: stop receiving an offer I accepted (what came so
     /// far is deleted), or withdraw an offer of mine from everyone.
-    CancelFile(crate::files::FileId),
-    /// List the offers I made and received ([`Event::Files`]).
+    CancelFile(FileId),
+    /// List the offers I made and received ([`FileEvent::List`]).
     Files,
-    /// Leave the network gracefully.
-    Quit,
 }
 
-/// Whom a command is about, as the user named it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// A channel name, with its `#`.
-    Channel(String),
-    /// A nick, `nick#abcd` (nick and the start of the node id), or a node id.
-    Person(String),
-    /// A node, by id.
-    Node(NodeId),
-}
-
-/// What a peer looks like to the user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PeerInfo {
-    /// Stable id.
-    pub id: NodeId,
-    /// Current life.
-    pub epoch: u64,
-    /// Display name as the peer set it.
-    pub nick: String,
-    /// `nick`, or `nick#abcd` when someone else online has the same nick.
-    pub label: String,
-    /// The peer's unicast socket.
-    pub addr: SocketAddr,
-    /// Available, away or do-not-disturb.
-    pub status: Status,
-    /// Status text.
-    pub status_text: String,
-    /// Host name.
-    pub host: String,
-    /// Program version.
-    pub version: String,
-    /// Wall time (ms since the Unix epoch) it came online.
-    pub since_ms: u64,
-    /// The channels it is in.
-    pub channels: Vec<String>,
-    /// Its public key (the node id is derived from it); compare
-    /// [`crate::envelope::PublicKey::fingerprint`] to verify who it is.
-    pub key: crate::envelope::PublicKey,
-}
-
-/// A message shown in a chat.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChatMessage {
-    /// Message id.
-    pub id: MsgId,
-    /// The channel, or the direct chat with the other party.
-    pub chat: Chat,
-    /// The author.
-    pub from: NodeId,
-    /// The author's nick when it was received.
-    pub nick: String,
-    /// Text or action.
-    pub kind: MessageKind,
-    /// The whole text, reassembled.
-    pub text: String,
-    /// Wall time of sending in ms since the Unix epoch, as the sender's clock
-    /// said (clamped so a clock far ahead cannot move it into the future).
-    pub time_ms: u64,
-    /// Hybrid logical clock stamp: display order across senders is
-    /// `(hlc, from)`.
-    pub hlc: u64,
-    /// A channel message's signature by its author (kept with it, so it
-    /// can be handed on as history); `None` for direct messages.
-    pub author: Option<crate::envelope::AuthorSig>,
-}
-
-/// A channel as `/channels` lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChannelSummary {
-    /// Name with `#`.
-    pub name: String,
-    /// People in it, me included.
-    pub members: usize,
-    /// Current topic, if any.
-    pub topic: Option<String>,
-    /// Whether I am in it.
-    pub joined: bool,
-    /// A password channel: only its members see who is in it (`members`
-    /// counts me and the members I see; 0 when I am not in it).
-    pub protected: bool,
-}
-
-/// Why a peer went offline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OfflineReason {
-    /// It said goodbye.
-    Quit,
-    /// It stopped answering.
-    Timeout,
-}
-
-impl OfflineReason {
-    /// The word used in events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfflineReason::Quit => "quit",
-            OfflineReason::Timeout => "timeout",
-        }
+impl From<CoreCommand> for Command {
+    fn from(command: CoreCommand) -> Command {
+        Command::Core(command)
     }
-}
-
-/// What opens a password channel.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Secret {
-    /// The password, as typed (the key is derived from it and the name).
-    Password(String),
-    /// The key, as remembered from an earlier join.
-    Key(crate::envelope::ChannelKey),
 }
 
 /// Something the user should know.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    /// A peer came online, came back, or restarted.
-    PeerOnline(PeerInfo),
-    /// A channel message this node missed (it was away, or joined late),
-    /// received from a peer that held it; to be shown in its place by its
-    /// stamp, as history (a [`NodeHandle`](crate::net::NodeHandle) marks it
-    /// `history`; the headless mode prints it as a `message` with
-    /// `"history":true`).
-    Recalled(ChatMessage),
-    /// A peer went offline.
-    PeerOffline {
-        /// Who.
-        id: NodeId,
-        /// Its nick.
-        nick: String,
-        /// Quit or timeout.
-        reason: OfflineReason,
-    },
-    /// A node speaks another wire version (an office upgrading one PC at a
-    /// time): it is heard but cannot be read until one of the two is
-    /// updated. Said once per address and version an hour.
-    OtherVersion {
-        /// Where it was heard.
-        addr: SocketAddr,
-        /// The version it speaks ([`crate::wire::VERSION`] is this one's).
-        version: u8,
-        /// The nick of the peer last online at that address, if any.
-        nick: Option<String>,
-    },
-    /// Someone (maybe me) changed nick.
-    NickChanged {
-        /// Who.
-        id: NodeId,
-        /// Before.
-        old: String,
-        /// After.
-        new: String,
-    },
-    /// Someone (maybe me) changed status.
-    StatusChanged {
-        /// Who.
-        id: NodeId,
-        /// Their nick.
-        nick: String,
-        /// New status.
-        status: Status,
-        /// New status text.
-        text: String,
-    },
-    /// A message arrived.
-    Message(ChatMessage),
-    /// I sent a message (one event per chat it went to).
-    Sent {
-        /// Message id.
-        id: MsgId,
-        /// Where it went.
-        chat: Chat,
-        /// Its text.
-        text: String,
-        /// Text or action.
-        kind: MessageKind,
-        /// Its HLC stamp, for ordering beside received messages.
-        hlc: u64,
-        /// My signature of a channel message (kept with it for handing on).
-        author: Option<crate::envelope::AuthorSig>,
-    },
-    /// A direct message reached its recipient.
-    Delivered {
-        /// Message id.
-        id: MsgId,
-        /// Recipient.
-        to: NodeId,
-    },
-    /// A direct message could not be delivered yet; it is kept and retried
-    /// when the recipient is seen again.
-    Queued {
-        /// Message id.
-        id: MsgId,
-        /// Recipient.
-        to: NodeId,
-    },
-    /// Someone (maybe me) joined a channel I am in.
-    Joined {
-        /// Channel.
-        channel: String,
-        /// Who.
-        id: NodeId,
-        /// Their nick.
-        nick: String,
-    },
-    /// I joined a password channel: the key to remember for joining it
-    /// again at the next start without the password (comes before my
-    /// [`Event::Joined`]).
-    ChannelKey {
-        /// Channel.
-        channel: String,
-        /// Its key.
-        key: crate::envelope::ChannelKey,
-    },
-    /// Someone (maybe me) left a channel I am in.
-    Parted {
-        /// Channel.
-        channel: String,
-        /// Who.
-        id: NodeId,
-        /// Their nick.
-        nick: String,
-    },
-    /// A channel's topic changed (or was learnt on joining).
-    Topic {
-        /// Channel.
-        channel: String,
-        /// The topic.
-        text: String,
-        /// Who set it.
-        by: NodeId,
-        /// Their nick then.
-        nick: String,
-    },
-    /// Someone is typing in a chat of mine. Shown until [`TYPING_SHOWN`]
-    /// after the last such event, or until a message of theirs arrives there.
-    Typing {
-        /// The channel, or the direct chat with the typist.
-        chat: Chat,
-        /// Who is typing.
-        id: NodeId,
-        /// Their nick.
-        nick: String,
-    },
-    /// Someone beeped me.
-    Beep {
-        /// Who.
-        from: NodeId,
-        /// Their nick.
-        nick: String,
-    },
-    /// Answer to [`Command::Who`].
-    Who(Vec<PeerInfo>),
-    /// Answer to [`Command::Channels`].
-    Channels(Vec<ChannelSummary>),
-    /// Messages that can no longer be had (their sender left before
-    /// repairing them).
-    Missed {
-        /// The chat.
-        chat: Chat,
-        /// The sender.
-        from: NodeId,
-        /// How many datagrams were skipped.
-        count: u64,
-    },
+    /// What the protocol core tells: peers, messages, channels.
+    Core(CoreEvent),
     /// The last message of an answer to [`Command::History`] has been
     /// handed out (sent whenever the chat was found, also when reading
     /// failed or there was nothing). A page that came back with fewer than
@@ -439,18 +114,16 @@ pub enum Event {
         /// The chat.
         chat: Chat,
         /// The file.
-        path: std::path::PathBuf,
+        path: PathBuf,
         /// How many messages it holds.
         count: usize,
     },
-    /// A command could not be done.
-    Error(String),
     /// The history database was found damaged at the start: it was moved
     /// aside (nothing deleted) and what could be read of it was copied into
     /// a fresh one, which history is saved in from now on. Said once.
     HistoryRecovered {
         /// Where the damaged file is now.
-        moved_to: std::path::PathBuf,
+        moved_to: PathBuf,
         /// Messages recovered from it.
         recovered: u64,
         /// What SQLite's check said.
@@ -458,32 +131,12 @@ pub enum Event {
     },
     /// The answer to [`Command::Network`]: interfaces, peers and what the
     /// doctor makes of them ([`crate::doctor::findings`]).
-    Network(Box<crate::doctor::NetworkReport>),
-    /// The addresses tried by unicast changed ([`Command::AddPeer`],
-    /// [`Command::ForgetPeer`]): all of them now.
-    StaticPeers(Vec<SocketAddr>),
-    /// I offered a file or folder ([`Command::SendFiles`]); the offer went
-    /// out as a [`MessageKind::File`] message to `chat`.
-    FileOffered {
-        /// The offer.
-        offer: crate::files::Offer,
-        /// Where it went.
-        chat: Chat,
-    },
-    /// Someone offers me a file or folder (also at start, for offers not
-    /// yet answered); answer with [`Command::AcceptFile`] or
-    /// [`Command::DeclineFile`].
-    FileOffer(crate::files::FileOffer),
-    /// A transfer moved on (a few times a second at most).
-    FileProgress(crate::files::FileProgress),
-    /// A transfer completed; received files are verified.
-    FileDone(crate::files::FileDone),
-    /// A transfer ended without the file.
-    FileFailed(crate::files::FileFailed),
-    /// The answer to [`Command::Files`].
-    Files(Vec<crate::files::FileStatus>),
-    /// The node has said goodbye; nothing more will come.
-    Stopped,
+    Network(Box<NetworkReport>),
+    /// A file transfer's news.
+    File(FileEvent),
+    /// Something asked of the driver could not be done (history, files,
+    /// the network).
+    Error(String),
     /// Someone appeared with a key other than the one first seen for their
     /// nick and host (trust on first use): it may be another person posing
     /// as them. Shown as a warning until [`Command::Trust`].
@@ -495,9 +148,9 @@ pub enum Event {
         /// The host.
         host: String,
         /// The key first seen.
-        old: crate::envelope::PublicKey,
+        old: PublicKey,
         /// The key now.
-        new: crate::envelope::PublicKey,
+        new: PublicKey,
     },
     /// A person's current key is trusted from now on ([`Command::Trust`]).
     Trusted {
@@ -510,98 +163,14 @@ pub enum Event {
     },
 }
 
-/// Where the driver sends a datagram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dest {
-    /// Everyone: the multicast group and every interface's broadcast address.
-    Group,
-    /// Everyone, by the multicast group only (heartbeats alternate between
-    /// the two ways to halve the idle cost).
-    Multicast,
-    /// Everyone, by every interface's broadcast address only.
-    Broadcast,
-    /// One peer's unicast socket.
-    Unicast(SocketAddr),
+impl From<CoreEvent> for Event {
+    fn from(event: CoreEvent) -> Event {
+        Event::Core(event)
+    }
 }
 
-/// A datagram for the driver to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    /// Where to.
-    pub dest: Dest,
-    /// The encoded datagram.
-    pub bytes: Vec<u8>,
-}
-
-/// The protocol's timing, one place for every interval (tests shrink or
-/// stretch none of them; they are the product's figures).
-#[derive(Clone, Debug)]
-pub struct Timing {
-    /// Mean heartbeat interval.
-    pub heartbeat: Duration,
-    /// Heartbeat jitter, as a fraction of the interval (±).
-    pub jitter: f64,
-    /// Delays of the start-up announces after start.
-    pub announces: Vec<Duration>,
-    /// Silence after which a peer is suspected and probed: two and a half
-    /// heartbeats, so that one lost heartbeat (common under loss, and
-    /// common among many peers) is not a suspicion.
-    pub suspect_after: Duration,
-    /// Silence after which a peer is declared offline.
-    pub offline_after: Duration,
-    /// Interval between direct probes of a suspect.
-    pub probe_interval: Duration,
-    /// Helpers asked for an indirect probe each round.
-    pub indirect_probes: usize,
-    /// Longest random wait before the first repair request for a gap.
-    pub nack_delay: Duration,
-    /// First wait before asking again for a gap; grows by half per try.
-    pub nack_retry: Duration,
-    /// Longest wait between repair requests.
-    pub nack_retry_max: Duration,
-    /// First direct-message retransmission timeout; grows by a quarter per try.
-    pub dm_rto: Duration,
-    /// Longest retransmission timeout.
-    pub dm_rto_max: Duration,
-    /// Unacknowledged tries after which a direct message is reported queued.
-    pub dm_tries_before_queued: u32,
-    /// Least time between two typing notices for one chat, however often
-    /// [`Command::Typing`] comes; well under [`TYPING_SHOWN`], so one lost
-    /// notice does not make the indicator flicker.
-    pub typing_every: Duration,
-    /// Mean time between two catch-up comparisons of a channel with a peer.
-    pub sync_every: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        let ms = Duration::from_millis;
-        Timing {
-            heartbeat: ms(1000),
-            jitter: 0.2,
-            announces: vec![
-                ms(0),
-                ms(60),
-                ms(150),
-                ms(300),
-                ms(450),
-                ms(600),
-                ms(750),
-                ms(900),
-                ms(2000),
-            ],
-            suspect_after: ms(2500),
-            offline_after: ms(5000),
-            probe_interval: ms(300),
-            indirect_probes: 3,
-            nack_delay: ms(30),
-            nack_retry: ms(100),
-            nack_retry_max: ms(1000),
-            dm_rto: ms(200),
-            dm_rto_max: ms(3200),
-            dm_tries_before_queued: 10,
-            typing_every: ms(3000),
-            sync_every: ms(30_000),
-        }
+impl From<FileEvent> for Event {
+    fn from(event: FileEvent) -> Event {
+        Event::File(event)
     }
 }

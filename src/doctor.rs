@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::types::NodeId;
+use crate::protocol::{CoreEvent, CoreReport};
 
 /// Everything the doctor knows at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,56 +48,6 @@ pub struct InterfaceReport {
 
 /// A clock this far from the LAN's is reported.
 pub const CLOCK_FAR_OFF_MS: u64 = 60_000;
-
-/// What the core knows of the network.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CoreReport {
-    /// Whether my own multicast came back to me lately (the group works
-    /// here, at least on this host).
-    pub own_multicast_back: bool,
-    /// Whether my own broadcast came back to me lately.
-    pub own_broadcast_back: bool,
-    /// The peers online.
-    pub peers: Vec<PeerReport>,
-    /// Addresses added by hand (`--peer`) or learned from peers that no
-    /// online peer answers from yet.
-    pub unanswered: Vec<SocketAddr>,
-    /// Datagrams dropped as malformed.
-    pub malformed: u64,
-    /// Datagrams dropped for a bad signature or a wrong key.
-    pub forged: u64,
-    /// Datagrams of another workgroup (or the open LAN in a workgroup).
-    pub foreign: u64,
-    /// Datagrams dropped by the rate limit.
-    pub rate_limited: u64,
-    /// Nodes heard in the last minute that speak another wire version:
-    /// address, version, and the nick of the peer last online there.
-    pub other_versions: Vec<(SocketAddr, u8, Option<String>)>,
-    /// How far this computer's clock is from the LAN's, in ms (positive:
-    /// ahead); messages are stamped by the LAN's time.
-    pub clock_off_ms: i64,
-}
-
-/// One online peer, as the core sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerReport {
-    /// Its id.
-    pub id: NodeId,
-    /// Its label (nick, or nick#abcd when two share it).
-    pub label: String,
-    /// The addresses it was heard from (the one in use first).
-    pub addrs: Vec<SocketAddr>,
-    /// Whether its group traffic (multicast or broadcast) reaches me.
-    pub by_group: bool,
-    /// Whether it answers what I send it: `None` while not known yet.
-    pub hears_me: Option<bool>,
-    /// Whether I send it my group traffic by unicast too (it does not get
-    /// it by the group).
-    pub relayed: bool,
-    /// How far its clock is from the LAN's, in ms (positive: ahead), from
-    /// its signed presences; `None` until one came.
-    pub clock_off_ms: Option<i64>,
-}
 
 /// Something the doctor has to say.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,11 +193,11 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
 }
 
 impl Finding {
-    /// The finding an [`Event::OtherVersion`](crate::api::Event::OtherVersion)
+    /// The finding an [`Event::OtherVersion`](crate::protocol::CoreEvent::OtherVersion)
     /// makes (the window and headless say it in these words too).
-    pub fn of_event(event: &crate::api::Event) -> Option<Finding> {
+    pub fn of_event(event: &CoreEvent) -> Option<Finding> {
         match event {
-            crate::api::Event::OtherVersion {
+            CoreEvent::OtherVersion {
                 addr,
                 version,
                 nick,
@@ -300,6 +250,8 @@ pub fn kind(finding: &Finding) -> &'static str {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::protocol::PeerReport;
+    use crate::types::NodeId;
     use crate::wire::VERSION;
 
     /// An interface report for the tests.

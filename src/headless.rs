@@ -15,10 +15,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::api::{ChannelSummary, Command, Event, PeerInfo, Target};
+use crate::files::FileEvent;
 use crate::i18n::Lang;
 use crate::input::{self, Action};
 use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
 use crate::policy::Policy;
+use crate::protocol::{CoreCommand, CoreEvent};
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, NodeId};
 
 mod files;
@@ -111,7 +113,7 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
             // Nobody reads stdout any more: leave, and wait until the leave
             // has been sent (the stream closes then).
             printing = false;
-            let _ = handle.send(Command::Quit);
+            let _ = handle.send(Command::Core(CoreCommand::Quit));
         }
     }
     Ok(())
@@ -161,9 +163,9 @@ fn doctor_run(net: NetOptions, json: bool) -> Result<(), HeadlessError> {
         match event {
             Event::Network(r) => {
                 report = Some(r);
-                let _ = handle.send(Command::Quit);
+                let _ = handle.send(Command::Core(CoreCommand::Quit));
             }
-            Event::Stopped => break,
+            Event::Core(CoreEvent::Stopped) => break,
             _ => {}
         }
     }
@@ -229,7 +231,7 @@ fn quit_on_signal(handle: &NodeHandle) {
         #[cfg(not(unix))]
         ctrl_c().await;
     });
-    let _ = handle.send(Command::Quit);
+    let _ = handle.send(Command::Core(CoreCommand::Quit));
 }
 
 /// Resolves on Ctrl-C; never, if Ctrl-C cannot be watched.
@@ -277,17 +279,17 @@ fn read_commands(handle: &NodeHandle, out: &Output, nick_locked: bool) {
                 continue;
             }
         };
-        if nick_locked && matches!(command, Command::Nick(_)) {
+        if nick_locked && matches!(command, Command::Core(CoreCommand::Nick(_))) {
             error(out, "your nick is set by your administrator");
             continue;
         }
-        let quit = command == Command::Quit;
+        let quit = command == Command::Core(CoreCommand::Quit);
         if handle.send_blocking(command).is_err() || quit {
             return;
         }
     }
     // End of input: leave gracefully (ignored if already stopping).
-    let _ = handle.send_blocking(Command::Quit);
+    let _ = handle.send_blocking(Command::Core(CoreCommand::Quit));
 }
 
 fn error(out: &Output, message: &str) {
@@ -336,10 +338,10 @@ impl Names {
 
     fn learn(&mut self, event: &Event) {
         match event {
-            Event::PeerOnline(peer) => {
+            Event::Core(CoreEvent::PeerOnline(peer)) => {
                 self.labels.insert(peer.id, peer.label.clone());
             }
-            Event::NickChanged { id, new, .. } => {
+            Event::Core(CoreEvent::NickChanged { id, new, .. }) => {
                 self.labels.insert(*id, new.clone());
             }
             _ => {}
@@ -517,16 +519,16 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
     let (value, text) = match event {
         // The handle gives these as history messages already; a client of
         // the core alone sees them so.
-        Event::Recalled(msg) => {
-            return describe(&Event::Message(msg.clone()), true, search, names);
+        Event::Core(CoreEvent::Recalled(msg)) => {
+            return describe(&Event::Core(CoreEvent::Message(msg.clone())), true, search, names);
         }
         // One a chat every few seconds while someone types: noise in a
         // terminal, useful to a script.
-        Event::Typing { chat, id, nick } => {
+        Event::Core(CoreEvent::Typing { chat, id, nick }) => {
             let value = json!({"event": "typing", "chat": names.chat(chat), "node": id.to_string(), "nick": nick});
             return (value, None);
         }
-        Event::PeerOnline(peer) => {
+        Event::Core(CoreEvent::PeerOnline(peer)) => {
             let mut value = peer_value(peer);
             value["event"] = json!("peer_online");
             let text = format!(
@@ -535,7 +537,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             );
             (value, text)
         }
-        Event::PeerOffline { id, nick, reason } => (
+        Event::Core(CoreEvent::PeerOffline { id, nick, reason }) => (
             json!({"event": "peer_offline", "node": id.to_string(), "nick": nick, "reason": reason.as_str()}),
             format!("* {nick} is offline ({})", reason.as_str()),
         ),
@@ -556,7 +558,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             ),
         ),
         // The key stays in the node; scripts learn only that it was made.
-        Event::ChannelKey { channel, .. } => {
+        Event::Core(CoreEvent::ChannelKey { channel, .. }) => {
             let value = json!({"event": "channel_key", "channel": channel});
             return (value, None);
         }
@@ -568,22 +570,22 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             json!({"event": "trusted", "node": id.to_string(), "nick": nick, "fingerprint": fingerprint}),
             format!("* {nick}'s key {fingerprint} is trusted"),
         ),
-        Event::NickChanged { id, old, new } => (
+        Event::Core(CoreEvent::NickChanged { id, old, new }) => (
             json!({"event": "nick", "node": id.to_string(), "old": old, "new": new, "me": *id == names.me}),
             format!("* {old} is now known as {new}"),
         ),
-        Event::StatusChanged {
+        Event::Core(CoreEvent::StatusChanged {
             id,
             nick,
             status,
             text,
-        } => (
+        }) => (
             json!({"event": "status", "node": id.to_string(), "nick": nick, "status": status.as_str(), "text": text}),
             format!("* {nick} is {} {text}", status.as_str())
                 .trim_end()
                 .to_string(),
         ),
-        Event::Message(msg) => {
+        Event::Core(CoreEvent::Message(msg)) => {
             let chat = names.chat(&msg.chat);
             let mut value = json!({
                 "event": "message",
@@ -625,14 +627,14 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 format!("[{}] {mark}{chat} {body}", clock(msg.time_ms)),
             )
         }
-        Event::Sent {
+        Event::Core(CoreEvent::Sent {
             id,
             chat,
             text,
             kind,
             hlc,
             ..
-        } => {
+        }) => {
             let name = names.chat(chat);
             let mut value = json!({
                 "event": "sent", "id": id.to_string(), "chat": name, "text": text,
@@ -656,39 +658,39 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 format!("[{}] {name} {body}", clock(crate::hlc::wall_ms(*hlc))),
             )
         }
-        Event::Delivered { id, to } => (
+        Event::Core(CoreEvent::Delivered { id, to }) => (
             json!({"event": "delivered", "id": id.to_string(), "to": to.to_string(), "nick": names.label(to)}),
             format!("* delivered to {}", names.label(to)),
         ),
-        Event::Queued { id, to } => (
+        Event::Core(CoreEvent::Queued { id, to }) => (
             json!({"event": "queued", "id": id.to_string(), "to": to.to_string(), "nick": names.label(to)}),
             format!(
                 "* {} is not answering; the message is kept and sent when they return",
                 names.label(to)
             ),
         ),
-        Event::Joined { channel, id, nick } => (
+        Event::Core(CoreEvent::Joined { channel, id, nick }) => (
             json!({"event": "joined", "channel": channel, "node": id.to_string(), "nick": nick, "me": *id == names.me}),
             format!("* {nick} joined {channel}"),
         ),
-        Event::Parted { channel, id, nick } => (
+        Event::Core(CoreEvent::Parted { channel, id, nick }) => (
             json!({"event": "parted", "channel": channel, "node": id.to_string(), "nick": nick, "me": *id == names.me}),
             format!("* {nick} left {channel}"),
         ),
-        Event::Topic {
+        Event::Core(CoreEvent::Topic {
             channel,
             text,
             by,
             nick,
-        } => (
+        }) => (
             json!({"event": "topic", "channel": channel, "text": text, "by": by.to_string(), "nick": nick}),
             format!("* topic of {channel}: {text} (set by {nick})"),
         ),
-        Event::Beep { from, nick } => (
+        Event::Core(CoreEvent::Beep { from, nick }) => (
             json!({"event": "beep", "from": from.to_string(), "nick": nick}),
             format!("* {nick} beeps you\u{7}"),
         ),
-        Event::Who(peers) => {
+        Event::Core(CoreEvent::Who(peers)) => {
             let list: Vec<Value> = peers.iter().map(peer_value).collect();
             let mut text = format!("* {} online:", peers.len());
             for peer in peers {
@@ -703,7 +705,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             }
             (json!({"event": "who", "peers": list}), text)
         }
-        Event::Channels(channels) => {
+        Event::Core(CoreEvent::Channels(channels)) => {
             let list: Vec<Value> = channels.iter().map(channel_value).collect();
             let mut text = format!("* {} channels:", channels.len());
             for c in channels {
@@ -723,7 +725,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             }
             (json!({"event": "channels", "channels": list}), text)
         }
-        Event::Missed { chat, from, count } => {
+        Event::Core(CoreEvent::Missed { chat, from, count }) => {
             let name = names.chat(chat);
             (
                 json!({"event": "missed", "chat": name, "from": from.to_string(), "nick": names.label(from), "count": count}),
@@ -754,7 +756,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 format!("* wrote {count} messages of {name} to {path}"),
             )
         }
-        Event::Error(message) => (
+        Event::Error(message) | Event::Core(CoreEvent::Error(message)) => (
             json!({"event": "error", "message": message}),
             format!("error: {message}"),
         ),
@@ -774,12 +776,14 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
                 ),
             )
         }
-        Event::OtherVersion {
-            addr,
-            version,
-            nick,
-        } => {
-            let words = crate::doctor::Finding::of_event(event)
+        Event::Core(
+            core @ CoreEvent::OtherVersion {
+                addr,
+                version,
+                nick,
+            },
+        ) => {
+            let words = crate::doctor::Finding::of_event(core)
                 .map(|f| Lang::from_system().strings().finding(&f))
                 .unwrap_or_default();
             (
@@ -795,7 +799,7 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             network_value(report),
             Lang::from_system().strings().network_report(report).join("\n"),
         ),
-        Event::StaticPeers(addrs) => {
+        Event::Core(CoreEvent::StaticPeers(addrs)) => {
             let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
             let text = if list.is_empty() {
                 "* no address is added by hand".to_string()
@@ -804,17 +808,17 @@ fn describe(event: &Event, history: bool, search: bool, names: &Names) -> (Value
             };
             (json!({"event": "static_peers", "peers": list}), text)
         }
-        Event::Stopped => (
+        Event::Core(CoreEvent::Stopped) => (
             json!({"event": "stopped"}),
             "* left the network".to_string(),
         ),
-        Event::FileOffered { .. }
-        | Event::FileOffer(_)
-        | Event::FileProgress(_)
-        | Event::FileDone(_)
-        | Event::FileFailed(_)
+        Event::File(FileEvent::Offered { .. })
+        | Event::File(FileEvent::Offer(_))
+        | Event::File(FileEvent::Progress(_))
+        | Event::File(FileEvent::Done(_))
+        | Event::File(FileEvent::Failed(_))
         // Described by `files::describe` above.
-        | Event::Files(_) => return (json!({"event": "file"}), None),
+        | Event::File(FileEvent::List(_)) => return (json!({"event": "file"}), None),
     };
     (value, Some(text))
 }
@@ -834,7 +838,7 @@ mod tests {
             labels: HashMap::new(),
         };
         names.labels.insert(bob, "bob".into());
-        let msg = Event::Message(ChatMessage {
+        let msg = Event::Core(CoreEvent::Message(ChatMessage {
             id: MsgId::from_bits(7),
             chat: Chat::Direct(bob),
             from: bob,
@@ -844,7 +848,7 @@ mod tests {
             time_ms: 1_700_000_000_000,
             hlc: 1,
             author: None,
-        });
+        }));
         let (value, text) = describe(&msg, true, false, &names);
         let text = text.expect("a message is shown");
         assert_eq!(value["event"], "message");
@@ -869,11 +873,11 @@ mod tests {
             (Chat::Direct(bob), "@bob".to_string()),
             (Chat::Channel("#dev".into()), "#dev".to_string()),
         ] {
-            let typing = Event::Typing {
+            let typing = Event::Core(CoreEvent::Typing {
                 chat,
                 id: bob,
                 nick: "bob".into(),
-            };
+            });
             let (value, text) = describe(&typing, false, false, &names);
             assert_eq!(
                 value,

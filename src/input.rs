@@ -3,6 +3,7 @@
 //! that says what was wrong with the line.
 
 use crate::api::{Command, Secret, Target};
+use crate::protocol::CoreCommand;
 
 mod files;
 use crate::types::{
@@ -21,7 +22,7 @@ pub enum Action {
     Command(Command),
     /// Hand this command (a join) to the node and make `chat` the current chat.
     JoinAndSwitch {
-        /// The `Command::Join`.
+        /// The `Command::Core(CoreCommand::Join)`.
         command: Command,
         /// The channel joined.
         chat: Target,
@@ -148,10 +149,10 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             let name = channel(name)?;
             let password = password.trim();
             return Ok(Action::JoinAndSwitch {
-                command: Command::Join {
+                command: Command::Core(CoreCommand::Join {
                     channel: name.clone(),
                     secret: (!password.is_empty()).then(|| Secret::Password(password.into())),
-                },
+                }),
                 chat: Target::Channel(name),
             });
         }
@@ -163,7 +164,7 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
                 }
                 name => channel(name)?,
             };
-            Command::Part { channel }
+            Command::Core(CoreCommand::Part { channel })
         }
         "topic" => {
             let (channel, text) = match split_word(args) {
@@ -174,10 +175,10 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
                 return Err(InputError::Usage("/topic [#chan] text"));
             }
             check_len("topic", text, MAX_TOPIC)?;
-            Command::Topic {
+            Command::Core(CoreCommand::Topic {
                 channel,
                 text: text.to_string(),
-            }
+            })
         }
         "nick" => {
             if args.is_empty() {
@@ -186,7 +187,7 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             if !valid_nick(args) {
                 return Err(InputError::BadNick(args.to_string()));
             }
-            Command::Nick(args.to_string())
+            Command::Core(CoreCommand::Nick(args.to_string()))
         }
         "away" => status(Status::Away, args)?,
         "dnd" => status(Status::DoNotDisturb, args)?,
@@ -195,7 +196,7 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             if args.is_empty() || args.contains(char::is_whitespace) {
                 return Err(InputError::Usage("/beep nick"));
             }
-            Command::Beep(person(args)?)
+            Command::Core(CoreCommand::Beep(person(args)?))
         }
         "me" => {
             if args.is_empty() {
@@ -203,8 +204,8 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
             }
             return say(vec![current.clone()], args.to_string(), MessageKind::Action);
         }
-        "who" | "names" => Command::Who,
-        "channels" | "list" => Command::Channels,
+        "who" | "names" => Command::Core(CoreCommand::Who),
+        "channels" | "list" => Command::Core(CoreCommand::Channels),
         "history" => {
             let (chat, rest) = split_word(args);
             if chat.is_empty() {
@@ -249,15 +250,18 @@ pub fn parse(line: &str, current: &Target) -> Result<Action, InputError> {
                 limit: DEFAULT_SEARCH,
             }
         }
-        "peer" => Command::AddPeer(address(args, "/peer address[:port]")?),
-        "unpeer" => Command::ForgetPeer(address(args, "/unpeer address[:port]")?),
+        "peer" => Command::Core(CoreCommand::AddPeer(address(args, "/peer address[:port]")?)),
+        "unpeer" => Command::Core(CoreCommand::ForgetPeer(address(
+            args,
+            "/unpeer address[:port]",
+        )?)),
         "doctor" | "network" => Command::Network,
         "send" | "file" => files::send(args, current)?,
         "accept" => files::answer(args, "/accept <offer id>", Command::AcceptFile)?,
         "decline" => files::answer(args, "/decline <offer id>", Command::DeclineFile)?,
         "cancel" => files::answer(args, "/cancel <offer id>", Command::CancelFile)?,
         "files" | "transfers" => Command::Files,
-        "quit" | "exit" => Command::Quit,
+        "quit" | "exit" => Command::Core(CoreCommand::Quit),
         "help" | "?" => return Ok(Action::Help),
         other => return Err(InputError::UnknownCommand(other.to_string())),
     };
@@ -292,15 +296,19 @@ fn split_word(text: &str) -> (&str, &str) {
 
 fn say(to: Vec<Target>, text: String, kind: MessageKind) -> Result<Action, InputError> {
     check_len("message", &text, MAX_TEXT)?;
-    Ok(Action::Command(Command::Say { to, text, kind }))
+    Ok(Action::Command(Command::Core(CoreCommand::Say {
+        to,
+        text,
+        kind,
+    })))
 }
 
 fn status(status: Status, text: &str) -> Result<Command, InputError> {
     check_len("status text", text, MAX_STATUS_TEXT)?;
-    Ok(Command::Status {
+    Ok(Command::Core(CoreCommand::Status {
         status,
         text: text.to_string(),
-    })
+    }))
 }
 
 fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), InputError> {
@@ -366,11 +374,11 @@ mod tests {
     }
 
     fn say_to(to: Vec<Target>, text: &str, kind: MessageKind) -> Command {
-        Command::Say {
+        Command::Core(CoreCommand::Say {
             to,
             text: text.into(),
             kind,
-        }
+        })
     }
 
     #[test]
@@ -450,10 +458,10 @@ mod tests {
         assert_eq!(
             parse("/join dev", &main()),
             Ok(Action::JoinAndSwitch {
-                command: Command::Join {
+                command: Command::Core(CoreCommand::Join {
                     channel: "#dev".into(),
                     secret: None,
-                },
+                }),
                 chat: Target::Channel("#dev".into()),
             })
         );
@@ -461,10 +469,10 @@ mod tests {
         assert_eq!(
             parse("/join #ops  open sesame ", &main()),
             Ok(Action::JoinAndSwitch {
-                command: Command::Join {
+                command: Command::Core(CoreCommand::Join {
                     channel: "#ops".into(),
                     secret: Some(Secret::Password("open sesame".into())),
-                },
+                }),
                 chat: Target::Channel("#ops".into()),
             })
         );
@@ -474,15 +482,15 @@ mod tests {
         ));
         assert_eq!(
             parse("/part", &Target::Channel("#dev".into())),
-            Ok(Action::Command(Command::Part {
+            Ok(Action::Command(Command::Core(CoreCommand::Part {
                 channel: "#dev".into()
-            }))
+            })))
         );
         assert_eq!(
             cmd("/part #ops"),
-            Command::Part {
+            Command::Core(CoreCommand::Part {
                 channel: "#ops".into()
-            }
+            })
         );
         assert_eq!(
             parse("/part", &Target::Person("bob".into())),
@@ -494,17 +502,17 @@ mod tests {
     fn topic_with_and_without_a_channel() {
         assert_eq!(
             cmd("/topic #dev release  on friday"),
-            Command::Topic {
+            Command::Core(CoreCommand::Topic {
                 channel: "#dev".into(),
                 text: "release  on friday".into()
-            }
+            })
         );
         assert_eq!(
             cmd("/topic lunch at 12"),
-            Command::Topic {
+            Command::Core(CoreCommand::Topic {
                 channel: "#Main".into(),
                 text: "lunch at 12".into()
-            }
+            })
         );
         assert_eq!(err("/topic"), InputError::Usage("/topic [#chan] text"));
         assert_eq!(err("/topic #dev"), InputError::Usage("/topic [#chan] text"));
@@ -520,37 +528,40 @@ mod tests {
 
     #[test]
     fn nick_and_status() {
-        assert_eq!(cmd("/nick alex"), Command::Nick("alex".into()));
+        assert_eq!(
+            cmd("/nick alex"),
+            Command::Core(CoreCommand::Nick("alex".into()))
+        );
         assert_eq!(err("/nick"), InputError::Usage("/nick new"));
         assert_eq!(err("/nick a b"), InputError::BadNick("a b".into()));
         assert_eq!(err("/nick #x"), InputError::BadNick("#x".into()));
         assert_eq!(
             cmd("/away at lunch"),
-            Command::Status {
+            Command::Core(CoreCommand::Status {
                 status: Status::Away,
                 text: "at lunch".into()
-            }
+            })
         );
         assert_eq!(
             cmd("/away"),
-            Command::Status {
+            Command::Core(CoreCommand::Status {
                 status: Status::Away,
                 text: String::new()
-            }
+            })
         );
         assert_eq!(
             cmd("/dnd call"),
-            Command::Status {
+            Command::Core(CoreCommand::Status {
                 status: Status::DoNotDisturb,
                 text: "call".into()
-            }
+            })
         );
         assert_eq!(
             cmd("/back"),
-            Command::Status {
+            Command::Core(CoreCommand::Status {
                 status: Status::Available,
                 text: String::new()
-            }
+            })
         );
         assert!(matches!(
             err(&format!("/away {}", "x".repeat(65))),
@@ -562,7 +573,7 @@ mod tests {
     fn beep_me_who_channels_quit_help() {
         assert_eq!(
             cmd("/beep bob"),
-            Command::Beep(Target::Person("bob".into()))
+            Command::Core(CoreCommand::Beep(Target::Person("bob".into())))
         );
         assert_eq!(err("/beep"), InputError::Usage("/beep nick"));
         assert_eq!(err("/beep a b"), InputError::Usage("/beep nick"));
@@ -571,10 +582,10 @@ mod tests {
             say_to(vec![main()], "waves", MessageKind::Action)
         );
         assert_eq!(err("/me"), InputError::Usage("/me action"));
-        assert_eq!(cmd("/who"), Command::Who);
-        assert_eq!(cmd("/channels"), Command::Channels);
-        assert_eq!(cmd("/quit"), Command::Quit);
-        assert_eq!(cmd("/QUIT"), Command::Quit);
+        assert_eq!(cmd("/who"), Command::Core(CoreCommand::Who));
+        assert_eq!(cmd("/channels"), Command::Core(CoreCommand::Channels));
+        assert_eq!(cmd("/quit"), Command::Core(CoreCommand::Quit));
+        assert_eq!(cmd("/QUIT"), Command::Core(CoreCommand::Quit));
         assert_eq!(parse("/help", &main()), Ok(Action::Help));
         assert_eq!(
             err("/frobnicate x"),
@@ -653,18 +664,21 @@ mod tests {
     #[test]
     fn peer_commands_take_an_address_with_or_without_a_port() {
         let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
-        assert_eq!(cmd("/peer 10.0.0.5"), Command::AddPeer(addr("10.0.0.5:0")));
+        assert_eq!(
+            cmd("/peer 10.0.0.5"),
+            Command::Core(CoreCommand::AddPeer(addr("10.0.0.5:0")))
+        );
         assert_eq!(
             cmd("/peer 10.0.0.5:4000"),
-            Command::AddPeer(addr("10.0.0.5:4000"))
+            Command::Core(CoreCommand::AddPeer(addr("10.0.0.5:4000")))
         );
         assert_eq!(
             cmd("/peer [fd00::5]"),
-            Command::AddPeer(addr("[fd00::5]:0"))
+            Command::Core(CoreCommand::AddPeer(addr("[fd00::5]:0")))
         );
         assert_eq!(
             cmd("/unpeer fd00::5"),
-            Command::ForgetPeer(addr("[fd00::5]:0"))
+            Command::Core(CoreCommand::ForgetPeer(addr("[fd00::5]:0")))
         );
         assert_eq!(err("/peer"), InputError::Usage("/peer address[:port]"));
         assert_eq!(

@@ -41,6 +41,7 @@ pub mod input;
 pub mod net;
 pub mod node;
 pub mod policy;
+pub mod protocol;
 pub mod settings;
 pub mod store;
 pub mod types;
@@ -51,6 +52,7 @@ pub mod wire;
 #[cfg(test)]
 mod start_files;
 
-pub use api::{Command, Event, Target, Timing};
+pub use api::{Command, Event};
 pub use node::{Config, Node, Stats};
+pub use protocol::{CoreCommand, CoreEvent, Target, Timing};
 pub use types::{Chat, MessageKind, MsgId, NodeId, Status};

@@ -26,10 +26,6 @@ pub use protected::MAX_PROTECTED_JOINED;
 pub use reach::MAX_STATIC;
 pub use sync::SYNC_RATE;
 
-use crate::api::{
-    ChannelSummary, ChatMessage, Command, Dest, Event, OfflineReason, PeerInfo, Secret, Target,
-    Timing, Transmit,
-};
 use crate::catchup::{Kept, Recent, Share};
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
@@ -37,6 +33,10 @@ use crate::discovery::{Liveness, PeerTable, Standing};
 use crate::envelope::{self, AuthorSig, ChannelKey, Keys, WorkgroupKey};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
+use crate::protocol::{
+    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, Dest, OfflineReason, PeerInfo, Secret,
+    Target, Timing, Transmit,
+};
 use crate::types::{
     Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId,
     NodeId, Status, channel_name, clip, valid_nick,
@@ -234,7 +234,7 @@ pub struct Node {
     own_disclosed: Option<crate::chain::ChainKey>,
     /// When I last said something in a channel.
     said_at: Option<Instant>,
-    events: VecDeque<Event>,
+    events: VecDeque<CoreEvent>,
     next_heartbeat: Instant,
     announces: VecDeque<Instant>,
     quick_beats: Vec<Instant>,
@@ -354,7 +354,7 @@ impl Node {
         // The window lists the addresses it reaches by hand from the start.
         let statics = node.statics();
         if !statics.is_empty() {
-            node.events.push_back(Event::StaticPeers(statics));
+            node.events.push_back(CoreEvent::StaticPeers(statics));
             node.run_reach(now);
         }
         node
@@ -427,7 +427,7 @@ impl Node {
     }
 
     /// Next event for the user.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<CoreEvent> {
         self.events.pop_front()
     }
 
@@ -487,7 +487,7 @@ impl Node {
         };
         if let Some(nick) = self.versions.heard(now, from, version, nick) {
             debug!(%from, version, "a node of another wire version");
-            self.events.push_back(Event::OtherVersion {
+            self.events.push_back(CoreEvent::OtherVersion {
                 addr: from,
                 version,
                 nick,
@@ -551,7 +551,7 @@ impl Node {
     }
 
     fn error(&mut self, message: impl Into<String>) {
-        self.events.push_back(Event::Error(message.into()));
+        self.events.push_back(CoreEvent::Error(message.into()));
     }
 
     /// My presence; my password channels are added, sealed, in `send`.
@@ -824,7 +824,7 @@ impl Node {
             if !sender_here && stream.attempt() >= GIVE_UP_ATTEMPTS {
                 let count = stream.skip_gap();
                 debug!(%sender, %channel, count, "gap given up: its sender is gone");
-                self.events.push_back(Event::Missed {
+                self.events.push_back(CoreEvent::Missed {
                     chat: Chat::Channel(channel),
                     from: sender,
                     count,
@@ -868,7 +868,7 @@ impl Node {
                         self.send(Dest::Unicast(addr), Body::Direct(msg));
                     }
                 }
-                OutboxNews::Queued(to, id) => self.events.push_back(Event::Queued { id, to }),
+                OutboxNews::Queued(to, id) => self.events.push_back(CoreEvent::Queued { id, to }),
             }
         }
     }
@@ -881,13 +881,13 @@ impl Node {
         };
         self.clock_gone(id);
         debug!(peer = %id, reason = reason.as_str(), "peer offline");
-        self.events.push_back(Event::PeerOffline {
+        self.events.push_back(CoreEvent::PeerOffline {
             id,
             nick: peer.presence.nick.clone(),
             reason,
         });
         for msg in self.outbox.peer_offline(id) {
-            self.events.push_back(Event::Queued { id: msg, to: id });
+            self.events.push_back(CoreEvent::Queued { id: msg, to: id });
         }
         self.sync_gone(id);
         self.reach_gone(id);
@@ -895,7 +895,7 @@ impl Node {
 
     fn peer_info_event(&mut self, id: NodeId) {
         if let Some(info) = self.info(id, self.me()) {
-            self.events.push_back(Event::PeerOnline(info));
+            self.events.push_back(CoreEvent::PeerOnline(info));
         }
     }
 
@@ -1130,7 +1130,7 @@ impl Node {
                     let count = stream.jump(upto.saturating_add(1));
                     debug!(peer = %id, %channel, upto, count, "sender no longer holds a gap");
                     if count > 0 {
-                        self.events.push_back(Event::Missed {
+                        self.events.push_back(CoreEvent::Missed {
                             chat: Chat::Channel(channel),
                             from: id,
                             count,
@@ -1144,7 +1144,8 @@ impl Node {
                 if stream_epoch == self.epoch
                     && let Some(msg) = self.outbox.ack(id, seq)
                 {
-                    self.events.push_back(Event::Delivered { id: msg, to: id });
+                    self.events
+                        .push_back(CoreEvent::Delivered { id: msg, to: id });
                 }
             }
             Body::TopicRequest { channel } => {
@@ -1351,14 +1352,14 @@ impl Node {
             }
             Some(change) => {
                 if let Some(old) = change.old_nick {
-                    self.events.push_back(Event::NickChanged {
+                    self.events.push_back(CoreEvent::NickChanged {
                         id,
                         old,
                         new: p.nick.clone(),
                     });
                 }
                 if change.status_changed {
-                    self.events.push_back(Event::StatusChanged {
+                    self.events.push_back(CoreEvent::StatusChanged {
                         id,
                         nick: p.nick.clone(),
                         status: p.status,
@@ -1371,7 +1372,7 @@ impl Node {
                     .into_iter()
                     .filter(|c| self.channels.joined.contains_key(c))
                 {
-                    self.events.push_back(Event::Joined {
+                    self.events.push_back(CoreEvent::Joined {
                         channel,
                         id,
                         nick: p.nick.clone(),
@@ -1382,7 +1383,7 @@ impl Node {
                     .into_iter()
                     .filter(|c| self.channels.joined.contains_key(c))
                 {
-                    self.events.push_back(Event::Parted {
+                    self.events.push_back(CoreEvent::Parted {
                         channel,
                         id,
                         nick: p.nick.clone(),
@@ -1661,7 +1662,7 @@ impl Node {
                 return;
             }
         }
-        self.events.push_back(Event::Message(ChatMessage {
+        self.events.push_back(CoreEvent::Message(ChatMessage {
             id: a.id,
             chat,
             from,
@@ -1821,7 +1822,7 @@ impl Node {
                 }
                 self.beeps.insert(id, now);
                 let nick = self.sender_nick(id);
-                self.events.push_back(Event::Beep { from: id, nick });
+                self.events.push_back(CoreEvent::Beep { from: id, nick });
                 continue;
             }
             self.deliver(now, Chat::Direct(id), id, a);
@@ -1859,7 +1860,7 @@ impl Node {
                 return;
             }
         };
-        self.events.push_back(Event::Typing { chat, id, nick });
+        self.events.push_back(CoreEvent::Typing { chat, id, nick });
     }
 
     fn on_topic(&mut self, topic: TopicInfo) {
@@ -1874,7 +1875,7 @@ impl Node {
             return;
         }
         joined.topic = Some(topic.clone());
-        self.events.push_back(Event::Topic {
+        self.events.push_back(CoreEvent::Topic {
             channel: topic.channel,
             text: topic.text,
             by: topic.setter,
@@ -1885,21 +1886,21 @@ impl Node {
     // ----- commands -------------------------------------------------------
 
     /// Feeds a user command.
-    pub fn handle_command(&mut self, now: Instant, cmd: Command) {
+    pub fn handle_command(&mut self, now: Instant, cmd: CoreCommand) {
         if self.stopped {
             return;
         }
         self.advance(now);
         match cmd {
-            Command::Say { to, text, kind } => self.say(now, to, text, kind),
-            Command::Join { channel, secret } => self.join(now, &channel, secret),
-            Command::Part { channel } => self.part(now, &channel),
-            Command::Topic { channel, text } => self.set_topic(now, &channel, text),
-            Command::Nick(nick) => self.set_nick(now, nick),
-            Command::Status { status, text } => {
+            CoreCommand::Say { to, text, kind } => self.say(now, to, text, kind),
+            CoreCommand::Join { channel, secret } => self.join(now, &channel, secret),
+            CoreCommand::Part { channel } => self.part(now, &channel),
+            CoreCommand::Topic { channel, text } => self.set_topic(now, &channel, text),
+            CoreCommand::Nick(nick) => self.set_nick(now, nick),
+            CoreCommand::Status { status, text } => {
                 self.presence.status = status;
                 self.presence.status_text = clip(text.trim(), MAX_STATUS_TEXT);
-                self.events.push_back(Event::StatusChanged {
+                self.events.push_back(CoreEvent::StatusChanged {
                     id: self.id,
                     nick: self.presence.nick.clone(),
                     status,
@@ -1907,58 +1908,46 @@ impl Node {
                 });
                 self.announce_change(now);
             }
-            Command::Beep(target) => self.say(now, vec![target], String::new(), MessageKind::Beep),
-            Command::Resend {
+            CoreCommand::Beep(target) => {
+                self.say(now, vec![target], String::new(), MessageKind::Beep)
+            }
+            CoreCommand::Resend {
                 id,
                 to,
                 text,
                 kind,
                 hlc,
             } => self.resend(now, id, to, &text, kind, hlc),
-            Command::Typing(target) => self.typing(now, &target),
-            Command::Recall(messages) => self.recall(messages),
-            Command::Who => {
+            CoreCommand::Typing(target) => self.typing(now, &target),
+            CoreCommand::Recall(messages) => self.recall(messages),
+            CoreCommand::Who => {
                 let list = self.peers();
-                self.events.push_back(Event::Who(list));
+                self.events.push_back(CoreEvent::Who(list));
             }
-            Command::Channels => {
+            CoreCommand::Channels => {
                 let list = self.channel_list();
-                self.events.push_back(Event::Channels(list));
+                self.events.push_back(CoreEvent::Channels(list));
             }
-            Command::History { .. }
-            | Command::Search { .. }
-            | Command::Export { .. }
-            | Command::Trust { .. } => self.error("history is kept by the driver, not the core"),
-            Command::SendFiles { .. }
-            | Command::AcceptFile(_)
-            | Command::DeclineFile(_)
-            | Command::CancelFile(_)
-            | Command::Files => self.error("files are carried by the driver, not the core"),
-            Command::AddPeer(addr) => {
+            CoreCommand::AddPeer(addr) => {
                 if self.add_static(addr) {
-                    self.events.push_back(Event::StaticPeers(self.statics()));
+                    self.events
+                        .push_back(CoreEvent::StaticPeers(self.statics()));
                     self.run_reach(now);
                 } else {
                     self.error(format!("at most {MAX_STATIC} addresses can be added"));
                 }
             }
-            Command::ForgetPeer(addr) => {
+            CoreCommand::ForgetPeer(addr) => {
                 self.forget_static(addr);
-                self.events.push_back(Event::StaticPeers(self.statics()));
+                self.events
+                    .push_back(CoreEvent::StaticPeers(self.statics()));
             }
-            Command::Network => {
-                let report = crate::doctor::NetworkReport {
-                    core: self.network(now),
-                    ..Default::default()
-                };
-                self.events.push_back(Event::Network(Box::new(report)));
-            }
-            Command::Quit => {
+            CoreCommand::Quit => {
                 for _ in 0..LEAVE_COPIES {
                     self.send(Dest::Group, Body::Leave);
                 }
                 self.stopped = true;
-                self.events.push_back(Event::Stopped);
+                self.events.push_back(CoreEvent::Stopped);
             }
         }
     }
@@ -2025,13 +2014,13 @@ impl Node {
                         return self.error(err);
                     }
                     if self.peers.get(*peer).is_none() {
-                        self.events.push_back(Event::Queued { id, to: *peer });
+                        self.events.push_back(CoreEvent::Queued { id, to: *peer });
                         // Mark it reported so going offline does not repeat it.
                         self.outbox.peer_offline(*peer);
                     }
                 }
             }
-            self.events.push_back(Event::Sent {
+            self.events.push_back(CoreEvent::Sent {
                 id,
                 chat,
                 text: text.clone(),
@@ -2067,7 +2056,7 @@ impl Node {
             return self.error(err);
         }
         if self.peers.get(to).is_none() {
-            self.events.push_back(Event::Queued { id, to });
+            self.events.push_back(CoreEvent::Queued { id, to });
             self.outbox.peer_offline(to);
         }
         self.run_outbox(now);
@@ -2211,7 +2200,7 @@ impl Node {
             self.add_protected(&name, key);
         }
         self.sync_join(now, &name);
-        self.events.push_back(Event::Joined {
+        self.events.push_back(CoreEvent::Joined {
             channel: name.clone(),
             id: self.id,
             nick: self.presence.nick.clone(),
@@ -2290,7 +2279,7 @@ impl Node {
         self.channels.forget_channel(&name);
         self.remove_protected(&name);
         self.sync_part(&name);
-        self.events.push_back(Event::Parted {
+        self.events.push_back(CoreEvent::Parted {
             channel: name,
             id: self.id,
             nick: self.presence.nick.clone(),
@@ -2339,7 +2328,7 @@ impl Node {
             return;
         }
         let old = std::mem::replace(&mut self.presence.nick, nick.clone());
-        self.events.push_back(Event::NickChanged {
+        self.events.push_back(CoreEvent::NickChanged {
             id: self.id,
             old,
             new: nick,

@@ -2,8 +2,8 @@
 //!
 //! The window reports every keystroke; a notice per keystroke would put a
 //! datagram on the LAN for every key pressed in `#Main`. A chat gets one
-//! notice per [`crate::api::Timing::typing_every`] at most, and the window
-//! keeps showing it for [`crate::api::TYPING_SHOWN`], so a steady typist is
+//! notice per [`crate::protocol::Timing::typing_every`] at most, and the window
+//! keeps showing it for [`crate::protocol::TYPING_SHOWN`], so a steady typist is
 //! shown without a gap.
 
 use std::collections::BTreeMap;

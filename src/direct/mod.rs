@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::api::Timing;
 use crate::deadlines::Deadlines;
 use crate::fragments::{Assembled, Fragment, Outcome, Reassembly};
+use crate::protocol::Timing;
 use crate::types::{MessageKind, MsgId, NodeId};
 use crate::wire::{DirectMsg, split_text};
 

@@ -24,9 +24,9 @@ use std::net::SocketAddr;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
-use crate::api::{OfflineReason, PeerInfo, Target, Timing};
 use crate::chain::{self, Tracked};
 use crate::deadlines::Deadlines;
+use crate::protocol::{OfflineReason, PeerInfo, Target, Timing};
 use crate::types::NodeId;
 use crate::wire::{ChannelState, Presence};
 

@@ -30,6 +30,7 @@ use super::serve::Meter;
 use super::session::{self, Control, Entry, Frame, Reader, Refusal, SessionError, Writer};
 use super::{Direction, FileDone, FileFailure, FileId, FileProgress, FileState, Flow, names};
 use crate::api::Event;
+use crate::files::FileEvent;
 
 /// No byte for this long: the connection is dropped and made again.
 pub(crate) const STALL: Duration = Duration::from_secs(5);
@@ -175,7 +176,7 @@ fn report(shared: &Shared, id: FileId, done: u64, flow: Flow, meter: Option<&Met
     else {
         return;
     };
-    shared.emit(Event::FileProgress(FileProgress {
+    shared.emit(Event::File(FileEvent::Progress(FileProgress {
         id,
         peer,
         direction: Direction::Down,
@@ -184,7 +185,7 @@ fn report(shared: &Shared, id: FileId, done: u64, flow: Flow, meter: Option<&Met
         rate: meter.map_or(0, |m| m.rate),
         eta_secs: meter.and_then(|m| m.eta(total)),
         flow,
-    }));
+    })));
 }
 
 async fn attempt(
@@ -548,7 +549,7 @@ fn finish(shared: &Shared, id: FileId, part: &Path, entries: &[Entry]) {
         inc.part = None;
     });
     shared.finished(id);
-    shared.emit(Event::FileDone(FileDone {
+    shared.emit(Event::File(FileEvent::Done(FileDone {
         id,
         peer: inc.from,
         direction: Direction::Down,
@@ -557,7 +558,7 @@ fn finish(shared: &Shared, id: FileId, part: &Path, entries: &[Entry]) {
         sha256,
         carried: inc.carried,
         resumes: inc.resumes,
-    }));
+    })));
 }
 
 /// The hash `file_done` reports: a file's own, or for a folder the hash

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::api::Event;
 use crate::envelope::Keys;
+use crate::files::FileEvent;
 use crate::identity::unix_ms;
 use crate::store::writer::{Job, Writer};
 use crate::types::{Chat, NodeId};
@@ -186,12 +187,12 @@ impl Shared {
             inc.from
         });
         lock(&self.cancels).remove(&id);
-        self.emit(Event::FileFailed(FileFailed {
+        self.emit(Event::File(FileEvent::Failed(FileFailed {
             id,
             peer: from,
             direction: Direction::Down,
             reason,
-        }));
+        })));
     }
 
     /// The withdraw switch of an offer of mine. Taken before its record is
@@ -382,7 +383,9 @@ impl Manager {
                     };
                     lock(&self.shared.incoming).insert(id, inc);
                     match state {
-                        FileState::Offered => self.shared.emit(Event::FileOffer(shown)),
+                        FileState::Offered => {
+                            self.shared.emit(Event::File(FileEvent::Offer(shown)))
+                        }
                         FileState::Accepted { .. } => self.start_fetch(id),
                         FileState::Done { .. } | FileState::Failed(_) => {}
                     }
@@ -433,10 +436,10 @@ impl Manager {
         };
         self.shared.save_out(&out);
         lock(&self.shared.outgoing).insert(offer.id, out);
-        self.shared.emit(Event::FileOffered {
+        self.shared.emit(Event::File(FileEvent::Offered {
             offer: offer.clone(),
             chat: chat.clone(),
-        });
+        }));
         let _ = self.asks.send(Ask::Say(chat, offer.to_text()));
     }
 
@@ -459,7 +462,7 @@ impl Manager {
         self.shared.save_in(&inc);
         lock(&self.shared.incoming).insert(id, inc);
         let from = shown.from;
-        self.shared.emit(Event::FileOffer(shown));
+        self.shared.emit(Event::File(FileEvent::Offer(shown)));
         if self.withdrawn.get(&id) == Some(&from) {
             self.shared.fail_in(id, FileFailure::CancelledByPeer);
         } else if self.shared.options.auto_accept {
@@ -539,12 +542,12 @@ impl Manager {
                 let text = Withdrawal::of(&out.offer).to_text();
                 let _ = self.asks.send(Ask::Say(out.chat.clone(), text));
             }
-            self.shared.emit(Event::FileFailed(FileFailed {
+            self.shared.emit(Event::File(FileEvent::Failed(FileFailed {
                 id,
                 peer: out.recipient(),
                 direction: Direction::Up,
                 reason: FileFailure::Cancelled,
-            }));
+            })));
             return;
         }
         let state = lock(&self.shared.incoming)
@@ -591,7 +594,7 @@ impl Manager {
             });
         }
         all.sort_by(|a, b| a.offer.name.cmp(&b.offer.name));
-        self.shared.emit(Event::Files(all));
+        self.shared.emit(Event::File(FileEvent::List(all)));
     }
 
     fn error(&self, id: FileId, what: &str) {

@@ -358,6 +358,32 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// What the file transfers tell the user (an app event,
+/// [`crate::api::Event::File`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileEvent {
+    /// I offered a file or folder ([`Command::SendFiles`](crate::api::Command::SendFiles)); the offer went
+    /// out as a [`MessageKind::File`](crate::types::MessageKind::File) message to `chat`.
+    Offered {
+        /// The offer.
+        offer: Offer,
+        /// Where it went.
+        chat: Chat,
+    },
+    /// Someone offers me a file or folder (also at start, for offers not
+    /// yet answered); answer with [`Command::AcceptFile`](crate::api::Command::AcceptFile) or
+    /// [`Command::DeclineFile`](crate::api::Command::DeclineFile).
+    Offer(FileOffer),
+    /// A transfer moved on (a few times a second at most).
+    Progress(FileProgress),
+    /// A transfer completed; received files are verified.
+    Done(FileDone),
+    /// A transfer ended without the file.
+    Failed(FileFailed),
+    /// The answer to [`Command::Files`](crate::api::Command::Files).
+    List(Vec<FileStatus>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::Names;
 use crate::api::Event;
+use crate::files::FileEvent;
 use crate::files::{Answer, Direction, FileState, FileStatus, Offer, human_size};
 
 fn offer_value(offer: &Offer) -> Value {
@@ -76,7 +77,7 @@ fn arrow(direction: Direction) -> &'static str {
 /// A file event as JSON and as a line; `None` for other events.
 pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> {
     Some(match event {
-        Event::FileOffered { offer, chat } => (
+        Event::File(FileEvent::Offered { offer, chat }) => (
             with(
                 offer_value(offer),
                 "file_offered",
@@ -89,7 +90,7 @@ pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> 
                 offer.id
             ),
         ),
-        Event::FileOffer(shown) => (
+        Event::File(FileEvent::Offer(shown)) => (
             with(
                 offer_value(&shown.offer),
                 "file_offer",
@@ -107,7 +108,7 @@ pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> 
                 id = shown.offer.id
             ),
         ),
-        Event::FileProgress(p) => {
+        Event::File(FileEvent::Progress(p)) => {
             let percent = (p.done as f64 * 100.0 / p.total.max(1) as f64).min(100.0);
             let eta = p
                 .eta_secs
@@ -130,7 +131,7 @@ pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> 
                 ),
             )
         }
-        Event::FileDone(d) => {
+        Event::File(FileEvent::Done(d)) => {
             let path = d.path.as_ref().map(|p| p.display().to_string());
             (
                 json!({
@@ -155,7 +156,7 @@ pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> 
                 },
             )
         }
-        Event::FileFailed(f) => {
+        Event::File(FileEvent::Failed(f)) => {
             let peer = f.peer.map(|p| p.to_string());
             let who = f.peer.map_or_else(String::new, |p| {
                 format!(" {} {}", arrow(f.direction), names.label(&p))
@@ -169,7 +170,7 @@ pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> 
                 format!("* file {}{who}: {}", f.id, f.reason),
             )
         }
-        Event::Files(all) => {
+        Event::File(FileEvent::List(all)) => {
             let list: Vec<Value> = all.iter().map(|s| status_value(s, names)).collect();
             let text = if all.is_empty() {
                 "* no file offers".to_string()

@@ -8,9 +8,9 @@
 //! batch. While the core's channel backlog is long ([`BACKLOG_HIGH`]) no
 //! command is taken, so a client cannot outrun the sending budget.
 //!
-//! Shutdown has two phases (as in mini-redis): `Command::Quit` (or the last
+//! Shutdown has two phases (as in mini-redis): `Command::Core(CoreCommand::Quit)` (or the last
 //! handle going away) asks the core to leave; the driver keeps sending until
-//! the core reports [`Event::Stopped`], flushes what is left, forwards
+//! the core reports [`Event::Core(CoreEvent::Stopped)`], flushes what is left, forwards
 //! `Stopped` and ends, which closes the event stream.
 
 use std::net::SocketAddr;
@@ -30,6 +30,7 @@ use crate::files::manager::{Ask, Files, Order};
 use crate::files::{FileOffer, Offer, Withdrawal};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
+use crate::protocol::{CoreCommand, CoreEvent};
 use crate::store::writer::{Job, Writer};
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
@@ -115,7 +116,7 @@ pub enum HandleError {
 }
 
 /// A clonable handle to a running node. The node leaves the network and
-/// stops when the last handle is dropped (or on `Command::Quit`).
+/// stops when the last handle is dropped (or on `Command::Core(CoreCommand::Quit)`).
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     commands: mpsc::Sender<Command>,
@@ -260,7 +261,7 @@ impl NodeHandle {
                             tracing::error!(cause = %err, "registering the sockets failed");
                             let error = format!("network failed to start: {err}");
                             writer.send(Job::Pass(Event::Error(error)));
-                            writer.send(Job::Pass(Event::Stopped));
+                            writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                             return;
                         }
                     };
@@ -273,17 +274,17 @@ impl NodeHandle {
                             Err(err) => {
                                 let error = format!("network failed to start: workgroup: {err}");
                                 writer.send(Job::Pass(Event::Error(error)));
-                                writer.send(Job::Pass(Event::Stopped));
+                                writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                                 return;
                             }
                         }
                     }
                     let mut node = Node::new(config.clone(), Instant::now());
-                    node.handle_command(Instant::now(), Command::Recall(recent));
+                    node.handle_command(Instant::now(), CoreCommand::Recall(recent));
                     for stored in undelivered {
                         let m = stored.message;
                         if let crate::types::Chat::Direct(to) = m.chat {
-                            let resend = Command::Resend {
+                            let resend = CoreCommand::Resend {
                                 id: m.id,
                                 to,
                                 text: m.text,
@@ -321,18 +322,20 @@ impl NodeHandle {
     }
 
     /// Hands a command to the node without waiting (safe on a UI thread).
-    pub fn send(&self, command: Command) -> Result<(), HandleError> {
-        self.commands.try_send(command).map_err(|err| match err {
-            mpsc::error::TrySendError::Full(_) => HandleError::Full,
-            mpsc::error::TrySendError::Closed(_) => HandleError::Closed,
-        })
+    pub fn send(&self, command: impl Into<Command>) -> Result<(), HandleError> {
+        self.commands
+            .try_send(command.into())
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => HandleError::Full,
+                mpsc::error::TrySendError::Closed(_) => HandleError::Closed,
+            })
     }
 
     /// Hands a command to the node, waiting while the queue is full. Do not
     /// call from async code (it blocks the thread).
-    pub fn send_blocking(&self, command: Command) -> Result<(), HandleError> {
+    pub fn send_blocking(&self, command: impl Into<Command>) -> Result<(), HandleError> {
         self.commands
-            .blocking_send(command)
+            .blocking_send(command.into())
             .map_err(|_| HandleError::Closed)
     }
 
@@ -373,7 +376,7 @@ struct Driver {
     cli_peers: Vec<SocketAddr>,
     /// Unicast datagrams of one flush, sent after its group ones (kept for
     /// its room).
-    later: Vec<crate::api::Transmit>,
+    later: Vec<crate::protocol::Transmit>,
 }
 
 impl Driver {
@@ -407,13 +410,13 @@ impl Driver {
                         Ok(chat) => self.writer.send(Job::Export(chat, path)),
                         Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
                     },
-                    Some(Command::AddPeer(addr)) => {
+                    Some(Command::Core(CoreCommand::AddPeer(addr))) => {
                         let addr = self.with_port(addr);
-                        self.node.handle_command(Instant::now(), Command::AddPeer(addr));
+                        self.node.handle_command(Instant::now(), CoreCommand::AddPeer(addr));
                     }
-                    Some(Command::ForgetPeer(addr)) => {
+                    Some(Command::Core(CoreCommand::ForgetPeer(addr))) => {
                         let addr = self.with_port(addr);
-                        self.node.handle_command(Instant::now(), Command::ForgetPeer(addr));
+                        self.node.handle_command(Instant::now(), CoreCommand::ForgetPeer(addr));
                     }
                     Some(Command::Network) => self.network(),
                     Some(Command::SendFiles { to, paths }) => match self.names.resolve(&to) {
@@ -424,21 +427,21 @@ impl Driver {
                     Some(Command::DeclineFile(id)) => self.files.order(Order::Decline(id)),
                     Some(Command::CancelFile(id)) => self.files.order(Order::Cancel(id)),
                     Some(Command::Files) => self.files.order(Order::List),
-                    Some(Command::Quit) | None => {
+                    Some(Command::Core(CoreCommand::Quit)) | None => {
                         tracing::debug!("leaving");
-                        self.node.handle_command(Instant::now(), Command::Quit);
+                        self.node.handle_command(Instant::now(), CoreCommand::Quit);
                         quit_deadline = Some(Instant::now() + QUIT_GRACE);
                         // Refuse further commands: the handle sees Closed.
                         commands.close();
                     }
-                    Some(command) => self.node.handle_command(Instant::now(), command),
+                    Some(Command::Core(command)) => self.node.handle_command(Instant::now(), command),
                 },
                 Some(Ask::Say(chat, text)) = self.files.asks.recv() => {
                     let to = match chat {
                         Chat::Channel(name) => Target::Channel(name),
                         Chat::Direct(id) => Target::Node(id),
                     };
-                    let say = Command::Say { to: vec![to], text, kind: MessageKind::File };
+                    let say = CoreCommand::Say { to: vec![to], text, kind: MessageKind::File };
                     self.node.handle_command(Instant::now(), say);
                 }
                 () = tokio::time::sleep_until(wake.into()) => self.node.handle_timeout(Instant::now()),
@@ -457,7 +460,7 @@ impl Driver {
             if stopped || gave_up {
                 if gave_up && !stopped {
                     tracing::warn!("the core did not finish leaving in time; stopping anyway");
-                    self.writer.send(Job::Pass(Event::Stopped));
+                    self.writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                 }
                 break;
             }
@@ -485,7 +488,7 @@ impl Driver {
     async fn flush(&mut self) {
         let mut later = std::mem::take(&mut self.later);
         while let Some(transmit) = self.node.poll_transmit() {
-            if matches!(transmit.dest, crate::api::Dest::Unicast(_)) {
+            if matches!(transmit.dest, crate::protocol::Dest::Unicast(_)) {
                 later.push(transmit);
             } else {
                 self.link.send(transmit).await;
@@ -504,12 +507,12 @@ impl Driver {
         let mut stopped = false;
         while let Some(event) = self.node.poll_event() {
             self.names.record(&event);
-            if let Event::StaticPeers(all) = &event {
+            if let CoreEvent::StaticPeers(all) = &event {
                 self.remember(all);
             }
             self.tell_files(&event);
-            stopped |= event == Event::Stopped;
-            batch.push(event);
+            stopped |= event == CoreEvent::Stopped;
+            batch.push(Event::Core(event));
         }
         if !batch.is_empty() {
             self.writer.send(Job::Live(batch, self.wall_ms()));
@@ -519,16 +522,16 @@ impl Driver {
 
     /// What the file runtime needs to know of the core's events: where
     /// peers are, and offers made to me.
-    fn tell_files(&self, event: &Event) {
+    fn tell_files(&self, event: &CoreEvent) {
         match event {
-            Event::PeerOnline(peer) => self.files.order(Order::Online(peer.id, peer.addr)),
-            Event::Who(peers) => {
+            CoreEvent::PeerOnline(peer) => self.files.order(Order::Online(peer.id, peer.addr)),
+            CoreEvent::Who(peers) => {
                 for peer in peers {
                     self.files.order(Order::Online(peer.id, peer.addr));
                 }
             }
-            Event::PeerOffline { id, .. } => self.files.order(Order::Offline(*id)),
-            Event::Message(m) | Event::Recalled(m) if m.kind == MessageKind::File => {
+            CoreEvent::PeerOffline { id, .. } => self.files.order(Order::Offline(*id)),
+            CoreEvent::Message(m) | CoreEvent::Recalled(m) if m.kind == MessageKind::File => {
                 if let Some(offer) = Offer::from_text(&m.text) {
                     self.files.order(Order::Offered(Box::new(FileOffer {
                         offer,

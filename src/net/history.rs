@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::api::{Event, Target};
+use crate::api::Target;
+use crate::protocol::CoreEvent;
 use crate::types::{Chat, NodeId, channel_name};
 
 /// Who is called what.
@@ -25,13 +26,13 @@ impl History {
     }
 
     /// Learns names from an event the core emitted.
-    pub(crate) fn record(&mut self, event: &Event) {
+    pub(crate) fn record(&mut self, event: &CoreEvent) {
         match event {
-            Event::PeerOnline(peer) => {
+            CoreEvent::PeerOnline(peer) => {
                 self.names
                     .insert(peer.id, (peer.nick.clone(), peer.label.clone()));
             }
-            Event::NickChanged { id, new, .. } if *id != self.me => {
+            CoreEvent::NickChanged { id, new, .. } if *id != self.me => {
                 if let Some(names) = self.names.get_mut(id) {
                     names.0 = new.clone();
                     names.1 = new.clone();
@@ -89,8 +90,8 @@ mod tests {
     use crate::api::PeerInfo;
     use crate::types::Status;
 
-    fn peer(id: NodeId, nick: &str) -> Event {
-        Event::PeerOnline(PeerInfo {
+    fn peer(id: NodeId, nick: &str) -> CoreEvent {
+        CoreEvent::PeerOnline(PeerInfo {
             id,
             epoch: 1,
             nick: nick.into(),

@@ -15,9 +15,9 @@ use super::NetOptions;
 use super::interfaces::{self, InterfaceRules, NetInterface};
 use super::memory::MemoryPort;
 use super::socket::{self, SocketError};
-use crate::api::{Dest, Transmit};
 use crate::doctor::{self, InterfaceReport};
 use crate::envelope::{self, Way};
+use crate::protocol::{Dest, Transmit};
 use crate::wire::MAX_DATAGRAM;
 
 /// How often the interfaces are listed again (a cable pulled or plugged

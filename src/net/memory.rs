@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
-use crate::api::Dest;
 use crate::envelope::{self, Way};
+use crate::protocol::Dest;
 
 /// A datagram in flight: who sent it and its bytes.
 type Datagram = (SocketAddr, Vec<u8>);

@@ -13,7 +13,8 @@ pub mod socket;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::api::{Event, Timing};
+use crate::api::Event;
+use crate::protocol::Timing;
 use crate::types::NodeId;
 
 pub use driver::{HandleError, NodeHandle, StartError};
@@ -51,7 +52,7 @@ pub struct NetOptions {
     /// `host`, `host:port` or `[v6]:port`, the group port when none is
     /// given (a node's group socket takes unicast too). Names are resolved
     /// at start; one that does not resolve is logged and skipped. The
-    /// addresses added while running (`Command::AddPeer`) are remembered in
+    /// addresses added while running (`Command::Core(CoreCommand::AddPeer)`) are remembered in
     /// the data directory's `peers.txt` and tried too.
     pub peers: Vec<String>,
     /// The multicast TTL (IPv6: hop limit): 1 keeps group traffic on the
@@ -147,5 +148,5 @@ pub struct NodeEvent {
     pub search: bool,
 }
 
-/// The stream of events of one node; closes after [`Event::Stopped`].
+/// The stream of events of one node; closes after [`Event::Core(CoreEvent::Stopped)`].
 pub type Events = tokio::sync::mpsc::UnboundedReceiver<NodeEvent>;

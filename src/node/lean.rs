@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use super::Node;
-use crate::api::{Dest, Timing};
 use crate::chain::{self, Disclosure};
 use crate::envelope::{self, Way};
+use crate::protocol::{Dest, Timing};
 use crate::types::NodeId;
 use crate::wire::{self, LeanBeat};
 
@@ -83,7 +83,7 @@ impl Node {
         if now >= at + fresh {
             return false;
         }
-        self.transmits.push_back(crate::api::Transmit {
+        self.transmits.push_back(crate::protocol::Transmit {
             dest: Dest::Unicast(to),
             bytes,
         });

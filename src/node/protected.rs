@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use super::Node;
-use crate::api::{Dest, Event};
 use crate::envelope::ChannelKey;
+use crate::protocol::{CoreEvent, Dest};
 use crate::types::NodeId;
 use crate::wire::{
     self, Body, ChannelState, MAX_PROTECTED, PROTECTED_FOR, Presence, ProtectedChannel,
@@ -252,7 +252,7 @@ impl Node {
             open_states(*id, epoch, &mut peer.presence, name, &key);
         }
         self.protected.keys.insert(name.to_string(), key.clone());
-        self.events.push_back(Event::ChannelKey {
+        self.events.push_back(CoreEvent::ChannelKey {
             channel: name.to_string(),
             key,
         });

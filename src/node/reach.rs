@@ -28,9 +28,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Node;
-use crate::api::Dest;
-use crate::doctor::{CoreReport, PeerReport};
 use crate::envelope::Way;
+use crate::protocol::Dest;
+use crate::protocol::{CoreReport, PeerReport};
 use crate::types::NodeId;
 use crate::wire::{self, Body, KnownPeer, MAX_KNOWN_PEERS, MAX_UNHEARD};
 

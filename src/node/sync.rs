@@ -2,7 +2,7 @@
 //! history with whom, answering peers, and taking in what they send.
 //!
 //! - A channel is compared with one random member every
-//!   [`Timing::sync_every`](crate::api::Timing), soon after joining it (or
+//!   [`Timing::sync_every`](crate::protocol::Timing), soon after joining it (or
 //!   after the first member is seen), and again shortly after a round
 //!   brought news (an answer cut short by the bandwidth budget goes on).
 //!   Each periodic comparison in a row that finds both sides the same
@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use super::Node;
-use crate::api::{ChatMessage, Dest, Event};
 use crate::catchup::{self, Gathering, Kept, MAX_WANT};
+use crate::protocol::{ChatMessage, CoreEvent, Dest};
 use crate::types::{Chat, MsgId, NodeId};
 use crate::wire::{Body, Recalled, Sync};
 
@@ -57,7 +57,7 @@ const MAX_FRUITLESS: u8 = 5;
 /// wait before the next one of that channel, this many times at most (so
 /// an idle channel is compared every 4 minutes rather than every 30 s,
 /// saving a node two datagrams and often an ARP exchange each time); news
-/// or a difference brings it back to [`Timing::sync_every`](crate::api::Timing).
+/// or a difference brings it back to [`Timing::sync_every`](crate::protocol::Timing).
 const CALM_DOUBLINGS: u8 = 3;
 
 /// Catch-up state of a node.
@@ -274,7 +274,7 @@ impl Node {
     }
 
     /// When the next periodic comparison of a channel is due: about
-    /// [`Timing::sync_every`](crate::api::Timing), doubled for each
+    /// [`Timing::sync_every`](crate::protocol::Timing), doubled for each
     /// comparison in a row that found nothing to do ([`CALM_DOUBLINGS`]).
     fn next_period(&mut self, now: Instant, channel: &str) -> Instant {
         let calm = self.sync.agreed.get(channel).copied().unwrap_or(0);
@@ -558,7 +558,8 @@ impl Node {
                 self.sync.sooner(&channel, later);
             }
         }
-        self.events.extend(held.into_iter().map(Event::Recalled));
+        self.events
+            .extend(held.into_iter().map(CoreEvent::Recalled));
     }
 
     /// Keeps a channel message delivered live or sent by me; false if it was

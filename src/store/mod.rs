@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::api::ChatMessage;
+use crate::protocol::ChatMessage;
 use crate::types::{Chat, MessageKind, MsgId, NodeId};
 
 /// The file name of the database in the data directory.

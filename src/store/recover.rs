@@ -260,7 +260,7 @@ mod tests {
     use std::io::{Seek, SeekFrom, Write as _};
 
     use super::*;
-    use crate::api::ChatMessage;
+    use crate::protocol::ChatMessage;
     use crate::types::{Chat, MessageKind, MsgId, NodeId};
 
     fn message(n: u32) -> Write {

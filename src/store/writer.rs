@@ -12,6 +12,7 @@ use super::{DmState, Store, Stored, Write};
 use crate::api::{ChatMessage, Event};
 use crate::envelope::PublicKey;
 use crate::net::{NodeEvent, Retention};
+use crate::protocol::CoreEvent;
 use crate::types::{Chat, NodeId};
 
 /// Work for the store's thread.
@@ -151,7 +152,8 @@ impl Thread {
                     // A message stored already was shown already (in an
                     // earlier life, or sent again by a restarted peer): not again.
                     Ok(known) if !known.is_empty() => events.retain(|e| match e {
-                        Event::Message(m) | Event::Recalled(m) => !known.contains(&m.id),
+                        Event::Core(CoreEvent::Message(m))
+                        | Event::Core(CoreEvent::Recalled(m)) => !known.contains(&m.id),
                         _ => true,
                     }),
                     Ok(_) => {}
@@ -159,13 +161,17 @@ impl Thread {
                 }
                 // Keys of people coming online are checked (and the first
                 // ones remembered) in one transaction per batch.
-                let checks = events
-                    .iter()
-                    .any(|e| matches!(e, Event::PeerOnline(_) | Event::NickChanged { .. }));
+                let checks = events.iter().any(|e| {
+                    matches!(
+                        e,
+                        Event::Core(CoreEvent::PeerOnline(_))
+                            | Event::Core(CoreEvent::NickChanged { .. })
+                    )
+                });
                 let batched = checks && self.store.begin().is_ok();
                 for event in events {
                     // Missed while away: history, shown in its place.
-                    let history = matches!(event, Event::Recalled(_));
+                    let history = matches!(event, Event::Core(CoreEvent::Recalled(_)));
                     let warning = self.check_key(&event);
                     self.emit(event, history, false);
                     if let Some(warning) = warning {
@@ -201,7 +207,7 @@ impl Thread {
                     Ok(found) => {
                         let count = found.len();
                         for stored in found {
-                            self.emit(Event::Message(stored.message), true, false);
+                            self.emit(Event::Core(CoreEvent::Message(stored.message)), true, false);
                         }
                         count
                     }
@@ -230,7 +236,7 @@ impl Thread {
             Job::Search(query, limit) => match self.store.search(&query, limit) {
                 Ok(found) => {
                     for stored in found {
-                        self.emit(Event::Message(stored.message), true, true);
+                        self.emit(Event::Core(CoreEvent::Message(stored.message)), true, true);
                     }
                 }
                 Err(err) => self.emit(Event::Error(format!("search failed: {err}")), false, false),
@@ -285,18 +291,20 @@ impl Thread {
     /// What an event means for the database.
     fn write_for(&mut self, event: &Event, wall_ms: u64) -> Option<Write> {
         match event {
-            Event::Message(msg) | Event::Recalled(msg) => Some(Write::Message(Stored {
-                message: msg.clone(),
-                dm_state: None,
-            })),
-            Event::Sent {
+            Event::Core(CoreEvent::Message(msg)) | Event::Core(CoreEvent::Recalled(msg)) => {
+                Some(Write::Message(Stored {
+                    message: msg.clone(),
+                    dm_state: None,
+                }))
+            }
+            Event::Core(CoreEvent::Sent {
                 id,
                 chat,
                 text,
                 kind,
                 hlc,
                 author,
-            } => Some(Write::Message(Stored {
+            }) => Some(Write::Message(Stored {
                 message: ChatMessage {
                     id: *id,
                     chat: chat.clone(),
@@ -310,15 +318,15 @@ impl Thread {
                 },
                 dm_state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
             })),
-            Event::Delivered { id, .. } => Some(Write::DmState {
+            Event::Core(CoreEvent::Delivered { id, .. }) => Some(Write::DmState {
                 id: *id,
                 state: DmState::Delivered,
             }),
-            Event::Queued { id, .. } => Some(Write::DmState {
+            Event::Core(CoreEvent::Queued { id, .. }) => Some(Write::DmState {
                 id: *id,
                 state: DmState::Queued,
             }),
-            Event::NickChanged { id, new, .. } if *id == self.me => {
+            Event::Core(CoreEvent::NickChanged { id, new, .. }) if *id == self.me => {
                 self.nick = new.clone();
                 None
             }
@@ -331,17 +339,17 @@ impl Thread {
     /// warning (until the user trusts it).
     fn check_key(&mut self, event: &Event) -> Option<Event> {
         let id = match event {
-            Event::PeerOnline(peer) => {
+            Event::Core(CoreEvent::PeerOnline(peer)) => {
                 self.people
                     .insert(peer.id, (peer.nick.clone(), peer.host.clone(), peer.key));
                 peer.id
             }
-            Event::NickChanged { id, new, .. } if *id != self.me => {
+            Event::Core(CoreEvent::NickChanged { id, new, .. }) if *id != self.me => {
                 let person = self.people.get_mut(id)?;
                 person.0 = new.clone();
                 *id
             }
-            Event::PeerOffline { id, .. } => {
+            Event::Core(CoreEvent::PeerOffline { id, .. }) => {
                 self.people.remove(id);
                 return None;
             }

@@ -14,11 +14,13 @@ use egui_kittest::kittest::Queryable;
 use super::model::{Alert, Model};
 use super::{AppOptions, LanchatApp};
 use crate::api::{ChatMessage, Command, Event, Target};
+use crate::files::FileEvent;
 use crate::files::{
     Direction, FileDone, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileProgress,
     Flow, Offer,
 };
 use crate::net::{MemoryLan, NetOptions, NodeEvent};
+use crate::protocol::{CoreCommand, CoreEvent};
 use crate::settings::Settings;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId};
 
@@ -112,7 +114,7 @@ fn offered_by_bob(offer: &Offer, chat: Chat) -> Event {
 /// A file message of Bob's with this text, sent now.
 fn bobs_file_message(id: MsgId, chat: Chat, text: String) -> Event {
     let now = crate::identity::unix_ms();
-    Event::Message(ChatMessage {
+    Event::Core(CoreEvent::Message(ChatMessage {
         id,
         chat,
         from: BOB,
@@ -122,7 +124,7 @@ fn bobs_file_message(id: MsgId, chat: Chat, text: String) -> Event {
         time_ms: now,
         hlc: now << 16,
         author: None,
-    })
+    }))
 }
 
 /// Bob's offer as a card in #Main, open.
@@ -130,17 +132,17 @@ fn bobs_offer(harness: &mut Harness<'_, LanchatApp>, offer: &Offer) {
     feed(harness, offered_by_bob(offer, main_chat()));
     feed(
         harness,
-        Event::FileOffer(FileOffer {
+        Event::File(FileEvent::Offer(FileOffer {
             offer: offer.clone(),
             from: BOB,
             nick: "bob".into(),
             chat: main_chat(),
-        }),
+        })),
     );
 }
 
 fn progress(id: FileId, peer: NodeId, direction: Direction, done: u64, flow: Flow) -> Event {
-    Event::FileProgress(FileProgress {
+    Event::File(FileEvent::Progress(FileProgress {
         id,
         peer,
         direction,
@@ -149,7 +151,7 @@ fn progress(id: FileId, peer: NodeId, direction: Direction, done: u64, flow: Flo
         rate: 1_200_000,
         eta_secs: Some(10),
         flow,
-    })
+    }))
 }
 
 #[test]
@@ -213,7 +215,7 @@ fn a_finished_download_says_where_it_is_and_a_failed_one_why() {
     bobs_offer(&mut harness, &report);
     feed(
         &mut harness,
-        Event::FileDone(FileDone {
+        Event::File(FileEvent::Done(FileDone {
             id: report.id,
             peer: BOB,
             direction: Direction::Down,
@@ -222,7 +224,7 @@ fn a_finished_download_says_where_it_is_and_a_failed_one_why() {
             sha256: format!("0123abcd{}9876fedc", "5".repeat(48)),
             carried: 1000,
             resumes: 1,
-        }),
+        })),
     );
     harness.get_by_label("✔ Saved to /home/alice/Downloads/report.pdf");
     harness.get_by_label("SHA-256: 0123abcd…9876fedc");
@@ -245,12 +247,12 @@ fn a_finished_download_says_where_it_is_and_a_failed_one_why() {
     bobs_offer(&mut harness, &broken);
     feed(
         &mut harness,
-        Event::FileFailed(FileFailed {
+        Event::File(FileEvent::Failed(FileFailed {
             id: broken.id,
             peer: Some(BOB),
             direction: Direction::Down,
             reason: FileFailure::Corrupt,
-        }),
+        })),
     );
     harness.get_by_label("Not received: the data arrived damaged twice");
 }
@@ -266,21 +268,21 @@ fn my_offer_shows_each_receiver_and_withdraw_until_withdrawn() {
     };
     feed(
         &mut harness,
-        Event::Sent {
+        Event::Core(CoreEvent::Sent {
             id: MsgId(photos.id.0),
             chat: main_chat(),
             text: photos.to_text(),
             kind: MessageKind::File,
             hlc: crate::identity::unix_ms() << 16,
             author: None,
-        },
+        }),
     );
     feed(
         &mut harness,
-        Event::FileOffered {
+        Event::File(FileEvent::Offered {
             offer: photos.clone(),
             chat: main_chat(),
-        },
+        }),
     );
     harness.get_by_label("You offered photos/ (12 files, 40.1 MB)");
     harness.get_by_label("each member of #Main decides for themselves");
@@ -290,7 +292,7 @@ fn my_offer_shows_each_receiver_and_withdraw_until_withdrawn() {
     );
     feed(
         &mut harness,
-        Event::FileDone(FileDone {
+        Event::File(FileEvent::Done(FileDone {
             id: photos.id,
             peer: CAROL,
             direction: Direction::Up,
@@ -299,7 +301,7 @@ fn my_offer_shows_each_receiver_and_withdraw_until_withdrawn() {
             sha256: String::new(),
             carried: 40_100_000,
             resumes: 0,
-        }),
+        })),
     );
     harness.get_by_label("50%");
     harness.get_by_label("✔ received");
@@ -315,12 +317,12 @@ fn my_offer_shows_each_receiver_and_withdraw_until_withdrawn() {
     assert!(sent(&harness).contains(&Command::CancelFile(photos.id)));
     feed(
         &mut harness,
-        Event::FileFailed(FileFailed {
+        Event::File(FileEvent::Failed(FileFailed {
             id: photos.id,
             peer: None,
             direction: Direction::Up,
             reason: FileFailure::Cancelled,
-        }),
+        })),
     );
     harness.get_by_label("You withdrew this offer");
     assert!(harness.query_by_label("Withdraw").is_none());
@@ -500,7 +502,7 @@ fn the_download_folder_and_auto_accept_are_saved_and_restart_the_node_with_them(
     harness.get_by_label("Settings…").click_accesskit();
     harness.run_steps(2);
     // A command to the node before the restart, to tell the two apart.
-    harness.state_mut().command(Command::Who);
+    harness.state_mut().command(Command::Core(CoreCommand::Who));
     field(&harness, "Download folder", Role::TextInput).focus();
     harness.run_steps(1);
     field(&harness, "Download folder", Role::TextInput).type_text(" /srv/incoming ");
@@ -521,7 +523,10 @@ fn the_download_folder_and_auto_accept_are_saved_and_restart_the_node_with_them(
     assert!(net.files.auto_accept);
     // The node was restarted with them, and asked again for its transfers.
     let after = sent(&harness);
-    assert!(!after.contains(&Command::Who), "{after:?}");
+    assert!(
+        !after.contains(&Command::Core(CoreCommand::Who)),
+        "{after:?}"
+    );
     assert_eq!(after.first(), Some(&Command::Files));
 }
 
@@ -585,12 +590,12 @@ fn a_withdrawn_offer_closes_its_card_and_the_withdrawal_is_a_quiet_line() {
     // The node closes the offer when the withdrawal reaches it.
     feed(
         &mut harness,
-        Event::FileFailed(FileFailed {
+        Event::File(FileEvent::Failed(FileFailed {
             id: report.id,
             peer: Some(BOB),
             direction: Direction::Down,
             reason: FileFailure::CancelledByPeer,
-        }),
+        })),
     );
     harness.get_by_label("bob withdrew the offer of report.pdf");
     harness.get_by_label("Not received: bob withdrew it");

@@ -5,7 +5,9 @@ use egui_kittest::kittest::Queryable;
 
 use super::file_tests::{english, feed};
 use crate::api::{Event, PeerInfo};
-use crate::doctor::{CoreReport, NetworkReport, PeerReport};
+use crate::doctor::NetworkReport;
+use crate::protocol::CoreEvent;
+use crate::protocol::{CoreReport, PeerReport};
 use crate::types::{MAIN_CHANNEL, NodeId, Status};
 
 const BOB: NodeId = NodeId([2; 16]);
@@ -51,7 +53,7 @@ fn report(clock_off_ms: Option<i64>) -> Event {
 fn the_info_dialog_names_a_clock_far_off() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut harness = english(dir.path());
-    feed(&mut harness, Event::PeerOnline(bob()));
+    feed(&mut harness, Event::Core(CoreEvent::PeerOnline(bob())));
     harness.state_mut().dialogs.info = Some(BOB);
     feed(&mut harness, report(Some(3_600_000)));
     let said = "bob's clock is 1 h ahead of the others'";

@@ -34,6 +34,7 @@ use crate::policy::{Locks, Policy};
 use crate::types::{Chat, MAIN_CHANNEL, NodeId, Status};
 
 use crate::i18n::{Lang, Strings, fill};
+use crate::protocol::{CoreCommand, CoreEvent};
 use crate::settings::Settings;
 use model::{Alert, Model};
 use session::{Problem, Session};
@@ -304,10 +305,10 @@ impl LanchatApp {
                     .get(&channel)
                     .and_then(|hex| crate::envelope::ChannelKey::from_hex(hex))
                     .map(crate::api::Secret::Key);
-                let _ = self.session.send(Command::Join {
+                let _ = self.session.send(Command::Core(CoreCommand::Join {
                     channel: channel.clone(),
                     secret,
-                });
+                }));
                 if let Ok(name) = crate::types::channel_name(&channel) {
                     self.load_history(&Chat::Channel(name));
                 }
@@ -565,19 +566,19 @@ impl LanchatApp {
     /// Hands a command to the node, with what the window does around it.
     pub fn command(&mut self, command: Command) {
         match &command {
-            Command::Nick(_) if self.locks().nick => {
+            Command::Core(CoreCommand::Nick(_)) if self.locks().nick => {
                 let text = self.t().nick_locked.to_string();
                 self.notice(text);
                 return;
             }
-            Command::Quit => {
+            Command::Core(CoreCommand::Quit) => {
                 self.quit();
                 return;
             }
-            Command::Channels => self.dialogs.channels = true,
+            Command::Core(CoreCommand::Channels) => self.dialogs.channels = true,
             Command::Search { text, .. } => self.search.start(text),
-            Command::Who => self.pending_who = true,
-            Command::Beep(target) => {
+            Command::Core(CoreCommand::Who) => self.pending_who = true,
+            Command::Core(CoreCommand::Beep(target)) => {
                 if let Some(id) = self.resolve(target) {
                     self.model.beep_sent(id, LanchatApp::now_ms());
                 }
@@ -647,7 +648,7 @@ impl LanchatApp {
             && *nick != self.model.my_nick
             && !nick.is_empty()
         {
-            self.command(Command::Nick(nick.clone()));
+            self.command(Command::Core(CoreCommand::Nick(nick.clone())));
         }
         if self.options.desktop
             && old.start_at_login != self.settings.start_at_login
@@ -678,7 +679,7 @@ impl LanchatApp {
     /// bench feeds a long channel through this).
     pub fn apply_event(&mut self, event: NodeEvent) {
         if event.search {
-            if let Event::Message(msg) = event.event {
+            if let Event::Core(CoreEvent::Message(msg)) = event.event {
                 self.search.results.push(msg);
             }
             return;
@@ -691,7 +692,7 @@ impl LanchatApp {
             self.focused && self.visible,
         );
         match &event.event {
-            Event::Error(text) => self.notice(text.clone()),
+            Event::Error(text) | Event::Core(CoreEvent::Error(text)) => self.notice(text.clone()),
             Event::KeyChanged {
                 id,
                 nick,
@@ -734,8 +735,8 @@ impl LanchatApp {
                 // A banner that stays until dismissed.
                 self.notices.push(text);
             }
-            Event::OtherVersion { .. } => {
-                if let Some(finding) = crate::doctor::Finding::of_event(&event.event) {
+            Event::Core(core @ CoreEvent::OtherVersion { .. }) => {
+                if let Some(finding) = crate::doctor::Finding::of_event(core) {
                     let text = self.settings.lang().strings().finding(&finding);
                     // In the chat, and as a banner: a colleague who cannot
                     // be read must not look merely absent.
@@ -762,7 +763,7 @@ impl LanchatApp {
                 );
                 self.notice(text);
             }
-            Event::Who(peers) if self.pending_who => {
+            Event::Core(CoreEvent::Who(peers)) if self.pending_who => {
                 self.pending_who = false;
                 let mut names: Vec<String> = peers.iter().map(|p| p.label.clone()).collect();
                 names.sort_by_key(|n| n.to_lowercase());
@@ -774,7 +775,7 @@ impl LanchatApp {
                 self.notice(text);
             }
             // The administrator's list of channels stays as it is.
-            Event::Joined { channel, id, .. }
+            Event::Core(CoreEvent::Joined { channel, id, .. })
                 if *id == self.model.me
                     && channel != MAIN_CHANNEL
                     && !self.settings.channels.contains(channel)
@@ -783,14 +784,14 @@ impl LanchatApp {
                 self.settings.channels.push(channel.clone());
                 self.save_settings();
             }
-            Event::ChannelKey { channel, key } => {
+            Event::Core(CoreEvent::ChannelKey { channel, key }) => {
                 let hex = key.to_hex();
                 if self.settings.channel_keys.get(channel) != Some(&hex) {
                     self.settings.channel_keys.insert(channel.clone(), hex);
                     self.save_settings();
                 }
             }
-            Event::Parted { channel, id, .. } if *id == self.model.me => {
+            Event::Core(CoreEvent::Parted { channel, id, .. }) if *id == self.model.me => {
                 if !self.locks().channels {
                     self.settings.channels.retain(|c| c != channel);
                     self.settings.channel_keys.remove(channel);
@@ -800,7 +801,7 @@ impl LanchatApp {
                     self.selected = Chat::Channel(MAIN_CHANNEL.to_string());
                 }
             }
-            Event::NickChanged { id, new, .. }
+            Event::Core(CoreEvent::NickChanged { id, new, .. })
                 if *id == self.model.me && self.settings.nick.as_ref() != Some(new) =>
             {
                 self.settings.nick = Some(new.clone());
@@ -941,10 +942,10 @@ impl LanchatApp {
             if self.auto_away {
                 self.auto_away = false;
                 if self.model.my_status == Status::Away {
-                    self.command(Command::Status {
+                    self.command(Command::Core(CoreCommand::Status {
                         status: Status::Available,
                         text: String::new(),
-                    });
+                    }));
                 }
             }
         }
@@ -957,10 +958,10 @@ impl LanchatApp {
         if idle >= limit {
             self.auto_away = true;
             let text = self.t().idle.to_string();
-            self.command(Command::Status {
+            self.command(Command::Core(CoreCommand::Status {
                 status: Status::Away,
                 text,
-            });
+            }));
         } else {
             // One wake-up when the limit is due; nothing in between.
             ctx.request_repaint_after(limit - idle);

@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::transfers::Transfers;
 use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
+use crate::files::FileEvent;
 use crate::files::{Offer, Withdrawal};
 use crate::net::{NodeEvent, ReadyInfo};
+use crate::protocol::CoreEvent;
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 
 /// Most rows kept per chat in the window (older ones are dropped from view;
@@ -553,7 +555,7 @@ impl Model {
         match &event.event {
             // Missed while away: placed at once by its stamp, as history
             // (no page of a request waits for it).
-            Event::Recalled(msg) => {
+            Event::Core(CoreEvent::Recalled(msg)) => {
                 let row = self.row(msg, true, false);
                 self.nicks
                     .entry(msg.from)
@@ -561,7 +563,7 @@ impl Model {
                 self.open(&msg.chat).merge(vec![row]);
                 None
             }
-            Event::PeerOnline(peer) => {
+            Event::Core(CoreEvent::PeerOnline(peer)) => {
                 self.nicks.insert(peer.id, peer.nick.clone());
                 let chat = Chat::Direct(peer.id);
                 if self.peers.insert(peer.id, peer.clone()).is_none()
@@ -572,7 +574,7 @@ impl Model {
                 self.relabel();
                 None
             }
-            Event::PeerOffline { id, nick, reason } => {
+            Event::Core(CoreEvent::PeerOffline { id, nick, reason }) => {
                 self.peers.remove(id);
                 self.typing.retain(|(_, who), _| who != id);
                 if let Some(view) = self.chat_mut(&Chat::Direct(*id)) {
@@ -584,7 +586,7 @@ impl Model {
                 self.relabel();
                 None
             }
-            Event::NickChanged { id, old, new } => {
+            Event::Core(CoreEvent::NickChanged { id, old, new }) => {
                 if *id == self.me {
                     self.my_nick = new.clone();
                 } else {
@@ -611,12 +613,12 @@ impl Model {
                 self.relabel();
                 None
             }
-            Event::StatusChanged {
+            Event::Core(CoreEvent::StatusChanged {
                 id,
                 nick,
                 status,
                 text,
-            } => {
+            }) => {
                 if *id == self.me {
                     self.my_status = *status;
                     self.my_status_text = text.clone();
@@ -630,7 +632,7 @@ impl Model {
                 }
                 None
             }
-            Event::Message(msg) => {
+            Event::Core(CoreEvent::Message(msg)) => {
                 let from_me = msg.from == self.me;
                 // A file message's text is the offer, not words to me.
                 let mention = !from_me
@@ -695,14 +697,14 @@ impl Model {
                     Chat::Channel(_) => None,
                 }
             }
-            Event::Sent {
+            Event::Core(CoreEvent::Sent {
                 id,
                 chat,
                 text,
                 kind,
                 hlc,
                 ..
-            } => {
+            }) => {
                 let row = MessageRow {
                     id: *id,
                     from: self.me,
@@ -721,15 +723,15 @@ impl Model {
                 self.open(chat).push(Row::Message(row));
                 None
             }
-            Event::Delivered { id, to } => {
+            Event::Core(CoreEvent::Delivered { id, to }) => {
                 self.set_state(*to, *id, DmState::Delivered);
                 None
             }
-            Event::Queued { id, to } => {
+            Event::Core(CoreEvent::Queued { id, to }) => {
                 self.set_state(*to, *id, DmState::Queued);
                 None
             }
-            Event::Joined { channel, id, nick } => {
+            Event::Core(CoreEvent::Joined { channel, id, nick }) => {
                 let chat = Chat::Channel(channel.clone());
                 if *id == self.me {
                     self.open(&chat);
@@ -744,7 +746,7 @@ impl Model {
                 }
                 None
             }
-            Event::Parted { channel, id, nick } => {
+            Event::Core(CoreEvent::Parted { channel, id, nick }) => {
                 let chat = Chat::Channel(channel.clone());
                 if let Some(peer) = self.peers.get_mut(id) {
                     peer.channels.retain(|c| c != channel);
@@ -757,12 +759,12 @@ impl Model {
                 }
                 None
             }
-            Event::Topic {
+            Event::Core(CoreEvent::Topic {
                 channel,
                 text,
                 nick,
                 ..
-            } => {
+            }) => {
                 let changed = self.topics.get(channel) != Some(text);
                 self.topics.insert(channel.clone(), text.clone());
                 if changed && let Some(view) = self.chat_mut(&Chat::Channel(channel.clone())) {
@@ -771,7 +773,7 @@ impl Model {
                 }
                 None
             }
-            Event::Beep { from, nick } => {
+            Event::Core(CoreEvent::Beep { from, nick }) => {
                 let chat = Chat::Direct(*from);
                 let seen = seen_now(&chat);
                 let view = self.open(&chat);
@@ -782,24 +784,24 @@ impl Model {
                 }
                 Some(Alert::Beep { nick: nick.clone() })
             }
-            Event::Who(peers) => {
+            Event::Core(CoreEvent::Who(peers)) => {
                 for peer in peers {
                     self.nicks.insert(peer.id, peer.nick.clone());
                 }
                 None
             }
-            Event::Channels(list) => {
+            Event::Core(CoreEvent::Channels(list)) => {
                 self.channel_list = list.clone();
                 None
             }
-            Event::Missed { chat, from, count } => {
+            Event::Core(CoreEvent::Missed { chat, from, count }) => {
                 let nick = self.label(from);
                 if let Some(view) = self.chat_mut(chat) {
                     view.push(Row::System(now_ms, SystemLine::Missed(nick, *count)));
                 }
                 None
             }
-            Event::Typing { chat, id, nick } => {
+            Event::Core(CoreEvent::Typing { chat, id, nick }) => {
                 if *id != self.me {
                     self.typing
                         .insert((chat.clone(), *id), (nick.clone(), now_ms));
@@ -823,19 +825,20 @@ impl Model {
             }
             // Warnings in words: the window's notices.
             Event::KeyChanged { .. }
-            | Event::OtherVersion { .. }
+            | Event::Core(CoreEvent::OtherVersion { .. })
             | Event::Error(_)
+            | Event::Core(CoreEvent::Error(_))
             | Event::HistoryRecovered { .. }
-            | Event::Stopped
+            | Event::Core(CoreEvent::Stopped)
             | Event::Exported { .. }
             | Event::Trusted { .. } => None,
             // Shown on the file messages' cards.
-            Event::FileOffered { .. }
-            | Event::FileOffer(_)
-            | Event::FileProgress(_)
-            | Event::FileDone(_)
-            | Event::FileFailed(_)
-            | Event::Files(_) => {
+            Event::File(FileEvent::Offered { .. })
+            | Event::File(FileEvent::Offer(_))
+            | Event::File(FileEvent::Progress(_))
+            | Event::File(FileEvent::Done(_))
+            | Event::File(FileEvent::Failed(_))
+            | Event::File(FileEvent::List(_)) => {
                 self.transfers.apply(&event.event);
                 None
             }
@@ -843,11 +846,11 @@ impl Model {
                 self.network = Some((now_ms, (**report).clone()));
                 None
             }
-            Event::StaticPeers(addrs) => {
+            Event::Core(CoreEvent::StaticPeers(addrs)) => {
                 self.static_peers.clone_from(addrs);
                 None
             }
-            Event::ChannelKey { channel, .. } => {
+            Event::Core(CoreEvent::ChannelKey { channel, .. }) => {
                 self.protected.insert(channel.clone());
                 None
             }
@@ -941,7 +944,7 @@ mod tests {
     }
 
     fn message(n: u8, from: u8, chat: Chat, text: &str, time_ms: u64) -> Event {
-        Event::Message(ChatMessage {
+        Event::Core(CoreEvent::Message(ChatMessage {
             id: MsgId([n; 16]),
             chat,
             from: id(from),
@@ -951,7 +954,7 @@ mod tests {
             time_ms,
             hlc: time_ms,
             author: None,
-        })
+        }))
     }
 
     fn main() -> Chat {
@@ -1108,11 +1111,11 @@ mod tests {
             sel.as_ref(),
             true,
         );
-        let Event::Message(missed) = message(5, 3, main(), "missed", 5) else {
+        let Event::Core(CoreEvent::Message(missed)) = message(5, 3, main(), "missed", 5) else {
             unreachable!("a message")
         };
         let recalled = NodeEvent {
-            event: Event::Recalled(missed),
+            event: Event::Core(CoreEvent::Recalled(missed)),
             history: true,
             search: false,
         };
@@ -1208,41 +1211,56 @@ mod tests {
         let mut m = Model::new(id(0), "me".into());
         let chat = Chat::Direct(id(2));
         let msg = MsgId([9; 16]);
-        let sent = Event::Sent {
+        let sent = Event::Core(CoreEvent::Sent {
             id: msg,
             chat: chat.clone(),
             text: "hi".into(),
             kind: MessageKind::Text,
             hlc: 1,
             author: None,
-        };
+        });
         m.apply(&live(sent), 1, Some(&chat), true);
         let state = |m: &Model| match m.chat(&chat).and_then(|c| c.rows.last()) {
             Some(Row::Message(row)) => row.state,
             _ => None,
         };
         assert_eq!(state(&m), Some(DmState::Sending));
-        m.apply(&live(Event::Queued { id: msg, to: id(2) }), 2, None, true);
+        m.apply(
+            &live(Event::Core(CoreEvent::Queued { id: msg, to: id(2) })),
+            2,
+            None,
+            true,
+        );
         assert_eq!(state(&m), Some(DmState::Queued));
         m.apply(
-            &live(Event::Delivered { id: msg, to: id(2) }),
+            &live(Event::Core(CoreEvent::Delivered { id: msg, to: id(2) })),
             3,
             None,
             true,
         );
-        m.apply(&live(Event::Queued { id: msg, to: id(2) }), 4, None, true);
+        m.apply(
+            &live(Event::Core(CoreEvent::Queued { id: msg, to: id(2) })),
+            4,
+            None,
+            true,
+        );
         assert_eq!(state(&m), Some(DmState::Delivered));
     }
 
     #[test]
     fn typing_shows_for_a_while_and_a_message_clears_it() {
         let mut m = Model::new(id(0), "me".into());
-        m.apply(&live(Event::PeerOnline(peer(2, "bob"))), 0, None, true);
-        let typing = Event::Typing {
+        m.apply(
+            &live(Event::Core(CoreEvent::PeerOnline(peer(2, "bob")))),
+            0,
+            None,
+            true,
+        );
+        let typing = Event::Core(CoreEvent::Typing {
             chat: main(),
             id: id(2),
             nick: "bob".into(),
-        };
+        });
         m.apply(&live(typing.clone()), 1000, None, true);
         assert_eq!(m.typing(&main(), 1500), ["bob"]);
         assert!(m.typing(&Chat::Direct(id(2)), 1500).is_empty());
@@ -1256,15 +1274,25 @@ mod tests {
     #[test]
     fn equal_nicks_are_told_apart_and_a_lone_one_is_not() {
         let mut m = Model::new(id(0), "me".into());
-        m.apply(&live(Event::PeerOnline(peer(2, "anna"))), 0, None, true);
-        m.apply(&live(Event::PeerOnline(peer(3, "anna"))), 0, None, true);
+        m.apply(
+            &live(Event::Core(CoreEvent::PeerOnline(peer(2, "anna")))),
+            0,
+            None,
+            true,
+        );
+        m.apply(
+            &live(Event::Core(CoreEvent::PeerOnline(peer(3, "anna")))),
+            0,
+            None,
+            true,
+        );
         assert_eq!(m.label(&id(2)), format!("anna#{}", id(2).short()));
         assert_ne!(m.label(&id(2)), m.label(&id(3)));
-        let gone = Event::PeerOffline {
+        let gone = Event::Core(CoreEvent::PeerOffline {
             id: id(3),
             nick: "anna".into(),
             reason: OfflineReason::Quit,
-        };
+        });
         m.apply(&live(gone), 0, None, true);
         assert_eq!(m.label(&id(2)), "anna");
     }
@@ -1284,8 +1312,18 @@ mod tests {
     #[test]
     fn completion_offers_people_and_channels_by_prefix() {
         let mut m = Model::new(id(0), "me".into());
-        m.apply(&live(Event::PeerOnline(peer(2, "Boris"))), 0, None, true);
-        m.apply(&live(Event::PeerOnline(peer(3, "bob"))), 0, None, true);
+        m.apply(
+            &live(Event::Core(CoreEvent::PeerOnline(peer(2, "Boris")))),
+            0,
+            None,
+            true,
+        );
+        m.apply(
+            &live(Event::Core(CoreEvent::PeerOnline(peer(3, "bob")))),
+            0,
+            None,
+            true,
+        );
         m.open(&Chat::Channel("#dev".into()));
         assert_eq!(m.completions("bo"), ["bob", "Boris"]);
         assert_eq!(m.completions("#d"), ["#dev"]);

@@ -9,6 +9,7 @@ use crate::api::{Command, Event};
 use crate::identity::IdentityError;
 use crate::net::socket::SocketError;
 use crate::net::{Events, NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
+use crate::protocol::{CoreCommand, CoreEvent};
 
 /// Something that keeps the chat from working, with what the user can do.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +107,7 @@ impl Session {
         loop {
             match events.try_recv() {
                 Ok(event) => {
-                    let stopped = event.event == Event::Stopped;
+                    let stopped = event.event == Event::Core(CoreEvent::Stopped);
                     out.push(event);
                     if stopped {
                         self.stopped();
@@ -137,14 +138,14 @@ impl Session {
         let Some(handle) = self.handle.take() else {
             return;
         };
-        let _ = handle.send(Command::Quit);
+        let _ = handle.send(Command::Core(CoreCommand::Quit));
         drop(handle);
         let deadline = std::time::Instant::now() + grace;
         if let Some(events) = &mut self.events {
             while std::time::Instant::now() < deadline {
                 match events.try_recv() {
                     Ok(NodeEvent {
-                        event: Event::Stopped,
+                        event: Event::Core(CoreEvent::Stopped),
                         ..
                     })
                     | Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::api::Event;
+use crate::files::FileEvent;
 use crate::files::{
     Answer, Direction, FileDone, FileFailed, FileFailure, FileId, FileOffer, FileProgress,
     FileState, FileStatus, Flow, Offer,
@@ -175,13 +176,13 @@ impl Transfers {
     /// anything changed.
     pub fn apply(&mut self, event: &Event) -> bool {
         match event {
-            Event::FileOffered { offer, chat } => {
+            Event::File(FileEvent::Offered { offer, chat }) => {
                 self.all
                     .entry(offer.id)
                     .or_insert_with(|| Transfer::mine(offer.clone(), chat.clone()));
                 true
             }
-            Event::FileOffer(shown) => {
+            Event::File(FileEvent::Offer(shown)) => {
                 // Sent again at start for unanswered offers: what is known
                 // stays.
                 self.all
@@ -189,10 +190,10 @@ impl Transfers {
                     .or_insert_with(|| Transfer::to_me(shown));
                 true
             }
-            Event::FileProgress(p) => self.progress(p),
-            Event::FileDone(d) => self.done(d),
-            Event::FileFailed(f) => self.failed(f),
-            Event::Files(list) => {
+            Event::File(FileEvent::Progress(p)) => self.progress(p),
+            Event::File(FileEvent::Done(d)) => self.done(d),
+            Event::File(FileEvent::Failed(f)) => self.failed(f),
+            Event::File(FileEvent::List(list)) => {
                 for status in list {
                     self.listed_one(status);
                 }
@@ -327,16 +328,16 @@ mod tests {
     }
 
     fn to_me(n: u8) -> Event {
-        Event::FileOffer(FileOffer {
+        Event::File(FileEvent::Offer(FileOffer {
             offer: offer(n),
             from: id(2),
             nick: "bob".into(),
             chat: Chat::Direct(id(2)),
-        })
+        }))
     }
 
     fn progress(n: u8, peer: u8, direction: Direction, done: u64, flow: Flow) -> Event {
-        Event::FileProgress(FileProgress {
+        Event::File(FileEvent::Progress(FileProgress {
             id: FileId([n; 16]),
             peer: id(peer),
             direction,
@@ -345,7 +346,7 @@ mod tests {
             rate: 100,
             eta_secs: Some(3),
             flow,
-        })
+        }))
     }
 
     #[test]
@@ -357,7 +358,7 @@ mod tests {
         t.apply(&progress(1, 2, Direction::Down, 450, Flow::Active));
         let receiving = t.get(&fid).and_then(Transfer::receiving);
         assert_eq!(receiving.map(|p| p.percent()), Some(45));
-        t.apply(&Event::FileDone(FileDone {
+        t.apply(&Event::File(FileEvent::Done(FileDone {
             id: fid,
             peer: id(2),
             direction: Direction::Down,
@@ -366,7 +367,7 @@ mod tests {
             sha256: "ab".repeat(32),
             carried: 1000,
             resumes: 0,
-        }));
+        })));
         // A report that was on its way does not bring the bar back.
         t.apply(&progress(1, 2, Direction::Down, 990, Flow::Active));
         assert!(matches!(
@@ -382,13 +383,13 @@ mod tests {
     fn my_offer_tracks_each_receiver_and_withdrawing_ends_it() {
         let mut t = Transfers::default();
         let fid = FileId([3; 16]);
-        t.apply(&Event::FileOffered {
+        t.apply(&Event::File(FileEvent::Offered {
             offer: offer(3),
             chat: Chat::Channel("#dev".into()),
-        });
+        }));
         t.apply(&progress(3, 2, Direction::Up, 500, Flow::Active));
         t.apply(&progress(3, 4, Direction::Up, 100, Flow::Reconnecting));
-        t.apply(&Event::FileDone(FileDone {
+        t.apply(&Event::File(FileEvent::Done(FileDone {
             id: fid,
             peer: id(2),
             direction: Direction::Up,
@@ -397,13 +398,13 @@ mod tests {
             sha256: String::new(),
             carried: 1000,
             resumes: 0,
-        }));
-        t.apply(&Event::FileFailed(FileFailed {
+        })));
+        t.apply(&Event::File(FileEvent::Failed(FileFailed {
             id: fid,
             peer: Some(id(5)),
             direction: Direction::Up,
             reason: FileFailure::Declined,
-        }));
+        })));
         let mine = t.get(&fid).cloned().expect("my offer");
         assert_eq!(mine.state, FileState::Offered);
         assert_eq!(mine.uploads.get(&id(2)), Some(&Upload::Done));
@@ -416,12 +417,12 @@ mod tests {
             Some(&Upload::Failed(FileFailure::Declined))
         );
         // Withdrawn: the offer ends; who had it keeps it.
-        t.apply(&Event::FileFailed(FileFailed {
+        t.apply(&Event::File(FileEvent::Failed(FileFailed {
             id: fid,
             peer: None,
             direction: Direction::Up,
             reason: FileFailure::Cancelled,
-        }));
+        })));
         let mine = t.get(&fid).cloned().expect("my offer");
         assert_eq!(mine.state, FileState::Failed(FileFailure::Cancelled));
         assert_eq!(mine.uploads.get(&id(2)), Some(&Upload::Done));
@@ -456,7 +457,7 @@ mod tests {
                 state: FileState::Failed(FileFailure::Cancelled),
             },
         ];
-        t.apply(&Event::Files(list));
+        t.apply(&Event::File(FileEvent::List(list)));
         assert!(t.listed);
         assert_eq!(t.len(), 2);
         let down = t.get(&FileId([7; 16])).cloned().expect("listed");

@@ -307,7 +307,8 @@ impl Hostile {
         while Instant::now() < deadline {
             match self.events.try_recv() {
                 Ok(e) => {
-                    if matches!(&e.event, lanchat::Event::PeerOnline(p) if p.id == id) {
+                    if matches!(&e.event, lanchat::Event::Core(lanchat::CoreEvent::PeerOnline(p)) if p.id == id)
+                    {
                         return;
                     }
                 }
@@ -334,7 +335,7 @@ impl Hostile {
             port: self.listener.local_addr().expect("port").port(),
         };
         self.handle
-            .send(lanchat::Command::Say {
+            .send(lanchat::CoreCommand::Say {
                 to: vec![lanchat::Target::Node(to)],
                 text: offer.to_text(),
                 kind: lanchat::MessageKind::File,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lanchat::api::{Event, Target};
+use lanchat::protocol::{CoreEvent, Target};
 use lanchat::types::MAIN_CHANNEL;
 use lanchat::wire::{Body, Packet, Recalled};
 use lanchat::{Chat, MessageKind, MsgId};
@@ -22,8 +22,8 @@ fn main_texts(sim: &Sim, host: usize, since: Duration, recalled: bool) -> Vec<St
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if !recalled && m.chat == main => Some(m.text.clone()),
-            Event::Recalled(m) if recalled && m.chat == main => Some(m.text.clone()),
+            CoreEvent::Message(m) if !recalled && m.chat == main => Some(m.text.clone()),
+            CoreEvent::Recalled(m) if recalled && m.chat == main => Some(m.text.clone()),
             _ => None,
         })
         .collect()

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use lanchat::api::{Event, Target};
-use lanchat::{Chat, Command, MessageKind};
+use lanchat::protocol::{CoreEvent, Target};
+use lanchat::{Chat, CoreCommand, MessageKind};
 
 use super::net::{Faults, Sim};
 
@@ -23,7 +23,7 @@ fn received(sim: &Sim, host: usize) -> Vec<(Duration, u64)> {
         .iter()
         .filter(|l| l.host == host)
         .filter_map(|l| match &l.event {
-            Event::Message(m) if m.chat == Chat::Channel("#Main".into()) => m
+            CoreEvent::Message(m) if m.chat == Chat::Channel("#Main".into()) => m
                 .text
                 .strip_prefix("burst ")
                 .and_then(|n| n.parse().ok())
@@ -50,7 +50,7 @@ fn a_burst_beyond_what_receivers_read_arrives_whole_in_order_and_never_stalls() 
         for _ in 0..per_step {
             sim.command(
                 0,
-                Command::Say {
+                CoreCommand::Say {
                     to: vec![Target::Channel("#Main".into())],
                     text: format!("burst {said}"),
                     kind: MessageKind::Text,

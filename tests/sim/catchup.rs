@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use lanchat::api::{ChatMessage, Event};
+use lanchat::protocol::{ChatMessage, CoreEvent};
 use lanchat::types::MAIN_CHANNEL;
-use lanchat::{Chat, Command, NodeId};
+use lanchat::{Chat, CoreCommand, NodeId};
 
 use super::features::lan;
 use super::net::{Faults, Sim};
@@ -26,7 +26,12 @@ fn talk(sim: &mut Sim, host: usize, chat: &Chat, text: String) {
     let Chat::Channel(name) = chat else {
         unreachable!("channel talk")
     };
-    say(sim, host, lanchat::api::Target::Channel(name.clone()), text);
+    say(
+        sim,
+        host,
+        lanchat::protocol::Target::Channel(name.clone()),
+        text,
+    );
 }
 
 /// Messages in `chat` that `host` was shown (live or caught up) since
@@ -35,8 +40,8 @@ fn shown(sim: &Sim, host: usize, chat: &Chat, since: Duration) -> Vec<(ChatMessa
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if &m.chat == chat => Some((m.clone(), false)),
-            Event::Recalled(m) if &m.chat == chat => Some((m.clone(), true)),
+            CoreEvent::Message(m) if &m.chat == chat => Some((m.clone(), false)),
+            CoreEvent::Recalled(m) if &m.chat == chat => Some((m.clone(), true)),
             _ => None,
         })
         .collect()
@@ -100,7 +105,7 @@ fn a_node_cut_off_for_thirty_seconds_has_all_fifty_within_five_seconds() {
         .log
         .iter()
         .filter(|l| l.host == cut && l.at >= back)
-        .filter(|l| matches!(&l.event, Event::Message(_) | Event::Recalled(_)))
+        .filter(|l| matches!(&l.event, CoreEvent::Message(_) | CoreEvent::Recalled(_)))
         .map(|l| l.at - back)
         .max()
         .unwrap_or_default();
@@ -223,14 +228,14 @@ fn a_late_joiner_gets_recent_history_and_only_as_much_as_it_asked() {
     let mut sim = lan(0x1a7e, &["ann", "bob"]);
     sim.command(
         0,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: None,
         },
     );
     sim.command(
         1,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: None,
         },
@@ -278,7 +283,7 @@ fn a_late_joiner_gets_recent_history_and_only_as_much_as_it_asked() {
 
     sim.command(
         late,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: None,
         },
@@ -448,7 +453,7 @@ fn a_node_restarted_at_once_with_nothing_gets_what_was_just_said() {
     }
     run_for(&mut sim, 2.0);
     // It quits (the others see it leave), and is started again at once.
-    sim.command(full, Command::Quit);
+    sim.command(full, CoreCommand::Quit);
     run_for(&mut sim, 0.5);
     sim.kill(full);
     let restarted = sim.elapsed();

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use lanchat::api::{Event, Target};
+use lanchat::protocol::{CoreEvent, Target};
 use lanchat::types::MAIN_CHANNEL;
-use lanchat::{Chat, Command};
+use lanchat::{Chat, CoreCommand};
 
 use super::features::lan;
 use super::net::Sim;
@@ -23,10 +23,10 @@ fn filed(sim: &Sim, host: usize, since: Duration) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for e in sim.events(host, since) {
         match e {
-            Event::Message(m) | Event::Recalled(m) if m.chat == main_chat() => {
+            CoreEvent::Message(m) | CoreEvent::Recalled(m) if m.chat == main_chat() => {
                 out.insert(m.text.clone(), m.hlc);
             }
-            Event::Sent {
+            CoreEvent::Sent {
                 chat, text, hlc, ..
             } if *chat == main_chat() => {
                 out.insert(text.clone(), *hlc);
@@ -127,7 +127,7 @@ fn a_conversation_keeps_its_order_whatever_the_clocks_say() {
     // the same order under the same stamps.
     sim.kill(7);
     sim.restart(7, "hal");
-    sim.command(7, Command::Recall(Vec::new()));
+    sim.command(7, CoreCommand::Recall(Vec::new()));
     let back = sim.elapsed();
     let t = back + Duration::from_secs(20);
     sim.run_until(t);
@@ -144,16 +144,11 @@ fn the_doctor_names_a_clock_far_off() {
     let t = sim.elapsed() + Duration::from_secs(12);
     sim.run_until(t);
     let clock_findings = |sim: &mut Sim, host: usize| -> Vec<(Option<String>, i64)> {
-        let since = sim.elapsed();
-        sim.command(host, Command::Network);
-        let report = sim
-            .events(host, since)
-            .into_iter()
-            .find_map(|e| match e {
-                Event::Network(r) => Some(r.clone()),
-                _ => None,
-            })
-            .expect("a network report");
+        let now = sim.start + sim.elapsed();
+        let report = lanchat::doctor::NetworkReport {
+            core: sim.node(host).expect("alive").network(now),
+            ..Default::default()
+        };
         findings(&report)
             .into_iter()
             .filter_map(|f| match f {

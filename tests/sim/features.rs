@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use lanchat::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, Target};
+use lanchat::protocol::{ChannelSummary, ChatMessage, CoreEvent, OfflineReason, PeerInfo, Target};
 use lanchat::types::{MAIN_CHANNEL, MAX_TEXT};
 use lanchat::wire::{Body, ChannelState, DirectMsg, Packet, Presence};
-use lanchat::{Chat, Command, MessageKind, MsgId, NodeId, Status};
+use lanchat::{Chat, CoreCommand, MessageKind, MsgId, NodeId, Status};
 
 use super::net::{Faults, Sim, seal, seal_direct};
 use super::{say, secs};
@@ -37,7 +37,7 @@ fn run_for(sim: &mut Sim, s: f64) {
 fn join(sim: &mut Sim, host: usize, channel: &str) {
     sim.command(
         host,
-        Command::Join {
+        CoreCommand::Join {
             channel: channel.into(),
             secret: None,
         },
@@ -53,7 +53,7 @@ fn received(sim: &Sim, host: usize, chat: &Chat, since: Duration) -> Vec<ChatMes
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if &m.chat == chat => Some(m.clone()),
+            CoreEvent::Message(m) if &m.chat == chat => Some(m.clone()),
             _ => None,
         })
         .collect()
@@ -72,7 +72,7 @@ pub(super) fn errors(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Error(text) => Some(text.clone()),
+            CoreEvent::Error(text) => Some(text.clone()),
             _ => None,
         })
         .collect()
@@ -84,7 +84,7 @@ fn last_sent(sim: &Sim, host: usize) -> MsgId {
         .into_iter()
         .rev()
         .find_map(|e| match e {
-            Event::Sent { id, .. } => Some(*id),
+            CoreEvent::Sent { id, .. } => Some(*id),
             _ => None,
         })
         .expect("a message was sent")
@@ -93,7 +93,7 @@ fn last_sent(sim: &Sim, host: usize) -> MsgId {
 fn delivered(sim: &Sim, host: usize, id: MsgId, to: NodeId) -> usize {
     sim.events(host, Duration::ZERO)
         .into_iter()
-        .filter(|e| matches!(e, Event::Delivered { id: i, to: t } if *i == id && *t == to))
+        .filter(|e| matches!(e, CoreEvent::Delivered { id: i, to: t } if *i == id && *t == to))
         .count()
 }
 
@@ -102,7 +102,7 @@ fn topics(sim: &Sim, host: usize, chan: &str, since: Duration) -> Vec<(String, N
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Topic {
+            CoreEvent::Topic {
                 channel,
                 text,
                 by,
@@ -116,11 +116,11 @@ fn topics(sim: &Sim, host: usize, chan: &str, since: Duration) -> Vec<(String, N
 /// `host`'s answer to `/channels`.
 pub(super) fn channel_list(sim: &mut Sim, host: usize) -> Vec<ChannelSummary> {
     let since = sim.elapsed();
-    sim.command(host, Command::Channels);
+    sim.command(host, CoreCommand::Channels);
     sim.events(host, since)
         .into_iter()
         .find_map(|e| match e {
-            Event::Channels(list) => Some(list.clone()),
+            CoreEvent::Channels(list) => Some(list.clone()),
             _ => None,
         })
         .expect("channels answered")
@@ -141,7 +141,7 @@ fn topic_reaches_members_and_late_joiners_and_converges() {
     let set_at = sim.elapsed();
     sim.command(
         0,
-        Command::Topic {
+        CoreCommand::Topic {
             channel: "#dev".into(),
             text: "release on Friday".into(),
         },
@@ -174,7 +174,7 @@ fn topic_reaches_members_and_late_joiners_and_converges() {
     for (host, text) in [(1, "from bob"), (2, "from cat")] {
         sim.command(
             host,
-            Command::Topic {
+            CoreCommand::Topic {
                 channel: "#dev".into(),
                 text: text.into(),
             },
@@ -207,7 +207,7 @@ fn topic_from_a_clock_far_ahead_can_be_replaced() {
     run_for(&mut sim, 1.0);
     sim.command(
         3,
-        Command::Topic {
+        CoreCommand::Topic {
             channel: "#ops".into(),
             text: "old".into(),
         },
@@ -216,7 +216,7 @@ fn topic_from_a_clock_far_ahead_can_be_replaced() {
     let later = sim.elapsed();
     sim.command(
         0,
-        Command::Topic {
+        CoreCommand::Topic {
             channel: "#ops".into(),
             text: "new".into(),
         },
@@ -247,7 +247,7 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
             .events(host, t0)
             .into_iter()
             .filter_map(|e| match e {
-                Event::Joined { channel, id, .. } if channel == "#dev" => Some(*id),
+                CoreEvent::Joined { channel, id, .. } if channel == "#dev" => Some(*id),
                 _ => None,
             })
             .collect();
@@ -259,7 +259,7 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
     assert!(
         !sim.events(3, t0)
             .iter()
-            .any(|e| matches!(e, Event::Joined { .. })),
+            .any(|e| matches!(e, CoreEvent::Joined { .. })),
         "a non-member was told of joins"
     );
 
@@ -287,7 +287,7 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
     let parted_at = sim.elapsed();
     sim.command(
         1,
-        Command::Part {
+        CoreCommand::Part {
             channel: "dev".into(),
         },
     );
@@ -296,12 +296,12 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
         let parted: Vec<_> = sim
             .events(host, parted_at)
             .into_iter()
-            .filter(|e| matches!(e, Event::Parted { .. }))
+            .filter(|e| matches!(e, CoreEvent::Parted { .. }))
             .cloned()
             .collect();
         assert_eq!(
             parted,
-            vec![Event::Parted {
+            vec![CoreEvent::Parted {
                 channel: "#dev".into(),
                 id: sim.id(1),
                 nick: "bob".into()
@@ -324,7 +324,7 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
     let main_at = sim.elapsed();
     sim.command(
         1,
-        Command::Part {
+        CoreCommand::Part {
             channel: "#main".into(),
         },
     );
@@ -344,19 +344,19 @@ fn join_and_part_are_seen_and_scope_channel_traffic() {
 fn nick_changes_are_seen_and_equal_nicks_are_told_apart() {
     let mut sim = lan(0x7094, &["ann", "alex", "alex", "dan"]);
     let renamed_at = sim.elapsed();
-    sim.command(3, Command::Nick("daniel".into()));
+    sim.command(3, CoreCommand::Nick("daniel".into()));
     // Three presences within 0.5 s, then heartbeats.
     run_for(&mut sim, 2.0);
     for host in 0..3 {
         let changes: Vec<_> = sim
             .events(host, renamed_at)
             .into_iter()
-            .filter(|e| matches!(e, Event::NickChanged { .. }))
+            .filter(|e| matches!(e, CoreEvent::NickChanged { .. }))
             .cloned()
             .collect();
         assert_eq!(
             changes,
-            vec![Event::NickChanged {
+            vec![CoreEvent::NickChanged {
                 id: sim.id(3),
                 old: "dan".into(),
                 new: "daniel".into()
@@ -390,7 +390,7 @@ fn nick_changes_are_seen_and_equal_nicks_are_told_apart() {
     assert!(
         !sim.events(0, asked_at)
             .iter()
-            .any(|e| matches!(e, Event::Sent { .. }))
+            .any(|e| matches!(e, CoreEvent::Sent { .. }))
     );
 
     // "alex#abcd" picks one.
@@ -411,7 +411,7 @@ fn status_and_its_text_are_seen_by_others() {
         let at = sim.elapsed();
         sim.command(
             1,
-            Command::Status {
+            CoreCommand::Status {
                 status,
                 text: text.into(),
             },
@@ -421,12 +421,12 @@ fn status_and_its_text_are_seen_by_others() {
             let changes: Vec<_> = sim
                 .events(host, at)
                 .into_iter()
-                .filter(|e| matches!(e, Event::StatusChanged { .. }))
+                .filter(|e| matches!(e, CoreEvent::StatusChanged { .. }))
                 .cloned()
                 .collect();
             assert_eq!(
                 changes,
-                vec![Event::StatusChanged {
+                vec![CoreEvent::StatusChanged {
                     id: sim.id(1),
                     nick: "bob".into(),
                     status,
@@ -446,7 +446,7 @@ fn memo_to_two_people_is_one_message_delivered_to_each() {
     let at = sim.elapsed();
     sim.command(
         0,
-        Command::Say {
+        CoreCommand::Say {
             to: vec![Target::Person("bob".into()), Target::Person("cat".into())],
             text: "meeting at 3".into(),
             kind: MessageKind::Text,
@@ -457,7 +457,7 @@ fn memo_to_two_people_is_one_message_delivered_to_each() {
         .events(0, at)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Sent { id, chat, .. } => Some((*id, chat.clone())),
+            CoreEvent::Sent { id, chat, .. } => Some((*id, chat.clone())),
             _ => None,
         })
         .collect();
@@ -505,7 +505,9 @@ fn direct_message_to_a_dead_peer_is_queued_then_delivered_once_after_restart() {
         let queued = sim
             .events(0, Duration::ZERO)
             .into_iter()
-            .filter(|e| matches!(e, Event::Queued { id: i, to } if *i == id && *to == sim.id(1)))
+            .filter(
+                |e| matches!(e, CoreEvent::Queued { id: i, to } if *i == id && *to == sim.id(1)),
+            )
             .count();
         assert_eq!(queued, 1, "Queued reports for {id:?}");
         assert_eq!(delivered(&sim, 0, id, sim.id(1)), 0);
@@ -528,21 +530,21 @@ fn beeps_are_rate_limited_per_sender() {
     let mut sim = lan(0x7098, &["ann", "bob", "cat"]);
     let at = sim.elapsed();
     let bob = Target::Person("bob".into());
-    sim.command(0, Command::Beep(bob.clone()));
+    sim.command(0, CoreCommand::Beep(bob.clone()));
     run_for(&mut sim, 1.0);
-    sim.command(0, Command::Beep(bob.clone())); // within 3 s: not shown
+    sim.command(0, CoreCommand::Beep(bob.clone())); // within 3 s: not shown
     run_for(&mut sim, 0.5);
-    sim.command(2, Command::Beep(bob.clone())); // another sender: shown
+    sim.command(2, CoreCommand::Beep(bob.clone())); // another sender: shown
     run_for(&mut sim, 3.5);
-    sim.command(0, Command::Beep(bob)); // 5 s after the first: shown
+    sim.command(0, CoreCommand::Beep(bob)); // 5 s after the first: shown
     run_for(&mut sim, 3.0);
     let beeps: Vec<_> = sim
         .events(1, at)
         .into_iter()
-        .filter(|e| matches!(e, Event::Beep { .. }))
+        .filter(|e| matches!(e, CoreEvent::Beep { .. }))
         .cloned()
         .collect();
-    let beep = |host: usize, nick: &str| Event::Beep {
+    let beep = |host: usize, nick: &str| CoreEvent::Beep {
         from: sim.id(host),
         nick: nick.into(),
     };
@@ -558,23 +560,23 @@ fn quit_is_seen_at_once_and_a_replayed_presence_does_not_revive() {
     let q = 2;
     let (qid, qepoch) = (sim.id(q), sim.node(q).expect("alive").epoch());
     let quit_at = sim.elapsed();
-    sim.command(q, Command::Quit);
+    sim.command(q, CoreCommand::Quit);
     run_for(&mut sim, 0.5);
     assert!(
         sim.events(q, quit_at)
             .iter()
-            .any(|e| matches!(e, Event::Stopped))
+            .any(|e| matches!(e, CoreEvent::Stopped))
     );
     for host in [0, 1, 3] {
         let gone: Vec<_> = sim
             .events(host, quit_at)
             .into_iter()
-            .filter(|e| matches!(e, Event::PeerOffline { id, .. } if *id == qid))
+            .filter(|e| matches!(e, CoreEvent::PeerOffline { id, .. } if *id == qid))
             .cloned()
             .collect();
         assert_eq!(
             gone,
-            vec![Event::PeerOffline {
+            vec![CoreEvent::PeerOffline {
                 id: qid,
                 nick: "quinn".into(),
                 reason: OfflineReason::Quit
@@ -617,7 +619,7 @@ fn quit_is_seen_at_once_and_a_replayed_presence_does_not_revive() {
         assert!(
             !sim.events(host, quit_at)
                 .iter()
-                .any(|e| matches!(e, Event::PeerOnline(p) if p.id == qid)),
+                .any(|e| matches!(e, CoreEvent::PeerOnline(p) if p.id == qid)),
             "host {host} reported quinn online again"
         );
     }
@@ -663,7 +665,7 @@ fn replayed_lean_heartbeats_do_not_keep_a_killed_node_online() {
         let gone = sim.log.iter().find(|l| {
             l.host == host
                 && l.at >= killed_at
-                && matches!(&l.event, Event::PeerOffline { id, reason: OfflineReason::Timeout, .. } if *id == qid)
+                && matches!(&l.event, CoreEvent::PeerOffline { id, reason: OfflineReason::Timeout, .. } if *id == qid)
         });
         let at = gone.map(|l| l.at - killed_at);
         assert!(
@@ -735,7 +737,7 @@ fn longest_text_arrives_whole_once_and_longer_is_refused() {
     assert!(
         !sim.events(0, at)
             .iter()
-            .any(|e| matches!(e, Event::Sent { .. }))
+            .any(|e| matches!(e, CoreEvent::Sent { .. }))
     );
 }
 
@@ -761,7 +763,7 @@ fn a_clock_an_hour_ahead_cannot_push_its_messages_to_the_top() {
     let fast = sim.id(3);
     let mut checked = 0;
     for l in sim.log.iter().filter(|l| l.at >= at && l.host != 3) {
-        let Event::Message(m) = &l.event else {
+        let CoreEvent::Message(m) = &l.event else {
             continue;
         };
         if m.from != fast {
@@ -812,7 +814,7 @@ fn a_frozen_peer_goes_offline_comes_back_and_catches_up() {
             .iter()
             .filter(|l| l.host == host && l.at >= frozen_at)
             .filter_map(|l| match &l.event {
-                Event::PeerOffline { id, reason, .. } if *id == fid => Some((l.at, *reason)),
+                CoreEvent::PeerOffline { id, reason, .. } if *id == fid => Some((l.at, *reason)),
                 _ => None,
             })
             .collect();
@@ -829,7 +831,7 @@ fn a_frozen_peer_goes_offline_comes_back_and_catches_up() {
         let back = sim
             .events(host, thawed_at)
             .into_iter()
-            .any(|e| matches!(e, Event::PeerOnline(p) if p.id == fid));
+            .any(|e| matches!(e, CoreEvent::PeerOnline(p) if p.id == fid));
         assert!(back, "host {host} did not see the frozen peer come back");
         assert!(peer(&sim, host, fid).is_some());
     }
@@ -910,12 +912,12 @@ fn an_overtaken_presence_is_not_taken_for_a_part() {
     let news: Vec<_> = sim
         .events(0, at)
         .into_iter()
-        .filter(|e| matches!(e, Event::Joined { .. } | Event::Parted { .. }))
+        .filter(|e| matches!(e, CoreEvent::Joined { .. } | CoreEvent::Parted { .. }))
         .cloned()
         .collect();
     assert_eq!(
         news,
-        vec![Event::Joined {
+        vec![CoreEvent::Joined {
             channel: "#dev".into(),
             id: ann,
             nick: "ann".into()
@@ -970,8 +972,10 @@ fn a_direct_message_or_beep_before_the_senders_presence_names_it_by_short_id() {
         .events(0, at)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if m.chat == Chat::Direct(stranger) => Some((false, m.nick.clone())),
-            Event::Beep { from, nick } if *from == stranger => Some((true, nick.clone())),
+            CoreEvent::Message(m) if m.chat == Chat::Direct(stranger) => {
+                Some((false, m.nick.clone()))
+            }
+            CoreEvent::Beep { from, nick } if *from == stranger => Some((true, nick.clone())),
             _ => None,
         })
         .collect();

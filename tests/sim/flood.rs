@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lanchat::api::{Event, Target};
+use lanchat::protocol::{CoreEvent, Target};
 use lanchat::wire::{Body, Packet, Presence};
-use lanchat::{Chat, Command, MessageKind};
+use lanchat::{Chat, CoreCommand, MessageKind};
 
 use super::net::{Faults, Sim, open, seal};
 use lanchat::envelope::{self, Keys};
@@ -18,7 +18,7 @@ fn hostile() -> SocketAddr {
 fn say(sim: &mut Sim, host: usize, text: &str) {
     sim.command(
         host,
-        Command::Say {
+        CoreCommand::Say {
             to: vec![Target::Channel("#Main".into())],
             text: text.into(),
             kind: MessageKind::Text,
@@ -29,7 +29,7 @@ fn say(sim: &mut Sim, host: usize, text: &str) {
 fn got(sim: &Sim, host: usize, text: &str) -> usize {
     sim.log
         .iter()
-        .filter(|l| l.host == host && matches!(&l.event, Event::Message(m) if m.text == text && m.chat == Chat::Channel("#Main".into())))
+        .filter(|l| l.host == host && matches!(&l.event, CoreEvent::Message(m) if m.text == text && m.chat == Chat::Channel("#Main".into())))
         .count()
 }
 
@@ -43,7 +43,7 @@ fn a_hundred_thousand_mangled_datagrams_change_nothing_for_good() {
     say(&mut sim, 1, "before");
     sim.command(
         1,
-        Command::Say {
+        CoreCommand::Say {
             to: vec![Target::Node(sim.id(0))],
             text: "dm".into(),
             kind: MessageKind::Text,
@@ -151,7 +151,7 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
     assert!(
         !sim.log
             .iter()
-            .any(|l| l.host == 0 && matches!(l.event, Event::PeerOffline { .. }))
+            .any(|l| l.host == 0 && matches!(l.event, CoreEvent::PeerOffline { .. }))
     );
     say(&mut sim, 1, "still me");
     sim.run_until(Duration::from_secs(11));
@@ -169,7 +169,7 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
     sim.inject(0, hostile(), &real);
     sim.command(
         0,
-        Command::Say {
+        CoreCommand::Say {
             to: vec![Target::Node(victim)],
             text: "private".into(),
             kind: MessageKind::Text,
@@ -178,8 +178,8 @@ fn a_forged_restart_or_leave_does_not_replace_a_live_peer() {
     sim.run_until(Duration::from_millis(11_100));
     assert_eq!(sim.node(0).expect("alive").peers()[0].addr, sim.addr(1));
     assert!(
-        sim.log
-            .iter()
-            .any(|l| l.host == 1 && matches!(&l.event, Event::Message(m) if m.text == "private"))
+        sim.log.iter().any(
+            |l| l.host == 1 && matches!(&l.event, CoreEvent::Message(m) if m.text == "private")
+        )
     );
 }

@@ -23,8 +23,8 @@ mod watch;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use lanchat::api::{Event, OfflineReason, Target};
-use lanchat::{Chat, Command, MessageKind, MsgId, NodeId};
+use lanchat::protocol::{CoreEvent, OfflineReason, Target};
+use lanchat::{Chat, CoreCommand, MessageKind, MsgId, NodeId};
 
 use net::{Faults, Sim};
 
@@ -35,7 +35,7 @@ fn secs(s: f64) -> Duration {
 fn say(sim: &mut Sim, host: usize, to: Target, text: String) {
     sim.command(
         host,
-        Command::Say {
+        CoreCommand::Say {
             to: vec![to],
             text,
             kind: MessageKind::Text,
@@ -46,7 +46,7 @@ fn say(sim: &mut Sim, host: usize, to: Target, text: String) {
 /// When host `a` first saw host `b` online (at or after `since`).
 fn seen_at(sim: &Sim, a: usize, b: NodeId, since: Duration) -> Option<Duration> {
     sim.log.iter().find_map(|l| match &l.event {
-        Event::PeerOnline(p) if l.host == a && p.id == b && l.at >= since => Some(l.at),
+        CoreEvent::PeerOnline(p) if l.host == a && p.id == b && l.at >= since => Some(l.at),
         _ => None,
     })
 }
@@ -55,7 +55,7 @@ fn offline_events(sim: &Sim) -> Vec<(Duration, usize, NodeId, OfflineReason)> {
     sim.log
         .iter()
         .filter_map(|l| match &l.event {
-            Event::PeerOffline { id, reason, .. } => Some((l.at, l.host, *id, *reason)),
+            CoreEvent::PeerOffline { id, reason, .. } => Some((l.at, l.host, *id, *reason)),
             _ => None,
         })
         .collect()
@@ -72,7 +72,7 @@ impl Ledger {
     fn from_log(sim: &Sim) -> Self {
         let mut sent: HashMap<(usize, Chat), Vec<MsgId>> = HashMap::new();
         for l in &sim.log {
-            if let Event::Sent { id, chat, kind, .. } = &l.event
+            if let CoreEvent::Sent { id, chat, kind, .. } = &l.event
                 && *kind != MessageKind::Beep
             {
                 sent.entry((l.host, chat.clone())).or_default().push(*id);
@@ -86,7 +86,7 @@ impl Ledger {
         sim.log
             .iter()
             .filter_map(|l| match &l.event {
-                Event::Message(m) if l.host == host && m.from == from && &m.chat == chat => {
+                CoreEvent::Message(m) if l.host == host && m.from == from && &m.chat == chat => {
                     Some(m.id)
                 }
                 _ => None,
@@ -129,7 +129,7 @@ impl Ledger {
                 .log
                 .iter()
                 .filter_map(|l| match &l.event {
-                    Event::Delivered { id, to: t } if l.host == *sender && t == to => Some(*id),
+                    CoreEvent::Delivered { id, to: t } if l.host == *sender && t == to => Some(*id),
                     _ => None,
                 })
                 .collect();
@@ -149,7 +149,7 @@ impl Ledger {
 fn channel_latencies(sim: &Sim, since: Duration) -> Vec<Duration> {
     let mut sent_at = HashMap::new();
     for l in sim.log.iter().filter(|l| l.at >= since) {
-        if let Event::Sent {
+        if let CoreEvent::Sent {
             id,
             chat: Chat::Channel(_),
             ..
@@ -161,7 +161,7 @@ fn channel_latencies(sim: &Sim, since: Duration) -> Vec<Duration> {
     sim.log
         .iter()
         .filter_map(|l| match &l.event {
-            Event::Message(m) => sent_at.get(&m.id).map(|t| l.at - *t),
+            CoreEvent::Message(m) => sent_at.get(&m.id).map(|t| l.at - *t),
             _ => None,
         })
         .collect()
@@ -220,7 +220,7 @@ fn fifty_peers(seed: u64) {
     for &i in &dev {
         sim.command(
             i,
-            Command::Join {
+            CoreCommand::Join {
                 channel: "#dev".into(),
                 secret: None,
             },
@@ -274,7 +274,7 @@ fn fifty_peers(seed: u64) {
     let last_delivery = sim
         .log
         .iter()
-        .filter(|l| matches!(&l.event, Event::Message(m) if matches!(m.chat, Chat::Channel(_))))
+        .filter(|l| matches!(&l.event, CoreEvent::Message(m) if matches!(m.chat, Chat::Channel(_))))
         .map(|l| l.at)
         .max()
         .unwrap_or_default();

@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use lanchat::api::{ChatMessage, Dest, Event, Timing, Transmit};
 use lanchat::catchup::Share;
 use lanchat::envelope::{self, Keys};
+use lanchat::protocol::{ChatMessage, CoreEvent, Dest, Timing, Transmit};
 use lanchat::wire::{DecodeError, Packet};
-use lanchat::{Command, Config, Node, NodeId};
+use lanchat::{Config, CoreCommand, Node, NodeId};
 
 use super::buffers::{Buffers, Drops, Load};
 use super::fabric::{Fabric, Frame, Out};
@@ -90,7 +90,7 @@ struct Host {
 pub(crate) struct Logged {
     pub(crate) at: Duration,
     pub(crate) host: usize,
-    pub(crate) event: Event,
+    pub(crate) event: CoreEvent,
 }
 
 pub(crate) struct Sim {
@@ -310,7 +310,7 @@ impl Sim {
     }
 
     /// Events of one host at or after `since`, in order.
-    pub(crate) fn events(&self, index: usize, since: Duration) -> Vec<&Event> {
+    pub(crate) fn events(&self, index: usize, since: Duration) -> Vec<&CoreEvent> {
         self.log
             .iter()
             .filter(|l| l.host == index && l.at >= since)
@@ -395,10 +395,10 @@ impl Sim {
     /// it messages of its earlier life, as the driver does from the store.
     pub(crate) fn restart_with(&mut self, index: usize, nick: &str, kept: Vec<ChatMessage>) {
         self.boot(index, nick);
-        self.command(index, Command::Recall(kept));
+        self.command(index, CoreCommand::Recall(kept));
     }
 
-    pub(crate) fn command(&mut self, index: usize, cmd: Command) {
+    pub(crate) fn command(&mut self, index: usize, cmd: CoreCommand) {
         let now = self.now;
         if let Some(node) = self.hosts[index].node.as_mut() {
             node.handle_command(now, cmd);

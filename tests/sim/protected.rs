@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use lanchat::api::{Event, Secret, Target};
 use lanchat::envelope::ChannelKey;
+use lanchat::protocol::{CoreEvent, Secret, Target};
 use lanchat::wire::{self, Body, ChannelMsg, Packet};
-use lanchat::{Chat, Command, MessageKind, MsgId};
+use lanchat::{Chat, CoreCommand, MessageKind, MsgId};
 
 use super::features::{channel_list, errors, lan};
 use super::net::{Sim, open, seal};
@@ -23,7 +23,7 @@ fn run_for(sim: &mut Sim, s: f64) {
 fn join(sim: &mut Sim, host: usize, secret: Option<Secret>) {
     sim.command(
         host,
-        Command::Join {
+        CoreCommand::Join {
             channel: OPS.into(),
             secret,
         },
@@ -39,7 +39,7 @@ fn texts(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if m.chat == chat => Some(m.text.clone()),
+            CoreEvent::Message(m) if m.chat == chat => Some(m.text.clone()),
             _ => None,
         })
         .collect()
@@ -76,7 +76,7 @@ fn a_password_channel_is_read_and_seen_by_its_members_only() {
         .events(ann, t0)
         .into_iter()
         .filter_map(|e| match e {
-            Event::ChannelKey { channel, key } if channel == OPS => Some(key.clone()),
+            CoreEvent::ChannelKey { channel, key } if channel == OPS => Some(key.clone()),
             _ => None,
         })
         .collect();
@@ -114,7 +114,7 @@ fn a_password_channel_is_read_and_seen_by_its_members_only() {
     say(&mut sim, bob, Target::Channel(OPS.into()), long.clone());
     sim.command(
         ann,
-        Command::Topic {
+        CoreCommand::Topic {
             channel: OPS.into(),
             text: "rota for the weekend".into(),
         },
@@ -128,7 +128,7 @@ fn a_password_channel_is_read_and_seen_by_its_members_only() {
     let topic_seen = |sim: &Sim, host| {
         sim.events(host, talk)
             .iter()
-            .any(|e| matches!(e, Event::Topic { channel, text, .. } if channel == OPS && text == "rota for the weekend"))
+            .any(|e| matches!(e, CoreEvent::Topic { channel, text, .. } if channel == OPS && text == "rota for the weekend"))
     };
     assert!(topic_seen(&sim, bob));
     assert!(!topic_seen(&sim, cat) && !topic_seen(&sim, eve));
@@ -267,7 +267,7 @@ fn a_remembered_key_rejoins_after_a_restart_and_leaving_hides_me_again() {
     let t = sim.elapsed();
     sim.command(
         cat,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: None,
         },
@@ -275,7 +275,7 @@ fn a_remembered_key_rejoins_after_a_restart_and_leaving_hides_me_again() {
     run_for(&mut sim, 1.0);
     sim.command(
         ann,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: password("x"),
         },
@@ -289,7 +289,7 @@ fn a_remembered_key_rejoins_after_a_restart_and_leaving_hides_me_again() {
     // Bob leaves: ann no longer counts him, and nothing of his says #ops.
     sim.command(
         bob,
-        Command::Part {
+        CoreCommand::Part {
             channel: OPS.into(),
         },
     );

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use lanchat::Command;
-use lanchat::api::{Event, Target};
+use lanchat::CoreCommand;
+use lanchat::protocol::{CoreEvent, Target};
 use lanchat::types::MAIN_CHANNEL;
 
 use super::net::{Faults, Sim};
@@ -17,7 +17,7 @@ fn main_texts(sim: &Sim, host: usize) -> Vec<String> {
     sim.events(host, Duration::ZERO)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message(m) if m.chat == lanchat::Chat::Channel(MAIN_CHANNEL.into()) => {
+            CoreEvent::Message(m) if m.chat == lanchat::Chat::Channel(MAIN_CHANNEL.into()) => {
                 Some(m.text.clone())
             }
             _ => None,
@@ -119,7 +119,7 @@ fn with_every_group_way_blocked_one_address_is_enough() {
     assert!(
         sim.events(1, Duration::ZERO)
             .iter()
-            .any(|e| matches!(e, Event::Delivered { to, .. } if *to == sim.id(3)))
+            .any(|e| matches!(e, CoreEvent::Delivered { to, .. } if *to == sim.id(3)))
     );
 }
 
@@ -204,19 +204,19 @@ fn an_address_added_later_is_reached_and_can_be_forgotten() {
     sim.run_until(secs(5.0));
     assert!(sim.node(0).expect("alive").peers().is_empty());
     let bob = sim.peer_addr(1);
-    sim.command(0, Command::AddPeer(bob));
+    sim.command(0, CoreCommand::AddPeer(bob));
     assert!(
         sim.events(0, Duration::ZERO)
             .iter()
-            .any(|e| matches!(e, Event::StaticPeers(list) if list == &vec![bob]))
+            .any(|e| matches!(e, CoreEvent::StaticPeers(list) if list == &vec![bob]))
     );
     sim.run_until(secs(10.0));
     assert_eq!(sim.node(0).expect("alive").peers().len(), 1);
     assert_eq!(sim.node(1).expect("alive").peers().len(), 1);
-    sim.command(0, Command::ForgetPeer(bob));
+    sim.command(0, CoreCommand::ForgetPeer(bob));
     assert!(
         sim.events(0, secs(10.0))
             .iter()
-            .any(|e| matches!(e, Event::StaticPeers(list) if list.is_empty()))
+            .any(|e| matches!(e, CoreEvent::StaticPeers(list) if list.is_empty()))
     );
 }

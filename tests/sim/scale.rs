@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use lanchat::NodeId;
-use lanchat::api::Event;
+use lanchat::protocol::CoreEvent;
 
 use super::buffers::{Buffers, Drops, Load};
 use super::net::{Faults, Sim};
@@ -178,7 +178,7 @@ fn start_together(mut sim: Sim, nodes: usize) -> Figures {
         false_offline: sim
             .log
             .iter()
-            .filter(|l| matches!(l.event, Event::PeerOffline { .. }))
+            .filter(|l| matches!(l.event, CoreEvent::PeerOffline { .. }))
             .count(),
         all_see_all: all_see_all(&sim, nodes),
         drops: sim.drops(),
@@ -198,10 +198,10 @@ fn all_see_all(sim: &Sim, nodes: usize) -> Option<Duration> {
         let set = &mut online[l.host];
         let was = set.len() == nodes - 1;
         match &l.event {
-            Event::PeerOnline(p) => {
+            CoreEvent::PeerOnline(p) => {
                 set.insert(p.id);
             }
-            Event::PeerOffline { id, .. } => {
+            CoreEvent::PeerOffline { id, .. } => {
                 set.remove(id);
             }
             _ => continue,

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use lanchat::api::{Dest, Event, Target, Timing};
 use lanchat::envelope::Keys;
+use lanchat::protocol::{CoreEvent, Dest, Target, Timing};
 use lanchat::types::MAIN_CHANNEL;
 use lanchat::wire::{Body, ChannelState, Packet, Presence, TypingChat};
-use lanchat::{Chat, Command, Config, Node, NodeId};
+use lanchat::{Chat, Config, CoreCommand, Node, NodeId};
 
 use super::features::{errors, lan};
 use super::net::{Faults, Sim, open, seal};
@@ -19,7 +19,7 @@ fn typing(sim: &Sim, host: usize, since: Duration) -> Vec<(Chat, NodeId, String)
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Typing { chat, id, nick } => Some((chat.clone(), *id, nick.clone())),
+            CoreEvent::Typing { chat, id, nick } => Some((chat.clone(), *id, nick.clone())),
             _ => None,
         })
         .collect()
@@ -34,7 +34,7 @@ fn typing_dropped(sim: &Sim, host: usize) -> u64 {
 fn type_for(sim: &mut Sim, host: usize, target: &Target, s: f64) {
     let end = sim.elapsed() + secs(s);
     while sim.elapsed() < end {
-        sim.command(host, Command::Typing(target.clone()));
+        sim.command(host, CoreCommand::Typing(target.clone()));
         let t = sim.elapsed() + secs(0.15);
         sim.run_until(t);
     }
@@ -57,7 +57,7 @@ fn typing_in_a_channel_reaches_its_members_and_no_one_else() {
     for host in 0..3 {
         sim.command(
             host,
-            Command::Join {
+            CoreCommand::Join {
                 channel: "#dev".into(),
                 secret: None,
             },
@@ -186,7 +186,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
     );
     node.handle_command(
         t0,
-        Command::Join {
+        CoreCommand::Join {
             channel: "#dev".into(),
             secret: None,
         },
@@ -222,7 +222,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
         }
         let _ = notices(node);
         for chat in &chats {
-            node.handle_command(now, Command::Typing(chat.clone()));
+            node.handle_command(now, CoreCommand::Typing(chat.clone()));
         }
         notices(node)
     };
@@ -245,7 +245,7 @@ fn typing_notices_go_once_per_chat_per_interval() {
     assert_eq!(keystroke(&mut node, t0 + every), once, "after typing_every");
     assert_eq!(keystroke(&mut node, t0 + every + every / 2), vec![]);
     assert!(
-        !std::iter::from_fn(|| node.poll_event()).any(|e| matches!(e, Event::Error(_))),
+        !std::iter::from_fn(|| node.poll_event()).any(|e| matches!(e, CoreEvent::Error(_))),
         "typing reported an error"
     );
 }

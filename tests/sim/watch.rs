@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use lanchat::Node;
-use lanchat::api::Event;
+use lanchat::protocol::CoreEvent;
 use lanchat::wire::{Body, Packet};
 
 use super::net::{Faults, Sim, open, seal};
@@ -35,7 +35,7 @@ fn probe_rate(n: usize, loss: f64, window: f64) -> (f64, usize) {
     sim.run_until(from + secs(window));
     let offline = (0..n)
         .flat_map(|i| sim.events(i, from))
-        .filter(|e| matches!(e, Event::PeerOffline { .. }))
+        .filter(|e| matches!(e, CoreEvent::PeerOffline { .. }))
         .count();
     let rate = (probes(&sim) - before) as f64 / window / n as f64;
     (rate, offline)
@@ -97,7 +97,7 @@ fn a_watchers_word_does_not_take_offline_a_peer_i_hear() {
     let offline = sim
         .events(0, at)
         .into_iter()
-        .filter(|e| matches!(e, Event::PeerOffline { .. }))
+        .filter(|e| matches!(e, CoreEvent::PeerOffline { .. }))
         .count();
     assert_eq!(offline, 0);
     assert_eq!(sim.node(0).expect("alive").stats().taken_down, 0);
@@ -120,7 +120,7 @@ fn a_watchers_word_takes_offline_a_peer_silent_here_too() {
     assert!(
         sim.events(0, at)
             .iter()
-            .any(|e| matches!(e, Event::PeerOffline { id, .. } if *id == sim.id(2)))
+            .any(|e| matches!(e, CoreEvent::PeerOffline { id, .. } if *id == sim.id(2)))
     );
 }
 

@@ -17,6 +17,7 @@ use lanchat::ui::model::{DmState, HISTORY_PAGE, Paging, Row, SystemLine};
 use lanchat::ui::{AppOptions, LanchatApp};
 
 use crate::util::{Netns, Peer, TempDir, event};
+use lanchat::protocol::{CoreCommand, CoreEvent};
 
 mod files;
 
@@ -153,7 +154,7 @@ fn meet(harness: &mut Harness<'_, LanchatApp>, bob: &mut Buddy) {
     bob.expect(
         harness,
         "alice online",
-        |e| matches!(e, Event::PeerOnline(p) if p.nick == "alice"),
+        |e| matches!(e, Event::Core(CoreEvent::PeerOnline(p)) if p.nick == "alice"),
     );
 }
 
@@ -173,7 +174,7 @@ fn a_message_typed_and_sent_with_enter_reaches_the_channel() {
     assert_eq!(harness.state().selected(), &main_chat());
     say(&mut harness, "hello from the window");
     bob.expect(&mut harness, "the message", |e| {
-        matches!(e, Event::Message(m) if m.text == "hello from the window" && m.nick == "alice")
+        matches!(e, Event::Core(CoreEvent::Message(m)) if m.text == "hello from the window" && m.nick == "alice")
     });
     wait(&mut harness, "my message shown once", |a| {
         texts(a, &main_chat()) == ["hello from the window"]
@@ -196,7 +197,7 @@ fn a_message_typed_and_sent_with_enter_reaches_the_channel() {
     bob.expect(
         &mut harness,
         "the two-line message",
-        |e| matches!(e, Event::Message(m) if m.text == "hello from the window\nsecond line"),
+        |e| matches!(e, Event::Core(CoreEvent::Message(m)) if m.text == "hello from the window\nsecond line"),
     );
 }
 
@@ -208,11 +209,11 @@ fn unread_counts_rise_in_other_chats_and_clear_when_opened_and_a_mention_stands_
     wait(&mut harness, "switch to #dev", |a| {
         a.selected() == &Chat::Channel("#dev".into())
     });
-    bob.send(Command::Say {
+    bob.send(Command::Core(CoreCommand::Say {
         to: vec![Target::Channel(MAIN_CHANNEL.into())],
         text: "coffee?".into(),
         kind: MessageKind::Text,
-    });
+    }));
     wait(&mut harness, "one unread in #Main", |a| {
         a.model()
             .chat(&main_chat())
@@ -223,11 +224,11 @@ fn unread_counts_rise_in_other_chats_and_clear_when_opened_and_a_mention_stands_
         "{}",
         harness.state().title()
     );
-    bob.send(Command::Say {
+    bob.send(Command::Core(CoreCommand::Say {
         to: vec![Target::Channel(MAIN_CHANNEL.into())],
         text: "alice, are you there?".into(),
         kind: MessageKind::Text,
-    });
+    }));
     wait(&mut harness, "a mention", |a| {
         a.model()
             .chat(&main_chat())
@@ -264,7 +265,7 @@ fn double_clicking_a_buddy_opens_a_private_chat_that_shows_delivery() {
     assert_eq!(harness.state().selected(), &Chat::Direct(bob_id));
     say(&mut harness, "just between us");
     bob.expect(&mut harness, "the DM", |e| {
-        matches!(e, Event::Message(m) if m.text == "just between us" && matches!(m.chat, Chat::Direct(_)))
+        matches!(e, Event::Core(CoreEvent::Message(m)) if m.text == "just between us" && matches!(m.chat, Chat::Direct(_)))
     });
     wait(&mut harness, "delivered", |a| {
         a.model().chat(&Chat::Direct(bob_id)).is_some_and(|c| {
@@ -274,11 +275,11 @@ fn double_clicking_a_buddy_opens_a_private_chat_that_shows_delivery() {
         })
     });
     // Bob answers; the private chat is open and focused, so nothing is unread.
-    bob.send(Command::Say {
+    bob.send(Command::Core(CoreCommand::Say {
         to: vec![Target::Node(harness.state().model().me)],
         text: "sure".into(),
         kind: MessageKind::Text,
-    });
+    }));
     wait(&mut harness, "bob's answer", |a| {
         texts(a, &Chat::Direct(bob_id)).contains(&"sure".to_string())
     });
@@ -294,13 +295,13 @@ fn slash_commands_work_in_the_window() {
     bob.expect(
         &mut harness,
         "the nick change",
-        |e| matches!(e, Event::NickChanged { new, .. } if new == "alice2"),
+        |e| matches!(e, Event::Core(CoreEvent::NickChanged { new, .. }) if new == "alice2"),
     );
     say(&mut harness, "/me waves");
     bob.expect(
         &mut harness,
         "the action",
-        |e| matches!(e, Event::Message(m) if m.kind == MessageKind::Action && m.text == "waves"),
+        |e| matches!(e, Event::Core(CoreEvent::Message(m)) if m.kind == MessageKind::Action && m.text == "waves"),
     );
     say(&mut harness, "/topic #Main Friday lunch");
     wait(&mut harness, "the topic", |a| {
@@ -315,7 +316,7 @@ fn slash_commands_work_in_the_window() {
     assert!(notice, "an unknown command is explained in the chat");
     say(&mut harness, "/beep bob");
     bob.expect(&mut harness, "the beep", |e| {
-        matches!(e, Event::Beep { .. })
+        matches!(e, Event::Core(CoreEvent::Beep { .. }))
     });
     // Tab completes a nick at the start of the line.
     harness.get_by_role(Role::MultilineTextInput).focus();
@@ -344,17 +345,17 @@ fn status_is_changed_from_the_menu_and_peers_see_it() {
     bob.expect(&mut harness, "the status change", |e| {
         matches!(
             e,
-            Event::StatusChanged {
+            Event::Core(CoreEvent::StatusChanged {
                 status: Status::Away,
                 ..
-            }
+            })
         )
     });
     // Bob's own status shows in the buddy list's model.
-    bob.send(Command::Status {
+    bob.send(Command::Core(CoreCommand::Status {
         status: Status::DoNotDisturb,
         text: "in a meeting".into(),
-    });
+    }));
     let bob_id = bob.id;
     wait(&mut harness, "bob busy", |a| {
         a.model()
@@ -414,7 +415,9 @@ fn the_window_speaks_russian_when_asked() {
 fn someone_typing_is_shown_under_the_messages() {
     let dir = TempDir::create();
     let (_lan, mut harness, bob) = pair(&dir);
-    bob.send(Command::Typing(Target::Channel(MAIN_CHANNEL.into())));
+    bob.send(Command::Core(CoreCommand::Typing(Target::Channel(
+        MAIN_CHANNEL.into(),
+    ))));
     wait(&mut harness, "typing notice", |a| {
         !a.model()
             .typing(&main_chat(), lanchat::identity::unix_ms())
@@ -491,11 +494,11 @@ fn the_window_searches_history_and_jumps_to_a_hit_and_shows_history_after_a_rest
     {
         let mut harness = app(Some(&lan), &dir, "alice");
         meet(&mut harness, &mut bob);
-        bob.send(Command::Say {
+        bob.send(Command::Core(CoreCommand::Say {
             to: vec![Target::Channel(MAIN_CHANNEL.into())],
             text: "the quarterly report is ready".into(),
             kind: MessageKind::Text,
-        });
+        }));
         // Alice answers what she has read: her stamp then follows bob's,
         // so the order after the restart (by stamp) is the order seen now.
         wait(&mut harness, "bob's message", |a| {

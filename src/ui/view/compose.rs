@@ -7,6 +7,7 @@ use eframe::egui::{self, Key, Modifiers};
 
 use crate::api::Command;
 use crate::i18n::fill;
+use crate::protocol::CoreCommand;
 use crate::ui::LanchatApp;
 
 /// The id of the input line (tests and focus handling find it by this).
@@ -90,7 +91,7 @@ pub(super) fn show(app: &mut LanchatApp, ui: &mut egui::Ui) {
         let text = app.compose.text.trim_start();
         if !text.is_empty() && !text.starts_with('/') {
             let target = app.current_target();
-            let _ = app.session.send(Command::Typing(target));
+            let _ = app.session.send(Command::Core(CoreCommand::Typing(target)));
         }
     }
     if offer {

@@ -9,6 +9,7 @@ use crate::api::Command;
 use crate::i18n::fill;
 use crate::identity::format_local;
 use crate::input::{self, Action};
+use crate::protocol::CoreCommand;
 use crate::types::{Chat, Status};
 use crate::ui::{JoinForm, LanchatApp};
 
@@ -110,7 +111,7 @@ fn network(app: &mut LanchatApp, ctx: &egui::Context) {
         }
     }
     if let Some(addr) = forget {
-        app.command(Command::ForgetPeer(addr));
+        app.command(Command::Core(CoreCommand::ForgetPeer(addr)));
         form.asked_ms = 0;
     }
     if open {
@@ -268,7 +269,7 @@ fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
     });
     app.dialogs.channels = open;
     if refresh {
-        app.command(Command::Channels);
+        app.command(Command::Core(CoreCommand::Channels));
     }
     if let Some((name, joined, protected)) = join {
         if protected && !joined {
@@ -279,10 +280,10 @@ fn channels(app: &mut LanchatApp, ctx: &egui::Context) {
             });
         } else {
             if !joined {
-                app.command(Command::Join {
+                app.command(Command::Core(CoreCommand::Join {
                     channel: name.clone(),
                     secret: None,
-                });
+                }));
             }
             app.select(Chat::Channel(name));
         }
@@ -310,7 +311,7 @@ fn nick(app: &mut LanchatApp, ctx: &egui::Context) {
     if go {
         let nick = nick.trim().to_string();
         if crate::types::valid_nick(&nick) {
-            app.command(Command::Nick(nick));
+            app.command(Command::Core(CoreCommand::Nick(nick)));
         } else {
             let text = t.input_error(&input::InputError::BadNick(nick));
             app.notice(text);
@@ -343,7 +344,7 @@ fn status(app: &mut LanchatApp, ctx: &egui::Context) {
     });
     if go {
         let text = crate::types::clip(text.trim(), crate::types::MAX_STATUS_TEXT);
-        app.command(Command::Status { status, text });
+        app.command(Command::Core(CoreCommand::Status { status, text }));
     } else if open && !cancel {
         app.dialogs.status = Some((status, text));
     }

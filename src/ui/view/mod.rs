@@ -18,6 +18,7 @@ use super::LanchatApp;
 use super::session::Problem;
 use crate::api::Command;
 use crate::i18n::fill;
+use crate::protocol::CoreCommand;
 use crate::types::{Chat, NodeId, Status};
 
 /// Global look: a little more room than egui's default, readable sizes.
@@ -93,7 +94,7 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 app.dialogs.join = Some(super::JoinForm::default());
             }
             if ui.button(t.channel_list).clicked() {
-                app.command(Command::Channels);
+                app.command(Command::Core(CoreCommand::Channels));
             }
             if ui.button(t.export_chat).clicked() {
                 app.dialogs.export = Some(app.export_path());
@@ -112,10 +113,10 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 let label = RichText::new(t.status(status)).color(status_colour(status));
                 let current = app.model.my_status == status;
                 if ui.selectable_label(current, label).clicked() {
-                    app.command(Command::Status {
+                    app.command(Command::Core(CoreCommand::Status {
                         status,
                         text: app.model.my_status_text.clone(),
-                    });
+                    }));
                 }
             }
             if ui.button(t.set_status).clicked() {
@@ -231,10 +232,10 @@ fn header(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 ui.data_mut(|d| d.remove::<String>(id));
                 let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if enter && draft.trim() != current.trim() && !draft.trim().is_empty() {
-                    app.command(Command::Topic {
+                    app.command(Command::Core(CoreCommand::Topic {
                         channel: name,
                         text: draft.trim().to_string(),
-                    });
+                    }));
                 }
             }
         }
@@ -270,7 +271,10 @@ mod tests {
     #[test]
     fn every_word_and_symbol_of_the_window_has_a_glyph() {
         let ctx = egui::Context::default();
-        let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
+        let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+        // No renderer here to take the font texture (epaint asserts that in
+        // debug builds).
+        output.textures_delta.clear();
         // The Debug form holds every field's text (Cyrillic and symbols are
         // not escaped).
         let all = format!("{EN:?}{RU:?}{SYMBOLS}{}", crate::input::HELP);

@@ -6,6 +6,7 @@ use eframe::egui::{self, Color32, RichText, Sense};
 use super::{nick_colour, status_colour};
 use crate::api::{Command, PeerInfo, Target};
 use crate::i18n::fill;
+use crate::protocol::CoreCommand;
 use crate::types::{Chat, MAIN_CHANNEL};
 use crate::ui::LanchatApp;
 
@@ -73,7 +74,7 @@ pub(super) fn chats(app: &mut LanchatApp, ui: &mut egui::Ui) {
         app.select(chat);
     }
     if let Some(channel) = part {
-        app.command(Command::Part { channel });
+        app.command(Command::Core(CoreCommand::Part { channel }));
     }
     if let Some(chat) = close {
         app.model.close(&chat);
@@ -160,7 +161,7 @@ pub(super) fn people(app: &mut LanchatApp, ui: &mut egui::Ui) {
         app.open_direct(id);
     }
     if let Some(id) = beep {
-        app.command(Command::Beep(Target::Node(id)));
+        app.command(Command::Core(CoreCommand::Beep(Target::Node(id))));
     }
     if let Some(id) = info {
         app.dialogs.info = Some(id);
