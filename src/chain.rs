@@ -4,7 +4,7 @@
 //! verification.
 //!
 //! Each life has a chain of keys, one per heartbeat interval
-//! ([`crate::api::Timing::heartbeat`]), made backwards: each key is the hash
+//! ([`crate::protocol::Timing::heartbeat`]), made backwards: each key is the hash
 //! of the next, so anyone can check a key against an earlier one and nobody
 //! can compute a later one. The lean beat of interval `i`
 //! ([`crate::envelope::Lean`]) carries a MAC of its content made with
@@ -283,7 +283,7 @@ impl Tracked {
     /// Takes in what a later signed presence, arrived at `now`, says. The
     /// mark intervals are counted from moves only to an earlier one (a copy
     /// that took longer, or came round by a claim's probe, would make the
-    /// safety condition looser), or to a fresh one every [`REMARK`]
+    /// safety condition looser), or to a fresh one every `REMARK`
     /// intervals (the two clocks drift apart).
     pub fn told(&mut self, point: &ChainPoint, now: Instant, period: Duration) {
         let (p, at) = self.told;

@@ -900,7 +900,7 @@ pub enum Unwrapped {
     Lean(Lean),
 }
 
-/// The first, cheap half of [`open`]: header, decryption and decoding.
+/// The first, cheap half of [`open()`]: header, decryption and decoding.
 pub fn unwrap(bytes: &[u8], workgroup: Option<&WorkgroupKey>) -> Result<Unwrapped, DecodeError> {
     if bytes.len() < HEADER_LEN || bytes.len() > MAX_DATAGRAM {
         return Err(DecodeError::Size(bytes.len()));

@@ -22,7 +22,7 @@ pub enum Action {
     Command(Command),
     /// Hand this command (a join) to the node and make `chat` the current chat.
     JoinAndSwitch {
-        /// The `Command::Core(CoreCommand::Join)`.
+        /// The `CoreCommand::Join`.
         command: Command,
         /// The channel joined.
         chat: Target,

@@ -73,7 +73,7 @@ pub struct Config {
     pub peers: Vec<SocketAddr>,
     /// My history was lost (a damaged database, recovered only in part):
     /// catch-up fetches all the peers hold of each channel (up to
-    /// [`catchup::MAX_AGE_DAYS`]), not only what was said since my oldest
+    /// [`crate::catchup::MAX_AGE_DAYS`]), not only what was said since my oldest
     /// message.
     pub history_lost: bool,
 }
@@ -415,7 +415,7 @@ impl Node {
         self.outbox.len()
     }
 
-    /// Channel datagrams waiting for the sending budget (see [`pace`]): a
+    /// Channel datagrams waiting for the sending budget (see `pace`): a
     /// driver stops taking commands while there are many.
     pub fn backlog(&self) -> usize {
         self.backlog.len()

@@ -201,7 +201,7 @@ pub enum Body {
         peers: Vec<u32>,
     },
     /// I watch `peer` (it follows me in node-id order) and declared its
-    /// life `epoch` offline: it was silent for [`crate::api::Timing::offline_after`]
+    /// life `epoch` offline: it was silent for [`crate::protocol::Timing::offline_after`]
     /// and did not answer probes. Sent to the group a few times. A node
     /// that has not heard it for a while either takes it offline too; the
     /// peer itself, if alive, answers with a presence to the group.

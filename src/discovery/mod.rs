@@ -6,13 +6,13 @@
 //! of silence a watched peer is suspected and probed, directly and through
 //! a few other peers (SWIM's indirect probes), and any valid packet refutes
 //! the suspicion. After [`Timing::offline_after`] of silence its watchers
-//! declare it offline and tell the group ([`Liveness::Offline`] with
+//! declare it offline and tell the group (`Liveness::Offline` with
 //! `watched`); the others take that word only for a peer they have not
 //! heard for [`Timing::suspect_after`] either. So a lost heartbeat costs
 //! probes at a few peers, not at every peer on the LAN: suspicion traffic
 //! does not grow with the number of peers. A peer nobody's word reaches
 //! is probed by each node itself after [`Timing::offline_after`] of
-//! silence and declared offline [`UNWATCHED_GRACE`] later.
+//! silence and declared offline `UNWATCHED_GRACE` later.
 //!
 //! A higher epoch from the same node id is a restart:
 //! the entry is replaced at once, so no duplicate or phantom appears. Peers

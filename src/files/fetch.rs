@@ -29,7 +29,6 @@ use super::record::Incoming;
 use super::serve::Meter;
 use super::session::{self, Control, Entry, Frame, Reader, Refusal, SessionError, Writer};
 use super::{Direction, FileDone, FileFailure, FileId, FileProgress, FileState, Flow, names};
-use crate::api::Event;
 use crate::files::FileEvent;
 
 /// No byte for this long: the connection is dropped and made again.
@@ -176,7 +175,7 @@ fn report(shared: &Shared, id: FileId, done: u64, flow: Flow, meter: Option<&Met
     else {
         return;
     };
-    shared.emit(Event::File(FileEvent::Progress(FileProgress {
+    shared.emit(FileEvent::Progress(FileProgress {
         id,
         peer,
         direction: Direction::Down,
@@ -185,7 +184,7 @@ fn report(shared: &Shared, id: FileId, done: u64, flow: Flow, meter: Option<&Met
         rate: meter.map_or(0, |m| m.rate),
         eta_secs: meter.and_then(|m| m.eta(total)),
         flow,
-    })));
+    }));
 }
 
 async fn attempt(
@@ -549,7 +548,7 @@ fn finish(shared: &Shared, id: FileId, part: &Path, entries: &[Entry]) {
         inc.part = None;
     });
     shared.finished(id);
-    shared.emit(Event::File(FileEvent::Done(FileDone {
+    shared.emit(FileEvent::Done(FileDone {
         id,
         peer: inc.from,
         direction: Direction::Down,
@@ -558,7 +557,7 @@ fn finish(shared: &Shared, id: FileId, part: &Path, entries: &[Entry]) {
         sha256,
         carried: inc.carried,
         resumes: inc.resumes,
-    })));
+    }));
 }
 
 /// The hash `file_done` reports: a file's own, or for a folder the hash

@@ -19,14 +19,11 @@ use super::offer::MAX_FILES;
 use super::record::{Incoming, Outgoing, Record};
 use super::session::{Entry, MAX_REPLY};
 use super::{
-    Answer, Direction, FileFailed, FileFailure, FileId, FileOffer, FileOptions, FileState,
-    FileStatus, Offer, Withdrawal, names,
+    Answer, Direction, FileEvent, FileFailed, FileFailure, FileId, FileOffer, FileOptions,
+    FileState, FileStatus, Offer, Outlet, Withdrawal, names,
 };
-use crate::api::Event;
 use crate::envelope::Keys;
-use crate::files::FileEvent;
 use crate::identity::unix_ms;
-use crate::store::writer::{Job, Writer};
 use crate::types::{Chat, NodeId};
 
 /// What the driver asks of the file runtime.
@@ -70,8 +67,8 @@ pub(crate) struct Shared {
     /// made up, so files go over loopback (each node's offer names its
     /// port), never to those addresses.
     pub(crate) in_memory: bool,
-    /// Where events and records go.
-    writer: Writer,
+    /// Where news and records go.
+    outlet: Arc<dyn Outlet>,
     /// The user's choices.
     pub(crate) options: FileOptions,
     /// Where received files go.
@@ -127,14 +124,19 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Hands an event to the client (through the store's thread).
-    pub(crate) fn emit(&self, event: Event) {
-        self.writer.send(Job::Pass(event));
+    pub(crate) fn emit(&self, event: FileEvent) {
+        self.outlet.tell(event);
+    }
+
+    /// Tells the client something asked of the files could not be done.
+    pub(crate) fn fail(&self, text: String) {
+        self.outlet.error(text);
     }
 
     /// Keeps an offer of mine.
     pub(crate) fn save_out(&self, out: &Outgoing) {
         let record = Record::Out(out.clone());
-        self.writer.send(Job::Transfer(Box::new(record), unix_ms()));
+        self.outlet.keep(record, unix_ms());
     }
 
     /// A receiver finished with my offer: kept with it, so that after a
@@ -155,7 +157,7 @@ impl Shared {
     /// Keeps an offer to me.
     pub(crate) fn save_in(&self, inc: &Incoming) {
         let record = Record::In(inc.clone());
-        self.writer.send(Job::Transfer(Box::new(record), unix_ms()));
+        self.outlet.keep(record, unix_ms());
     }
 
     /// Changes an offer to me and keeps it; `None` if there is none.
@@ -187,12 +189,12 @@ impl Shared {
             inc.from
         });
         lock(&self.cancels).remove(&id);
-        self.emit(Event::File(FileEvent::Failed(FileFailed {
+        self.emit(FileEvent::Failed(FileFailed {
             id,
             peer: from,
             direction: Direction::Down,
             reason,
-        })));
+        }));
     }
 
     /// The withdraw switch of an offer of mine. Taken before its record is
@@ -235,7 +237,7 @@ impl Files {
     /// kept from earlier runs (`in_memory`: see [`Shared::in_memory`]).
     pub(crate) fn start(
         keys: Keys,
-        writer: Writer,
+        outlet: Arc<dyn Outlet>,
         options: FileOptions,
         data_dir: &Path,
         records: Vec<Record>,
@@ -255,9 +257,9 @@ impl Files {
             .map_or(0, |a| a.port());
         if let Err(err) = &listener {
             tracing::warn!(cause = %err, "cannot serve files: no TCP port");
-            writer.send(Job::Pass(Event::Error(format!(
+            outlet.error(format!(
                 "files cannot be offered: no TCP port could be opened ({err})"
-            ))));
+            ));
         }
         // An offer names the port it was made on: offers kept from a run
         // that had another port (the usual one was taken then) are served
@@ -273,7 +275,7 @@ impl Files {
             me: keys.id(),
             in_memory,
             keys,
-            writer,
+            outlet,
             uploads: Arc::new(Semaphore::new(options.max_uploads.max(1))),
             downloads_running: Arc::new(Semaphore::new(options.max_downloads.max(1))),
             options,
@@ -383,9 +385,7 @@ impl Manager {
                     };
                     lock(&self.shared.incoming).insert(id, inc);
                     match state {
-                        FileState::Offered => {
-                            self.shared.emit(Event::File(FileEvent::Offer(shown)))
-                        }
+                        FileState::Offered => self.shared.emit(FileEvent::Offer(shown)),
                         FileState::Accepted { .. } => self.start_fetch(id),
                         FileState::Done { .. } | FileState::Failed(_) => {}
                     }
@@ -397,9 +397,8 @@ impl Manager {
     /// Builds the listing of one path and offers it.
     async fn offer(&mut self, chat: Chat, path: PathBuf) {
         if self.port == 0 {
-            self.shared.emit(Event::Error(
-                "files cannot be offered: no TCP port could be opened".into(),
-            ));
+            self.shared
+                .fail("files cannot be offered: no TCP port could be opened".into());
             return;
         }
         let shown = path.display().to_string();
@@ -407,8 +406,7 @@ impl Manager {
         let (root, (entries, folder)) = match listed {
             Ok(Ok(found)) => found,
             Ok(Err(why)) => {
-                self.shared
-                    .emit(Event::Error(format!("cannot offer {shown}: {why}")));
+                self.shared.fail(format!("cannot offer {shown}: {why}"));
                 return;
             }
             Err(_) => return,
@@ -436,10 +434,10 @@ impl Manager {
         };
         self.shared.save_out(&out);
         lock(&self.shared.outgoing).insert(offer.id, out);
-        self.shared.emit(Event::File(FileEvent::Offered {
+        self.shared.emit(FileEvent::Offered {
             offer: offer.clone(),
             chat: chat.clone(),
-        }));
+        });
         let _ = self.asks.send(Ask::Say(chat, offer.to_text()));
     }
 
@@ -462,7 +460,7 @@ impl Manager {
         self.shared.save_in(&inc);
         lock(&self.shared.incoming).insert(id, inc);
         let from = shown.from;
-        self.shared.emit(Event::File(FileEvent::Offer(shown)));
+        self.shared.emit(FileEvent::Offer(shown));
         if self.withdrawn.get(&id) == Some(&from) {
             self.shared.fail_in(id, FileFailure::CancelledByPeer);
         } else if self.shared.options.auto_accept {
@@ -542,12 +540,12 @@ impl Manager {
                 let text = Withdrawal::of(&out.offer).to_text();
                 let _ = self.asks.send(Ask::Say(out.chat.clone(), text));
             }
-            self.shared.emit(Event::File(FileEvent::Failed(FileFailed {
+            self.shared.emit(FileEvent::Failed(FileFailed {
                 id,
                 peer: out.recipient(),
                 direction: Direction::Up,
                 reason: FileFailure::Cancelled,
-            })));
+            }));
             return;
         }
         let state = lock(&self.shared.incoming)
@@ -594,18 +592,16 @@ impl Manager {
             });
         }
         all.sort_by(|a, b| a.offer.name.cmp(&b.offer.name));
-        self.shared.emit(Event::File(FileEvent::List(all)));
+        self.shared.emit(FileEvent::List(all));
     }
 
     fn error(&self, id: FileId, what: &str) {
-        self.shared
-            .emit(Event::Error(format!("the file offer {id} {what}")));
+        self.shared.fail(format!("the file offer {id} {what}"));
     }
 
     fn unknown(&self, id: FileId) {
-        self.shared.emit(Event::Error(format!(
-            "no file offer {id} (/files lists them)"
-        )));
+        self.shared
+            .fail(format!("no file offer {id} (/files lists them)"));
     }
 }
 

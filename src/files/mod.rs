@@ -358,6 +358,18 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Where the file runtime's news and records go: the driver's writer,
+/// which keeps the records and hands the news to the client in order with
+/// everything else.
+pub(crate) trait Outlet: Send + Sync + fmt::Debug {
+    /// News for the client.
+    fn tell(&self, event: FileEvent);
+    /// Something asked of the files could not be done, in words.
+    fn error(&self, text: String);
+    /// Keep a transfer's state (`at_ms`: wall time now).
+    fn keep(&self, record: record::Record, at_ms: u64);
+}
+
 /// What the file transfers tell the user (an app event,
 /// [`crate::api::Event::File`]).
 #[derive(Clone, Debug, PartialEq)]

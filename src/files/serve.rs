@@ -23,7 +23,6 @@ use super::manager::{Shared, lock};
 use super::record::Outgoing;
 use super::session::{self, CHUNK, Control, Refusal, SessionError, Writer};
 use super::{Answer, Direction, FileDone, FileFailed, FileFailure, FileId, FileProgress, Flow};
-use crate::api::Event;
 use crate::files::FileEvent;
 use crate::identity::unix_ms;
 use crate::types::NodeId;
@@ -158,12 +157,12 @@ async fn serve(
                 .is_some_and(|out| allowed(out, peer).is_ok());
             if offered {
                 shared.answered(id, peer, Answer::Failed(FileFailure::Declined));
-                shared.emit(Event::File(FileEvent::Failed(FileFailed {
+                shared.emit(FileEvent::Failed(FileFailed {
                     id,
                     peer: Some(peer),
                     direction: Direction::Up,
                     reason: FileFailure::Declined,
-                })));
+                }));
             }
             return Ok(());
         }
@@ -255,7 +254,7 @@ async fn serve(
             Ok(Some(Control::Done)) => {
                 shared.answered(id, peer, Answer::Received);
                 let sha256 = listing_hash(&out, &up.hashes);
-                shared.emit(Event::File(FileEvent::Done(FileDone {
+                shared.emit(FileEvent::Done(FileDone {
                     id,
                     peer,
                     direction: Direction::Up,
@@ -264,7 +263,7 @@ async fn serve(
                     sha256,
                     carried: up.carried,
                     resumes: 0,
-                })));
+                }));
                 return Ok(());
             }
             Ok(Some(Control::Cancel)) => {
@@ -385,7 +384,7 @@ fn report_progress(shared: &Shared, up: &Upload, done: u64, flow: Flow) {
     } else {
         up.meter.last_done
     };
-    shared.emit(Event::File(FileEvent::Progress(FileProgress {
+    shared.emit(FileEvent::Progress(FileProgress {
         id: up.id,
         peer: up.peer,
         direction: Direction::Up,
@@ -398,7 +397,7 @@ fn report_progress(shared: &Shared, up: &Upload, done: u64, flow: Flow) {
         },
         eta_secs: up.meter.eta(up.total),
         flow,
-    })));
+    }));
 }
 
 fn report_failed(shared: &Shared, up: &Upload, reason: FileFailure) {
@@ -406,12 +405,12 @@ fn report_failed(shared: &Shared, up: &Upload, reason: FileFailure) {
     if reason != FileFailure::Cancelled {
         shared.answered(up.id, up.peer, Answer::Failed(reason.clone()));
     }
-    shared.emit(Event::File(FileEvent::Failed(FileFailed {
+    shared.emit(FileEvent::Failed(FileFailed {
         id: up.id,
         peer: Some(up.peer),
         direction: Direction::Up,
         reason,
-    })));
+    }));
 }
 
 /// The SHA-256 of a single file, or of a folder's `sha256sum` listing;

@@ -8,9 +8,9 @@
 //! batch. While the core's channel backlog is long ([`BACKLOG_HIGH`]) no
 //! command is taken, so a client cannot outrun the sending budget.
 //!
-//! Shutdown has two phases (as in mini-redis): `Command::Core(CoreCommand::Quit)` (or the last
+//! Shutdown has two phases (as in mini-redis): `CoreCommand::Quit` (or the last
 //! handle going away) asks the core to leave; the driver keeps sending until
-//! the core reports [`Event::Core(CoreEvent::Stopped)`], flushes what is left, forwards
+//! the core reports [`CoreEvent::Stopped`](crate::protocol::CoreEvent::Stopped), flushes what is left, forwards
 //! `Stopped` and ends, which closes the event stream.
 
 use std::net::SocketAddr;
@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use super::history::History;
 use super::link::{Link, Opened, RESCAN_EVERY};
 use super::socket::SocketError;
+use super::writer::{Job, Writer};
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo, peers};
 use crate::api::{Command, Event, Target};
 use crate::catchup;
@@ -31,7 +32,6 @@ use crate::files::{FileOffer, Offer, Withdrawal};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::protocol::{CoreCommand, CoreEvent};
-use crate::store::writer::{Job, Writer};
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
 use crate::types::{Chat, MessageKind};
@@ -116,7 +116,7 @@ pub enum HandleError {
 }
 
 /// A clonable handle to a running node. The node leaves the network and
-/// stops when the last handle is dropped (or on `Command::Core(CoreCommand::Quit)`).
+/// stops when the last handle is dropped (or on `CoreCommand::Quit`).
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     commands: mpsc::Sender<Command>,
@@ -237,7 +237,7 @@ impl NodeHandle {
         .map_err(StartError::Thread)?;
         let files = Files::start(
             config.keys.clone(),
-            writer.clone(),
+            std::sync::Arc::new(writer.clone()),
             options.files.clone(),
             &data_dir,
             transfers,

@@ -9,6 +9,7 @@ mod link;
 mod memory;
 pub(crate) mod peers;
 pub mod socket;
+mod writer;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -52,7 +53,7 @@ pub struct NetOptions {
     /// `host`, `host:port` or `[v6]:port`, the group port when none is
     /// given (a node's group socket takes unicast too). Names are resolved
     /// at start; one that does not resolve is logged and skipped. The
-    /// addresses added while running (`Command::Core(CoreCommand::AddPeer)`) are remembered in
+    /// addresses added while running (`CoreCommand::AddPeer`) are remembered in
     /// the data directory's `peers.txt` and tried too.
     pub peers: Vec<String>,
     /// The multicast TTL (IPv6: hop limit): 1 keeps group traffic on the
@@ -148,5 +149,5 @@ pub struct NodeEvent {
     pub search: bool,
 }
 
-/// The stream of events of one node; closes after [`Event::Core(CoreEvent::Stopped)`].
+/// The stream of events of one node; closes after [`CoreEvent::Stopped`](crate::protocol::CoreEvent::Stopped).
 pub type Events = tokio::sync::mpsc::UnboundedReceiver<NodeEvent>;

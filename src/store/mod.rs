@@ -3,13 +3,12 @@
 //! full-text index (FTS5) for search. Schema changes are numbered
 //! migrations recorded in `PRAGMA user_version`.
 //!
-//! The store is written by one thread (see [`writer`]) that commits each
+//! The store is written by one thread (the driver's writer, `net/writer.rs`) that commits each
 //! batch of events *before* handing it to the client, so a message that was
 //! shown is on disk even if the process is killed right after.
 
 mod recover;
 mod transfers;
-pub mod writer;
 
 pub use recover::Recovery;
 

@@ -1,5 +1,5 @@
-//! The store's thread ("lanchat-store"): every event the driver hands out
-//! passes through it. It commits what a batch means for the database
+//! The store's thread ("lanchat-store"), the driver's last stage: every
+//! event the driver and the file runtime hand out passes through it. It commits what a batch means for the database
 //! (messages, my direct messages' states) and only then forwards the batch
 //! to the client, so what was shown is on disk even if the process is
 //! killed right after. It also answers history and search requests, in
@@ -8,11 +8,12 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{DmState, Store, Stored, Write};
+use super::{NodeEvent, Retention};
 use crate::api::{ChatMessage, Event};
 use crate::envelope::PublicKey;
-use crate::net::{NodeEvent, Retention};
+use crate::files::{FileEvent, Outlet};
 use crate::protocol::CoreEvent;
+use crate::store::{DmState, Store, Stored, Write};
 use crate::types::{Chat, NodeId};
 
 /// Work for the store's thread.
@@ -279,7 +280,7 @@ impl Thread {
     }
 
     /// Logs a failed write and tells the client once.
-    fn write_failed(&mut self, err: &super::StoreError) {
+    fn write_failed(&mut self, err: &crate::store::StoreError) {
         tracing::warn!(cause = %err, "writing history failed");
         if !self.failed {
             self.failed = true;
@@ -400,5 +401,19 @@ impl Thread {
             history,
             search,
         });
+    }
+}
+
+impl Outlet for Writer {
+    fn tell(&self, event: FileEvent) {
+        self.send(Job::Pass(Event::File(event)));
+    }
+
+    fn error(&self, text: String) {
+        self.send(Job::Pass(Event::Error(text)));
+    }
+
+    fn keep(&self, record: crate::files::record::Record, at_ms: u64) {
+        self.send(Job::Transfer(Box::new(record), at_ms));
     }
 }
