@@ -1,15 +1,20 @@
 //! lanchat: a serverless chat for one office or home network.
 //!
 //! ```text
-//!  ui/ (egui)      headless (stdin/stdout)      tests, benches
-//!       \               |                          /
-//!        `------ NodeHandle: Command in, Event out -'
-//!                       |
-//!                net/ driver (the one thread that touches sockets and timers)
-//!                       |
-//!                node: pure state machine, no I/O, time passed in
-//!           discovery/   channels/   direct/   wire.rs
+//!  ui/ (egui)   headless (stdin/stdout)   tests, benches       clients
+//!       \            |                      /
+//!        `----- NodeHandle: api::Command in, api::Event out     app API
+//!                    |   net/: the driver thread, sockets, timers
+//!  store/  files/  doctor  identity                             services
+//!                    |
+//!  node: pure state machine, no I/O, time passed in              core
+//!    protocol.rs (CoreCommand, CoreEvent)  discovery/  channels/  direct/
+//!                    |
+//!  wire.rs  envelope.rs  chain.rs                                 wire
 //! ```
+//!
+//! ARCHITECTURE.md has the layer table that `tests/layers` enforces, where
+//! each concept lives, and the threads with their shutdown.
 //!
 //! The core ([`node::Node`] and the modules under it) is sans-IO: it never
 //! reads a clock, opens a socket or spawns a task. The driver in [`net`] feeds

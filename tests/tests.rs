@@ -6,6 +6,7 @@
 mod history;
 mod hostile;
 mod lan;
+mod layers;
 mod loopback;
 mod policy;
 mod security;
