@@ -7,7 +7,9 @@
 //! parts; `LANCHAT_BENCH=lan` runs only them, `LANCHAT_BENCH=lan:dm`,
 //! `lan:throughput` or `lan:thirty` one of them; `LANCHAT_BENCH=crypto` the
 //! crypto of one datagram; `LANCHAT_BENCH=storm` a join storm of 200
-//! simulated nodes; `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
+//! simulated nodes; `LANCHAT_BENCH=join` the network thread's longest
+//! wake-up while a password channel is joined (`benches/join.rs`);
+//! `LANCHAT_BENCH=sim` runs only the simulations, at the peer counts
 //! of `LANCHAT_BENCH_PEERS`, e.g. `100,300,1000`, default 300; their idle
 //! window is `LANCHAT_BENCH_IDLE` seconds, default 10; `LANCHAT_BENCH=hub`
 //! runs only the one-node part of them, `benches/hub.rs`). No node ever runs
@@ -22,6 +24,7 @@
 mod bed;
 mod common;
 mod hub;
+mod join;
 mod sim;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
@@ -63,6 +66,9 @@ fn main() {
         if let Some(bed) = Bed::new(NODES) {
             lan_benches(&bed, only.strip_prefix("lan:").unwrap_or(""), &mut rows);
         }
+    }
+    if only.is_empty() || only == "join" {
+        join::join_bench(&mut rows);
     }
     if only.is_empty() || only == "crypto" {
         crypto_bench(&mut rows);

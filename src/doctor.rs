@@ -25,6 +25,10 @@ pub struct NetworkReport {
     pub interfaces: Vec<InterfaceReport>,
     /// What the core sees.
     pub core: CoreReport,
+    /// The longest the network thread spent on one wake-up (a datagram, a
+    /// command or a timer, with what the core then had to say) since the
+    /// last report, in µs: while it works, no datagram is read.
+    pub longest_wakeup_us: u64,
 }
 
 /// One interface, as the driver sees it.
@@ -313,6 +317,7 @@ pub(crate) mod tests {
                 ],
                 ..CoreReport::default()
             },
+            longest_wakeup_us: 0,
         }
     }
 
@@ -358,6 +363,7 @@ pub(crate) mod tests {
                 ],
                 ..CoreReport::default()
             },
+            longest_wakeup_us: 0,
         }
     }
 
@@ -385,6 +391,7 @@ pub(crate) mod tests {
                 peers: vec![peer("ann", "10.77.0.2:47078", true, Some(true))],
                 ..CoreReport::default()
             },
+            longest_wakeup_us: 0,
         };
         assert_eq!(findings(&report), vec![Finding::AllWell]);
         report.core.peers.clear();

@@ -307,6 +307,7 @@ impl NodeHandle {
                         data_dir,
                         cli_peers,
                         later: Vec::new(),
+                        longest_wakeup: Duration::ZERO,
                     };
                     driver.run(command_rx).await;
                 });
@@ -377,6 +378,8 @@ struct Driver {
     /// Unicast datagrams of one flush, sent after its group ones (kept for
     /// its room).
     later: Vec<crate::protocol::Transmit>,
+    /// The longest wake-up since the last network report.
+    longest_wakeup: Duration,
 }
 
 impl Driver {
@@ -393,12 +396,14 @@ impl Driver {
             let wake = self.node.poll_timeout().unwrap_or(far);
             let give_up = quit_deadline.unwrap_or(far);
             let mut gave_up = false;
+            let mut woke = None;
             tokio::select! {
                 received = self.link.recv() => if let Some((from, bytes)) = received {
+                    woke = Some(Instant::now());
                     self.node.handle_datagram(Instant::now(), from, bytes);
                     self.drain_datagrams().await;
                 },
-                command = commands.recv(), if quit_deadline.is_none() && self.node.backlog() < BACKLOG_HIGH => match command {
+                command = commands.recv(), if quit_deadline.is_none() && self.node.backlog() < BACKLOG_HIGH => match { woke = Some(Instant::now()); command } {
                     Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
                     Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
                     Some(Command::Trust { peer }) => match self.names.resolve(&peer) {
@@ -444,7 +449,10 @@ impl Driver {
                     let say = CoreCommand::Say { to: vec![to], text, kind: MessageKind::File };
                     self.node.handle_command(Instant::now(), say);
                 }
-                () = tokio::time::sleep_until(wake.into()) => self.node.handle_timeout(Instant::now()),
+                () = tokio::time::sleep_until(wake.into()) => {
+                    woke = Some(Instant::now());
+                    self.node.handle_timeout(Instant::now());
+                }
                 () = tokio::time::sleep_until(give_up.into()), if quit_deadline.is_some() => gave_up = true,
                 () = tokio::time::sleep_until(next_scan.into()) => {
                     self.link.rescan();
@@ -453,6 +461,9 @@ impl Driver {
             }
             self.flush().await;
             let stopped = self.forward();
+            if let Some(woke) = woke {
+                self.longest_wakeup = self.longest_wakeup.max(woke.elapsed());
+            }
             if stopped || gave_up || self.seen_saved.elapsed() >= SAVE_SEEN_EVERY {
                 self.seen_saved = Instant::now();
                 self.writer.send(Job::Seen(self.node.seen()));
@@ -580,7 +591,9 @@ impl Driver {
             file_port: self.files.port,
             interfaces: self.link.interfaces(),
             core: self.node.network(Instant::now()),
+            longest_wakeup_us: u64::try_from(self.longest_wakeup.as_micros()).unwrap_or(u64::MAX),
         };
+        self.longest_wakeup = Duration::ZERO;
         self.writer
             .send(Job::Pass(Event::Network(Box::new(report))));
     }
