@@ -3,6 +3,7 @@
 // A test may panic on what it did not expect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod handle;
 mod history;
 mod hostile;
 mod lan;

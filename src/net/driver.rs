@@ -24,9 +24,9 @@ use super::link::{Link, Opened, RESCAN_EVERY};
 use super::socket::SocketError;
 use super::writer::{Job, Writer};
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo, peers};
-use crate::api::{Command, Event, Target};
+use crate::api::{Command, Event, Secret, Target};
 use crate::catchup;
-use crate::envelope::WorkgroupKey;
+use crate::envelope::{ChannelKey, WorkgroupKey};
 use crate::files::manager::{Ask, Files, Order};
 use crate::files::{FileOffer, Offer, Withdrawal};
 use crate::identity::{self, Identity, IdentityError};
@@ -308,6 +308,9 @@ impl NodeHandle {
                         cli_peers,
                         later: Vec::new(),
                         longest_wakeup: Duration::ZERO,
+                        deriving: None,
+                        held: std::collections::VecDeque::new(),
+                        closed: false,
                     };
                     driver.run(command_rx).await;
                 });
@@ -380,6 +383,12 @@ struct Driver {
     later: Vec<crate::protocol::Transmit>,
     /// The longest wake-up since the last network report.
     longest_wakeup: Duration,
+    /// A password channel's key being derived, and the join it completes.
+    deriving: Option<tokio::sync::oneshot::Receiver<CoreCommand>>,
+    /// Commands that came while a key was derived.
+    held: std::collections::VecDeque<Command>,
+    /// Every handle is gone.
+    closed: bool,
 }
 
 impl Driver {
@@ -403,43 +412,36 @@ impl Driver {
                     self.node.handle_datagram(Instant::now(), from, bytes);
                     self.drain_datagrams().await;
                 },
-                command = commands.recv(), if quit_deadline.is_none() && self.node.backlog() < BACKLOG_HIGH => match { woke = Some(Instant::now()); command } {
-                    Some(Command::History { chat, limit, before }) => self.replay(&chat, limit, before),
-                    Some(Command::Search { text, limit }) => self.writer.send(Job::Search(text, limit)),
-                    Some(Command::Trust { peer }) => match self.names.resolve(&peer) {
-                        Ok(crate::types::Chat::Direct(id)) => self.writer.send(Job::Trust(id)),
-                        Ok(_) => self.writer.send(Job::Pass(Event::Error("trust: name a person, not a channel".into()))),
-                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
-                    },
-                    Some(Command::Export { chat, path }) => match self.names.resolve(&chat) {
-                        Ok(chat) => self.writer.send(Job::Export(chat, path)),
-                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
-                    },
-                    Some(Command::Core(CoreCommand::AddPeer(addr))) => {
-                        let addr = self.with_port(addr);
-                        self.node.handle_command(Instant::now(), CoreCommand::AddPeer(addr));
-                    }
-                    Some(Command::Core(CoreCommand::ForgetPeer(addr))) => {
-                        let addr = self.with_port(addr);
-                        self.node.handle_command(Instant::now(), CoreCommand::ForgetPeer(addr));
-                    }
-                    Some(Command::Network) => self.network(),
-                    Some(Command::SendFiles { to, paths }) => match self.names.resolve(&to) {
-                        Ok(chat) => self.files.order(Order::Send(chat, paths)),
-                        Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
-                    },
-                    Some(Command::AcceptFile(id)) => self.files.order(Order::Accept(id)),
-                    Some(Command::DeclineFile(id)) => self.files.order(Order::Decline(id)),
-                    Some(Command::CancelFile(id)) => self.files.order(Order::Cancel(id)),
-                    Some(Command::Files) => self.files.order(Order::List),
-                    Some(Command::Core(CoreCommand::Quit)) | None => {
-                        tracing::debug!("leaving");
-                        self.node.handle_command(Instant::now(), CoreCommand::Quit);
+                command = commands.recv(), if quit_deadline.is_none() && !self.closed && self.node.backlog() < BACKLOG_HIGH => {
+                    woke = Some(Instant::now());
+                    // The end of the handles is a quit, in order with what
+                    // came before it.
+                    let command = command.unwrap_or_else(|| {
+                        self.closed = true;
+                        Command::Core(CoreCommand::Quit)
+                    });
+                    if self.deriving.is_some() {
+                        self.held.push_back(command);
+                    } else if self.command(command) {
                         quit_deadline = Some(Instant::now() + QUIT_GRACE);
                         // Refuse further commands: the handle sees Closed.
                         commands.close();
                     }
-                    Some(Command::Core(command)) => self.node.handle_command(Instant::now(), command),
+                },
+                join = Driver::derived(&mut self.deriving), if self.deriving.is_some() => {
+                    woke = Some(Instant::now());
+                    self.deriving = None;
+                    self.node.handle_command(Instant::now(), join);
+                    // What came while the key was derived, in order, until
+                    // one of them derives again.
+                    while self.deriving.is_none() {
+                        let Some(command) = self.held.pop_front() else { break };
+                        if self.command(command) {
+                            quit_deadline = Some(Instant::now() + QUIT_GRACE);
+                            commands.close();
+                            self.held.clear();
+                        }
+                    }
                 },
                 Some(Ask::Say(chat, text)) = self.files.asks.recv() => {
                     let to = match chat {
@@ -475,6 +477,101 @@ impl Driver {
                 }
                 break;
             }
+        }
+    }
+
+    /// Carries out one command; true when it was the quit. A password
+    /// channel's key is derived off this thread ([`Driver::derive`]).
+    fn command(&mut self, command: Command) -> bool {
+        match command {
+            Command::History {
+                chat,
+                limit,
+                before,
+            } => self.replay(&chat, limit, before),
+            Command::Search { text, limit } => self.writer.send(Job::Search(text, limit)),
+            Command::Trust { peer } => match self.names.resolve(&peer) {
+                Ok(crate::types::Chat::Direct(id)) => self.writer.send(Job::Trust(id)),
+                Ok(_) => self.writer.send(Job::Pass(Event::Error(
+                    "trust: name a person, not a channel".into(),
+                ))),
+                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+            },
+            Command::Export { chat, path } => match self.names.resolve(&chat) {
+                Ok(chat) => self.writer.send(Job::Export(chat, path)),
+                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+            },
+            Command::Core(CoreCommand::AddPeer(addr)) => {
+                let addr = self.with_port(addr);
+                self.node
+                    .handle_command(Instant::now(), CoreCommand::AddPeer(addr));
+            }
+            Command::Core(CoreCommand::ForgetPeer(addr)) => {
+                let addr = self.with_port(addr);
+                self.node
+                    .handle_command(Instant::now(), CoreCommand::ForgetPeer(addr));
+            }
+            Command::Network => self.network(),
+            Command::SendFiles { to, paths } => match self.names.resolve(&to) {
+                Ok(chat) => self.files.order(Order::Send(chat, paths)),
+                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+            },
+            Command::AcceptFile(id) => self.files.order(Order::Accept(id)),
+            Command::DeclineFile(id) => self.files.order(Order::Decline(id)),
+            Command::CancelFile(id) => self.files.order(Order::Cancel(id)),
+            Command::Files => self.files.order(Order::List),
+            Command::Core(CoreCommand::Quit) => {
+                tracing::debug!("leaving");
+                self.node.handle_command(Instant::now(), CoreCommand::Quit);
+                return true;
+            }
+            Command::Core(CoreCommand::Join {
+                channel,
+                secret: Some(Secret::Password(password)),
+            }) => self.derive(channel, password),
+            Command::Core(command) => self.node.handle_command(Instant::now(), command),
+        }
+        false
+    }
+
+    /// Derives a password channel's key on a blocking thread (Argon2id
+    /// takes about a tenth of a second, 19 MiB): this thread owns every
+    /// socket. The join reaches the core with the key when it is ready;
+    /// commands that come meanwhile wait for it, in order. A name that is
+    /// no channel, or an empty password, goes to the core as it is, which
+    /// says what is wrong.
+    fn derive(&mut self, channel: String, password: String) {
+        let Ok(name) = crate::types::channel_name(&channel) else {
+            let secret = Some(Secret::Password(password));
+            self.node
+                .handle_command(Instant::now(), CoreCommand::Join { channel, secret });
+            return;
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
+            let secret = match ChannelKey::derive(&name, &password) {
+                Ok(key) => Secret::Key(key),
+                Err(_) => Secret::Password(password),
+            };
+            let _ = tx.send(CoreCommand::Join {
+                channel,
+                secret: Some(secret),
+            });
+        });
+        self.deriving = Some(rx);
+    }
+
+    /// The join whose key was being derived, once it is ready.
+    async fn derived(
+        deriving: &mut Option<tokio::sync::oneshot::Receiver<CoreCommand>>,
+    ) -> CoreCommand {
+        match deriving {
+            Some(rx) => match rx.await {
+                Ok(join) => join,
+                // The deriving thread died (it does not): nothing to join.
+                Err(_) => CoreCommand::Who,
+            },
+            None => std::future::pending().await,
         }
     }
 

@@ -1,0 +1,109 @@
+//! Nodes driven through `NodeHandle` in this process, on an in-memory LAN:
+//! what the driver does between a client and the core.
+
+use std::time::{Duration, Instant};
+
+use lanchat::api::{Event, Secret};
+use lanchat::net::{Events, MemoryLan, NetOptions, NodeHandle};
+use lanchat::protocol::{CoreCommand, CoreEvent};
+use lanchat::{MessageKind, Target};
+
+fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
+    let options = NetOptions {
+        data_dir: Some(dir.join(nick)),
+        nick: Some(nick.into()),
+        lan: Some(lan.clone()),
+        ..NetOptions::default()
+    };
+    let (handle, events, _) = NodeHandle::start(options, Box::new(|| {})).expect("start");
+    (handle, events)
+}
+
+/// Waits (at most 10 s) for an event `want` accepts; fails on an error.
+fn expect(events: &mut Events, what: &str, want: impl Fn(&Event) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match events.try_recv() {
+            Ok(e) if want(&e.event) => return,
+            Ok(e) => {
+                if let Event::Error(text) | Event::Core(CoreEvent::Error(text)) = &e.event {
+                    panic!("waiting for {what}: {text}");
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+    panic!("{what} did not come");
+}
+
+fn join(channel: &str) -> CoreCommand {
+    CoreCommand::Join {
+        channel: channel.into(),
+        secret: Some(Secret::Password("correct horse".into())),
+    }
+}
+
+/// The key of a password channel is derived off the network thread; what
+/// is typed meanwhile waits for the join and keeps its order.
+#[test]
+fn a_line_said_right_after_joining_a_password_channel_reaches_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lan = MemoryLan::new();
+    let (alice, mut alice_events) = start(&lan, dir.path(), "alice");
+    let (bob, mut bob_events) = start(&lan, dir.path(), "bob");
+    expect(
+        &mut alice_events,
+        "bob online",
+        |e| matches!(e, Event::Core(CoreEvent::PeerOnline(p)) if p.nick == "bob"),
+    );
+    expect(
+        &mut bob_events,
+        "alice seen",
+        |e| matches!(e, Event::Core(CoreEvent::PeerOnline(p)) if p.nick == "alice"),
+    );
+    bob.send(join("#ops")).expect("bob joins");
+    expect(
+        &mut bob_events,
+        "bob's join",
+        |e| matches!(e, Event::Core(CoreEvent::Joined { channel, nick, .. }) if channel == "#ops" && nick == "bob"),
+    );
+    // Both at once: the line must not reach the core before the join.
+    alice.send(join("#ops")).expect("alice joins");
+    alice
+        .send(CoreCommand::Say {
+            to: vec![Target::Channel("#ops".into())],
+            text: "first words".into(),
+            kind: MessageKind::Text,
+        })
+        .expect("alice says");
+    expect(
+        &mut alice_events,
+        "alice's line sent",
+        |e| matches!(e, Event::Core(CoreEvent::Sent { text, .. }) if text == "first words"),
+    );
+    expect(
+        &mut bob_events,
+        "alice's line at bob",
+        |e| matches!(e, Event::Core(CoreEvent::Message(m)) if m.text == "first words" && m.nick == "alice"),
+    );
+    // An empty password is refused by the core, in its words.
+    alice
+        .send(CoreCommand::Join {
+            channel: "#empty".into(),
+            secret: Some(Secret::Password(String::new())),
+        })
+        .expect("join");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "no error for an empty password");
+        match alice_events.try_recv() {
+            Ok(e) => {
+                if let Event::Core(CoreEvent::Error(text)) = &e.event {
+                    assert!(text.contains("cannot be empty"), "{text}");
+                    break;
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+}
