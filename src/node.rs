@@ -27,14 +27,16 @@ mod protected;
 mod reach;
 mod stats;
 mod sync;
+#[cfg(test)]
+mod testing;
 mod versions;
 
+use claims::{CLAIM_PATIENCE, CLAIM_REPROBE, PendingClaim};
 pub use config::Config;
 pub use guard::{SOURCE_RATE, Seen};
-pub use stats::Stats;
 pub use protected::MAX_PROTECTED_JOINED;
 pub use reach::MAX_STATIC;
-use claims::{CLAIM_PATIENCE, CLAIM_REPROBE, PendingClaim};
+pub use stats::Stats;
 pub use sync::SYNC_RATE;
 
 use crate::catchup::{Kept, Recent, Share};
@@ -475,5 +477,4 @@ impl Node {
     // ----- datagrams ------------------------------------------------------
 
     // ----- commands -------------------------------------------------------
-
 }

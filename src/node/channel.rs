@@ -296,7 +296,13 @@ impl Node {
         standing == Standing::Known && self.peers.get(id).is_some_and(|p| p.is_at(from))
     }
 
-    pub(super) fn on_typing(&mut self, id: NodeId, from: SocketAddr, standing: Standing, chat: TypingChat) {
+    pub(super) fn on_typing(
+        &mut self,
+        id: NodeId,
+        from: SocketAddr,
+        standing: Standing,
+        chat: TypingChat,
+    ) {
         let nick = match self.peers.get(id) {
             Some(peer) if standing == Standing::Known && peer.is_at(from) => {
                 peer.presence.nick.clone()
@@ -339,5 +345,93 @@ impl Node {
             by: topic.setter,
             nick: topic.setter_nick,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::{Lan, is_channel};
+    use crate::protocol::{CoreCommand, CoreEvent, Target};
+    use crate::types::MessageKind;
+
+    fn say(lan: &mut Lan, i: usize, chat: &str, text: &str) {
+        lan.command(
+            i,
+            CoreCommand::Say {
+                to: vec![Target::Channel(chat.into())],
+                text: text.into(),
+                kind: MessageKind::Text,
+            },
+        );
+    }
+
+    fn texts(lan: &Lan, i: usize) -> Vec<String> {
+        lan.events[i]
+            .iter()
+            .filter_map(|e| match e {
+                CoreEvent::Message(m) => Some(m.text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_lost_channel_message_is_asked_for_again_and_shown_once_in_order() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(1));
+        let mut lost = 0;
+        lan.lose(move |from, _, _, bytes| {
+            let lose = from == 0 && is_channel(bytes) && lost < 1;
+            lost += usize::from(lose);
+            lose
+        });
+        say(&mut lan, 0, "#Main", "one");
+        say(&mut lan, 0, "#Main", "two");
+        lan.run(Duration::from_secs(2));
+        assert_eq!(texts(&lan, 1), ["one", "two"]);
+        assert!(lan.nodes[1].stats().nacks_sent >= 1);
+        assert!(lan.nodes[0].stats().repairs_sent >= 1);
+    }
+
+    #[test]
+    fn a_topic_reaches_the_members_and_a_joiner_later() {
+        let mut lan = Lan::new(&["ann", "bob", "cat"]);
+        lan.run(Duration::from_secs(1));
+        for i in 0..2 {
+            lan.command(
+                i,
+                CoreCommand::Join {
+                    channel: "#dev".into(),
+                    secret: None,
+                },
+            );
+        }
+        lan.run(Duration::from_millis(500));
+        lan.command(
+            0,
+            CoreCommand::Topic {
+                channel: "#dev".into(),
+                text: "release friday".into(),
+            },
+        );
+        lan.run(Duration::from_millis(500));
+        let topic = |lan: &Lan, i: usize| {
+            lan.events[i].iter().any(
+                |e| matches!(e, CoreEvent::Topic { channel, text, .. } if channel == "#dev" && text == "release friday"),
+            )
+        };
+        assert!(topic(&lan, 1), "bob");
+        assert!(!topic(&lan, 2), "cat is not in #dev");
+        lan.command(
+            2,
+            CoreCommand::Join {
+                channel: "#dev".into(),
+                secret: None,
+            },
+        );
+        lan.run(Duration::from_secs(1));
+        assert!(topic(&lan, 2), "cat joined and asked");
     }
 }

@@ -143,3 +143,30 @@ impl Node {
         self.beat(Dest::Unicast(addr), true);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use super::super::testing::{Lan, body_name, config};
+
+    #[test]
+    fn a_new_life_is_believed_only_once_it_answers_a_probe_at_its_address() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(1));
+        assert_eq!(lan.nodes[0].peers()[0].epoch, 1);
+        let answers = Rc::new(Cell::new(false));
+        let a = answers.clone();
+        lan.lose(move |from, _, _, bytes| from == 1 && !a.get() && body_name(bytes) == "ProbeAck");
+        let mut again = config(1, "bob");
+        again.epoch = 2;
+        lan.restart(1, again);
+        lan.run(Duration::from_millis(1500));
+        assert_eq!(lan.nodes[0].peers()[0].epoch, 1, "believed without proof");
+        answers.set(true);
+        lan.run(Duration::from_millis(500));
+        assert_eq!(lan.nodes[0].peers()[0].epoch, 2);
+    }
+}

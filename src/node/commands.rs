@@ -468,3 +468,67 @@ impl Node {
         map.into_values().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+    use crate::protocol::{CoreCommand, CoreEvent, Secret};
+
+    fn join(channel: &str) -> CoreCommand {
+        CoreCommand::Join {
+            channel: channel.into(),
+            secret: None,
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_done_is_refused_with_a_reason_and_changes_nothing() {
+        let mut lan = Lan::new(&["ann"]);
+        lan.command(0, join("#dev"));
+        lan.command(0, join("dev"));
+        lan.command(0, join("#no spaces here"));
+        lan.command(
+            0,
+            CoreCommand::Part {
+                channel: "#Main".into(),
+            },
+        );
+        lan.command(0, CoreCommand::Nick(String::new()));
+        lan.command(
+            0,
+            CoreCommand::Join {
+                channel: "#Main".into(),
+                secret: Some(Secret::Password("x".into())),
+            },
+        );
+        let errors = lan.errors(0);
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors[0].contains("already in #dev"), "{errors:?}");
+        assert_eq!(lan.nodes[0].joined_channels(), ["#Main", "#dev"]);
+        assert_eq!(lan.nodes[0].nick(), "ann");
+    }
+
+    #[test]
+    fn a_nick_change_and_a_part_reach_the_others() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.command(0, join("#dev"));
+        lan.command(1, join("#dev"));
+        lan.run(Duration::from_secs(1));
+        let ann = lan.id(0);
+        lan.command(0, CoreCommand::Nick("anna".into()));
+        lan.command(
+            0,
+            CoreCommand::Part {
+                channel: "#dev".into(),
+            },
+        );
+        lan.run(Duration::from_millis(300));
+        assert!(lan.events[1].iter().any(|e| matches!(e,
+            CoreEvent::NickChanged { id, old, new } if *id == ann && old == "ann" && new == "anna")));
+        assert!(lan.events[1].iter().any(|e| matches!(e,
+            CoreEvent::Parted { channel, id, .. } if channel == "#dev" && *id == ann)));
+        assert_eq!(lan.nodes[0].joined_channels(), ["#Main"]);
+    }
+}

@@ -101,3 +101,73 @@ impl Node {
         self.run_outbox(now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+    use crate::protocol::{CoreCommand, CoreEvent, Target};
+    use crate::types::{Chat, MessageKind};
+
+    fn dm(lan: &mut Lan, from: usize, to: usize, text: &str) {
+        let to = lan.id(to);
+        lan.command(
+            from,
+            CoreCommand::Say {
+                to: vec![Target::Node(to)],
+                text: text.into(),
+                kind: MessageKind::Text,
+            },
+        );
+    }
+
+    #[test]
+    fn a_direct_message_arrives_sealed_and_its_sender_hears_it_was_delivered() {
+        let mut lan = Lan::new(&["ann", "bob", "cat"]);
+        lan.run(Duration::from_secs(1));
+        dm(&mut lan, 0, 1, "psst");
+        lan.run(Duration::from_millis(200));
+        let ann = lan.id(0);
+        assert!(lan.events[1].iter().any(
+            |e| matches!(e, CoreEvent::Message(m) if m.text == "psst" && m.chat == Chat::Direct(ann))
+        ));
+        let bob = lan.id(1);
+        assert!(
+            lan.events[0]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::Delivered { to, .. } if *to == bob))
+        );
+        assert!(
+            !lan.events[2]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::Message(m) if m.text == "psst"))
+        );
+    }
+
+    #[test]
+    fn a_direct_message_nobody_acknowledges_is_reported_queued_then_delivered() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(1));
+        let deaf = std::rc::Rc::new(std::cell::Cell::new(true));
+        let d = deaf.clone();
+        lan.lose(move |_, to, _, _| to == 1 && d.get());
+        dm(&mut lan, 0, 1, "are you there");
+        // Ten tries, 0.2 s apart and a quarter more each time.
+        lan.run(Duration::from_secs(8));
+        let queued = |lan: &Lan| {
+            lan.events[0]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::Queued { .. }))
+        };
+        let delivered = |lan: &Lan| {
+            lan.events[0]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::Delivered { .. }))
+        };
+        assert!(queued(&lan) && !delivered(&lan));
+        deaf.set(false);
+        lan.run(Duration::from_secs(6));
+        assert!(delivered(&lan));
+    }
+}

@@ -333,3 +333,52 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use super::super::testing::{Lan, body_name};
+    use crate::protocol::CoreEvent;
+    use crate::wire::{MAGIC, VERSION};
+
+    #[test]
+    fn garbage_forgeries_replays_and_other_versions_are_counted_and_dropped() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let h = heard.clone();
+        lan.lose(move |from, to, _, bytes| {
+            if from == 0 && to == 1 && body_name(bytes) == "Presence" {
+                h.borrow_mut().push(bytes.to_vec());
+            }
+            false
+        });
+        lan.run(Duration::from_secs(1));
+        let presence = heard.borrow()[0].clone();
+        let before = lan.nodes[1].stats();
+        let ann = lan.addr(0);
+        lan.inject(1, ann, &[7; 40]);
+        lan.inject(1, ann, &presence);
+        let mut forged = presence.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        // A fresh counter, so that the signature is what fails.
+        forged[8] ^= 0x40;
+        lan.inject(1, ann, &forged);
+        let mut newer = MAGIC.to_vec();
+        newer.extend_from_slice(&[VERSION + 1, 0]);
+        newer.extend_from_slice(&[0; 120]);
+        lan.inject(1, ann, &newer);
+        let after = lan.nodes[1].stats();
+        assert_eq!(after.malformed, before.malformed + 1, "{after:?}");
+        assert_eq!(after.replayed, before.replayed + 1, "{after:?}");
+        assert_eq!(after.forged, before.forged + 1, "{after:?}");
+        assert_eq!(after.other_version, before.other_version + 1, "{after:?}");
+        assert!(lan.events[1].iter().any(|e| matches!(e,
+            CoreEvent::OtherVersion { version, nick, .. } if *version == VERSION + 1 && nick.as_deref() == Some("ann"))));
+        // Still friends.
+        assert_eq!(lan.nodes[1].peers().len(), 1);
+    }
+}

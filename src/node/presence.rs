@@ -459,3 +459,66 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+    use crate::protocol::{CoreCommand, CoreEvent, OfflineReason};
+
+    fn online(lan: &Lan, i: usize, nick: &str) -> bool {
+        lan.events[i]
+            .iter()
+            .any(|e| matches!(e, CoreEvent::PeerOnline(p) if p.nick == nick))
+    }
+
+    #[test]
+    fn nodes_started_together_see_each_other_and_one_that_quits_goes_at_once() {
+        let mut lan = Lan::new(&["ann", "bob", "cat"]);
+        lan.run(Duration::from_millis(500));
+        for (i, others) in [
+            (0, ["bob", "cat"]),
+            (1, ["ann", "cat"]),
+            (2, ["ann", "bob"]),
+        ] {
+            for nick in others {
+                assert!(online(&lan, i, nick), "{i} sees {nick}");
+            }
+        }
+        let seen = lan.events[0].len();
+        lan.command(1, CoreCommand::Quit);
+        lan.run(Duration::from_millis(50));
+        let bob = lan.id(1);
+        assert!(
+            lan.since(0, seen).iter().any(|e| matches!(e,
+                CoreEvent::PeerOffline { id, reason: OfflineReason::Quit, .. } if *id == bob)),
+            "{:?}",
+            lan.since(0, seen)
+        );
+    }
+
+    #[test]
+    fn a_peer_that_falls_silent_goes_offline_after_the_timeout_not_before() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(2));
+        assert!(online(&lan, 0, "bob"));
+        let seen = lan.events[0].len();
+        lan.lose(|from, _, _, _| from == 1);
+        let offline = |lan: &Lan| {
+            lan.since(0, seen).iter().any(|e| {
+                matches!(
+                    e,
+                    CoreEvent::PeerOffline {
+                        reason: OfflineReason::Timeout,
+                        ..
+                    }
+                )
+            })
+        };
+        lan.run(Duration::from_secs(4));
+        assert!(!offline(&lan), "offline within 4 s of silence");
+        lan.run(Duration::from_secs(4));
+        assert!(offline(&lan), "still online after 8 s of silence");
+    }
+}

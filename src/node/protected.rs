@@ -289,3 +289,70 @@ fn open_states(id: NodeId, epoch: u64, p: &mut Presence, name: &str, key: &Chann
         p.opened += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+    use crate::envelope::ChannelKey;
+    use crate::protocol::{CoreCommand, CoreEvent, Secret, Target};
+    use crate::types::MessageKind;
+
+    #[test]
+    fn a_password_channel_is_read_and_seen_only_by_those_with_its_key() {
+        let mut lan = Lan::new(&["ann", "bob", "cat"]);
+        lan.run(Duration::from_secs(1));
+        let key = ChannelKey::derive("#ops", "correct horse").expect("a key");
+        for i in 0..2 {
+            lan.command(
+                i,
+                CoreCommand::Join {
+                    channel: "#ops".into(),
+                    secret: Some(Secret::Key(key.clone())),
+                },
+            );
+        }
+        lan.run(Duration::from_millis(500));
+        lan.command(
+            0,
+            CoreCommand::Say {
+                to: vec![Target::Channel("#ops".into())],
+                text: "the deploy key is in the safe".into(),
+                kind: MessageKind::Text,
+            },
+        );
+        lan.run(Duration::from_millis(500));
+        let read = |lan: &Lan, i: usize| {
+            lan.events[i]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::Message(m) if m.text.contains("deploy key")))
+        };
+        assert!(read(&lan, 1), "bob has the key");
+        assert!(!read(&lan, 2), "cat has not");
+        lan.command(2, CoreCommand::Channels);
+        let listed = lan.events[2].iter().rev().find_map(|e| match e {
+            CoreEvent::Channels(list) => Some(list.clone()),
+            _ => None,
+        });
+        let ops = listed
+            .expect("a list")
+            .into_iter()
+            .find(|c| c.name == "#ops")
+            .expect("#ops is known to exist");
+        assert!(ops.protected && ops.members == 0, "{ops:?}");
+        // Cat cannot take the name as an open channel either.
+        lan.command(
+            2,
+            CoreCommand::Join {
+                channel: "#ops".into(),
+                secret: None,
+            },
+        );
+        assert!(
+            lan.errors(2).iter().any(|e| e.contains("has a password")),
+            "{:?}",
+            lan.errors(2)
+        );
+    }
+}

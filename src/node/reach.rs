@@ -581,3 +581,38 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+    use crate::protocol::{CoreCommand, CoreEvent, Dest};
+
+    #[test]
+    fn a_peer_the_group_does_not_reach_is_met_by_its_address() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        // Another subnet: only unicast gets through.
+        lan.lose(|_, _, dest, _| !matches!(dest, Dest::Unicast(_)));
+        lan.run(Duration::from_secs(2));
+        assert!(lan.nodes[0].peers().is_empty());
+        let bob = lan.addr(1);
+        lan.command(0, CoreCommand::AddPeer(bob));
+        lan.run(Duration::from_secs(3));
+        assert_eq!(lan.nodes[0].peers().len(), 1, "ann meets bob");
+        assert_eq!(lan.nodes[1].peers().len(), 1, "bob meets ann");
+        assert!(
+            lan.events[0]
+                .iter()
+                .any(|e| matches!(e, CoreEvent::StaticPeers(all) if *all == [bob]))
+        );
+        let report = lan.nodes[0].network(lan.now);
+        assert!(
+            report.peers[0].relayed && !report.peers[0].by_group,
+            "{report:?}"
+        );
+        // And they stay met.
+        lan.run(Duration::from_secs(10));
+        assert_eq!(lan.nodes[0].peers().len(), 1);
+    }
+}

@@ -590,3 +590,47 @@ impl Node {
         self.recent.insert(channel, Kept { arrived_ms, ..k })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::{Lan, config};
+    use crate::catchup::Share;
+    use crate::protocol::{CoreCommand, CoreEvent, Target};
+    use crate::types::MessageKind;
+
+    #[test]
+    fn a_node_that_joins_late_is_given_what_was_said_before_it_came() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(1));
+        for text in ["first", "second", "third"] {
+            lan.command(
+                0,
+                CoreCommand::Say {
+                    to: vec![Target::Channel("#Main".into())],
+                    text: text.into(),
+                    kind: MessageKind::Text,
+                },
+            );
+            lan.run(Duration::from_millis(100));
+        }
+        lan.run(Duration::from_secs(15));
+        let mut late = config(2, "cat");
+        late.share = Some(Share::default());
+        let cat = lan.add(late);
+        lan.run(Duration::from_secs(10));
+        let recalled: Vec<String> = lan.events[cat]
+            .iter()
+            .filter_map(|e| match e {
+                CoreEvent::Recalled(m) => Some(m.text.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(recalled.len(), 3, "{recalled:?}");
+        for text in ["first", "second", "third"] {
+            assert!(recalled.iter().any(|t| t == text), "{recalled:?}");
+        }
+        assert!(lan.nodes[cat].stats().recalled >= 3);
+    }
+}
