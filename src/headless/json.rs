@@ -17,6 +17,8 @@ use crate::types::{MessageKind, MsgId, NodeId, Status};
 
 mod files;
 mod network;
+#[cfg(test)]
+mod tests;
 mod words;
 
 pub use files::{Answer, FailureKind, FileEntry, FileEntryState, Offer};
