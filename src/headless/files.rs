@@ -1,71 +1,14 @@
-//! How file-transfer events read in the headless mode: one JSON object
+//! How file-transfer events read in the headless mode: one [`JsonEvent`]
 //! for scripts, one line for people (with the command that answers an
 //! offer).
 
-use serde_json::{Value, json};
-
 use super::Names;
-use crate::api::Event;
-use crate::files::FileEvent;
-use crate::files::{Answer, Direction, FileState, FileStatus, Offer, human_size};
-
-fn offer_value(offer: &Offer) -> Value {
-    json!({
-        "id": offer.id.to_string(),
-        "name": offer.name,
-        "size": offer.size,
-        "files": offer.files,
-        "folder": offer.folder,
-    })
-}
-
-fn with(mut value: Value, event: &str, more: Value) -> Value {
-    value["event"] = json!(event);
-    if let (Some(map), Value::Object(more)) = (value.as_object_mut(), more) {
-        map.extend(more);
-    }
-    value
-}
-
-fn status_value(status: &FileStatus, names: &Names) -> Value {
-    let (state, more) = match &status.state {
-        FileState::Offered => ("offered", json!({})),
-        FileState::Accepted { done } => ("accepted", json!({"done": done})),
-        FileState::Done { path, sha256 } => (
-            "done",
-            json!({"path": path.display().to_string(), "sha256": sha256}),
-        ),
-        FileState::Failed(reason) => (
-            "failed",
-            json!({"reason": reason.kind(), "text": reason.to_string()}),
-        ),
-    };
-    let mut value = offer_value(&status.offer);
-    value["direction"] = json!(status.direction.as_str());
-    value["chat"] = json!(names.chat(&status.chat));
-    value["state"] = json!(state);
-    if let Some(from) = status.from {
-        value["from"] = json!(from.to_string());
-        value["nick"] = json!(status.nick);
-    }
-    if status.direction == Direction::Up {
-        let answers: Vec<Value> = status
-            .answers
-            .iter()
-            .map(|(peer, answer)| match answer {
-                Answer::Received => json!({"peer": peer.to_string(), "state": "done"}),
-                Answer::Failed(reason) => json!({
-                    "peer": peer.to_string(), "state": "failed", "reason": reason.kind(),
-                }),
-            })
-            .collect();
-        value["answers"] = json!(answers);
-    }
-    if let (Some(map), Value::Object(more)) = (value.as_object_mut(), more) {
-        map.extend(more);
-    }
-    value
-}
+use super::json::{Answer, FailureKind, FileEntry, FileEntryState, JsonEvent, Offer};
+use crate::files::{
+    self, Direction, FileDone, FileFailed, FileOffer, FileProgress, FileState, FileStatus,
+    human_size,
+};
+use crate::types::Chat;
 
 fn arrow(direction: Direction) -> &'static str {
     match direction {
@@ -74,136 +17,181 @@ fn arrow(direction: Direction) -> &'static str {
     }
 }
 
-/// A file event as JSON and as a line; `None` for other events.
-pub(super) fn describe(event: &Event, names: &Names) -> Option<(Value, String)> {
-    Some(match event {
-        Event::File(FileEvent::Offered { offer, chat }) => (
-            with(
-                offer_value(offer),
-                "file_offered",
-                json!({"chat": names.chat(chat)}),
-            ),
-            format!(
-                "* you offer {} in {} (/cancel {} withdraws it)",
-                offer.describe(),
-                names.chat(chat),
-                offer.id
-            ),
+/// My offer went out to `chat`.
+pub(super) fn offered(offer: &files::Offer, chat: &Chat, names: &Names) -> (JsonEvent, String) {
+    let json = JsonEvent::FileOffered {
+        offer: Offer::from(offer),
+        chat: names.chat(chat),
+    };
+    let text = format!(
+        "* you offer {} in {} (/cancel {} withdraws it)",
+        offer.describe(),
+        names.chat(chat),
+        offer.id
+    );
+    (json, text)
+}
+
+/// Someone offers me a file or folder.
+pub(super) fn offer(shown: &FileOffer, names: &Names) -> (JsonEvent, String) {
+    let json = JsonEvent::FileOffer {
+        offer: Offer::from(&shown.offer),
+        from: shown.from,
+        nick: names.label(&shown.from),
+        chat: names.chat(&shown.chat),
+    };
+    let text = format!(
+        "* {} offers {} in {}: /accept {id} or /decline {id}",
+        names.label(&shown.from),
+        shown.offer.describe(),
+        names.chat(&shown.chat),
+        id = shown.offer.id
+    );
+    (json, text)
+}
+
+/// A transfer moved on.
+pub(super) fn progress(p: &FileProgress, names: &Names) -> (JsonEvent, String) {
+    let percent = (p.done as f64 * 100.0 / p.total.max(1) as f64).min(100.0);
+    let eta = p
+        .eta_secs
+        .map_or(String::new(), |s| format!(", {s} s left"));
+    let json = JsonEvent::FileProgress {
+        id: p.id,
+        peer: p.peer,
+        direction: p.direction,
+        done: p.done,
+        total: p.total,
+        rate: p.rate,
+        eta: p.eta_secs,
+        flow: p.flow,
+    };
+    let text = format!(
+        "* {} {} {}: {percent:.0}% of {}, {}/s{eta} ({})",
+        p.id,
+        arrow(p.direction),
+        names.label(&p.peer),
+        human_size(p.total),
+        human_size(p.rate),
+        p.flow.as_str().replace('_', " ")
+    );
+    (json, text)
+}
+
+/// A transfer completed.
+pub(super) fn done(d: &FileDone, names: &Names) -> (JsonEvent, String) {
+    let path = d.path.as_ref().map(|p| p.display().to_string());
+    let text = match &path {
+        Some(path) => format!(
+            "* received {path} ({}) from {}, SHA-256 {}",
+            human_size(d.size),
+            names.label(&d.peer),
+            d.sha256
         ),
-        Event::File(FileEvent::Offer(shown)) => (
-            with(
-                offer_value(&shown.offer),
-                "file_offer",
-                json!({
-                    "from": shown.from.to_string(),
-                    "nick": names.label(&shown.from),
-                    "chat": names.chat(&shown.chat),
-                }),
-            ),
-            format!(
-                "* {} offers {} in {}: /accept {id} or /decline {id}",
-                names.label(&shown.from),
-                shown.offer.describe(),
-                names.chat(&shown.chat),
-                id = shown.offer.id
-            ),
+        None => format!(
+            "* {} has {} ({})",
+            names.label(&d.peer),
+            d.id,
+            human_size(d.size)
         ),
-        Event::File(FileEvent::Progress(p)) => {
-            let percent = (p.done as f64 * 100.0 / p.total.max(1) as f64).min(100.0);
-            let eta = p
-                .eta_secs
-                .map_or(String::new(), |s| format!(", {s} s left"));
-            (
-                json!({
-                    "event": "file_progress", "id": p.id.to_string(),
-                    "peer": p.peer.to_string(), "direction": p.direction.as_str(),
-                    "done": p.done, "total": p.total, "rate": p.rate,
-                    "eta": p.eta_secs, "flow": p.flow.as_str(),
-                }),
+    };
+    let json = JsonEvent::FileDone {
+        id: d.id,
+        peer: d.peer,
+        direction: d.direction,
+        path,
+        size: d.size,
+        sha256: d.sha256.clone(),
+        carried: d.carried,
+        resumes: d.resumes,
+    };
+    (json, text)
+}
+
+/// A transfer ended without the file.
+pub(super) fn failed(f: &FileFailed, names: &Names) -> (JsonEvent, String) {
+    let who = f.peer.map_or_else(String::new, |p| {
+        format!(" {} {}", arrow(f.direction), names.label(&p))
+    });
+    let json = JsonEvent::FileFailed {
+        id: f.id,
+        peer: f.peer,
+        direction: f.direction,
+        reason: FailureKind::from(&f.reason),
+        text: f.reason.to_string(),
+    };
+    (json, format!("* file {}{who}: {}", f.id, f.reason))
+}
+
+/// The answer to `/files`.
+pub(super) fn list(all: &[FileStatus], names: &Names) -> (JsonEvent, String) {
+    let text = if all.is_empty() {
+        "* no file offers".to_string()
+    } else {
+        all.iter()
+            .map(|s| {
+                let state = match &s.state {
+                    FileState::Offered => "offered".to_string(),
+                    FileState::Accepted { .. } => "receiving".to_string(),
+                    FileState::Done { path, .. } => format!("saved as {}", path.display()),
+                    FileState::Failed(reason) => reason.to_string(),
+                };
                 format!(
-                    "* {} {} {}: {percent:.0}% of {}, {}/s{eta} ({})",
-                    p.id,
-                    arrow(p.direction),
-                    names.label(&p.peer),
-                    human_size(p.total),
-                    human_size(p.rate),
-                    p.flow.as_str().replace('_', " ")
-                ),
-            )
-        }
-        Event::File(FileEvent::Done(d)) => {
-            let path = d.path.as_ref().map(|p| p.display().to_string());
-            (
-                json!({
-                    "event": "file_done", "id": d.id.to_string(),
-                    "peer": d.peer.to_string(), "direction": d.direction.as_str(),
-                    "path": path, "size": d.size, "sha256": d.sha256,
-                    "carried": d.carried, "resumes": d.resumes,
-                }),
-                match &path {
-                    Some(path) => format!(
-                        "* received {path} ({}) from {}, SHA-256 {}",
-                        human_size(d.size),
-                        names.label(&d.peer),
-                        d.sha256
-                    ),
-                    None => format!(
-                        "* {} has {} ({})",
-                        names.label(&d.peer),
-                        d.id,
-                        human_size(d.size)
-                    ),
+                    "  {} {} {} {}: {state}",
+                    s.offer.id,
+                    if s.direction == Direction::Up {
+                        "to"
+                    } else {
+                        "from"
+                    },
+                    if s.direction == Direction::Up {
+                        names.chat(&s.chat)
+                    } else {
+                        s.nick.clone()
+                    },
+                    s.offer.describe()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let files = all.iter().map(|s| entry(s, names)).collect();
+    (JsonEvent::Files { files }, text)
+}
+
+fn entry(status: &FileStatus, names: &Names) -> FileEntry {
+    let state = match &status.state {
+        FileState::Offered => FileEntryState::Offered,
+        FileState::Accepted { done } => FileEntryState::Accepted { done: *done },
+        FileState::Done { path, sha256 } => FileEntryState::Done {
+            path: path.display().to_string(),
+            sha256: sha256.clone(),
+        },
+        FileState::Failed(reason) => FileEntryState::Failed {
+            reason: FailureKind::from(reason),
+            text: reason.to_string(),
+        },
+    };
+    let answers = (status.direction == Direction::Up).then(|| {
+        status
+            .answers
+            .iter()
+            .map(|(peer, answer)| match answer {
+                files::Answer::Received => Answer::Done { peer: *peer },
+                files::Answer::Failed(reason) => Answer::Failed {
+                    peer: *peer,
+                    reason: FailureKind::from(reason),
                 },
-            )
-        }
-        Event::File(FileEvent::Failed(f)) => {
-            let peer = f.peer.map(|p| p.to_string());
-            let who = f.peer.map_or_else(String::new, |p| {
-                format!(" {} {}", arrow(f.direction), names.label(&p))
-            });
-            (
-                json!({
-                    "event": "file_failed", "id": f.id.to_string(), "peer": peer,
-                    "direction": f.direction.as_str(), "reason": f.reason.kind(),
-                    "text": f.reason.to_string(),
-                }),
-                format!("* file {}{who}: {}", f.id, f.reason),
-            )
-        }
-        Event::File(FileEvent::List(all)) => {
-            let list: Vec<Value> = all.iter().map(|s| status_value(s, names)).collect();
-            let text = if all.is_empty() {
-                "* no file offers".to_string()
-            } else {
-                all.iter()
-                    .map(|s| {
-                        let state = match &s.state {
-                            FileState::Offered => "offered".to_string(),
-                            FileState::Accepted { .. } => "receiving".to_string(),
-                            FileState::Done { path, .. } => format!("saved as {}", path.display()),
-                            FileState::Failed(reason) => reason.to_string(),
-                        };
-                        format!(
-                            "  {} {} {} {}: {state}",
-                            s.offer.id,
-                            if s.direction == Direction::Up {
-                                "to"
-                            } else {
-                                "from"
-                            },
-                            if s.direction == Direction::Up {
-                                names.chat(&s.chat)
-                            } else {
-                                s.nick.clone()
-                            },
-                            s.offer.describe()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            (json!({"event": "files", "files": list}), text)
-        }
-        _ => return None,
-    })
+            })
+            .collect()
+    });
+    FileEntry {
+        offer: Offer::from(&status.offer),
+        direction: status.direction,
+        chat: names.chat(&status.chat),
+        state,
+        from: status.from,
+        nick: status.from.map(|_| status.nick.clone()),
+        answers,
+    }
 }
