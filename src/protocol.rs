@@ -182,6 +182,20 @@ pub struct ChannelSummary {
     pub protected: bool,
 }
 
+/// How far a direct message I sent got: [`CoreEvent::Sent`], then
+/// [`CoreEvent::Queued`] while the recipient is away and
+/// [`CoreEvent::Delivered`] once it has it. The history database keeps it
+/// as its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmState {
+    /// Sent, not acknowledged yet.
+    Sending = 0,
+    /// The recipient is away; it goes when they are back.
+    Queued = 1,
+    /// The recipient has it.
+    Delivered = 2,
+}
+
 /// Why a peer went offline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OfflineReason {

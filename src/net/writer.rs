@@ -13,7 +13,8 @@ use crate::api::{ChatMessage, Event};
 use crate::envelope::PublicKey;
 use crate::files::{FileEvent, Outlet};
 use crate::protocol::CoreEvent;
-use crate::store::{DmState, Store, Stored, Write};
+use crate::protocol::DmState;
+use crate::store::{Store, Stored, Write};
 use crate::types::{Chat, NodeId};
 
 /// Work for the store's thread.

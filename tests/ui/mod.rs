@@ -10,10 +10,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lanchat::api::{ChatMessage, Command, Event, Target};
 use lanchat::net::{Events, MemoryLan, NetOptions, NodeEvent, NodeHandle};
+use lanchat::protocol::DmState;
 use lanchat::settings::Settings;
 use lanchat::store::{Store, Stored, Write};
 use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
-use lanchat::ui::model::{DmState, HISTORY_PAGE, Paging, Row, SystemLine};
+use lanchat::ui::model::{HISTORY_PAGE, Paging, Row, SystemLine};
 use lanchat::ui::{AppOptions, LanchatApp};
 
 use crate::util::{Netns, Peer, TempDir, event};

@@ -13,9 +13,10 @@ use eframe::egui::{self, Color32, RichText};
 use super::{file_card, nick_colour};
 use crate::i18n::{Strings, fill};
 use crate::identity::{format_local, local_time};
+use crate::protocol::DmState;
 use crate::types::{Chat, MessageKind, MsgId};
 use crate::ui::LanchatApp;
-use crate::ui::model::{DmState, MessageRow, Model, Paging, Row, SystemLine};
+use crate::ui::model::{MessageRow, Model, Paging, Row, SystemLine};
 
 /// Measured row heights of one chat at one width, and where the user was.
 #[derive(Default)]
