@@ -15,7 +15,7 @@ pub struct Config {
     pub keys: Keys,
     /// The workgroup's key; `None` on the open LAN.
     pub workgroup: Option<WorkgroupKey>,
-    /// Replay marks kept from the last run ([`Node::seen`]).
+    /// Replay marks kept from the last run ([`Node::seen`](super::Node::seen)).
     pub seen: Vec<Seen>,
     /// This life's epoch; higher than every earlier one.
     pub epoch: u64,
@@ -23,7 +23,7 @@ pub struct Config {
     pub nick: String,
     /// Host name shown in user info.
     pub host: String,
-    /// Wall clock (ms since the Unix epoch) at the `now` given to [`Node::new`].
+    /// Wall clock (ms since the Unix epoch) at the `now` given to [`Node::new`](super::Node::new).
     pub wall_ms: u64,
     /// Seed of the node's random choices (jitter, ids).
     pub seed: u64,

@@ -38,7 +38,7 @@ pub struct Stats {
     /// Probes of suspected peers sent, directly or through others (each
     /// indirect-probe request counts).
     pub probes_sent: u64,
-    /// Peers I took offline on a watcher's word ([`Body::Down`]).
+    /// Peers I took offline on a watcher's word ([`Body::Down`](crate::wire::Body::Down)).
     pub taken_down: u64,
     /// Typing notices not shown: from a sender not online at its own
     /// address, for a channel I am not in, or for someone else's chat.
