@@ -12,8 +12,8 @@ use crate::envelope::PublicKey;
 use crate::files::{FileEvent, FileId};
 // What clients see of the core's API, by the names they know it by.
 pub use crate::protocol::{
-    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, OfflineReason, PeerInfo, Secret,
-    TYPING_SHOWN, Target,
+    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, DmState, OfflineReason, PeerInfo, Refusal,
+    Secret, TYPING_SHOWN, Target,
 };
 use crate::types::{Chat, NodeId};
 
@@ -137,6 +137,9 @@ pub enum Event {
     /// Something asked of the driver could not be done (history, files,
     /// the network).
     Error(String),
+    /// What the user asked of the driver is a mistake (a chat that is no
+    /// chat, trusting a channel): said as the core says its own.
+    Refused(Refusal),
     /// Someone appeared with a key other than the one first seen for their
     /// nick and host (trust on first use): it may be another person posing
     /// as them. Shown as a warning until [`Command::Trust`].

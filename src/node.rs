@@ -47,8 +47,8 @@ use crate::envelope::{self, AuthorSig, ChannelKey, Keys, WorkgroupKey};
 use crate::fragments::Assembled;
 use crate::hlc::{self, Hlc};
 use crate::protocol::{
-    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, Dest, OfflineReason, PeerInfo, Secret,
-    Target, Timing, Transmit,
+    ChannelSummary, ChatMessage, CoreCommand, CoreEvent, Dest, OfflineReason, PeerInfo, Refusal,
+    Secret, Target, Timing, Transmit,
 };
 use crate::types::{
     Chat, MAIN_CHANNEL, MAX_JOINED, MAX_STATUS_TEXT, MAX_TEXT, MAX_TOPIC, MessageKind, MsgId,
@@ -430,8 +430,9 @@ impl Node {
         self.transmits.push_back(Transmit { dest, bytes });
     }
 
-    fn error(&mut self, message: impl Into<String>) {
-        self.events.push_back(CoreEvent::Error(message.into()));
+    /// Tells the user what they asked cannot be done.
+    fn refuse(&mut self, refusal: Refusal) {
+        self.events.push_back(CoreEvent::Error(refusal));
     }
 
     // ----- timeouts -------------------------------------------------------

@@ -182,6 +182,97 @@ pub struct ChannelSummary {
     pub protected: bool,
 }
 
+/// What a user asked that cannot be done, and why: a mistake to tell in
+/// the user's language ([`crate::i18n::Strings::refusal`]). The English
+/// words here are what the headless mode prints.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// An empty message.
+    #[error("nothing to send")]
+    NothingToSend,
+    /// A message longer than the limit.
+    #[error("the text is {len} bytes; the limit is {max}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A message to nobody.
+    #[error("no recipient")]
+    NoRecipient,
+    /// Saying something in a channel I am not in.
+    #[error("you are not in {0}; /join {0} first")]
+    SayNotIn(String),
+    /// A channel name that is no name.
+    #[error("{raw}: {cause}")]
+    BadChannel {
+        /// As typed.
+        raw: String,
+        /// What is wrong with it.
+        cause: crate::types::NameError,
+    },
+    /// A message or beep to myself.
+    #[error("that is you")]
+    ThatIsYou,
+    /// A person's command naming a channel.
+    #[error("{0} is a channel, not a person")]
+    NotAPerson(String),
+    /// Nobody known by that name.
+    #[error("no one called {0} is known")]
+    NoOneCalled(String),
+    /// Several people by that nick.
+    #[error("{} people are called {nick}: say which, e.g. {}", .labels.len(), .labels.join(", "))]
+    WhichOne {
+        /// The nick.
+        nick: String,
+        /// Their `nick#abcd` labels.
+        labels: Vec<String>,
+    },
+    /// A beep to a channel.
+    #[error("a beep goes to a person, not a channel")]
+    BeepToChannel,
+    /// Too many direct messages wait for delivery.
+    #[error("too many messages wait for delivery; try again later")]
+    OutboxFull,
+    /// Joining a channel I am in.
+    #[error("you are already in {0}")]
+    AlreadyIn(String),
+    /// Joining one channel too many.
+    #[error("you are in {0} channels already; /part one first")]
+    TooManyChannels(usize),
+    /// Joining a password channel without its password.
+    #[error("{0} has a password: /join {0} <password>")]
+    NeedsPassword(String),
+    /// A password for #Main.
+    #[error("{} cannot have a password", crate::types::MAIN_CHANNEL)]
+    MainNoPassword,
+    /// Joining one password channel too many.
+    #[error("you are in {0} password channels already; /part one first")]
+    TooManyPasswordChannels(usize),
+    /// A password for a channel that is open.
+    #[error("{0} is an open channel; /join {0} without a password, or choose another name")]
+    OpenChannel(String),
+    /// An empty password.
+    #[error("a password for {0} cannot be empty")]
+    EmptyPassword(String),
+    /// Leaving #Main.
+    #[error("{} cannot be left", crate::types::MAIN_CHANNEL)]
+    MainCannotBeLeft,
+    /// Leaving, or naming the topic of, a channel I am not in.
+    #[error("you are not in {0}")]
+    NotIn(String),
+    /// A topic longer than the limit.
+    #[error("a topic is at most {0} bytes")]
+    TopicTooLong(usize),
+    /// A nick that is not one.
+    #[error("\"{0}\" is not a valid nick: 1 to {max} bytes, no spaces, commas, '@' or leading '#'", max = crate::types::MAX_NICK)]
+    BadNick(String),
+    /// Adding one address too many.
+    #[error("at most {0} addresses can be added")]
+    TooManyAddresses(usize),
+}
+
 /// How far a direct message I sent got: [`CoreEvent::Sent`], then
 /// [`CoreEvent::Queued`] while the recipient is away and
 /// [`CoreEvent::Delivered`] once it has it. The history database keeps it
@@ -377,7 +468,7 @@ pub enum CoreEvent {
         count: u64,
     },
     /// A command could not be done.
-    Error(String),
+    Error(Refusal),
     /// The addresses tried by unicast changed ([`CoreCommand::AddPeer`],
     /// [`CoreCommand::ForgetPeer`]): all of them now.
     StaticPeers(Vec<SocketAddr>),

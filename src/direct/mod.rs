@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::deadlines::Deadlines;
 use crate::fragments::{Assembled, Fragment, Outcome, Reassembly};
-use crate::protocol::Timing;
+use crate::protocol::{Refusal, Timing};
 use crate::types::{MessageKind, MsgId, NodeId};
 use crate::wire::{DirectMsg, split_text};
 
@@ -95,7 +95,7 @@ impl Outbox {
         timing: &Timing,
         to: NodeId,
         draft: Draft<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let Draft {
             id,
             hlc,
@@ -104,7 +104,7 @@ impl Outbox {
         } = draft;
         let pieces = split_text(text);
         if self.fragments + pieces.len() > MAX_OUTBOX {
-            return Err("too many messages wait for delivery; try again later".to_string());
+            return Err(Refusal::OutboxFull);
         }
         let stream = self.streams.entry(to).or_default();
         let parts = pieces.len() as u16;

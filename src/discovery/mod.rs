@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::chain::{self, Tracked};
 use crate::deadlines::Deadlines;
-use crate::protocol::{OfflineReason, PeerInfo, Target, Timing};
+use crate::protocol::{OfflineReason, PeerInfo, Refusal, Target, Timing};
 use crate::types::NodeId;
 use crate::wire::{ChannelState, Presence};
 
@@ -613,10 +613,10 @@ impl PeerTable {
     /// Finds the person a user means: a node id, `nick#abcd`, or a nick.
     /// Online peers are searched first, then departed ones (a message to
     /// someone offline is queued).
-    pub(crate) fn resolve(&self, target: &Target, me: (NodeId, &str)) -> Result<NodeId, String> {
+    pub(crate) fn resolve(&self, target: &Target, me: (NodeId, &str)) -> Result<NodeId, Refusal> {
         let name = match target {
             Target::Node(id) => return Ok(*id),
-            Target::Channel(c) => return Err(format!("{c} is a channel, not a person")),
+            Target::Channel(c) => return Err(Refusal::NotAPerson(c.clone())),
             Target::Person(name) => name.trim(),
         };
         if let Some(id) = NodeId::parse(name) {
@@ -630,7 +630,7 @@ impl PeerTable {
             n.eq_ignore_ascii_case(nick) && id.to_string().starts_with(&prefix)
         };
         if fits(&me.0, me.1) && prefix.len() >= 4 {
-            return Err("that is you".to_string());
+            return Err(Refusal::ThatIsYou);
         }
         let mut online: Vec<NodeId> = self
             .peers
@@ -647,20 +647,19 @@ impl PeerTable {
                 .collect();
         }
         match online.len() {
-            0 if fits(&me.0, me.1) => Err("that is you".to_string()),
-            0 => Err(format!("no one called {name} is known")),
+            0 if fits(&me.0, me.1) => Err(Refusal::ThatIsYou),
+            0 => Err(Refusal::NoOneCalled(name.to_string())),
             1 => Ok(online[0]),
             _ => {
                 online.sort();
-                let names: Vec<String> = online
+                let labels = online
                     .iter()
                     .map(|id| format!("{nick}#{}", id.short()))
                     .collect();
-                Err(format!(
-                    "{} people are called {nick}: say which, e.g. {}",
-                    names.len(),
-                    names.join(", ")
-                ))
+                Err(Refusal::WhichOne {
+                    nick: nick.to_string(),
+                    labels,
+                })
             }
         }
     }

@@ -319,11 +319,17 @@ pub(super) fn describe(
             };
             (json, text)
         }
-        Event::Error(message) | Event::Core(CoreEvent::Error(message)) => (
+        Event::Error(message) => (
             JsonEvent::Error {
                 message: message.clone(),
             },
             format!("error: {message}"),
+        ),
+        Event::Core(CoreEvent::Error(refusal)) | Event::Refused(refusal) => (
+            JsonEvent::Error {
+                message: refusal.to_string(),
+            },
+            format!("error: {refusal}"),
         ),
         Event::HistoryRecovered {
             moved_to,

@@ -2,6 +2,7 @@
 
 use super::Strings;
 use super::doctor::Doctor;
+use super::refusal::Refusals;
 
 /// English.
 pub static EN: Strings = Strings {
@@ -203,6 +204,7 @@ pub static EN: Strings = Strings {
     notify_file: "{nick} offers a file",
     notify_file_in: "{nick} offers a file in {chat}",
     doctor: DOCTOR,
+    refusals: REFUSALS,
 };
 
 /// The network doctor's words.
@@ -229,4 +231,34 @@ pub(super) const DOCTOR: Doctor = Doctor {
     yes: "yes",
     no: "no",
     not_known: "not known yet",
+};
+
+/// What cannot be done, and why.
+pub(super) const REFUSALS: Refusals = Refusals {
+    nothing_to_send: "nothing to send",
+    too_long: "the text is {len} bytes; the limit is {max}",
+    no_recipient: "no recipient",
+    say_not_in: "you are not in {name}; /join {name} first",
+    bad_channel: "{raw}: {cause}",
+    name_empty: "the name is empty",
+    name_too_long: "the name is longer than {max} bytes",
+    name_bad_character: "the name may not contain spaces, commas or control characters",
+    that_is_you: "that is you",
+    not_a_person: "{name} is a channel, not a person",
+    no_one_called: "no one called {name} is known",
+    which_one: "{count} people are called {nick}: say which, e.g. {labels}",
+    beep_to_channel: "a beep goes to a person, not a channel",
+    outbox_full: "too many messages wait for delivery; try again later",
+    already_in: "you are already in {name}",
+    too_many_channels: "you are in {max} channels already; /part one first",
+    needs_password: "{name} has a password: /join {name} <password>",
+    main_no_password: "#Main cannot have a password",
+    too_many_password_channels: "you are in {max} password channels already; /part one first",
+    open_channel: "{name} is an open channel; /join {name} without a password, or choose another name",
+    empty_password: "a password for {name} cannot be empty",
+    main_cannot_be_left: "#Main cannot be left",
+    not_in: "you are not in {name}",
+    topic_too_long: "a topic is at most {max} bytes",
+    bad_nick: "\"{nick}\" is not a valid nick: 1 to {max} bytes, no spaces, commas, '@' or leading '#'",
+    too_many_addresses: "at most {max} addresses can be added",
 };

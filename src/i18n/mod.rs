@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 mod doctor;
 mod en;
+mod refusal;
 mod ru;
 #[cfg(test)]
 mod tests;
 
 pub use doctor::Doctor;
 pub use en::EN;
+pub use refusal::Refusals;
 pub use ru::RU;
 
 use crate::files::FileFailure;
@@ -470,6 +472,8 @@ pub struct Strings {
     pub notify_file_in: &'static str,
     /// The network doctor's words.
     pub doctor: Doctor,
+    /// What cannot be done, and why.
+    pub refusals: Refusals,
 }
 
 impl Strings {

@@ -2,6 +2,7 @@
 
 use super::Strings;
 use super::doctor::Doctor;
+use super::refusal::Refusals;
 
 /// Russian.
 pub static RU: Strings = Strings {
@@ -203,6 +204,7 @@ pub static RU: Strings = Strings {
     notify_file: "{nick} предлагает файл",
     notify_file_in: "{nick} предлагает файл в {chat}",
     doctor: DOCTOR,
+    refusals: REFUSALS,
 };
 
 /// The network doctor's words.
@@ -229,4 +231,34 @@ pub(super) const DOCTOR: Doctor = Doctor {
     yes: "да",
     no: "нет",
     not_known: "пока неизвестно",
+};
+
+/// Что нельзя сделать и почему.
+pub(super) const REFUSALS: Refusals = Refusals {
+    nothing_to_send: "нечего отправлять",
+    too_long: "в тексте {len} байт; можно не больше {max}",
+    no_recipient: "не указан получатель",
+    say_not_in: "вы не в {name}; сначала /join {name}",
+    bad_channel: "{raw}: {cause}",
+    name_empty: "пустое имя",
+    name_too_long: "имя длиннее {max} байт",
+    name_bad_character: "в имени не может быть пробелов, запятых и управляющих символов",
+    that_is_you: "это вы сами",
+    not_a_person: "{name} — это канал, а не человек",
+    no_one_called: "никого с именем {name} не знаем",
+    which_one: "имя {nick} у нескольких ({count}): уточните, например {labels}",
+    beep_to_channel: "сигнал можно послать человеку, а не каналу",
+    outbox_full: "слишком много сообщений ждут доставки; попробуйте позже",
+    already_in: "вы уже в {name}",
+    too_many_channels: "вы уже в {max} каналах; сначала выйдите из одного (/part)",
+    needs_password: "у {name} есть пароль: /join {name} <пароль>",
+    main_no_password: "у #Main не может быть пароля",
+    too_many_password_channels: "вы уже в {max} каналах с паролем; сначала выйдите из одного (/part)",
+    open_channel: "{name} — открытый канал; войдите в {name} без пароля или выберите другое имя",
+    empty_password: "пароль для {name} не может быть пустым",
+    main_cannot_be_left: "из #Main выйти нельзя",
+    not_in: "вы не в {name}",
+    topic_too_long: "тема — не больше {max} байт",
+    bad_nick: "«{nick}» не подходит как ник: от 1 до {max} байт, без пробелов, запятых, '@' и '#' в начале",
+    too_many_addresses: "добавить можно не больше {max} адресов",
 };

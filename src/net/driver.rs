@@ -31,7 +31,7 @@ use crate::files::manager::{Ask, Files, Order};
 use crate::files::{FileOffer, Offer, Withdrawal};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
-use crate::protocol::{CoreCommand, CoreEvent};
+use crate::protocol::{CoreCommand, CoreEvent, Refusal};
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
 use crate::types::{Chat, MessageKind};
@@ -480,6 +480,11 @@ impl Driver {
         }
     }
 
+    /// Tells the client a command it gave cannot be done.
+    fn refuse(&self, refusal: Refusal) {
+        self.writer.send(Job::Pass(Event::Refused(refusal)));
+    }
+
     /// Carries out one command; true when it was the quit. A password
     /// channel's key is derived off this thread ([`Driver::derive`]).
     fn command(&mut self, command: Command) -> bool {
@@ -492,14 +497,12 @@ impl Driver {
             Command::Search { text, limit } => self.writer.send(Job::Search(text, limit)),
             Command::Trust { peer } => match self.names.resolve(&peer) {
                 Ok(crate::types::Chat::Direct(id)) => self.writer.send(Job::Trust(id)),
-                Ok(_) => self.writer.send(Job::Pass(Event::Error(
-                    "trust: name a person, not a channel".into(),
-                ))),
-                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                Ok(Chat::Channel(name)) => self.refuse(Refusal::NotAPerson(name)),
+                Err(refusal) => self.refuse(refusal),
             },
             Command::Export { chat, path } => match self.names.resolve(&chat) {
                 Ok(chat) => self.writer.send(Job::Export(chat, path)),
-                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                Err(refusal) => self.refuse(refusal),
             },
             Command::Core(CoreCommand::AddPeer(addr)) => {
                 let addr = self.with_port(addr);
@@ -514,7 +517,7 @@ impl Driver {
             Command::Network => self.network(),
             Command::SendFiles { to, paths } => match self.names.resolve(&to) {
                 Ok(chat) => self.files.order(Order::Send(chat, paths)),
-                Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+                Err(refusal) => self.refuse(refusal),
             },
             Command::AcceptFile(id) => self.files.order(Order::Accept(id)),
             Command::DeclineFile(id) => self.files.order(Order::Decline(id)),
@@ -702,7 +705,7 @@ impl Driver {
                 limit,
                 before,
             }),
-            Err(message) => self.writer.send(Job::Pass(Event::Error(message))),
+            Err(refusal) => self.refuse(refusal),
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::api::Target;
 use crate::protocol::CoreEvent;
+use crate::protocol::Refusal;
 use crate::types::{Chat, NodeId, channel_name};
 
 /// Who is called what.
@@ -43,11 +44,16 @@ impl History {
     }
 
     /// Which chat a user's target names.
-    pub(crate) fn resolve(&self, target: &Target) -> Result<Chat, String> {
+    pub(crate) fn resolve(&self, target: &Target) -> Result<Chat, Refusal> {
         match target {
-            Target::Channel(name) => channel_name(name)
-                .map(Chat::Channel)
-                .map_err(|err| format!("bad channel name {name:?}: {err}")),
+            Target::Channel(name) => {
+                channel_name(name)
+                    .map(Chat::Channel)
+                    .map_err(|cause| Refusal::BadChannel {
+                        raw: name.clone(),
+                        cause,
+                    })
+            }
             Target::Node(id) => Ok(Chat::Direct(*id)),
             Target::Person(who) => {
                 if let Some(id) = NodeId::parse(who) {
@@ -76,8 +82,14 @@ impl History {
                     .collect();
                 match found.as_slice() {
                     [id] => Ok(Chat::Direct(*id)),
-                    [] => Err(format!("no one called {who} has been seen")),
-                    _ => Err(format!("{who} is ambiguous; use nick#abcd")),
+                    [] => Err(Refusal::NoOneCalled(who.clone())),
+                    many => Err(Refusal::WhichOne {
+                        nick: nick.to_string(),
+                        labels: many
+                            .iter()
+                            .map(|id| format!("{nick}#{}", id.short()))
+                            .collect(),
+                    }),
                 }
             }
         }

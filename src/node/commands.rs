@@ -53,7 +53,7 @@ impl Node {
                         .push_back(CoreEvent::StaticPeers(self.statics()));
                     self.run_reach(now);
                 } else {
-                    self.error(format!("at most {MAX_STATIC} addresses can be added"));
+                    self.refuse(Refusal::TooManyAddresses(MAX_STATIC));
                 }
             }
             CoreCommand::ForgetPeer(addr) => {
@@ -73,16 +73,16 @@ impl Node {
 
     pub(super) fn say(&mut self, now: Instant, to: Vec<Target>, text: String, kind: MessageKind) {
         if kind != MessageKind::Beep && text.trim().is_empty() {
-            return self.error("nothing to send");
+            return self.refuse(Refusal::NothingToSend);
         }
         if text.len() > MAX_TEXT {
-            return self.error(format!(
-                "the text is {} bytes; the limit is {MAX_TEXT}",
-                text.len()
-            ));
+            return self.refuse(Refusal::TooLong {
+                len: text.len(),
+                max: MAX_TEXT,
+            });
         }
         if to.is_empty() {
-            return self.error("no recipient");
+            return self.refuse(Refusal::NoRecipient);
         }
         let mut chats = Vec::new();
         for target in &to {
@@ -90,18 +90,23 @@ impl Node {
                 Target::Channel(name) => match channel_name(name) {
                     Ok(name) if self.channels.joined.contains_key(&name) => Chat::Channel(name),
                     Ok(name) => {
-                        return self.error(format!("you are not in {name}; /join {name} first"));
+                        return self.refuse(Refusal::SayNotIn(name));
                     }
-                    Err(err) => return self.error(format!("{name}: {err}")),
+                    Err(cause) => {
+                        return self.refuse(Refusal::BadChannel {
+                            raw: name.clone(),
+                            cause,
+                        });
+                    }
                 },
                 person => match self.peers.resolve(person, self.me()) {
-                    Ok(id) if id == self.id => return self.error("that is you"),
+                    Ok(id) if id == self.id => return self.refuse(Refusal::ThatIsYou),
                     Ok(id) => Chat::Direct(id),
-                    Err(err) => return self.error(err),
+                    Err(refusal) => return self.refuse(refusal),
                 },
             };
             if kind == MessageKind::Beep && matches!(chat, Chat::Channel(_)) {
-                return self.error("a beep goes to a person, not a channel");
+                return self.refuse(Refusal::BeepToChannel);
             }
             if !chats.contains(&chat) {
                 chats.push(chat);
@@ -119,7 +124,7 @@ impl Node {
                     self.send_channel(now, name, id, hlc, kind, &text, signed);
                 }
                 Chat::Direct(peer) => {
-                    if let Err(err) = self.outbox.push(
+                    if let Err(refusal) = self.outbox.push(
                         now,
                         &self.timing,
                         *peer,
@@ -130,7 +135,7 @@ impl Node {
                             text: &text,
                         },
                     ) {
-                        return self.error(err);
+                        return self.refuse(refusal);
                     }
                     if self.peers.get(*peer).is_none() {
                         self.events.push_back(CoreEvent::Queued { id, to: *peer });
@@ -264,24 +269,27 @@ impl Node {
     pub(super) fn join(&mut self, now: Instant, raw: &str, secret: Option<Secret>) {
         let name = match channel_name(raw) {
             Ok(n) => n,
-            Err(err) => return self.error(format!("{raw}: {err}")),
+            Err(cause) => {
+                return self.refuse(Refusal::BadChannel {
+                    raw: raw.to_string(),
+                    cause,
+                });
+            }
         };
         if self.channels.joined.contains_key(&name) {
-            return self.error(format!("you are already in {name}"));
+            return self.refuse(Refusal::AlreadyIn(name));
         }
         if self.channels.joined.len() >= MAX_JOINED {
-            return self.error(format!(
-                "you are in {MAX_JOINED} channels already; /part one first"
-            ));
+            return self.refuse(Refusal::TooManyChannels(MAX_JOINED));
         }
         let key = match secret {
             None if self.protected.known(&name, now) => {
-                return self.error(format!("{name} has a password: /join {name} <password>"));
+                return self.refuse(Refusal::NeedsPassword(name));
             }
             None => None,
             Some(secret) => match self.channel_key(&name, secret) {
                 Ok(key) => Some(key),
-                Err(err) => return self.error(err),
+                Err(refusal) => return self.refuse(refusal),
             },
         };
         self.channels.joined.insert(name.clone(), Joined::default());
@@ -329,41 +337,42 @@ impl Node {
     }
 
     /// The key of a password channel I may join.
-    pub(super) fn channel_key(&self, name: &str, secret: Secret) -> Result<ChannelKey, String> {
+    pub(super) fn channel_key(&self, name: &str, secret: Secret) -> Result<ChannelKey, Refusal> {
         if name == MAIN_CHANNEL {
-            return Err(format!("{MAIN_CHANNEL} cannot have a password"));
+            return Err(Refusal::MainNoPassword);
         }
         if self.protected.keys.len() >= MAX_PROTECTED_JOINED {
-            return Err(format!(
-                "you are in {MAX_PROTECTED_JOINED} password channels already; /part one first"
-            ));
+            return Err(Refusal::TooManyPasswordChannels(MAX_PROTECTED_JOINED));
         }
         let open = self
             .peers
             .iter()
             .any(|(_, p)| p.presence.open_channels().iter().any(|c| c.name == name));
         if open {
-            return Err(format!(
-                "{name} is an open channel; /join {name} without a password, or choose another name"
-            ));
+            return Err(Refusal::OpenChannel(name.to_string()));
         }
         match secret {
             Secret::Key(key) => Ok(key),
             Secret::Password(password) => ChannelKey::derive(name, &password)
-                .map_err(|_| format!("a password for {name} cannot be empty")),
+                .map_err(|_| Refusal::EmptyPassword(name.to_string())),
         }
     }
 
     pub(super) fn part(&mut self, now: Instant, raw: &str) {
         let name = match channel_name(raw) {
             Ok(n) => n,
-            Err(err) => return self.error(format!("{raw}: {err}")),
+            Err(cause) => {
+                return self.refuse(Refusal::BadChannel {
+                    raw: raw.to_string(),
+                    cause,
+                });
+            }
         };
         if name == MAIN_CHANNEL {
-            return self.error(format!("{MAIN_CHANNEL} cannot be left"));
+            return self.refuse(Refusal::MainCannotBeLeft);
         }
         if self.channels.joined.remove(&name).is_none() {
-            return self.error(format!("you are not in {name}"));
+            return self.refuse(Refusal::NotIn(name));
         }
         self.channels.forget_channel(&name);
         self.remove_protected(&name);
@@ -379,13 +388,18 @@ impl Node {
     pub(super) fn set_topic(&mut self, now: Instant, raw: &str, text: String) {
         let name = match channel_name(raw) {
             Ok(n) => n,
-            Err(err) => return self.error(format!("{raw}: {err}")),
+            Err(cause) => {
+                return self.refuse(Refusal::BadChannel {
+                    raw: raw.to_string(),
+                    cause,
+                });
+            }
         };
         let Some(current) = self.channels.joined.get(&name).map(Joined::topic_stamp) else {
-            return self.error(format!("you are not in {name}"));
+            return self.refuse(Refusal::NotIn(name));
         };
         if text.len() > MAX_TOPIC {
-            return self.error(format!("a topic is at most {MAX_TOPIC} bytes"));
+            return self.refuse(Refusal::TopicTooLong(MAX_TOPIC));
         }
         // A new topic replaces the one seen, even if that was stamped by a
         // clock far ahead (which would otherwise win for as long).
@@ -408,10 +422,7 @@ impl Node {
     pub(super) fn set_nick(&mut self, now: Instant, nick: String) {
         let nick = nick.trim().to_string();
         if !valid_nick(&nick) {
-            return self.error(format!(
-                "\"{nick}\" is not a valid nick: 1 to {} bytes, no spaces, commas, '@' or leading '#'",
-                crate::types::MAX_NICK
-            ));
+            return self.refuse(Refusal::BadNick(nick));
         }
         if nick == self.presence.nick {
             return;

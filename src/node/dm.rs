@@ -91,8 +91,8 @@ impl Node {
             kind,
             text,
         };
-        if let Err(err) = self.outbox.push(now, &self.timing, to, draft) {
-            return self.error(err);
+        if let Err(refusal) = self.outbox.push(now, &self.timing, to, draft) {
+            return self.refuse(refusal);
         }
         if self.peers.get(to).is_none() {
             self.events.push_back(CoreEvent::Queued { id, to });

@@ -192,7 +192,7 @@ impl Lan {
         self.events[i]
             .iter()
             .filter_map(|e| match e {
-                CoreEvent::Error(text) => Some(text.clone()),
+                CoreEvent::Error(refusal) => Some(refusal.to_string()),
                 _ => None,
             })
             .collect()

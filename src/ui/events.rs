@@ -28,7 +28,10 @@ impl LanchatApp {
             self.focused && self.visible,
         );
         match &event.event {
-            Event::Error(text) | Event::Core(CoreEvent::Error(text)) => self.notice(text.clone()),
+            Event::Error(text) => self.notice(text.clone()),
+            Event::Core(CoreEvent::Error(refusal)) | Event::Refused(refusal) => {
+                self.notice(self.t().refusal(refusal));
+            }
             Event::KeyChanged {
                 id,
                 nick,

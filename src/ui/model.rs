@@ -586,6 +586,7 @@ impl Model {
             | Event::Core(CoreEvent::OtherVersion { .. })
             | Event::Error(_)
             | Event::Core(CoreEvent::Error(_))
+            | Event::Refused(_)
             | Event::HistoryRecovered { .. }
             | Event::Core(CoreEvent::Stopped)
             | Event::Exported { .. }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use lanchat::api::{Event, Secret};
 use lanchat::net::{Events, MemoryLan, NetOptions, NodeHandle};
-use lanchat::protocol::{CoreCommand, CoreEvent};
+use lanchat::protocol::{CoreCommand, CoreEvent, Refusal};
 use lanchat::{MessageKind, Target};
 
 fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
@@ -26,8 +26,11 @@ fn expect(events: &mut Events, what: &str, want: impl Fn(&Event) -> bool) {
         match events.try_recv() {
             Ok(e) if want(&e.event) => return,
             Ok(e) => {
-                if let Event::Error(text) | Event::Core(CoreEvent::Error(text)) = &e.event {
+                if let Event::Error(text) = &e.event {
                     panic!("waiting for {what}: {text}");
+                }
+                if let Event::Core(CoreEvent::Error(refusal)) = &e.event {
+                    panic!("waiting for {what}: {refusal}");
                 }
             }
             Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -98,8 +101,8 @@ fn a_line_said_right_after_joining_a_password_channel_reaches_it() {
         assert!(Instant::now() < deadline, "no error for an empty password");
         match alice_events.try_recv() {
             Ok(e) => {
-                if let Event::Core(CoreEvent::Error(text)) = &e.event {
-                    assert!(text.contains("cannot be empty"), "{text}");
+                if let Event::Core(CoreEvent::Error(refusal)) = &e.event {
+                    assert_eq!(*refusal, Refusal::EmptyPassword("#empty".into()));
                     break;
                 }
             }

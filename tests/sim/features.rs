@@ -72,7 +72,7 @@ pub(super) fn errors(sim: &Sim, host: usize, since: Duration) -> Vec<String> {
     sim.events(host, since)
         .into_iter()
         .filter_map(|e| match e {
-            CoreEvent::Error(text) => Some(text.clone()),
+            CoreEvent::Error(refusal) => Some(refusal.to_string()),
             _ => None,
         })
         .collect()
