@@ -40,7 +40,7 @@ pub(crate) mod record;
 pub(crate) mod serve;
 pub mod session;
 
-pub use offer::{Offer, Withdrawal};
+pub use offer::{FileMessage, Offer, Withdrawal};
 
 /// The TCP port a node serves files on when it is free (the next node on
 /// the same host takes any port; the offer says which).

@@ -144,6 +144,47 @@ impl Withdrawal {
     }
 }
 
+/// What the text of a file message is: an offer, the withdrawal of one,
+/// or neither (a damaged or foreign text, shown as "a file"). The one
+/// place that reads it, for the driver, the store's export, the window and
+/// headless alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileMessage {
+    /// An offer.
+    Offer(Offer),
+    /// An offer taken back.
+    Withdrawal(Withdrawal),
+}
+
+impl FileMessage {
+    /// Reads a message's text; `None` unless it is a file message that says
+    /// one of the two.
+    pub fn read(kind: crate::types::MessageKind, text: &str) -> Option<FileMessage> {
+        if kind != crate::types::MessageKind::File {
+            return None;
+        }
+        Offer::from_text(text)
+            .map(FileMessage::Offer)
+            .or_else(|| Withdrawal::from_text(text).map(FileMessage::Withdrawal))
+    }
+
+    /// The offer, if it is one.
+    pub fn offer(self) -> Option<Offer> {
+        match self {
+            FileMessage::Offer(offer) => Some(offer),
+            FileMessage::Withdrawal(_) => None,
+        }
+    }
+
+    /// The withdrawal, if it is one.
+    pub fn withdrawal(self) -> Option<Withdrawal> {
+        match self {
+            FileMessage::Withdrawal(w) => Some(w),
+            FileMessage::Offer(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 impl Offer {
     /// An offer of one 5 GiB file on the usual port, for tests.
@@ -162,6 +203,23 @@ impl Offer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_message_is_an_offer_a_withdrawal_or_nothing() {
+        use crate::types::MessageKind;
+        let o = Offer::sample();
+        let w = Withdrawal::of(&o);
+        assert_eq!(
+            FileMessage::read(MessageKind::File, &o.to_text()),
+            Some(FileMessage::Offer(o.clone()))
+        );
+        assert_eq!(
+            FileMessage::read(MessageKind::File, &w.to_text()),
+            Some(FileMessage::Withdrawal(w))
+        );
+        assert_eq!(FileMessage::read(MessageKind::Text, &o.to_text()), None);
+        assert_eq!(FileMessage::read(MessageKind::File, "{\"offer\":1}"), None);
+    }
 
     #[test]
     fn an_offer_reads_back_from_its_text() {

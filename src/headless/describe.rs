@@ -3,7 +3,7 @@
 //! transfers in [`super::files`]).
 
 use crate::api::{CoreEvent, Event};
-use crate::files::FileEvent;
+use crate::files::{FileEvent, FileMessage};
 use crate::i18n::Lang;
 use crate::types::{Chat, MessageKind};
 
@@ -130,14 +130,14 @@ pub(super) fn describe(
                 MessageKind::Action => format!("* {} {}", msg.nick, msg.text),
                 MessageKind::Beep => format!("* {} beeps", msg.nick),
                 MessageKind::Text => format!("<{}> {}", msg.nick, msg.text),
-                MessageKind::File => match crate::files::Offer::from_text(&msg.text) {
-                    Some(offer) => {
+                MessageKind::File => match FileMessage::read(msg.kind, &msg.text) {
+                    Some(FileMessage::Offer(offer)) => {
                         format!("* {} offers {} ({})", msg.nick, offer.describe(), offer.id)
                     }
-                    None => match crate::files::Withdrawal::from_text(&msg.text) {
-                        Some(w) => format!("* {} withdrew {} ({})", msg.nick, w.name, w.id),
-                        None => format!("* {} offers a file", msg.nick),
-                    },
+                    Some(FileMessage::Withdrawal(w)) => {
+                        format!("* {} withdrew {} ({})", msg.nick, w.name, w.id)
+                    }
+                    None => format!("* {} offers a file", msg.nick),
                 },
             };
             let text = format!("[{}] {mark}{chat} {body}", clock(msg.time_ms));
@@ -170,10 +170,12 @@ pub(super) fn describe(
                 MessageKind::Action => format!("* {me} {text}"),
                 MessageKind::Beep => format!("* you beep {}", name.trim_start_matches('@')),
                 MessageKind::Text => format!("<{me}> {text}"),
-                MessageKind::File => match crate::files::Offer::from_text(text) {
-                    Some(offer) => format!("* you offer {}", offer.describe()),
-                    None => "* you offer a file".to_string(),
-                },
+                MessageKind::File => {
+                    match FileMessage::read(*kind, text).and_then(FileMessage::offer) {
+                        Some(offer) => format!("* you offer {}", offer.describe()),
+                        None => "* you offer a file".to_string(),
+                    }
+                }
             };
             let line = format!("[{}] {name} {body}", clock(crate::hlc::wall_ms(*hlc)));
             let json = JsonEvent::Sent {

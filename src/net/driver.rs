@@ -28,7 +28,7 @@ use crate::api::{Command, Event, Secret, Target};
 use crate::catchup;
 use crate::envelope::{ChannelKey, WorkgroupKey};
 use crate::files::manager::{Ask, Files, Order};
-use crate::files::{FileOffer, Offer, Withdrawal};
+use crate::files::{FileMessage, FileOffer};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::protocol::{CoreCommand, CoreEvent, Refusal};
@@ -642,18 +642,23 @@ impl Driver {
                 }
             }
             CoreEvent::PeerOffline { id, .. } => self.files.order(Order::Offline(*id)),
-            CoreEvent::Message(m) | CoreEvent::Recalled(m) if m.kind == MessageKind::File => {
-                if let Some(offer) = Offer::from_text(&m.text) {
-                    self.files.order(Order::Offered(Box::new(FileOffer {
-                        offer,
-                        from: m.from,
-                        nick: m.nick.clone(),
-                        chat: m.chat.clone(),
-                    })));
-                } else if let Some(withdrawal) = Withdrawal::from_text(&m.text) {
-                    self.files.order(Order::Withdrawn(withdrawal.id, m.from));
-                } else {
-                    tracing::debug!(from = %m.from, "a file message that is no offer");
+            CoreEvent::Message(m) | CoreEvent::Recalled(m) => {
+                match FileMessage::read(m.kind, &m.text) {
+                    Some(FileMessage::Offer(offer)) => {
+                        self.files.order(Order::Offered(Box::new(FileOffer {
+                            offer,
+                            from: m.from,
+                            nick: m.nick.clone(),
+                            chat: m.chat.clone(),
+                        })));
+                    }
+                    Some(FileMessage::Withdrawal(withdrawal)) => {
+                        self.files.order(Order::Withdrawn(withdrawal.id, m.from));
+                    }
+                    None if m.kind == MessageKind::File => {
+                        tracing::debug!(from = %m.from, "a file message that is no offer");
+                    }
+                    None => {}
                 }
             }
             _ => {}

@@ -266,12 +266,16 @@ impl Thread {
                 crate::types::MessageKind::Action => writeln!(out, "[{when}] * {} {text}", m.nick)?,
                 crate::types::MessageKind::Beep => writeln!(out, "[{when}] * {} beeps", m.nick)?,
                 crate::types::MessageKind::Text => writeln!(out, "[{when}] <{}> {text}", m.nick)?,
-                crate::types::MessageKind::File => match crate::files::Offer::from_text(&m.text) {
-                    Some(offer) => {
-                        writeln!(out, "[{when}] * {} offers {}", m.nick, offer.describe())?
+                crate::types::MessageKind::File => {
+                    match crate::files::FileMessage::read(m.kind, &m.text)
+                        .and_then(crate::files::FileMessage::offer)
+                    {
+                        Some(offer) => {
+                            writeln!(out, "[{when}] * {} offers {}", m.nick, offer.describe())?
+                        }
+                        None => writeln!(out, "[{when}] * {} offers a file", m.nick)?,
                     }
-                    None => writeln!(out, "[{when}] * {} offers a file", m.nick)?,
-                },
+                }
             }
         }
         out.flush()?;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::transfers::Transfers;
 use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
 use crate::files::FileEvent;
-use crate::files::{Offer, Withdrawal};
+use crate::files::{FileMessage, Offer, Withdrawal};
 use crate::net::{NodeEvent, ReadyInfo};
 use crate::protocol::{CoreEvent, DmState};
 use crate::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
@@ -280,23 +280,9 @@ impl Model {
             state: None,
             history,
             mention,
-            offer: Model::offer_of(msg.kind, &msg.text),
-            withdrawal: Model::withdrawal_of(msg.kind, &msg.text),
+            offer: FileMessage::read(msg.kind, &msg.text).and_then(FileMessage::offer),
+            withdrawal: FileMessage::read(msg.kind, &msg.text).and_then(FileMessage::withdrawal),
         }
-    }
-
-    /// The offer a file message makes.
-    fn offer_of(kind: MessageKind, text: &str) -> Option<Offer> {
-        (kind == MessageKind::File)
-            .then(|| Offer::from_text(text))
-            .flatten()
-    }
-
-    /// The withdrawal a file message makes.
-    fn withdrawal_of(kind: MessageKind, text: &str) -> Option<Withdrawal> {
-        (kind == MessageKind::File)
-            .then(|| Withdrawal::from_text(text))
-            .flatten()
     }
 
     /// Takes in one event. `selected` is the chat on screen and `focused`
@@ -475,8 +461,8 @@ impl Model {
                     state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
                     history: false,
                     mention: false,
-                    offer: Model::offer_of(*kind, text),
-                    withdrawal: Model::withdrawal_of(*kind, text),
+                    offer: FileMessage::read(*kind, text).and_then(FileMessage::offer),
+                    withdrawal: FileMessage::read(*kind, text).and_then(FileMessage::withdrawal),
                 };
                 self.open(chat).push(Row::Message(row));
                 None

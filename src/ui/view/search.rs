@@ -73,12 +73,9 @@ pub(super) fn results(app: &mut LanchatApp, ui: &mut egui::Ui) {
                 for hit in &app.search.results {
                     let when = format_local(hit.time_ms, "%Y-%m-%d %H:%M");
                     // A file message's text is its offer: shown as what it offers.
-                    let offer = (hit.kind == crate::types::MessageKind::File)
-                        .then(|| crate::files::Offer::from_text(&hit.text))
-                        .flatten();
-                    let withdrawal = (hit.kind == crate::types::MessageKind::File)
-                        .then(|| crate::files::Withdrawal::from_text(&hit.text))
-                        .flatten();
+                    let read = crate::files::FileMessage::read(hit.kind, &hit.text);
+                    let offer = read.clone().and_then(crate::files::FileMessage::offer);
+                    let withdrawal = read.and_then(crate::files::FileMessage::withdrawal);
                     let text = match (&offer, &withdrawal) {
                         (Some(offer), _) => format!("🗋 {}", super::file_card::describe(t, offer)),
                         (None, Some(w)) => {
