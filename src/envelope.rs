@@ -340,7 +340,7 @@ fn frame(
                         aad: &header,
                     },
                 )
-                .map_err(|_| EncodeError::TooLarge(inner.len()))?;
+                .map_err(|_| EncodeError::Encrypt)?;
             out.extend_from_slice(&nonce);
             out.extend_from_slice(&sealed);
         }

@@ -127,6 +127,9 @@ pub enum SessionError {
     /// A control frame does not decode.
     #[error("a frame does not decode")]
     Malformed,
+    /// The system gave no random bytes for the session's keys.
+    #[error("the system gives no randomness: {0}")]
+    NoRandomness(getrandom::Error),
 }
 
 /// The control message a frame's body holds once it opened: exactly one,
@@ -167,16 +170,17 @@ pub struct Writer<W> {
     buf: Vec<u8>,
 }
 
-fn hello(keys: &Keys) -> ([u8; HELLO_LEN], [u8; 32]) {
-    let random: [u8; 32] = std::array::from_fn(|_| fastrand::u8(..));
-    let mut random = random;
-    // fastrand is not a secure generator; the OS's is, when it answers.
-    let _ = getrandom::fill(&mut random);
+/// My half of a connection's opening: magic, my key and 32 random bytes
+/// from the OS (they make the session's keys fresh). Without the OS's
+/// randomness there is no safe session, so no connection.
+fn hello(keys: &Keys) -> Result<([u8; HELLO_LEN], [u8; 32]), SessionError> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(SessionError::NoRandomness)?;
     let mut out = [0u8; HELLO_LEN];
     out[..4].copy_from_slice(MAGIC);
     out[4..36].copy_from_slice(&keys.public().0);
     out[36..].copy_from_slice(&random);
-    (out, random)
+    Ok((out, random))
 }
 
 fn parse_hello(bytes: &[u8; HELLO_LEN]) -> Result<(PublicKey, [u8; 32]), SessionError> {
@@ -204,7 +208,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let (mine, my_random) = hello(keys);
+    let (mine, my_random) = hello(keys)?;
     write.write_all(&mine).await?;
     let mut theirs = [0u8; HELLO_LEN];
     read.read_exact(&mut theirs).await?;
@@ -233,7 +237,7 @@ where
     let mut theirs = [0u8; HELLO_LEN];
     read.read_exact(&mut theirs).await?;
     let (peer, their_random) = parse_hello(&theirs)?;
-    let (mine, my_random) = hello(keys);
+    let (mine, my_random) = hello(keys)?;
     write.write_all(&mine).await?;
     let salt = [their_random, my_random].concat();
     let (tx, rx) = keys

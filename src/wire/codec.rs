@@ -49,6 +49,10 @@ pub enum EncodeError {
     /// The encoded packet would exceed the datagram budget.
     #[error("packet of {0} bytes is over the datagram budget")]
     TooLarge(usize),
+    /// The workgroup's encryption failed (the AEAD refuses only inputs of
+    /// gigabytes, so this is a bug, not a size).
+    #[error("the workgroup encryption failed")]
+    Encrypt,
 }
 
 /// Most memory one decode may claim. bincode counts the in-memory size of
