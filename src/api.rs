@@ -7,6 +7,10 @@
 
 use std::path::PathBuf;
 
+mod names;
+
+pub use names::Names;
+
 use crate::doctor::NetworkReport;
 use crate::envelope::PublicKey;
 use crate::files::{FileEvent, FileId};

@@ -6,19 +6,18 @@
 //! thread prints events until the node has stopped. Every line is flushed on
 //! its own, so a reader sees each event as it happens.
 
-use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::api::{Command, CoreCommand, CoreEvent, Event, Target};
+use crate::api::{Command, CoreCommand, CoreEvent, Event, Names, Target};
 use crate::i18n::Lang;
 use crate::input::{self, Action};
-use crate::net::{NetOptions, NodeEvent, NodeHandle, ReadyInfo, StartError};
+use crate::net::{NetOptions, NodeEvent, NodeHandle, StartError};
 use crate::policy::Policy;
-use crate::types::{Chat, MAIN_CHANNEL, NodeId};
+use crate::types::MAIN_CHANNEL;
 
 mod describe;
 mod files;
@@ -72,7 +71,7 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
             return Err(err.into());
         }
     };
-    let mut names = Names::new(&ready);
+    let mut names = Names::new(ready.id, &ready.nick);
     out.line(&JsonEvent::from(&ready), || {
         format!(
             "ready: {} ({}) on {} group {}:{} via {}",
@@ -105,7 +104,9 @@ pub fn run(options: HeadlessOptions) -> Result<(), HeadlessError> {
         if !printing {
             continue;
         }
-        names.learn(&event);
+        if let Event::Core(core) = &event {
+            names.record(core);
+        }
         let (json, text) = describe(&event, history, search, &names);
         let written = match text {
             Some(text) => out.line(&json, || text),
@@ -335,47 +336,6 @@ impl Output {
     /// a person); false when stdout is gone.
     fn json_only(&self, event: &JsonEvent) -> bool {
         !self.json || self.line(event, String::new)
-    }
-}
-
-/// Who is called what, to name direct chats `@label`.
-struct Names {
-    me: NodeId,
-    labels: HashMap<NodeId, String>,
-}
-
-impl Names {
-    fn new(ready: &ReadyInfo) -> Names {
-        let mut labels = HashMap::new();
-        labels.insert(ready.id, ready.nick.clone());
-        Names {
-            me: ready.id,
-            labels,
-        }
-    }
-
-    fn learn(&mut self, event: &Event) {
-        match event {
-            Event::Core(CoreEvent::PeerOnline(peer)) => {
-                self.labels.insert(peer.id, peer.label.clone());
-            }
-            Event::Core(CoreEvent::NickChanged { id, new, .. }) => {
-                self.labels.insert(*id, new.clone());
-            }
-            _ => {}
-        }
-    }
-
-    fn label(&self, id: &NodeId) -> String {
-        self.labels.get(id).cloned().unwrap_or_else(|| id.short())
-    }
-
-    /// `#chan`, or `@label` of the other party.
-    fn chat(&self, chat: &Chat) -> String {
-        match chat {
-            Chat::Channel(name) => name.clone(),
-            Chat::Direct(id) => format!("@{}", self.label(id)),
-        }
     }
 }
 

@@ -144,6 +144,17 @@ pub enum NameError {
     BadCharacter,
 }
 
+/// What a person is called where others see them: `nick`, or
+/// `nick#abcd` (the start of the node id) while someone else has the same
+/// nick (`shared`). The one rule the core and every client use.
+pub fn label(nick: &str, id: NodeId, shared: bool) -> String {
+    if shared {
+        format!("{nick}#{}", id.short())
+    } else {
+        nick.to_string()
+    }
+}
+
 /// Normalises a channel name: adds the leading `#` and checks it. Case is
 /// kept for display, and "#main" means `#Main`.
 pub fn channel_name(raw: &str) -> Result<String, NameError> {

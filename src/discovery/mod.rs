@@ -583,11 +583,7 @@ impl PeerTable {
                 .peers
                 .iter()
                 .any(|(k, p)| *k != id && p.presence.nick.eq_ignore_ascii_case(nick));
-        if clash {
-            format!("{nick}#{}", id.short())
-        } else {
-            nick.to_string()
-        }
+        crate::types::label(nick, id, clash)
     }
 
     /// What the user sees of a peer.
@@ -654,7 +650,7 @@ impl PeerTable {
                 online.sort();
                 let labels = online
                     .iter()
-                    .map(|id| format!("{nick}#{}", id.short()))
+                    .map(|id| crate::types::label(nick, *id, true))
                     .collect();
                 Err(Refusal::WhichOne {
                     nick: nick.to_string(),

@@ -8,7 +8,8 @@ use crate::i18n::Lang;
 use crate::types::{Chat, MessageKind};
 
 use super::json::{Channel, JsonEvent, Network, Peer};
-use super::{Names, clock, files, rfc3339};
+use super::{clock, files, rfc3339};
+use crate::api::Names;
 
 /// One event as JSON and as a line of text; no text for an event only
 /// scripts want (to a person it would be noise).
@@ -99,7 +100,7 @@ pub(super) fn describe(
                 node: *id,
                 old: old.clone(),
                 new: new.clone(),
-                me: *id == names.me,
+                me: *id == names.me(),
             },
             format!("* {old} is now known as {new}"),
         ),
@@ -165,7 +166,7 @@ pub(super) fn describe(
             ..
         }) => {
             let name = names.chat(chat);
-            let me = names.label(&names.me);
+            let me = names.label(&names.me());
             let body = match kind {
                 MessageKind::Action => format!("* {me} {text}"),
                 MessageKind::Beep => format!("* you beep {}", name.trim_start_matches('@')),
@@ -212,7 +213,7 @@ pub(super) fn describe(
                 channel: channel.clone(),
                 node: *id,
                 nick: nick.clone(),
-                me: *id == names.me,
+                me: *id == names.me(),
             },
             format!("* {nick} joined {channel}"),
         ),
@@ -221,7 +222,7 @@ pub(super) fn describe(
                 channel: channel.clone(),
                 node: *id,
                 nick: nick.clone(),
-                me: *id == names.me,
+                me: *id == names.me(),
             },
             format!("* {nick} left {channel}"),
         ),
@@ -408,7 +409,6 @@ fn direct_peer(chat: &Chat) -> Option<crate::types::NodeId> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
     use super::*;
     use crate::api::ChatMessage;
@@ -418,11 +418,12 @@ mod tests {
     fn direct_messages_are_named_by_the_other_party() {
         let me = NodeId::random();
         let bob = NodeId::random();
-        let mut names = Names {
-            me,
-            labels: HashMap::new(),
-        };
-        names.labels.insert(bob, "bob".into());
+        let mut names = Names::new(me, "me");
+        names.record(&CoreEvent::NickChanged {
+            id: bob,
+            old: String::new(),
+            new: "bob".into(),
+        });
         let msg = Event::Core(CoreEvent::Message(ChatMessage {
             id: MsgId::from_bits(7),
             chat: Chat::Direct(bob),
@@ -450,11 +451,12 @@ mod tests {
     fn typing_is_for_scripts_only_and_names_the_chat_like_a_message() {
         let me = NodeId::random();
         let bob = NodeId::random();
-        let mut names = Names {
-            me,
-            labels: HashMap::new(),
-        };
-        names.labels.insert(bob, "bob".into());
+        let mut names = Names::new(me, "me");
+        names.record(&CoreEvent::NickChanged {
+            id: bob,
+            old: String::new(),
+            new: "bob".into(),
+        });
         for (chat, name) in [
             (Chat::Direct(bob), "@bob".to_string()),
             (Chat::Channel("#dev".into()), "#dev".to_string()),

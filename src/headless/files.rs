@@ -2,8 +2,8 @@
 //! for scripts, one line for people (with the command that answers an
 //! offer).
 
-use super::Names;
 use super::json::{Answer, FailureKind, FileEntry, FileEntryState, JsonEvent, Offer};
+use crate::api::Names;
 use crate::files::{
     self, Direction, FileDone, FileFailed, FileOffer, FileProgress, FileState, FileStatus,
     human_size,

@@ -19,12 +19,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::history::History;
 use super::link::{Link, Opened, RESCAN_EVERY};
 use super::socket::SocketError;
 use super::writer::{Job, Writer};
 use super::{COMMAND_CAPACITY, Events, NetOptions, ReadyInfo, peers};
-use crate::api::{Command, Event, Secret, Target};
+use crate::api::{Command, Event, Names, Secret, Target};
 use crate::catchup;
 use crate::envelope::{ChannelKey, WorkgroupKey};
 use crate::files::manager::{Ask, Files, Order};
@@ -296,7 +295,7 @@ impl NodeHandle {
                     }
                     let driver = Driver {
                         node,
-                        names: History::new(config.keys.id()),
+                        names: Names::new(config.keys.id(), &config.nick),
                         link,
                         writer,
                         files,
@@ -362,7 +361,7 @@ impl NodeHandle {
 /// the client (through the store's thread).
 struct Driver {
     node: Node,
-    names: History,
+    names: Names,
     link: Link,
     writer: Writer,
     /// The file runtime.

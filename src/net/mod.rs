@@ -3,7 +3,6 @@
 //! client (headless mode, window, tests) talks to it through.
 
 mod driver;
-mod history;
 pub mod interfaces;
 mod link;
 mod memory;

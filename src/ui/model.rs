@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::transfers::Transfers;
-use crate::api::{ChannelSummary, ChatMessage, Event, OfflineReason, PeerInfo, TYPING_SHOWN};
+use crate::api::{
+    ChannelSummary, ChatMessage, Event, Names, OfflineReason, PeerInfo, TYPING_SHOWN,
+};
 use crate::files::FileEvent;
 use crate::files::{FileMessage, Offer, Withdrawal};
 use crate::net::{NodeEvent, ReadyInfo};
@@ -75,8 +77,8 @@ pub struct Model {
     pub ready: Option<ReadyInfo>,
     /// People online, by id.
     pub peers: BTreeMap<NodeId, PeerInfo>,
-    /// Last nick seen for everyone ever seen (names offline private chats).
-    pub nicks: HashMap<NodeId, String>,
+    /// Who is called what (names offline private chats too).
+    pub names: Names,
     /// Channel topics.
     pub topics: HashMap<String, String>,
     /// My password channels (shown with a lock).
@@ -100,12 +102,12 @@ impl Model {
     pub fn new(me: NodeId, nick: String) -> Model {
         Model {
             me,
-            my_nick: nick,
+            my_nick: nick.clone(),
             my_status: Status::Available,
             my_status_text: String::new(),
             ready: None,
             peers: BTreeMap::new(),
-            nicks: HashMap::new(),
+            names: Names::new(me, &nick),
             topics: HashMap::new(),
             protected: std::collections::HashSet::new(),
             network: None,
@@ -175,14 +177,7 @@ impl Model {
     /// What a person is called: their label when online, else the last nick
     /// known, else the short id.
     pub fn label(&self, id: &NodeId) -> String {
-        if *id == self.me {
-            return self.my_nick.clone();
-        }
-        match (self.peers.get(id), self.nicks.get(id)) {
-            (Some(peer), _) => peer.label.clone(),
-            (None, Some(nick)) => nick.clone(),
-            (None, None) => id.short(),
-        }
+        self.names.label(id)
     }
 
     /// The channel and people that should be offered when completing `prefix`.
@@ -296,19 +291,18 @@ impl Model {
         focused: bool,
     ) -> Option<Alert> {
         let seen_now = |chat: &Chat| focused && selected == Some(chat);
+        if let Event::Core(core) = &event.event {
+            self.names.record(core);
+        }
         match &event.event {
             // Missed while away: placed at once by its stamp, as history
             // (no page of a request waits for it).
             Event::Core(CoreEvent::Recalled(msg)) => {
                 let row = self.row(msg, true, false);
-                self.nicks
-                    .entry(msg.from)
-                    .or_insert_with(|| msg.nick.clone());
                 self.open(&msg.chat).merge(vec![row]);
                 None
             }
             Event::Core(CoreEvent::PeerOnline(peer)) => {
-                self.nicks.insert(peer.id, peer.nick.clone());
                 let chat = Chat::Direct(peer.id);
                 if self.peers.insert(peer.id, peer.clone()).is_none()
                     && let Some(view) = self.chat_mut(&chat)
@@ -334,7 +328,6 @@ impl Model {
                 if *id == self.me {
                     self.my_nick = new.clone();
                 } else {
-                    self.nicks.insert(*id, new.clone());
                     if let Some(peer) = self.peers.get_mut(id) {
                         peer.nick = new.clone();
                     }
@@ -385,9 +378,6 @@ impl Model {
                     && Model::mentions(&msg.text, &self.my_nick);
                 let row = self.row(msg, event.history, mention);
                 let offer = row.offer.clone();
-                self.nicks
-                    .entry(msg.from)
-                    .or_insert_with(|| msg.nick.clone());
                 self.typing.remove(&(msg.chat.clone(), msg.from));
                 let seen = seen_now(&msg.chat);
                 let view = self.open(&msg.chat);
@@ -528,12 +518,7 @@ impl Model {
                 }
                 Some(Alert::Beep { nick: nick.clone() })
             }
-            Event::Core(CoreEvent::Who(peers)) => {
-                for peer in peers {
-                    self.nicks.insert(peer.id, peer.nick.clone());
-                }
-                None
-            }
+            Event::Core(CoreEvent::Who(_)) => None,
             Event::Core(CoreEvent::Channels(list)) => {
                 self.channel_list = list.clone();
                 None
@@ -638,17 +623,8 @@ impl Model {
     /// share a nick (the core does it too, but labels change as people come
     /// and go).
     fn relabel(&mut self) {
-        let mut count: HashMap<String, usize> = HashMap::new();
-        for peer in self.peers.values() {
-            *count.entry(peer.nick.to_lowercase()).or_default() += 1;
-        }
-        *count.entry(self.my_nick.to_lowercase()).or_default() += 1;
         for peer in self.peers.values_mut() {
-            peer.label = if count.get(&peer.nick.to_lowercase()).copied().unwrap_or(0) > 1 {
-                format!("{}#{}", peer.nick, peer.id.short())
-            } else {
-                peer.nick.clone()
-            };
+            peer.label = self.names.label(&peer.id);
         }
     }
 }
