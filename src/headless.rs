@@ -220,6 +220,7 @@ fn quit_on_signal(handle: &NodeHandle) {
             return;
         }
     };
+    let shutdown = handle.shutdown();
     runtime.block_on(async {
         #[cfg(unix)]
         {
@@ -229,15 +230,24 @@ fn quit_on_signal(handle: &NodeHandle) {
                     tokio::select! {
                         () = ctrl_c() => {}
                         _ = term.recv() => {}
+                        () = shutdown.triggered() => {}
                     }
                 }
-                Err(_) => ctrl_c().await,
+                Err(_) => tokio::select! {
+                    () = ctrl_c() => {}
+                    () = shutdown.triggered() => {}
+                },
             }
         }
         #[cfg(not(unix))]
-        ctrl_c().await;
+        tokio::select! {
+            () = ctrl_c() => {}
+            () = shutdown.triggered() => {}
+        }
     });
-    let _ = handle.send(Command::Core(CoreCommand::Quit));
+    // A signal: the node leaves as on /quit. The node's own end: nothing
+    // more to watch.
+    shutdown.trigger();
 }
 
 /// Resolves on Ctrl-C; never, if Ctrl-C cannot be watched.
@@ -253,6 +263,10 @@ fn read_commands(handle: &NodeHandle, out: &Output, nick_locked: bool) {
     let mut current = Target::Channel(MAIN_CHANNEL.to_string());
     let stdin = io::stdin();
     for line in stdin.lock().lines() {
+        // The node is gone (a signal, or it stopped): the rest is unread.
+        if handle.shutdown().is_triggered() {
+            break;
+        }
         let line = match line {
             Ok(line) => line,
             Err(err) => {

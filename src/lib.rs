@@ -48,6 +48,7 @@ pub mod node;
 pub mod policy;
 pub mod protocol;
 pub mod settings;
+pub mod shutdown;
 pub mod store;
 pub mod types;
 pub(crate) mod typing;

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::envelope::Keys;
 use crate::identity::unix_ms;
+use crate::shutdown::Shutdown;
 use crate::types::{Chat, NodeId};
 
 /// What the driver asks of the file runtime.
@@ -242,6 +243,7 @@ impl Files {
         data_dir: &Path,
         records: Vec<Record>,
         in_memory: bool,
+        shutdown: Shutdown,
     ) -> std::io::Result<Files> {
         let downloads = options.downloads(data_dir);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -305,7 +307,7 @@ impl Files {
                         withdrawn: HashMap::new(),
                     };
                     manager.restore(records);
-                    manager.run(orders_rx).await;
+                    manager.run(orders_rx, &shutdown).await;
                 });
                 runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             })?;
@@ -333,8 +335,13 @@ struct Manager {
 const WITHDRAWN_KEPT: usize = 1024;
 
 impl Manager {
-    async fn run(&mut self, mut orders: mpsc::UnboundedReceiver<Order>) {
-        while let Some(order) = orders.recv().await {
+    async fn run(&mut self, mut orders: mpsc::UnboundedReceiver<Order>, shutdown: &Shutdown) {
+        loop {
+            let order = tokio::select! {
+                order = orders.recv() => order,
+                () = shutdown.triggered() => None,
+            };
+            let Some(order) = order else { break };
             match order {
                 Order::Send(chat, paths) => {
                     for path in paths {

@@ -31,6 +31,7 @@ use crate::files::{FileMessage, FileOffer};
 use crate::identity::{self, Identity, IdentityError};
 use crate::node::{Config, Node};
 use crate::protocol::{CoreCommand, CoreEvent, Refusal};
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::types::valid_nick;
 use crate::types::{Chat, MessageKind};
@@ -119,6 +120,7 @@ pub enum HandleError {
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     commands: mpsc::Sender<Command>,
+    shutdown: Shutdown,
 }
 
 impl NodeHandle {
@@ -224,14 +226,16 @@ impl NodeHandle {
         });
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let shutdown = Shutdown::new();
+        let driver_shutdown = shutdown.clone();
         let writer = Writer::start(
             store,
             options.retention,
             told,
-            config.keys.id(),
-            config.nick.clone(),
+            (config.keys.id(), config.nick.clone()),
             event_tx,
             repaint,
+            shutdown.clone(),
         )
         .map_err(StartError::Thread)?;
         let files = Files::start(
@@ -241,6 +245,7 @@ impl NodeHandle {
             &data_dir,
             transfers,
             options.lan.is_some(),
+            shutdown.clone(),
         )
         .map_err(StartError::Thread)?;
         let mut ready = ready;
@@ -310,6 +315,7 @@ impl NodeHandle {
                         deriving: None,
                         held: std::collections::VecDeque::new(),
                         closed: false,
+                        shutdown: driver_shutdown,
                     };
                     driver.run(command_rx).await;
                 });
@@ -318,10 +324,17 @@ impl NodeHandle {
         Ok((
             NodeHandle {
                 commands: command_tx,
+                shutdown,
             },
             event_rx,
             ready,
         ))
+    }
+
+    /// The node's shutdown signal: triggering it makes the node leave the
+    /// network as `Quit` does, and every thread of the node end.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
     }
 
     /// Hands a command to the node without waiting (safe on a UI thread).
@@ -386,6 +399,9 @@ struct Driver {
     deriving: Option<tokio::sync::oneshot::Receiver<CoreCommand>>,
     /// Commands that came while a key was derived.
     held: std::collections::VecDeque<Command>,
+    /// The node's shutdown signal: obeyed like `Quit`, and triggered when
+    /// the driver is done.
+    shutdown: Shutdown,
     /// Every handle is gone.
     closed: bool,
 }
@@ -455,6 +471,13 @@ impl Driver {
                     self.node.handle_timeout(Instant::now());
                 }
                 () = tokio::time::sleep_until(give_up.into()), if quit_deadline.is_some() => gave_up = true,
+                () = self.shutdown.triggered(), if quit_deadline.is_none() => {
+                    woke = Some(Instant::now());
+                    tracing::debug!("shutdown: leaving");
+                    self.node.handle_command(Instant::now(), CoreCommand::Quit);
+                    quit_deadline = Some(Instant::now() + QUIT_GRACE);
+                    commands.close();
+                }
                 () = tokio::time::sleep_until(next_scan.into()) => {
                     self.link.rescan();
                     next_scan = Instant::now() + RESCAN_EVERY;
@@ -474,6 +497,8 @@ impl Driver {
                     tracing::warn!("the core did not finish leaving in time; stopping anyway");
                     self.writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                 }
+                // The network is left: every other thread of the node may end.
+                self.shutdown.trigger();
                 break;
             }
         }

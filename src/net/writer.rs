@@ -14,8 +14,13 @@ use crate::envelope::PublicKey;
 use crate::files::{FileEvent, Outlet};
 use crate::protocol::CoreEvent;
 use crate::protocol::DmState;
+use crate::shutdown::Shutdown;
 use crate::store::{Store, Stored, Write};
 use crate::types::{Chat, NodeId};
+
+/// How long the store's thread waits for work before it looks at the
+/// shutdown signal (it ends only with an empty queue).
+const SHUTDOWN_CHECK: Duration = Duration::from_millis(200);
 
 /// Work for the store's thread.
 #[derive(Debug)]
@@ -47,8 +52,9 @@ pub(crate) enum Job {
     Transfer(Box<crate::files::record::Record>, u64),
 }
 
-/// The handle the driver (and the file runtime) keep; dropping the last
-/// one ends the thread once its queue is done.
+/// The handle the driver (and the file runtime) keep. The thread ends
+/// once its queue is done and either the last handle is dropped or the
+/// node's shutdown was triggered.
 #[derive(Clone, Debug)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -62,10 +68,10 @@ impl Writer {
         store: Store,
         retention: Retention,
         told: Vec<Event>,
-        me: NodeId,
-        nick: String,
+        (me, nick): (NodeId, String),
         events: tokio::sync::mpsc::UnboundedSender<NodeEvent>,
         repaint: Box<dyn Fn() + Send>,
+        shutdown: Shutdown,
     ) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel();
         let mut thread = Thread {
@@ -78,6 +84,7 @@ impl Writer {
             repaint,
             failed: false,
             people: std::collections::HashMap::new(),
+            stopped: false,
         };
         std::thread::Builder::new()
             .name("lanchat-store".into())
@@ -86,7 +93,18 @@ impl Writer {
                     thread.emit(event, false, false);
                 }
                 thread.prune();
-                while let Ok(job) = rx.recv() {
+                loop {
+                    let job = match rx.recv_timeout(SHUTDOWN_CHECK) {
+                        Ok(job) => job,
+                        // The node has left and said so: nothing more to keep.
+                        Err(mpsc::RecvTimeoutError::Timeout)
+                            if shutdown.is_triggered() && thread.stopped =>
+                        {
+                            break;
+                        }
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
                     thread.run(job);
                     if thread
                         .last_prune
@@ -121,6 +139,8 @@ struct Thread {
     failed: bool,
     /// Who is online: nick, host and key, for trust on first use.
     people: std::collections::HashMap<NodeId, (String, String, PublicKey)>,
+    /// The node's last event, `Stopped`, went to the client.
+    stopped: bool,
 }
 
 impl Thread {
@@ -399,7 +419,8 @@ impl Thread {
         }
     }
 
-    fn emit(&self, event: Event, history: bool, search: bool) {
+    fn emit(&mut self, event: Event, history: bool, search: bool) {
+        self.stopped |= event == Event::Core(CoreEvent::Stopped);
         // A client that dropped its receiver just stops listening.
         let _ = self.events.send(NodeEvent {
             event,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use lanchat::api::{Event, Secret};
 use lanchat::net::{Events, MemoryLan, NetOptions, NodeHandle};
-use lanchat::protocol::{CoreCommand, CoreEvent, Refusal};
+use lanchat::protocol::{CoreCommand, CoreEvent, OfflineReason, Refusal};
 use lanchat::{MessageKind, Target};
 
 fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
@@ -109,4 +109,39 @@ fn a_line_said_right_after_joining_a_password_channel_reaches_it() {
             Err(_) => std::thread::sleep(Duration::from_millis(2)),
         }
     }
+}
+
+/// The shutdown signal is obeyed like `/quit`: the node says goodbye (its
+/// peer sees it leave, not time out), reports `Stopped`, and its threads
+/// end: the event stream, which the store's thread holds, closes.
+#[test]
+fn the_shutdown_signal_makes_a_node_leave_and_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lan = MemoryLan::new();
+    let (alice, mut alice_events) = start(&lan, dir.path(), "alice");
+    let (_bob, mut bob_events) = start(&lan, dir.path(), "bob");
+    expect(
+        &mut bob_events,
+        "alice online",
+        |e| matches!(e, Event::Core(CoreEvent::PeerOnline(p)) if p.nick == "alice"),
+    );
+    alice.shutdown().trigger();
+    expect(&mut alice_events, "alice stopped", |e| {
+        *e == Event::Core(CoreEvent::Stopped)
+    });
+    expect(
+        &mut bob_events,
+        "alice left",
+        |e| matches!(e, Event::Core(CoreEvent::PeerOffline { nick, reason: OfflineReason::Quit, .. }) if nick == "alice"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match alice_events.try_recv() {
+            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
+            _ if Instant::now() > deadline => panic!("alice's event stream stays open"),
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    // The handle is still there, the node is not.
+    assert!(alice.send(CoreCommand::Who).is_err());
 }
