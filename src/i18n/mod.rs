@@ -275,6 +275,8 @@ pub struct Strings {
     pub problem_stopped: &'static str,
     /// Button: restart the network part.
     pub restart_network: &'static str,
+    /// Button: show a notice's raw cause.
+    pub details: &'static str,
     /// Button: hide a notice.
     pub dismiss: &'static str,
     /// Notice: no tray, `{cause}`.
@@ -285,6 +287,8 @@ pub struct Strings {
     pub no_sound: &'static str,
     /// Notice: a setting could not be saved, `{cause}`.
     pub settings_not_saved: &'static str,
+    /// Notice: start at login could not be set or unset.
+    pub autostart_failed: &'static str,
     /// Tray: show the window.
     pub tray_show: &'static str,
     /// Notification: `{nick}` beeped me.

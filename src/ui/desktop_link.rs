@@ -16,8 +16,8 @@ impl LanchatApp {
         let tray = match Tray::start(self.tray_labels(), on_action) {
             Ok(tray) => Some(tray),
             Err(err) => {
-                let text = fill(self.t().no_tray, &[("cause", &err.to_string())]);
-                self.notices.push(text);
+                self.notices
+                    .push(Notice::with_cause(self.t().no_tray, &err));
                 // With no tray, a hidden window could never come back.
                 if !self.visible {
                     self.visible = true;
@@ -91,8 +91,7 @@ impl LanchatApp {
             && !desktop.sound_failed
         {
             desktop.sound_failed = true;
-            self.notices
-                .push(fill(t.no_sound, &[("cause", &err.to_string())]));
+            self.notices.push(Notice::with_cause(t.no_sound, &err));
         }
     }
 
@@ -123,11 +122,8 @@ impl LanchatApp {
         }
         let open_failed: Vec<(PathBuf, String)> = desktop.open_failed.try_iter().collect();
         if let Some(failure) = desktop.notifier.take_failure() {
-            let text = fill(
-                self.settings.lang().strings().no_notifications,
-                &[("cause", &failure)],
-            );
-            self.notices.push(text);
+            let text = self.settings.lang().strings().no_notifications;
+            self.notices.push(Notice::with_cause(text, &failure));
         }
         while let Ok(action) = desktop.actions.try_recv() {
             match action {

@@ -56,7 +56,7 @@ impl LanchatApp {
                 );
                 // In the chat, and as a banner that stays until dismissed.
                 self.notice(text.clone());
-                self.notices.push(text);
+                self.notices.push(Notice::plain(text));
             }
             Event::HistoryRecovered {
                 moved_to,
@@ -72,7 +72,7 @@ impl LanchatApp {
                     ],
                 );
                 // A banner that stays until dismissed.
-                self.notices.push(text);
+                self.notices.push(Notice::plain(text));
             }
             Event::Core(core @ CoreEvent::OtherVersion { .. }) => {
                 if let Some(finding) = crate::doctor::Finding::of_event(core) {
@@ -80,7 +80,7 @@ impl LanchatApp {
                     // In the chat, and as a banner: a colleague who cannot
                     // be read must not look merely absent.
                     self.notice(text.clone());
-                    self.notices.push(text);
+                    self.notices.push(Notice::plain(text));
                 }
             }
             Event::Trusted {

@@ -156,6 +156,36 @@ struct DesktopLink {
     tell_open_failed: std_mpsc::Sender<(PathBuf, String)>,
 }
 
+/// A banner over the chat: what happened, in the user's words, and the
+/// raw cause (an OS or library error, in English) behind a Details toggle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// What it means for the user.
+    pub text: String,
+    /// The raw cause, when there is one.
+    pub details: Option<String>,
+}
+
+impl Notice {
+    /// A notice with no cause to show.
+    pub fn plain(text: String) -> Notice {
+        Notice {
+            text,
+            details: None,
+        }
+    }
+
+    /// A notice whose raw cause goes behind Details, and to the log.
+    pub fn with_cause(text: &str, cause: &dyn std::fmt::Display) -> Notice {
+        let details = cause.to_string();
+        tracing::warn!(cause = %details, "{text}");
+        Notice {
+            text: text.to_string(),
+            details: Some(details),
+        }
+    }
+}
+
 /// The whole window: its node, what it shows and what the user is doing.
 pub struct LanchatApp {
     options: AppOptions,
@@ -170,7 +200,7 @@ pub struct LanchatApp {
     compose: Compose,
     dialogs: Dialogs,
     /// One-time notices (no tray, no notifications…), dismissable.
-    notices: Vec<String>,
+    notices: Vec<Notice>,
     desktop: Option<DesktopLink>,
     scroll: view::messages::ScrollState,
     last_input: Instant,
@@ -214,28 +244,34 @@ impl LanchatApp {
             } else {
                 t.settings_reset
             };
-            notices.push(fill(
+            notices.push(Notice::plain(fill(
                 words,
                 &[("path", &path), ("cause", &u.cause), ("kept", &kept)],
-            ));
+            )));
         }
         match &loaded {
             Err(err) => {
                 tracing::error!(cause = %err, "the policy is not applied");
-                notices.push(fill(t.policy_error, &[("cause", &err.to_string())]));
+                notices.push(Notice::with_cause(t.policy_error, &err));
             }
             Ok(policy) if !policy.ignored.is_empty() => {
                 let keys = policy.ignored.join(", ");
                 tracing::warn!(path = %policy_path.display(), %keys, "unknown keys in the policy file ignored");
                 let path = policy_path.display().to_string();
-                notices.push(fill(t.policy_ignored, &[("path", &path), ("keys", &keys)]));
+                notices.push(Notice::plain(fill(
+                    t.policy_ignored,
+                    &[("path", &path), ("keys", &keys)],
+                )));
             }
             Ok(_) => {}
         }
         if !effective.overridden.is_empty() {
             let flags = effective.overridden.join(", ");
             tracing::warn!(%flags, "command-line options overridden by the policy");
-            notices.push(fill(t.policy_overridden, &[("flags", &flags)]));
+            notices.push(Notice::plain(fill(
+                t.policy_overridden,
+                &[("flags", &flags)],
+            )));
         }
         let mut app = LanchatApp {
             session: Session::start(&LanchatApp::net_options(&options, &settings), repaint(&ctx)),
@@ -359,7 +395,7 @@ impl LanchatApp {
     }
 
     /// Notices shown once (no tray…).
-    pub fn notices(&self) -> &[String] {
+    pub fn notices(&self) -> &[Notice] {
         &self.notices
     }
 
@@ -589,11 +625,9 @@ impl LanchatApp {
     /// Saves the settings; a failure becomes a notice.
     fn save_settings(&mut self) {
         if let Err(err) = self.settings.save(&self.settings_path) {
-            let text = fill(
-                self.t().settings_not_saved,
-                &[("cause", &format!("{err}: {}", err_source(&err)))],
-            );
-            self.notices.push(text);
+            let cause = format!("{err}: {}", err_source(&err));
+            self.notices
+                .push(Notice::with_cause(self.t().settings_not_saved, &cause));
         }
     }
 
@@ -614,7 +648,8 @@ impl LanchatApp {
             && old.start_at_login != self.settings.start_at_login
             && let Err(err) = desktop::autostart::set_autostart(self.settings.start_at_login)
         {
-            self.notices.push(err.to_string());
+            self.notices
+                .push(Notice::with_cause(self.t().autostart_failed, &err));
         }
         if old.language != self.settings.language {
             let labels = self.tray_labels();

@@ -88,7 +88,7 @@ fn a_locked_nick_beats_the_settings_and_the_flag_and_is_greyed_out_in_the_settin
     assert_eq!(app.workgroup().as_deref(), Some("office-secret"));
     assert!(app.locks().nick && app.locks().workgroup && !app.locks().sounds);
     assert!(
-        app.notices().iter().any(|n| n.contains("--nick")),
+        app.notices().iter().any(|n| n.text.contains("--nick")),
         "the overridden flag is told: {:?}",
         app.notices()
     );
@@ -196,11 +196,17 @@ fn a_broken_policy_file_is_shown_and_the_window_starts_without_it() {
     });
     let notices = harness.state().notices().to_vec();
     assert!(
-        notices
-            .iter()
-            .any(|n| n.contains(&policy.display().to_string()) && n.contains("line 2")),
+        notices.iter().any(|n| n.text.contains("administrator")
+            && n.details.as_ref().is_some_and(|d| {
+                d.contains(&policy.display().to_string()) && d.contains("line 2")
+            })),
         "{notices:?}"
     );
+    // The raw cause is behind Details, not in the banner.
+    assert!(harness.query_by_label_contains("line 2").is_none());
+    harness.get_by_label("Details").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label_contains("line 2").is_some());
     assert!(!harness.state().locks().nick);
 }
 

@@ -705,7 +705,7 @@ fn a_node_of_a_newer_version_is_named_in_a_banner() {
     lan.inject(from, &datagram);
     let words = format!("192.0.2.200 runs a newer lanchat (wire version {newer}");
     wait(&mut harness, "the notice", |a| {
-        a.notices().iter().any(|n| n.contains(&words))
+        a.notices().iter().any(|n| n.text.contains(&words))
     });
     // On screen: the banner and the line in the chat.
     assert!(harness.query_all_by_label_contains(&words).count() >= 1);
@@ -718,7 +718,7 @@ fn a_node_of_a_newer_version_is_named_in_a_banner() {
         .state()
         .notices()
         .iter()
-        .filter(|n| n.contains(&words))
+        .filter(|n| n.text.contains(&words))
         .count();
     assert_eq!(told, 1);
 }

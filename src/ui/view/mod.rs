@@ -192,11 +192,25 @@ fn banners(app: &mut LanchatApp, ui: &mut egui::Ui) {
         .show(ui, |ui| {
             for (i, notice) in app.notices.iter().enumerate() {
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(notice).color(Color32::WHITE));
+                    ui.label(RichText::new(&notice.text).color(Color32::WHITE));
                     if ui.small_button(t.dismiss).clicked() {
                         dismiss = Some(i);
                     }
                 });
+                if let Some(details) = &notice.details {
+                    ui.push_id(i, |ui| {
+                        egui::CollapsingHeader::new(
+                            RichText::new(t.details).color(Color32::LIGHT_GRAY),
+                        )
+                        .show(ui, |ui| {
+                            ui.label(
+                                RichText::new(details)
+                                    .color(Color32::LIGHT_GRAY)
+                                    .monospace(),
+                            );
+                        });
+                    });
+                }
             }
         });
     if let Some(i) = dismiss {
