@@ -483,7 +483,7 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
             idle = false;
             match e.event {
                 Event::File(FileEvent::Failed(f)) => panic!("A: the transfer failed: {f:?}"),
-                Event::Error(text) => eprintln!("A: error: {text}"),
+                Event::Trouble(text) => eprintln!("A: error: {text}"),
                 _ => {}
             }
         }
@@ -505,7 +505,7 @@ fn lanchat_send(a: &mut Running, b: &mut Running, source: &Path, size: u64, sha2
                     finished = Some((at.0, at.1, d.path.expect("a received file's path")));
                 }
                 Event::File(FileEvent::Failed(f)) => panic!("B: the transfer failed: {f:?}"),
-                Event::Error(text) => eprintln!("B: error: {text}"),
+                Event::Trouble(text) => eprintln!("B: error: {text}"),
                 _ => {}
             }
         }

@@ -40,7 +40,7 @@ fn wait(events: &mut Events, what: &str, want: impl Fn(&Event) -> Option<u64>) -
                 if let Some(v) = want(&e.event) {
                     return v;
                 }
-                if let Event::Error(text) = &e.event {
+                if let Event::Trouble(text) = &e.event {
                     panic!("waiting for {what}: {text}");
                 }
                 if let Event::Core(CoreEvent::Error(refusal)) = &e.event {

@@ -19,6 +19,7 @@ pub use crate::protocol::{
     ChannelSummary, ChatMessage, CoreCommand, CoreEvent, DmState, OfflineReason, PeerInfo, Refusal,
     Secret, TYPING_SHOWN, Target,
 };
+pub use crate::trouble::Trouble;
 use crate::types::{Chat, NodeId};
 
 /// Something a user asks the node to do.
@@ -70,7 +71,7 @@ pub enum Command {
     /// Offer files or folders, each one offer, to a person (who accepts or
     /// declines) or a channel (each member decides for themselves). The
     /// paths must exist and be readable now ([`FileEvent::Offered`] per
-    /// offer made, or [`Event::Error`]).
+    /// offer made, or [`Event::Trouble`] or [`Event::Refused`]).
     SendFiles {
         /// A person or a channel.
         to: Target,
@@ -138,9 +139,9 @@ pub enum Event {
     Network(Box<NetworkReport>),
     /// A file transfer's news.
     File(FileEvent),
-    /// Something asked of the driver could not be done (history, files,
-    /// the network).
-    Error(String),
+    /// Something failed for a reason outside the user's hands (the disk,
+    /// the OS): what it means, with the raw cause.
+    Trouble(Trouble),
     /// What the user asked of the driver is a mistake (a chat that is no
     /// chat, trusting a channel): said as the core says its own.
     Refused(Refusal),

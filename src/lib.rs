@@ -50,6 +50,7 @@ pub mod protocol;
 pub mod settings;
 pub mod shutdown;
 pub mod store;
+pub mod trouble;
 pub mod types;
 pub(crate) mod typing;
 pub mod ui;

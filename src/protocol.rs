@@ -271,6 +271,37 @@ pub enum Refusal {
     /// Adding one address too many.
     #[error("at most {0} addresses can be added")]
     TooManyAddresses(usize),
+    /// Trusting someone not online (their key is learnt when they are).
+    #[error("trust: that person is not online (their key is learnt when they are)")]
+    TrustOffline,
+    /// A file offer id that names no offer.
+    #[error("no file offer {0} (/files lists them)")]
+    NoSuchOffer(String),
+    /// Answering or cancelling a file offer that is past it.
+    #[error("the file offer {id} {state}")]
+    OfferPast {
+        /// The offer's id.
+        id: String,
+        /// Where it stands.
+        state: OfferPast,
+    },
+}
+
+/// Where a file offer stands that is past what was asked of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OfferPast {
+    /// Accepted and coming in.
+    #[error("is being received already")]
+    Receiving,
+    /// Received.
+    #[error("was received already")]
+    Received,
+    /// Over (failed, declined or cancelled).
+    #[error("has ended")]
+    Ended,
+    /// Accepted or declined before.
+    #[error("was answered already")]
+    Answered,
 }
 
 /// How far a direct message I sent got: [`CoreEvent::Sent`], then

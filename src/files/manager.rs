@@ -24,7 +24,9 @@ use super::{
 };
 use crate::envelope::Keys;
 use crate::identity::unix_ms;
+use crate::protocol::{OfferPast, Refusal};
 use crate::shutdown::Shutdown;
+use crate::trouble::Trouble;
 use crate::types::{Chat, NodeId};
 
 /// What the driver asks of the file runtime.
@@ -129,9 +131,14 @@ impl Shared {
         self.outlet.tell(event);
     }
 
-    /// Tells the client something asked of the files could not be done.
-    pub(crate) fn fail(&self, text: String) {
-        self.outlet.error(text);
+    /// Tells the client something asked of the files failed.
+    pub(crate) fn trouble(&self, trouble: Trouble) {
+        self.outlet.trouble(trouble);
+    }
+
+    /// Tells the client something asked of the files is a mistake.
+    pub(crate) fn refuse(&self, refusal: Refusal) {
+        self.outlet.refuse(refusal);
     }
 
     /// Keeps an offer of mine.
@@ -259,9 +266,9 @@ impl Files {
             .map_or(0, |a| a.port());
         if let Err(err) = &listener {
             tracing::warn!(cause = %err, "cannot serve files: no TCP port");
-            outlet.error(format!(
-                "files cannot be offered: no TCP port could be opened ({err})"
-            ));
+            outlet.trouble(Trouble::NoFilePort {
+                cause: err.to_string(),
+            });
         }
         // An offer names the port it was made on: offers kept from a run
         // that had another port (the usual one was taken then) are served
@@ -404,8 +411,9 @@ impl Manager {
     /// Builds the listing of one path and offers it.
     async fn offer(&mut self, chat: Chat, path: PathBuf) {
         if self.port == 0 {
-            self.shared
-                .fail("files cannot be offered: no TCP port could be opened".into());
+            self.shared.trouble(Trouble::NoFilePort {
+                cause: "none was free at start".into(),
+            });
             return;
         }
         let shown = path.display().to_string();
@@ -413,7 +421,10 @@ impl Manager {
         let (root, (entries, folder)) = match listed {
             Ok(Ok(found)) => found,
             Ok(Err(why)) => {
-                self.shared.fail(format!("cannot offer {shown}: {why}"));
+                self.shared.trouble(Trouble::CannotOffer {
+                    path: shown,
+                    cause: why.to_string(),
+                });
                 return;
             }
             Err(_) => return,
@@ -506,9 +517,9 @@ impl Manager {
                     .update_in(id, |inc| inc.state = FileState::Accepted { done: 0 });
                 self.start_fetch(id);
             }
-            Some(FileState::Accepted { .. }) => self.error(id, "is being received already"),
-            Some(FileState::Done { .. }) => self.error(id, "was received already"),
-            Some(FileState::Failed(_)) => self.error(id, "has ended"),
+            Some(FileState::Accepted { .. }) => self.past(id, OfferPast::Receiving),
+            Some(FileState::Done { .. }) => self.past(id, OfferPast::Received),
+            Some(FileState::Failed(_)) => self.past(id, OfferPast::Ended),
             None => self.unknown(id),
         }
     }
@@ -528,7 +539,7 @@ impl Manager {
                 self.shared.fail_in(id, FileFailure::Declined);
                 tokio::spawn(super::fetch::decline(Arc::clone(&self.shared), id));
             }
-            Some(_) => self.error(id, "was answered already"),
+            Some(_) => self.past(id, OfferPast::Answered),
             None => self.unknown(id),
         }
     }
@@ -565,7 +576,7 @@ impl Manager {
                     let _ = switch.send(true);
                 }
             }
-            Some(_) => self.error(id, "has ended already"),
+            Some(_) => self.past(id, OfferPast::Ended),
             None => self.unknown(id),
         }
     }
@@ -602,13 +613,15 @@ impl Manager {
         self.shared.emit(FileEvent::List(all));
     }
 
-    fn error(&self, id: FileId, what: &str) {
-        self.shared.fail(format!("the file offer {id} {what}"));
+    fn past(&self, id: FileId, state: OfferPast) {
+        self.shared.refuse(Refusal::OfferPast {
+            id: id.to_string(),
+            state,
+        });
     }
 
     fn unknown(&self, id: FileId) {
-        self.shared
-            .fail(format!("no file offer {id} (/files lists them)"));
+        self.shared.refuse(Refusal::NoSuchOffer(id.to_string()));
     }
 }
 

@@ -364,8 +364,11 @@ pub fn human_size(bytes: u64) -> String {
 pub(crate) trait Outlet: Send + Sync + fmt::Debug {
     /// News for the client.
     fn tell(&self, event: FileEvent);
-    /// Something asked of the files could not be done, in words.
-    fn error(&self, text: String);
+    /// Something asked of the files failed for a reason outside the
+    /// user's hands.
+    fn trouble(&self, trouble: crate::trouble::Trouble);
+    /// Something asked of the files is a mistake.
+    fn refuse(&self, refusal: crate::protocol::Refusal);
     /// Keep a transfer's state (`at_ms`: wall time now).
     fn keep(&self, record: record::Record, at_ms: u64);
 }

@@ -322,11 +322,11 @@ pub(super) fn describe(
             };
             (json, text)
         }
-        Event::Error(message) => (
+        Event::Trouble(trouble) => (
             JsonEvent::Error {
-                message: message.clone(),
+                message: trouble.to_string(),
             },
-            format!("error: {message}"),
+            format!("error: {trouble}"),
         ),
         Event::Core(CoreEvent::Error(refusal)) | Event::Refused(refusal) => (
             JsonEvent::Error {

@@ -3,6 +3,7 @@
 use super::Strings;
 use super::doctor::Doctor;
 use super::refusal::Refusals;
+use super::trouble::Troubles;
 
 /// English.
 pub static EN: Strings = Strings {
@@ -207,6 +208,7 @@ pub static EN: Strings = Strings {
     notify_file_in: "{nick} offers a file in {chat}",
     doctor: DOCTOR,
     refusals: REFUSALS,
+    troubles: TROUBLES,
 };
 
 /// The network doctor's words.
@@ -263,4 +265,24 @@ pub(super) const REFUSALS: Refusals = Refusals {
     topic_too_long: "a topic is at most {max} bytes",
     bad_nick: "\"{nick}\" is not a valid nick: 1 to {max} bytes, no spaces, commas, '@' or leading '#'",
     too_many_addresses: "at most {max} addresses can be added",
+    trust_offline: "trust: that person is not online (their key is learnt when they are)",
+    no_such_offer: "no file offer {id} (/files lists them)",
+    offer_past: "the file offer {id} {state}",
+    offer_receiving: "is being received already",
+    offer_received: "was received already",
+    offer_ended: "has ended",
+    offer_answered: "was answered already",
+};
+
+/// What went wrong that the user did not cause.
+pub(super) const TROUBLES: Troubles = Troubles {
+    history_in_memory: "The history database cannot be opened, so this run keeps history in memory only: it will be gone after a restart.",
+    history_not_saved: "History is not being saved: messages are shown, but not kept after a restart.",
+    history_unread: "Older messages could not be read from the history database.",
+    search: "The search failed.",
+    export: "The chat could not be written to {path}.",
+    trust: "The new key could not be saved as trusted.",
+    network_start: "The network part could not start; press Restart network to try again.",
+    no_file_port: "Files cannot be offered in this run: no network port for them could be opened.",
+    cannot_offer: "{path} cannot be offered: it could not be read.",
 };

@@ -11,11 +11,13 @@ mod refusal;
 mod ru;
 #[cfg(test)]
 mod tests;
+mod trouble;
 
 pub use doctor::Doctor;
 pub use en::EN;
 pub use refusal::Refusals;
 pub use ru::RU;
+pub use trouble::Troubles;
 
 use crate::files::FileFailure;
 use crate::input::InputError;
@@ -478,6 +480,8 @@ pub struct Strings {
     pub doctor: Doctor,
     /// What cannot be done, and why.
     pub refusals: Refusals,
+    /// What went wrong that the user did not cause.
+    pub troubles: Troubles,
 }
 
 impl Strings {

@@ -3,7 +3,7 @@
 //! of [`Refusal`]'s `Display`, which the English here repeats.
 
 use super::{Strings, fill};
-use crate::protocol::Refusal;
+use crate::protocol::{OfferPast, Refusal};
 use crate::types::NameError;
 
 /// The words of refusals in one language (`{name}` placeholders).
@@ -35,6 +35,13 @@ pub struct Refusals {
     pub(super) topic_too_long: &'static str,
     pub(super) bad_nick: &'static str,
     pub(super) too_many_addresses: &'static str,
+    pub(super) trust_offline: &'static str,
+    pub(super) no_such_offer: &'static str,
+    pub(super) offer_past: &'static str,
+    pub(super) offer_receiving: &'static str,
+    pub(super) offer_received: &'static str,
+    pub(super) offer_ended: &'static str,
+    pub(super) offer_answered: &'static str,
 }
 
 impl Strings {
@@ -87,6 +94,17 @@ impl Strings {
                 &[("nick", nick), ("max", &n(&crate::types::MAX_NICK))],
             ),
             Refusal::TooManyAddresses(max) => fill(w.too_many_addresses, &[("max", &n(max))]),
+            Refusal::TrustOffline => w.trust_offline.into(),
+            Refusal::NoSuchOffer(id) => fill(w.no_such_offer, &[("id", id)]),
+            Refusal::OfferPast { id, state } => {
+                let state = match state {
+                    OfferPast::Receiving => w.offer_receiving,
+                    OfferPast::Received => w.offer_received,
+                    OfferPast::Ended => w.offer_ended,
+                    OfferPast::Answered => w.offer_answered,
+                };
+                fill(w.offer_past, &[("id", id), ("state", state)])
+            }
         }
     }
 }
@@ -94,7 +112,7 @@ impl Strings {
 #[cfg(test)]
 mod tests {
     use crate::i18n::{EN, RU};
-    use crate::protocol::Refusal;
+    use crate::protocol::{OfferPast, Refusal};
     use crate::types::NameError;
 
     /// One of each refusal.
@@ -140,6 +158,24 @@ mod tests {
             Refusal::TopicTooLong(300),
             Refusal::BadNick("a b".into()),
             Refusal::TooManyAddresses(64),
+            Refusal::TrustOffline,
+            Refusal::NoSuchOffer("5e".into()),
+            Refusal::OfferPast {
+                id: "5e".into(),
+                state: OfferPast::Receiving,
+            },
+            Refusal::OfferPast {
+                id: "5e".into(),
+                state: OfferPast::Received,
+            },
+            Refusal::OfferPast {
+                id: "5e".into(),
+                state: OfferPast::Ended,
+            },
+            Refusal::OfferPast {
+                id: "5e".into(),
+                state: OfferPast::Answered,
+            },
         ]
     }
 

@@ -3,6 +3,7 @@
 use super::Strings;
 use super::doctor::Doctor;
 use super::refusal::Refusals;
+use super::trouble::Troubles;
 
 /// Russian.
 pub static RU: Strings = Strings {
@@ -207,6 +208,7 @@ pub static RU: Strings = Strings {
     notify_file_in: "{nick} предлагает файл в {chat}",
     doctor: DOCTOR,
     refusals: REFUSALS,
+    troubles: TROUBLES,
 };
 
 /// The network doctor's words.
@@ -263,4 +265,24 @@ pub(super) const REFUSALS: Refusals = Refusals {
     topic_too_long: "тема — не больше {max} байт",
     bad_nick: "«{nick}» не подходит как ник: от 1 до {max} байт, без пробелов, запятых, '@' и '#' в начале",
     too_many_addresses: "добавить можно не больше {max} адресов",
+    trust_offline: "доверие: этого человека нет в сети (его ключ станет известен, когда он появится)",
+    no_such_offer: "нет предложения файла {id} (список: /files)",
+    offer_past: "предложение файла {id} {state}",
+    offer_receiving: "уже принимается",
+    offer_received: "уже получено",
+    offer_ended: "уже закончено",
+    offer_answered: "уже получило ответ",
+};
+
+/// Что сломалось не по вине пользователя.
+pub(super) const TROUBLES: Troubles = Troubles {
+    history_in_memory: "Базу истории не удалось открыть, поэтому история хранится только в памяти и пропадёт после перезапуска.",
+    history_not_saved: "История не сохраняется: сообщения видны, но после перезапуска их не будет.",
+    history_unread: "Не удалось прочитать более ранние сообщения из базы истории.",
+    search: "Поиск не удался.",
+    export: "Не удалось записать чат в {path}.",
+    trust: "Не удалось сохранить новый ключ как доверенный.",
+    network_start: "Сетевая часть не запустилась; нажмите «Перезапустить сеть», чтобы попробовать снова.",
+    no_file_port: "В этом запуске файлы предлагать нельзя: не удалось открыть для них сетевой порт.",
+    cannot_offer: "Нельзя предложить {path}: не удалось прочитать.",
 };

@@ -33,6 +33,7 @@ use crate::node::{Config, Node};
 use crate::protocol::{CoreCommand, CoreEvent, Refusal};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
+use crate::trouble::Trouble;
 use crate::types::valid_nick;
 use crate::types::{Chat, MessageKind};
 
@@ -177,10 +178,10 @@ impl NodeHandle {
             ),
             Err(err) => {
                 tracing::warn!(cause = %err, "history database unavailable; keeping history in memory");
-                let problem = format!(
-                    "history is kept in memory only (it will not survive a restart): {err}"
-                );
-                (Store::in_memory()?, vec![Event::Error(problem)])
+                let problem = Trouble::HistoryInMemory {
+                    cause: err.to_string(),
+                };
+                (Store::in_memory()?, vec![Event::Trouble(problem)])
             }
         };
         store.keep_locked(identity.lock.clone());
@@ -263,8 +264,8 @@ impl NodeHandle {
                         Ok(link) => link,
                         Err(err) => {
                             tracing::error!(cause = %err, "registering the sockets failed");
-                            let error = format!("network failed to start: {err}");
-                            writer.send(Job::Pass(Event::Error(error)));
+                            let cause = err.to_string();
+                            writer.send(Job::Pass(Event::Trouble(Trouble::NetworkStart { cause })));
                             writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                             return;
                         }
@@ -276,8 +277,10 @@ impl NodeHandle {
                         match WorkgroupKey::derive(&passphrase) {
                             Ok(key) => config.workgroup = Some(key),
                             Err(err) => {
-                                let error = format!("network failed to start: workgroup: {err}");
-                                writer.send(Job::Pass(Event::Error(error)));
+                                let cause = format!("workgroup: {err}");
+                                writer.send(Job::Pass(Event::Trouble(Trouble::NetworkStart {
+                                    cause,
+                                })));
                                 writer.send(Job::Pass(Event::Core(CoreEvent::Stopped)));
                                 return;
                             }

@@ -13,9 +13,10 @@ use crate::api::{ChatMessage, Event};
 use crate::envelope::PublicKey;
 use crate::files::{FileEvent, Outlet};
 use crate::protocol::CoreEvent;
-use crate::protocol::DmState;
+use crate::protocol::{DmState, Refusal};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, Stored, Write};
+use crate::trouble::Trouble;
 use crate::types::{Chat, NodeId};
 
 /// How long the store's thread waits for work before it looks at the
@@ -234,8 +235,12 @@ impl Thread {
                         count
                     }
                     Err(err) => {
-                        let text = format!("reading history failed: {err}");
-                        self.emit(Event::Error(text), false, false);
+                        let cause = err.to_string();
+                        self.emit(
+                            Event::Trouble(Trouble::HistoryUnread { cause }),
+                            false,
+                            false,
+                        );
                         0
                     }
                 };
@@ -250,7 +255,10 @@ impl Thread {
             Job::Export(chat, path) => match self.export(&chat, &path) {
                 Ok(count) => self.emit(Event::Exported { chat, path, count }, false, false),
                 Err(err) => self.emit(
-                    Event::Error(format!("exporting to {} failed: {err}", path.display())),
+                    Event::Trouble(Trouble::Export {
+                        path,
+                        cause: err.to_string(),
+                    }),
                     false,
                     false,
                 ),
@@ -261,7 +269,10 @@ impl Thread {
                         self.emit(Event::Core(CoreEvent::Message(stored.message)), true, true);
                     }
                 }
-                Err(err) => self.emit(Event::Error(format!("search failed: {err}")), false, false),
+                Err(err) => {
+                    let cause = err.to_string();
+                    self.emit(Event::Trouble(Trouble::Search { cause }), false, false);
+                }
             },
         }
         (self.repaint)();
@@ -309,7 +320,9 @@ impl Thread {
         tracing::warn!(cause = %err, "writing history failed");
         if !self.failed {
             self.failed = true;
-            let error = Event::Error(format!("history is not being saved: {err}"));
+            let error = Event::Trouble(Trouble::HistoryNotSaved {
+                cause: err.to_string(),
+            });
             self.emit(error, false, false);
         }
     }
@@ -401,8 +414,7 @@ impl Thread {
     /// The user accepts a person's current key.
     fn trust(&mut self, id: NodeId) {
         let Some((nick, host, key)) = self.people.get(&id).cloned() else {
-            let text = "trust: that person is not online (their key is learnt when they are)";
-            self.emit(Event::Error(text.into()), false, false);
+            self.emit(Event::Refused(Refusal::TrustOffline), false, false);
             return;
         };
         match self.store.retrust(&nick, &host, &key.0) {
@@ -415,7 +427,10 @@ impl Thread {
                 false,
                 false,
             ),
-            Err(err) => self.emit(Event::Error(format!("trust failed: {err}")), false, false),
+            Err(err) => {
+                let cause = err.to_string();
+                self.emit(Event::Trouble(Trouble::Trust { cause }), false, false);
+            }
         }
     }
 
@@ -435,8 +450,12 @@ impl Outlet for Writer {
         self.send(Job::Pass(Event::File(event)));
     }
 
-    fn error(&self, text: String) {
-        self.send(Job::Pass(Event::Error(text)));
+    fn trouble(&self, trouble: Trouble) {
+        self.send(Job::Pass(Event::Trouble(trouble)));
+    }
+
+    fn refuse(&self, refusal: Refusal) {
+        self.send(Job::Pass(Event::Refused(refusal)));
     }
 
     fn keep(&self, record: crate::files::record::Record, at_ms: u64) {

@@ -28,7 +28,11 @@ impl LanchatApp {
             self.focused && self.visible,
         );
         match &event.event {
-            Event::Error(text) => self.notice(text.clone()),
+            Event::Trouble(trouble) => {
+                let text = self.t().trouble(trouble);
+                self.notices
+                    .push(Notice::with_cause(&text, &trouble.cause()));
+            }
             Event::Core(CoreEvent::Error(refusal)) | Event::Refused(refusal) => {
                 self.notice(self.t().refusal(refusal));
             }

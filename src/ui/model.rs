@@ -555,7 +555,7 @@ impl Model {
             // Warnings in words: the window's notices.
             Event::KeyChanged { .. }
             | Event::Core(CoreEvent::OtherVersion { .. })
-            | Event::Error(_)
+            | Event::Trouble(_)
             | Event::Core(CoreEvent::Error(_))
             | Event::Refused(_)
             | Event::HistoryRecovered { .. }

@@ -26,7 +26,7 @@ fn expect(events: &mut Events, what: &str, want: impl Fn(&Event) -> bool) {
         match events.try_recv() {
             Ok(e) if want(&e.event) => return,
             Ok(e) => {
-                if let Event::Error(text) = &e.event {
+                if let Event::Trouble(text) = &e.event {
                     panic!("waiting for {what}: {text}");
                 }
                 if let Event::Core(CoreEvent::Error(refusal)) = &e.event {
