@@ -1,14 +1,11 @@
 //! The protocol on a simulated LAN: seeded, virtual clock, loss,
 //! duplication and reordering. A failing seed is a regression test.
 
-mod arp;
 mod authorship;
-mod buffers;
 mod burst;
 mod catchup;
 mod clocks;
 mod costs;
-mod fabric;
 mod features;
 mod finite;
 mod flood;

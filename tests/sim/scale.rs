@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use lanchat::NodeId;
 use lanchat::api::Event;
 
-use super::buffers::{Buffers, Drops, Load};
+use super::net::buffers::{Buffers, Drops, Load};
 use super::net::{Faults, Sim};
 use super::secs;
 

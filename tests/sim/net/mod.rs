@@ -4,8 +4,12 @@
 //!
 //! By default the network has room for everything and a copy arrives after
 //! 0.1–2 ms. [`Sim::with_buffers`] puts finite queues and finite rates in
-//! the way instead ([`super::buffers`]), so a burst can overflow them as on
-//! a real LAN.
+//! the way instead ([`buffers`]), so a burst can overflow them as on a real
+//! LAN.
+
+mod arp;
+pub(crate) mod buffers;
+pub(crate) mod fabric;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -18,8 +22,8 @@ use lanchat::envelope::{self, Keys};
 use lanchat::wire::{DecodeError, Packet};
 use lanchat::{Command, Config, Node, NodeId};
 
-use super::buffers::{Buffers, Drops, Load};
-use super::fabric::{Fabric, Frame, Out};
+use buffers::{Buffers, Drops, Load};
+use fabric::{Fabric, Frame, Out};
 
 /// How the network misbehaves.
 #[derive(Clone, Copy, Debug)]
