@@ -82,11 +82,21 @@ struct Host {
     share: Option<Share>,
     /// The node's wake-up, cached after each step it takes.
     wake: Option<Instant>,
+    /// The wake-up it has in [`Sim::timers`], if any.
+    queued: Option<Instant>,
     /// The wall clock given to the node at its last start, and when.
     booted: (u64, Instant),
     /// The datagram its driver waits to send while the send queue is full
     /// (finite network only).
     held: Option<Transmit>,
+}
+
+impl Host {
+    /// Whether it runs its timers: not frozen, and its driver not waiting
+    /// for room to send.
+    fn runs(&self) -> bool {
+        !self.frozen && self.held.is_none()
+    }
 }
 
 /// One recorded event.
@@ -103,7 +113,14 @@ pub(crate) struct Sim {
     rng: fastrand::Rng,
     pub(crate) faults: Faults,
     hosts: Vec<Host>,
+    /// Each host by its unicast address.
+    by_addr: HashMap<SocketAddr, usize>,
     queue: BinaryHeap<Reverse<InFlight>>,
+    /// Wake-ups (time, host), so that the next one is found without a look
+    /// at every host. An entry that is no longer the host's wake-up, or
+    /// whose host does not run, is dropped when it comes up; a host that
+    /// runs always has its wake-up here ([`Host::queued`]).
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
     /// Bytes each host put on its wire, headers included.
@@ -149,7 +166,9 @@ impl Sim {
             rng: fastrand::Rng::with_seed(seed),
             faults,
             hosts: Vec::new(),
+            by_addr: HashMap::new(),
             queue: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
             order: 0,
             log: Vec::new(),
             sent: Vec::new(),
@@ -236,6 +255,7 @@ impl Sim {
         if let Some(fabric) = self.fabric.as_mut() {
             fabric.add_host(subnets);
         }
+        self.by_addr.insert(addr, index);
         self.hosts.push(Host {
             id,
             keys,
@@ -249,6 +269,7 @@ impl Sim {
             peers: peers.to_vec(),
             share,
             wake: None,
+            queued: None,
             booted: (0, self.now),
             held: None,
         });
@@ -363,6 +384,7 @@ impl Sim {
         if let Some(fabric) = self.fabric.as_mut() {
             fabric.hold(index, held);
         }
+        self.schedule(index);
     }
 
     /// Makes nothing reach the host (`true`), as an inbound firewall does.
@@ -451,6 +473,38 @@ impl Sim {
         if let Some(fabric) = self.fabric.as_mut() {
             fabric.hold(index, held);
         }
+        self.schedule(index);
+    }
+
+    /// Puts the host's wake-up among the timers, if it runs and the
+    /// wake-up is not there yet.
+    fn schedule(&mut self, index: usize) {
+        let host = &mut self.hosts[index];
+        if let Some(wake) = host.wake
+            && host.runs()
+            && host.queued != Some(wake)
+        {
+            host.queued = Some(wake);
+            self.timers.push(Reverse((wake, index)));
+        }
+    }
+
+    /// The first wake-up of a host that runs, and the host: the one a look
+    /// at every host would find (earliest, then lowest index).
+    fn next_timer(&mut self) -> Option<(Instant, usize)> {
+        while let Some(&Reverse((at, index))) = self.timers.peek() {
+            let host = &mut self.hosts[index];
+            if host.wake == Some(at) && host.runs() {
+                return Some((at, index));
+            }
+            // Stale, or its host is frozen or held: it comes back through
+            // `schedule` when the host runs again.
+            self.timers.pop();
+            if host.queued == Some(at) {
+                host.queued = None;
+            }
+        }
+        None
     }
 
     /// Sends one datagram of the host's core on its way.
@@ -512,12 +566,7 @@ impl Sim {
                     .filter(|&i| self.hosts[i].subnets.iter().any(|s| mine.contains(s)))
                     .collect()
             }
-            Dest::Unicast(addr) => self
-                .hosts
-                .iter()
-                .position(|h| h.addr == addr)
-                .into_iter()
-                .collect(),
+            Dest::Unicast(addr) => self.by_addr.get(&addr).copied().into_iter().collect(),
         };
         let Some(fabric) = self.fabric.as_mut() else {
             // Room for everything: one copy per receiver stands for the
@@ -644,13 +693,7 @@ impl Sim {
         let end = self.start + until;
         loop {
             let next_packet = self.queue.peek().map(|Reverse((t, ..))| *t);
-            let next_timer = self
-                .hosts
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| !h.frozen && h.held.is_none())
-                .filter_map(|(i, h)| h.wake.map(|t| (t, i)))
-                .min();
+            let next_timer = self.next_timer();
             let next_work = self.fabric.as_ref().and_then(Fabric::next);
             let next = [next_packet, next_timer.map(|(t, _)| t), next_work]
                 .into_iter()
@@ -690,6 +733,8 @@ impl Sim {
                     Some(Out::Sent(_)) | None => {}
                 }
             } else if let Some((_, i)) = next_timer {
+                self.timers.pop();
+                self.hosts[i].queued = None;
                 let now = self.now;
                 if let Some(node) = self.hosts[i].node.as_mut() {
                     node.handle_timeout(now);
