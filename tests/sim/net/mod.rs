@@ -10,6 +10,7 @@
 mod arp;
 pub(crate) mod buffers;
 pub(crate) mod fabric;
+mod traffic;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -24,6 +25,7 @@ use lanchat::{Command, Config, Node, NodeId};
 
 use buffers::{Buffers, Drops, Load};
 use fabric::{Fabric, Frame, Out};
+pub(crate) use traffic::Traffic;
 
 /// How the network misbehaves.
 #[derive(Clone, Copy, Debug)]
@@ -54,9 +56,6 @@ impl Faults {
         }
     }
 }
-
-/// Ethernet (14), IPv4 (20) and UDP (8) header bytes of one datagram.
-pub(crate) const FRAME_OVERHEAD: u64 = 42;
 
 /// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
 type InFlight = (Instant, u64, usize, usize, Vec<u8>);
@@ -123,8 +122,8 @@ pub(crate) struct Sim {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     order: u64,
     pub(crate) log: Vec<Logged>,
-    /// Bytes each host put on its wire, headers included.
-    pub(crate) bytes_sent: Vec<u64>,
+    /// What each host's core sent.
+    pub(crate) traffic: Vec<Traffic>,
     /// Every datagram sent so far, for mutation by hostile tests.
     sent: Vec<Vec<u8>>,
     pub(crate) datagrams: u64,
@@ -141,14 +140,11 @@ pub(crate) struct Sim {
     parked: Vec<(usize, usize, Vec<u8>)>,
     /// The finite network, when chosen.
     fabric: Option<Fabric>,
-    /// Datagrams each host's core gave to the group (multicast, broadcast
-    /// or both: one each) and by unicast.
-    pub(crate) group_sent: Vec<u64>,
-    pub(crate) unicast_sent: Vec<u64>,
     /// Times a host's driver had to wait for room in its send queue.
     pub(crate) waits: u64,
-    /// When set, unicast datagrams sent so far by the kind of their body.
-    pub(crate) unicast_kinds: Option<BTreeMap<String, u64>>,
+    /// When set, datagrams sent so far by their kind ("group Presence",
+    /// "unicast Probe", …).
+    pub(crate) kinds: Option<BTreeMap<String, u64>>,
     /// Hosts whose clock a test set, and how far off (ms): read at their
     /// next start.
     clocks: HashMap<usize, i64>,
@@ -172,7 +168,7 @@ impl Sim {
             order: 0,
             log: Vec::new(),
             sent: Vec::new(),
-            bytes_sent: Vec::new(),
+            traffic: Vec::new(),
             datagrams: 0,
             largest: 0,
             recalled_log: None,
@@ -180,9 +176,7 @@ impl Sim {
             parking: None,
             parked: Vec::new(),
             fabric: None,
-            group_sent: Vec::new(),
-            unicast_sent: Vec::new(),
-            unicast_kinds: None,
+            kinds: None,
             clocks: HashMap::new(),
             waits: 0,
         }
@@ -249,9 +243,7 @@ impl Sim {
             Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
             40000,
         ));
-        self.bytes_sent.push(0);
-        self.group_sent.push(0);
-        self.unicast_sent.push(0);
+        self.traffic.push(Traffic::default());
         if let Some(fabric) = self.fabric.as_mut() {
             fabric.add_host(subnets);
         }
@@ -354,6 +346,11 @@ impl Sim {
 
     pub(crate) fn len(&self) -> usize {
         self.hosts.len()
+    }
+
+    /// What all hosts' cores sent.
+    pub(crate) fn total_traffic(&self) -> Traffic {
+        self.traffic.iter().copied().sum()
     }
 
     /// SIGKILL: the node vanishes without a word.
@@ -527,33 +524,9 @@ impl Sim {
             t.bytes.len() <= lanchat::wire::MAX_DATAGRAM,
             "oversized datagram"
         );
-        // On the wire of a host with one interface: a group datagram
-        // goes out twice (multicast and broadcast), and each frame has
-        // Ethernet, IPv4 and UDP headers.
-        let copies = if t.dest == Dest::Group { 2 } else { 1 };
-        self.bytes_sent[index] += copies * (t.bytes.len() as u64 + FRAME_OVERHEAD);
-        match t.dest {
-            Dest::Unicast(_) => self.unicast_sent[index] += 1,
-            _ => self.group_sent[index] += 1,
-        }
-        if let Some(kinds) = self.unicast_kinds.as_mut()
-            && matches!(t.dest, Dest::Unicast(_))
-        {
-            // The body's name, without checking the signature (cheap).
-            let kind = envelope::unwrap(&t.bytes, None).map_or_else(
-                |_| "sealed or foreign".to_string(),
-                |u| {
-                    let body = match u {
-                        envelope::Unwrapped::Signed(u) => format!("{:?}", u.packet.body),
-                        envelope::Unwrapped::Lean(_) => "Lean".to_string(),
-                    };
-                    body.split(|c: char| !c.is_alphanumeric())
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                },
-            );
-            *kinds.entry(kind).or_default() += 1;
+        self.traffic[index].count(t.dest, t.bytes.len());
+        if let Some(kinds) = self.kinds.as_mut() {
+            *kinds.entry(traffic::kind(t.dest, &t.bytes)).or_default() += 1;
         }
         if self.sent.len() < 10_000 {
             self.sent.push(t.bytes.clone());
