@@ -14,6 +14,7 @@ mod net;
 mod protected;
 mod reach;
 mod scale;
+mod signatures;
 mod typing;
 mod watch;
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use lanchat::api::{ChatMessage, Dest, Event, Timing, Transmit};
 use lanchat::catchup::Share;
-use lanchat::envelope::{self, Keys};
+use lanchat::envelope::{self, Datagram, Keys, Opened, Unwrapped, WorkgroupKey};
 use lanchat::wire::{DecodeError, Packet};
 use lanchat::{Command, Config, Node, NodeId};
 
@@ -55,6 +55,20 @@ impl Faults {
             reorder: 0.1,
         }
     }
+}
+
+/// Whether a receiver checks the signature of what it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signatures {
+    /// As lanchat does. A fresh datagram is checked once for all its
+    /// receivers, as if each had checked it ([`Sim::opened`]).
+    Checked,
+    /// Decoded, not checked ([`open_trusted`]): for a run whose hosts are
+    /// all honest, where a datagram's time is to be the core's own work,
+    /// not an Ed25519 check of some 50 µs repeated by each of hundreds of
+    /// receivers (the bench of `benches/lan.rs`). A test that forges
+    /// needs `Checked`.
+    Trusted,
 }
 
 /// A datagram copy on the wire: (arrival, tie-break order, from, to, bytes).
@@ -99,7 +113,7 @@ impl Host {
 }
 
 /// One recorded event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Logged {
     pub(crate) at: Duration,
     pub(crate) host: usize,
@@ -111,6 +125,8 @@ pub(crate) struct Sim {
     pub(crate) now: Instant,
     rng: fastrand::Rng,
     pub(crate) faults: Faults,
+    /// `Checked` unless a run asks otherwise.
+    pub(crate) signatures: Signatures,
     hosts: Vec<Host>,
     /// Each host by its unicast address.
     by_addr: HashMap<SocketAddr, usize>,
@@ -133,7 +149,7 @@ pub(crate) struct Sim {
     /// Datagrams opened already: opening is a pure function of the bytes
     /// (signature check, decode), so one multicast datagram is opened once
     /// for all its receivers, as if each had checked it.
-    opened: HashMap<Vec<u8>, Result<envelope::Datagram, DecodeError>>,
+    opened: HashMap<Vec<u8>, Result<Datagram, DecodeError>>,
     /// While set, channel datagrams of this author on their way to this
     /// host wait in `parked` (a repair that is slow to come).
     parking: Option<(NodeId, usize)>,
@@ -161,6 +177,7 @@ impl Sim {
             now: start,
             rng: fastrand::Rng::with_seed(seed),
             faults,
+            signatures: Signatures::Checked,
             hosts: Vec::new(),
             by_addr: HashMap::new(),
             queue: BinaryHeap::new(),
@@ -229,20 +246,9 @@ impl Sim {
     ) -> usize {
         let index = self.hosts.len();
         // From the seeded generator, so a failing seed replays the same ids.
-        let keys = Keys::from_secret(
-            &self
-                .rng
-                .u128(..)
-                .to_be_bytes()
-                .repeat(2)
-                .try_into()
-                .expect("32 bytes"),
-        );
+        let keys = drawn_keys(&mut self.rng);
         let id = keys.id();
-        let addr = SocketAddr::from((
-            Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
-            40000,
-        ));
+        let addr = address(index);
         self.traffic.push(Traffic::default());
         if let Some(fabric) = self.fabric.as_mut() {
             fabric.add_host(subnets);
@@ -640,23 +646,24 @@ impl Sim {
         if again {
             node.handle_datagram(now, from_addr, bytes);
         } else if node.admit(now, from_addr) {
-            if node.workgroup().is_none() {
-                if self.opened.len() >= OPENED_MEMO {
-                    self.opened.clear();
-                }
-                let opened = match self.opened.get(bytes) {
-                    Some(opened) => opened.clone(),
-                    None => {
-                        let opened = envelope::open(bytes, None);
-                        self.opened.insert(bytes.to_vec(), opened.clone());
-                        opened
+            let opened = match (self.signatures, node.workgroup()) {
+                (Signatures::Trusted, workgroup) => open_trusted(bytes, workgroup),
+                (Signatures::Checked, None) => {
+                    if self.opened.len() >= OPENED_MEMO {
+                        self.opened.clear();
                     }
-                };
-                node.handle_opened(now, from_addr, bytes, opened);
-            } else {
-                let opened = envelope::open(bytes, node.workgroup());
-                node.handle_opened(now, from_addr, bytes, opened);
-            }
+                    match self.opened.get(bytes) {
+                        Some(opened) => opened.clone(),
+                        None => {
+                            let opened = envelope::open(bytes, None);
+                            self.opened.insert(bytes.to_vec(), opened.clone());
+                            opened
+                        }
+                    }
+                }
+                (Signatures::Checked, workgroup) => envelope::open(bytes, workgroup),
+            };
+            node.handle_opened(now, from_addr, bytes, opened);
         }
         self.flush(to);
     }
@@ -734,6 +741,43 @@ impl Sim {
         }
         self.flush(to);
     }
+}
+
+/// Keys drawn from `rng`, so that a seed replays the same ids.
+pub(crate) fn drawn_keys(rng: &mut fastrand::Rng) -> Keys {
+    let secret: [u8; 32] = rng
+        .u128(..)
+        .to_be_bytes()
+        .repeat(2)
+        .try_into()
+        .expect("32 bytes");
+    Keys::from_secret(&secret)
+}
+
+/// The unicast address of host `index`.
+pub(crate) fn address(index: usize) -> SocketAddr {
+    SocketAddr::from((
+        Ipv4Addr::new(10, 77, (index / 250) as u8, (index % 250 + 1) as u8),
+        40000,
+    ))
+}
+
+/// Opens a datagram as a receiver that trusts its sender: decrypted (in a
+/// workgroup) and decoded, its signature not checked.
+pub(crate) fn open_trusted(
+    bytes: &[u8],
+    workgroup: Option<&WorkgroupKey>,
+) -> Result<Datagram, DecodeError> {
+    envelope::unwrap(bytes, workgroup).map(|u| match u {
+        Unwrapped::Signed(u) => Datagram::Signed(Opened {
+            packet: u.packet,
+            key: u.key,
+            counter: u.counter,
+            way: u.way,
+        }),
+        // Checked by the receiver's copy of the sender's chain in any case.
+        Unwrapped::Lean(lean) => Datagram::Lean(lean),
+    })
 }
 
 /// Signs a packet as `keys` would send it, with a counter no test used
