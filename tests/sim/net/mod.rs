@@ -694,11 +694,15 @@ impl Sim {
             let next_packet = self.queue.peek().map(|Reverse((t, ..))| *t);
             let next_timer = self.next_timer();
             let next_work = self.fabric.as_ref().and_then(Fabric::next);
-            let next = [next_packet, next_timer.map(|(t, _)| t), next_work]
+            let Some(next) = [next_packet, next_timer.map(|(t, _)| t), next_work]
                 .into_iter()
                 .flatten()
                 .min()
-                .unwrap_or(end);
+            else {
+                // Nothing will happen (no host yet, say): time just passes.
+                self.now = self.now.max(end);
+                return;
+            };
             if next > end {
                 self.now = end;
                 return;
