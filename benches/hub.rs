@@ -1,11 +1,11 @@
 //! One node among many peers that only send: what a datagram costs one
 //! node, with only that node's state in memory.
 //!
-//! The simulation of `sim.rs` holds the state of every node (each knowing
-//! every other), so at a thousand peers its memory is a million peer
-//! entries and each datagram finds its receiver's tables out of the cache:
-//! its time per datagram grows with the size of the simulation, not only
-//! with the work of one node. Here the peers run the real core on their own
+//! The simulated LAN (`tests/sim/net/`) holds the state of every node
+//! (each knowing every other), so at a thousand peers its memory is a
+//! million peer entries and each datagram finds its receiver's tables out
+//! of the cache: its time per datagram grows with the size of the
+//! simulation, not only with the work of one node. Here the peers run the real core on their own
 //! (heartbeats, full presences, start-up hellos, as they would on a LAN
 //! where they hear nobody) and their datagrams are recorded first; then one
 //! node, the hub, takes them in arrival order as the driver would feed it,
@@ -18,11 +18,11 @@ use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use lanchat::Node;
-use lanchat::protocol::Dest;
+use lanchat::protocol::{Dest, Timing};
+use lanchat::{Config, Node};
 
 use crate::Cpu;
-use crate::sim::{host, open};
+use crate::sim::{address, drawn_keys, open_trusted};
 
 /// What the hub measured.
 pub(crate) struct Measured {
@@ -94,7 +94,7 @@ pub(crate) fn run(peers: usize, loss: f64, settle: Duration, idle: Duration) -> 
         }
         timeouts(&mut hub, *at);
         if hub.admit(*at, *from) {
-            hub.handle_opened(*at, *from, bytes, open(bytes));
+            hub.handle_opened(*at, *from, bytes, open_trusted(bytes, None));
         }
         drain(&mut hub);
         // As the driver does after every datagram.
@@ -110,6 +110,25 @@ pub(crate) fn run(peers: usize, loss: f64, settle: Duration, idle: Duration) -> 
         datagrams,
         online: hub.peers().len(),
     }
+}
+
+/// The address and configuration of host `index`, drawn from `rng`.
+fn host(rng: &mut fastrand::Rng, index: usize, nick: &str) -> (SocketAddr, Config) {
+    let config = Config {
+        keys: drawn_keys(rng),
+        workgroup: None,
+        seen: Vec::new(),
+        epoch: 1,
+        nick: nick.to_string(),
+        host: format!("pc{index}"),
+        wall_ms: 1_700_000_000_000 + rng.u64(0..2_000),
+        seed: rng.u64(..),
+        timing: Timing::default(),
+        share: Some(lanchat::catchup::Share::default()),
+        peers: Vec::new(),
+        history_lost: false,
+    };
+    (address(index), config)
 }
 
 /// Runs the hub's timeouts due by `now`.

@@ -25,6 +25,10 @@ mod bed;
 mod common;
 mod hub;
 mod join;
+// The simulated LAN of the tests, whole: the bench leaves out what only
+// tests use (the finite network, capture, forging, clocks set by hand).
+#[allow(dead_code)]
+#[path = "../tests/sim/net/mod.rs"]
 mod sim;
 #[allow(dead_code)]
 #[path = "../tests/util/mod.rs"]
@@ -44,6 +48,7 @@ use lanchat::{Command, MessageKind, NodeId, Target};
 use bed::Lan as Bed;
 use common::Row;
 use lanchat::protocol::{CoreCommand, CoreEvent};
+use sim::{Faults, Signatures, Sim};
 
 /// Bytes a frame carries beyond the UDP payload: Ethernet, IPv4, UDP.
 const FRAME_OVERHEAD: u64 = 14 + 20 + 8;
@@ -678,7 +683,7 @@ fn hub_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
 /// `loss`. When does everyone see everyone, and what did it cost?
 fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     let wall = Instant::now();
-    let mut sim = sim::Sim::new(0x5707, loss);
+    let mut sim = lossy_lan(0x5707, loss);
     for i in 0..peers {
         sim.run_until(Duration::from_secs(1) * i as u32 / peers as u32);
         sim.add(&format!("p{i}"));
@@ -691,13 +696,13 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     while sim.elapsed() < limit {
         let next = sim.elapsed() + step;
         sim.run_until(next);
-        for (_, host, event) in &sim.log[read..] {
-            match event {
+        for l in &sim.log[read..] {
+            match &l.event {
                 CoreEvent::PeerOnline(p) => {
-                    online[*host].insert(p.id);
+                    online[l.host].insert(p.id);
                 }
                 CoreEvent::PeerOffline { id, .. } => {
-                    online[*host].remove(id);
+                    online[l.host].remove(id);
                 }
                 _ => {}
             }
@@ -708,13 +713,13 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
             break;
         }
     }
-    let at_convergence = sim.sent() as f64 / peers as f64;
+    let at_convergence = sim.total_traffic().frames() as f64 / peers as f64;
     sim.run_until(Duration::from_secs(10));
-    let first_ten = sim.sent() as f64 / peers as f64;
+    let first_ten = sim.total_traffic().frames() as f64 / peers as f64;
     let offline = sim
         .log
         .iter()
-        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { .. }))
+        .filter(|l| matches!(l.event, CoreEvent::PeerOffline { .. }))
         .count();
     let pct = loss * 100.0;
     println!(
@@ -735,9 +740,24 @@ fn storm_bench(peers: usize, loss: f64, rows: &mut Vec<Row>) {
     ));
 }
 
+/// A simulated LAN that loses a copy with probability `loss` (and neither
+/// doubles nor reorders), whose receivers trust their senders: the time per
+/// datagram is the core's own work.
+fn lossy_lan(seed: u64, loss: f64) -> Sim {
+    let mut sim = Sim::new(
+        seed,
+        Faults {
+            loss,
+            ..Faults::none()
+        },
+    );
+    sim.signatures = Signatures::Trusted;
+    sim
+}
+
 fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     let wall = Instant::now();
-    let mut sim = sim::Sim::new(0xbe7c, loss);
+    let mut sim = lossy_lan(0xbe7c, loss);
     for i in 0..peers {
         sim.add(&format!("p{i}"));
     }
@@ -750,13 +770,13 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     while sim.elapsed() < limit {
         let next = sim.elapsed() + step;
         sim.run_until(next);
-        for (_, host, event) in &sim.log[read..] {
-            match event {
+        for l in &sim.log[read..] {
+            match &l.event {
                 CoreEvent::PeerOnline(p) => {
-                    online[*host].insert(p.id);
+                    online[l.host].insert(p.id);
                 }
                 CoreEvent::PeerOffline { id, .. } => {
-                    online[*host].remove(id);
+                    online[l.host].remove(id);
                 }
                 _ => {}
             }
@@ -773,15 +793,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     // (one per new peer, again 2 s later if lost, three times).
     let settle = sim.elapsed() + Duration::from_secs(8);
     sim.run_until(settle);
-    let snapshot = |sim: &sim::Sim| {
-        (
-            sim.group_bytes.iter().sum::<u64>(),
-            sim.group_datagrams.iter().sum::<u64>(),
-            sim.unicast_bytes.iter().sum::<u64>(),
-            sim.unicast_datagrams.iter().sum::<u64>(),
-        )
-    };
-    let before = snapshot(&sim);
+    let before = sim.total_traffic();
     // On stderr, for a profiler to start here (the start-up of a thousand
     // peers takes longer than the window).
     eprintln!(
@@ -792,7 +804,7 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     // What the idle traffic is made of, counted by kind in the same window.
     sim.kinds = Some(Default::default());
     sim.run_until(settle + idle);
-    let after = snapshot(&sim);
+    let window = sim.total_traffic() - before;
     let kinds: Vec<String> = sim
         .kinds
         .take()
@@ -802,22 +814,21 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
         .collect();
     // The CPU in a second window (counting by kind decodes each datagram
     // once more, so not in the first).
-    let (cpu0, delivered0) = (Cpu::now(), sim.delivered);
+    let (cpu0, delivered0) = (Cpu::now(), sim.datagrams);
     sim.run_until(settle + idle + idle);
     let cpu_per_datagram =
-        cpu0.elapsed().as_secs_f64() / (sim.delivered - delivered0).max(1) as f64;
-    let per_node = |a: u64, b: u64| (a - b) as f64 / idle.as_secs_f64() / peers as f64;
-    let (gb, gd) = (per_node(after.0, before.0), per_node(after.1, before.1));
-    let (ub, ud) = (per_node(after.2, before.2), per_node(after.3, before.3));
-    let payload = gb + ub;
-    // Group counts are frames on one interface already (a full presence goes
-    // by multicast and broadcast, a lean beat one way); each frame has
+        cpu0.elapsed().as_secs_f64() / (sim.datagrams - delivered0).max(1) as f64;
+    let per_node = |n: u64| n as f64 / idle.as_secs_f64() / peers as f64;
+    // Group frames on one interface (a full presence goes by multicast and
+    // by broadcast, a lean beat one way); the wire adds each frame's
     // Ethernet, IP and UDP headers.
-    let overhead = FRAME_OVERHEAD as f64;
-    let wire = gb + gd * overhead + ub + ud * overhead;
+    let (gb, gd) = (per_node(window.group_bytes), per_node(window.group_frames));
+    let (ub, ud) = (per_node(window.unicast_bytes), per_node(window.unicast));
+    let payload = gb + ub;
+    let wire = per_node(window.wire());
     let offline = sim.log[read..]
         .iter()
-        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { .. }))
+        .filter(|l| matches!(l.event, CoreEvent::PeerOffline { .. }))
         .count();
     // A crash: host 0 killed; when does each other host show it offline?
     let killed_at = sim.elapsed();
@@ -827,8 +838,8 @@ fn sim_bench(peers: usize, loss: f64, idle: Duration, rows: &mut Vec<Row>) {
     sim.run_until(killed_at + Duration::from_secs(8));
     let mut seen: Vec<Duration> = sim.log[from..]
         .iter()
-        .filter(|(_, _, e)| matches!(e, CoreEvent::PeerOffline { id, .. } if *id == victim))
-        .map(|(at, _, _)| *at - killed_at)
+        .filter(|l| matches!(l.event, CoreEvent::PeerOffline { id, .. } if id == victim))
+        .map(|l| l.at - killed_at)
         .collect();
     seen.sort();
     let missed = (peers - 1).saturating_sub(seen.len());

@@ -1,4 +1,4 @@
-//! Where the CPU figures of [`super::buffers::Buffers::bed`] come from:
+//! Where the CPU figures of [`super::net::buffers::Buffers::bed`] come from:
 //! measurements on the machine of the bed, not checks. Run them with
 //! nothing else busy:
 //! `<test binary> sim::costs --ignored --nocapture --test-threads 1`.

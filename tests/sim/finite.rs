@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use lanchat::envelope::{self, Way};
 use lanchat::wire::{MAGIC, VERSION};
 
-use super::buffers::Buffers;
-use super::fabric::{Fabric, Frame, Out};
+use super::net::buffers::Buffers;
+use super::net::fabric::{Fabric, Frame, Out};
 use super::net::{Faults, Sim};
 use super::secs;
 
@@ -128,7 +128,7 @@ fn a_flood_takes_a_switch_slot_per_port() {
 #[test]
 fn a_slow_reader_overflows_each_of_its_sockets() {
     let len = 200;
-    let size = super::buffers::truesize(len);
+    let size = super::net::buffers::truesize(len);
     let mut fabric = Fabric::new(Buffers {
         recv_queue: 3 * size,
         cpu_fresh: Duration::from_secs(1),

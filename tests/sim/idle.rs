@@ -24,10 +24,10 @@ fn idle_lan(seed: u64, n: usize) -> Sim {
 fn an_idle_node_sends_at_most_100_bytes_a_second() {
     // After the start-up announces, two quiet minutes.
     let mut sim = idle_lan(0x1d1e, 5);
-    let before = sim.bytes_sent.clone();
+    let before = sim.traffic.clone();
     sim.run_until(Duration::from_secs(125));
-    for (i, (b, a)) in before.iter().zip(&sim.bytes_sent).enumerate() {
-        let rate = (a - b) as f64 / 120.0;
+    for (i, (b, a)) in before.iter().zip(&sim.traffic).enumerate() {
+        let rate = (*a - *b).wire() as f64 / 120.0;
         println!("idle node {i}: {rate:.0} bytes/s on the wire (one interface, headers included)");
         assert!(rate <= 100.0, "node {i} sends {rate:.0} B/s while idle");
         assert!(rate > 40.0, "node {i} sends no heartbeat ({rate:.0} B/s)");

@@ -1,14 +1,11 @@
 //! The protocol on a simulated LAN: seeded, virtual clock, loss,
 //! duplication and reordering. A failing seed is a regression test.
 
-mod arp;
 mod authorship;
-mod buffers;
 mod burst;
 mod catchup;
 mod clocks;
 mod costs;
-mod fabric;
 mod features;
 mod finite;
 mod flood;
@@ -17,6 +14,7 @@ mod net;
 mod protected;
 mod reach;
 mod scale;
+mod signatures;
 mod typing;
 mod watch;
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use lanchat::NodeId;
 use lanchat::protocol::CoreEvent;
 
-use super::buffers::{Buffers, Drops, Load};
+use super::net::buffers::{Buffers, Drops, Load};
 use super::net::{Faults, Sim};
 use super::secs;
 
@@ -126,7 +126,7 @@ impl Figures {
 /// until [`IDLE_UNTIL`].
 fn start_together(mut sim: Sim, nodes: usize) -> Figures {
     let wall = Instant::now();
-    sim.unicast_kinds = Some(BTreeMap::new());
+    sim.kinds = Some(BTreeMap::new());
     for i in 0..nodes {
         sim.add(&format!("n{i}"));
         let t = sim.elapsed() + SPACING;
@@ -151,26 +151,25 @@ fn start_together(mut sim: Sim, nodes: usize) -> Figures {
         missing += nodes - 1 - sees;
         blind += usize::from(sees == 0);
     }
-    let sent =
-        |sim: &Sim| -> (u64, u64) { (sim.group_sent.iter().sum(), sim.unicast_sent.iter().sum()) };
     let load = sim.load();
-    let before = sent(&sim);
-    let kinds_before = sim.unicast_kinds.clone().unwrap_or_default();
+    let before = sim.total_traffic();
+    let kinds_before = sim.kinds.clone().unwrap_or_default();
     sim.run_until(secs(IDLE_UNTIL));
-    let after = sent(&sim);
+    let idle = sim.total_traffic() - before;
     let mut unicast_kinds: Vec<(String, u64)> = sim
-        .unicast_kinds
+        .kinds
         .clone()
         .unwrap_or_default()
         .into_iter()
-        .map(|(kind, n)| {
+        .filter_map(|(kind, n)| {
             let earlier = kinds_before.get(&kind).copied().unwrap_or(0);
-            (kind, n - earlier)
+            let body = kind.strip_prefix("unicast ")?;
+            Some((body.to_string(), n - earlier))
         })
         .filter(|(_, n)| *n > 0)
         .collect();
     unicast_kinds.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    let per_node = |a: u64, b: u64| (a - b) as f64 / (IDLE_UNTIL - SETTLED) / nodes as f64;
+    let per_node = |n: u64| n as f64 / (IDLE_UNTIL - SETTLED) / nodes as f64;
     Figures {
         nodes,
         missing,
@@ -183,8 +182,8 @@ fn start_together(mut sim: Sim, nodes: usize) -> Figures {
         all_see_all: all_see_all(&sim, nodes),
         drops: sim.drops(),
         load,
-        group_rate: per_node(after.0, before.0),
-        unicast_rate: per_node(after.1, before.1),
+        group_rate: per_node(idle.group),
+        unicast_rate: per_node(idle.unicast),
         unicast_kinds,
         wall: wall.elapsed(),
     }

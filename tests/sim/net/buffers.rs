@@ -1,5 +1,5 @@
 //! A network that can fail like a real one: finite queues, each drained at
-//! a finite rate. Opt-in ([`super::net::Sim::with_buffers`]); without it the
+//! a finite rate. Opt-in ([`super::Sim::with_buffers`]); without it the
 //! simulation's network takes everything at once and never overflows.
 //!
 //! ```text
@@ -40,7 +40,7 @@
 //!   process); once it has used a slice it waits its turn (ksoftirqd).
 //!   Timers and sends cost no CPU.
 //!
-//! Faults ([`super::net::Faults`]) still apply to each copy between the
+//! Faults ([`super::Faults`]) still apply to each copy between the
 //! switch and the receive queue, after [`Buffers::latency`]. No random draw
 //! is made here, so a seed replays the same run.
 //!
