@@ -398,7 +398,10 @@ impl Node {
                 let bytes = send.seal(self.id, to, self.epoch, counter, &wire::encode_direct(&msg));
                 Body::Sealed { to, bytes }
             }
-            body => self.hide(counter, body),
+            body => {
+                self.protected
+                    .hide((self.id, self.epoch), counter, body, &self.channels.joined)
+            }
         };
         let packet = Packet {
             from: self.id,

@@ -294,7 +294,11 @@ impl Node {
         };
         self.channels.joined.insert(name.clone(), Joined::default());
         if let Some(key) = key {
-            self.add_protected(&name, key);
+            self.protected.add(&name, key.clone(), &mut self.peers);
+            self.events.push_back(CoreEvent::ChannelKey {
+                channel: name.clone(),
+                key,
+            });
         }
         self.sync_join(now, &name);
         self.events.push_back(CoreEvent::Joined {
@@ -375,7 +379,7 @@ impl Node {
             return self.refuse(Refusal::NotIn(name));
         }
         self.channels.forget_channel(&name);
-        self.remove_protected(&name);
+        self.protected.remove(&name, &mut self.peers);
         self.sync_part(&name);
         self.events.push_back(CoreEvent::Parted {
             channel: name,

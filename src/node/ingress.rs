@@ -2,6 +2,7 @@
 //! workgroup, replay, signature or key-chain MAC) and dispatched on its body.
 //! Datagrams of another wire version are noted for the user.
 
+use super::protected::Unhidden;
 use super::*;
 
 impl Node {
@@ -158,9 +159,20 @@ impl Node {
                 self.stats.malformed += 1;
                 return;
             }
-            body => match self.unhide(id, epoch, counter, body) {
-                Some(body) => body,
-                None => return,
+            body => match self.protected.unhide(id, epoch, counter, body) {
+                Unhidden::Body(body) => body,
+                Unhidden::Malformed => {
+                    self.stats.malformed += 1;
+                    return;
+                }
+                Unhidden::NotMine => {
+                    self.stats.hidden += 1;
+                    return;
+                }
+                Unhidden::InTheClear => {
+                    self.stats.foreign += 1;
+                    return;
+                }
             },
         };
         let standing = self.peers.standing(id, epoch);
@@ -298,7 +310,7 @@ impl Node {
             Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
             Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}
             Body::Protected { channels } if standing == Standing::Known => {
-                self.on_protected(now, &channels);
+                self.protected.hear(&channels, now);
             }
             // Opened above.
             Body::Sealed { .. } | Body::Hidden { .. } | Body::Protected { .. } => {}

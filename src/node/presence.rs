@@ -46,7 +46,7 @@ impl Node {
         // A password channel's tail travels only in a full presence (lean
         // beats carry open channels' tails): after it changes, the next
         // few heartbeats (the quick ones first) are full.
-        let hidden = self.protected_tails();
+        let hidden = self.protected.tails(&self.channels.joined);
         if hidden != self.protected.told_tails {
             self.protected.told_tails = hidden;
             self.protected.fulls_due = protected::FULLS_AFTER_CHANGE;

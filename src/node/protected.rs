@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use tracing::debug;
 
 use super::Node;
+use crate::channels::Joined;
+use crate::discovery::PeerTable;
 use crate::envelope::ChannelKey;
-use crate::protocol::{CoreEvent, Dest};
+use crate::protocol::Dest;
 use crate::types::NodeId;
 use crate::wire::{
     self, Body, ChannelState, MAX_PROTECTED, PROTECTED_FOR, Presence, ProtectedChannel,
@@ -65,7 +67,7 @@ impl Protected {
     }
 
     /// Takes in the names a peer knows of.
-    fn hear(&mut self, list: &[ProtectedChannel], now: Instant) {
+    pub(super) fn hear(&mut self, list: &[ProtectedChannel], now: Instant) {
         for c in list {
             let age = Duration::from_secs(u64::from(c.age_secs));
             let Some(vouched) = now.checked_sub(age) else {
@@ -126,18 +128,35 @@ impl Protected {
     }
 }
 
-impl Node {
+/// What a datagram hid, once my keys were tried ([`Protected::unhide`]).
+pub(super) enum Unhidden {
+    /// What it says, in the clear.
+    Body(Body),
+    /// A hidden body that opened but is not sound.
+    Malformed,
+    /// A password channel I am not in: nothing here for me.
+    NotMine,
+    /// A body in the clear about a channel that has a password here.
+    InTheClear,
+}
+
+impl Protected {
     /// Hides what a datagram says about my password channels, with the
     /// datagram's counter: a body about one goes inside [`Body::Hidden`],
-    /// and a presence gets my state in each of them, sealed.
-    pub(super) fn hide(&self, counter: u64, body: Body) -> Body {
+    /// and a presence gets my state in each of them (from `joined`), sealed.
+    pub(super) fn hide(
+        &self,
+        (me, epoch): (NodeId, u64),
+        counter: u64,
+        body: Body,
+        joined: &BTreeMap<String, Joined>,
+    ) -> Body {
         if let Body::Presence(mut p) = body {
             p.sealed = self
-                .protected
                 .keys
                 .iter()
                 .filter_map(|(name, key)| {
-                    let joined = self.channels.joined.get(name)?;
+                    let joined = joined.get(name)?;
                     Some((
                         key,
                         ChannelState {
@@ -150,20 +169,14 @@ impl Node {
                 .enumerate()
                 .map(|(i, (key, state))| {
                     let index = i as u32 + 1;
-                    key.seal(
-                        self.id,
-                        self.epoch,
-                        counter,
-                        index,
-                        &wire::encode_state(&state),
-                    )
+                    key.seal(me, epoch, counter, index, &wire::encode_state(&state))
                 })
                 .collect();
             return Body::Presence(p);
         }
-        match wire::channel_of(&body).and_then(|c| self.protected.keys.get(c)) {
+        match wire::channel_of(&body).and_then(|c| self.keys.get(c)) {
             Some(key) => Body::Hidden {
-                bytes: key.seal(self.id, self.epoch, counter, 0, &wire::encode_body(&body)),
+                bytes: key.seal(me, epoch, counter, 0, &wire::encode_body(&body)),
             },
             None => body,
         }
@@ -171,19 +184,10 @@ impl Node {
 
     /// Opens what a datagram of `id` hides: a hidden body with the key of
     /// one of my password channels, and the sealed states of a presence.
-    /// `None`: nothing here for me (a password channel I am not in), or a
-    /// body in the clear about a channel that has a password here (not
-    /// from a member: dropped and counted).
-    pub(super) fn unhide(
-        &mut self,
-        id: NodeId,
-        epoch: u64,
-        counter: u64,
-        body: Body,
-    ) -> Option<Body> {
+    pub(super) fn unhide(&self, id: NodeId, epoch: u64, counter: u64, body: Body) -> Unhidden {
         match body {
             Body::Hidden { bytes } => {
-                let opened = self.protected.keys.iter().find_map(|(name, key)| {
+                let opened = self.keys.iter().find_map(|(name, key)| {
                     let plain = key.open(id, epoch, counter, 0, &bytes)?;
                     Some(
                         wire::decode_body(&plain)
@@ -192,84 +196,68 @@ impl Node {
                     )
                 });
                 match opened {
-                    Some(Some(inner)) => Some(inner),
-                    Some(None) => {
-                        self.stats.malformed += 1;
-                        None
-                    }
-                    None => {
-                        self.stats.hidden += 1;
-                        None
-                    }
+                    Some(Some(inner)) => Unhidden::Body(inner),
+                    Some(None) => Unhidden::Malformed,
+                    None => Unhidden::NotMine,
                 }
             }
             Body::Presence(mut p) => {
                 p.counter = counter;
                 p.opened = 0;
-                for (name, key) in &self.protected.keys {
+                for (name, key) in &self.keys {
                     open_states(id, epoch, &mut p, name, key);
                 }
-                Some(Body::Presence(p))
+                Unhidden::Body(Body::Presence(p))
             }
-            body if wire::channel_of(&body)
-                .is_some_and(|c| self.protected.keys.contains_key(c)) =>
-            {
-                self.stats.foreign += 1;
-                None
+            body if wire::channel_of(&body).is_some_and(|c| self.keys.contains_key(c)) => {
+                Unhidden::InTheClear
             }
-            body => Some(body),
+            body => Unhidden::Body(body),
         }
     }
 
-    /// Names of password channels a peer told me of.
-    pub(super) fn on_protected(&mut self, now: Instant, list: &[ProtectedChannel]) {
-        self.protected.hear(list, now);
+    /// The tails of my password channels (from `joined`), in key order.
+    pub(super) fn tails(&self, joined: &BTreeMap<String, Joined>) -> Vec<u64> {
+        self.keys
+            .keys()
+            .map(|name| joined.get(name).map_or(0, |j| j.tail))
+            .collect()
     }
 
+    /// Takes a password channel's key on joining it: members known already
+    /// are found in the sealed states of the presences `peers` holds.
+    pub(super) fn add(&mut self, name: &str, key: ChannelKey, peers: &mut PeerTable) {
+        for (id, peer) in peers.iter_mut() {
+            let epoch = peer.epoch;
+            open_states(*id, epoch, &mut peer.presence, name, &key);
+        }
+        self.keys.insert(name.to_string(), key);
+        debug!(channel = name, "joined a password channel");
+    }
+
+    /// Forgets a password channel on leaving it, and who `peers` showed in
+    /// it.
+    pub(super) fn remove(&mut self, name: &str, peers: &mut PeerTable) {
+        if self.keys.remove(name).is_none() {
+            return;
+        }
+        for (_, peer) in peers.iter_mut() {
+            let p = &mut peer.presence;
+            if let Some(i) = p.opened_channels().iter().position(|c| c.name == name) {
+                p.channels.remove(p.open_channels().len() + i);
+                p.opened -= 1;
+            }
+        }
+    }
+}
+
+impl Node {
     /// Sends what I know of password channels, if anything, after a
     /// presence to `dest`.
     pub(super) fn tell_protected(&mut self, dest: Dest) {
         let channels = self.protected.vouch(self.last_now);
         if !channels.is_empty() {
             self.send(dest, Body::Protected { channels });
-        }
-    }
-
-    /// The tails of my password channels, in key order.
-    pub(super) fn protected_tails(&self) -> Vec<u64> {
-        self.protected
-            .keys
-            .keys()
-            .map(|name| self.channels.joined.get(name).map_or(0, |j| j.tail))
-            .collect()
-    }
-
-    /// Takes a password channel's key on joining it: members known already
-    /// are found in the sealed states of the presences held.
-    pub(super) fn add_protected(&mut self, name: &str, key: ChannelKey) {
-        for (id, peer) in self.peers.iter_mut() {
-            let epoch = peer.epoch;
-            open_states(*id, epoch, &mut peer.presence, name, &key);
-        }
-        self.protected.keys.insert(name.to_string(), key.clone());
-        self.events.push_back(CoreEvent::ChannelKey {
-            channel: name.to_string(),
-            key,
-        });
-        debug!(channel = name, "joined a password channel");
-    }
-
-    /// Forgets a password channel on leaving it, and who I saw in it.
-    pub(super) fn remove_protected(&mut self, name: &str) {
-        if self.protected.keys.remove(name).is_none() {
-            return;
-        }
-        for (_, peer) in self.peers.iter_mut() {
-            let p = &mut peer.presence;
-            if let Some(i) = p.opened_channels().iter().position(|c| c.name == name) {
-                p.channels.remove(p.open_channels().len() + i);
-                p.opened -= 1;
-            }
         }
     }
 }
@@ -292,7 +280,12 @@ fn open_states(id: NodeId, epoch: u64, p: &mut Presence, name: &str, key: &Chann
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::time::Duration;
+
+    use super::{Protected, Unhidden};
+    use crate::types::NodeId;
+    use crate::wire::Body;
 
     use super::super::testing::Lan;
     use crate::envelope::ChannelKey;
@@ -353,6 +346,46 @@ mod tests {
             lan.errors(2).iter().any(|e| e.contains("has a password")),
             "{:?}",
             lan.errors(2)
+        );
+    }
+
+    #[test]
+    fn a_body_about_a_password_channel_opens_only_with_its_key() {
+        let key = ChannelKey::derive("#ops", "correct horse").expect("a key");
+        let mut member = Protected::default();
+        member.keys.insert("#ops".into(), key);
+        let stranger = Protected::default();
+        let me = NodeId([3; 16]);
+        let about = Body::TopicRequest {
+            channel: "#ops".into(),
+        };
+        let hidden = member.hide((me, 7), 42, about.clone(), &BTreeMap::new());
+        assert!(matches!(hidden, Body::Hidden { .. }), "{hidden:?}");
+        assert!(matches!(
+            member.unhide(me, 7, 42, hidden.clone()),
+            Unhidden::Body(b) if b == about
+        ));
+        // Another counter or life does not open it.
+        assert!(matches!(
+            member.unhide(me, 7, 43, hidden.clone()),
+            Unhidden::NotMine
+        ));
+        assert!(matches!(
+            stranger.unhide(me, 7, 42, hidden),
+            Unhidden::NotMine
+        ));
+        // Said in the clear about a channel with a password here: dropped.
+        assert!(matches!(
+            member.unhide(me, 7, 42, about.clone()),
+            Unhidden::InTheClear
+        ));
+        // Open channels pass as they are.
+        let open = Body::TopicRequest {
+            channel: "#dev".into(),
+        };
+        assert_eq!(
+            member.hide((me, 7), 1, open.clone(), &BTreeMap::new()),
+            open
         );
     }
 }
