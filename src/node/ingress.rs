@@ -2,7 +2,7 @@
 //! workgroup, replay, signature or key-chain MAC) and dispatched on its body.
 //! Datagrams of another wire version are noted for the user.
 
-use super::protected::Unhidden;
+use super::protected::Withheld;
 use super::*;
 
 impl Node {
@@ -160,16 +160,16 @@ impl Node {
                 return;
             }
             body => match self.protected.unhide(id, epoch, counter, body) {
-                Unhidden::Body(body) => body,
-                Unhidden::Malformed => {
+                Ok(body) => body,
+                Err(Withheld::Malformed) => {
                     self.stats.malformed += 1;
                     return;
                 }
-                Unhidden::NotMine => {
+                Err(Withheld::NotMine) => {
                     self.stats.hidden += 1;
                     return;
                 }
-                Unhidden::InTheClear => {
+                Err(Withheld::InTheClear) => {
                     self.stats.foreign += 1;
                     return;
                 }

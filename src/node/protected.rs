@@ -128,10 +128,10 @@ impl Protected {
     }
 }
 
-/// What a datagram hid, once my keys were tried ([`Protected::unhide`]).
-pub(super) enum Unhidden {
-    /// What it says, in the clear.
-    Body(Body),
+/// Why a datagram's body is not for me once my keys were tried
+/// ([`Protected::unhide`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Withheld {
     /// A hidden body that opened but is not sound.
     Malformed,
     /// A password channel I am not in: nothing here for me.
@@ -184,7 +184,13 @@ impl Protected {
 
     /// Opens what a datagram of `id` hides: a hidden body with the key of
     /// one of my password channels, and the sealed states of a presence.
-    pub(super) fn unhide(&self, id: NodeId, epoch: u64, counter: u64, body: Body) -> Unhidden {
+    pub(super) fn unhide(
+        &self,
+        id: NodeId,
+        epoch: u64,
+        counter: u64,
+        body: Body,
+    ) -> Result<Body, Withheld> {
         match body {
             Body::Hidden { bytes } => {
                 let opened = self.keys.iter().find_map(|(name, key)| {
@@ -196,9 +202,9 @@ impl Protected {
                     )
                 });
                 match opened {
-                    Some(Some(inner)) => Unhidden::Body(inner),
-                    Some(None) => Unhidden::Malformed,
-                    None => Unhidden::NotMine,
+                    Some(Some(inner)) => Ok(inner),
+                    Some(None) => Err(Withheld::Malformed),
+                    None => Err(Withheld::NotMine),
                 }
             }
             Body::Presence(mut p) => {
@@ -207,12 +213,12 @@ impl Protected {
                 for (name, key) in &self.keys {
                     open_states(id, epoch, &mut p, name, key);
                 }
-                Unhidden::Body(Body::Presence(p))
+                Ok(Body::Presence(p))
             }
             body if wire::channel_of(&body).is_some_and(|c| self.keys.contains_key(c)) => {
-                Unhidden::InTheClear
+                Err(Withheld::InTheClear)
             }
-            body => Unhidden::Body(body),
+            body => Ok(body),
         }
     }
 
@@ -283,7 +289,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use super::{Protected, Unhidden};
+    use super::{Protected, Withheld};
     use crate::types::NodeId;
     use crate::wire::Body;
 
@@ -361,24 +367,18 @@ mod tests {
         };
         let hidden = member.hide((me, 7), 42, about.clone(), &BTreeMap::new());
         assert!(matches!(hidden, Body::Hidden { .. }), "{hidden:?}");
-        assert!(matches!(
-            member.unhide(me, 7, 42, hidden.clone()),
-            Unhidden::Body(b) if b == about
-        ));
+        assert_eq!(member.unhide(me, 7, 42, hidden.clone()), Ok(about.clone()));
         // Another counter or life does not open it.
-        assert!(matches!(
+        assert_eq!(
             member.unhide(me, 7, 43, hidden.clone()),
-            Unhidden::NotMine
-        ));
-        assert!(matches!(
-            stranger.unhide(me, 7, 42, hidden),
-            Unhidden::NotMine
-        ));
+            Err(Withheld::NotMine)
+        );
+        assert_eq!(stranger.unhide(me, 7, 42, hidden), Err(Withheld::NotMine));
         // Said in the clear about a channel with a password here: dropped.
-        assert!(matches!(
+        assert_eq!(
             member.unhide(me, 7, 42, about.clone()),
-            Unhidden::InTheClear
-        ));
+            Err(Withheld::InTheClear)
+        );
         // Open channels pass as they are.
         let open = Body::TopicRequest {
             channel: "#dev".into(),
