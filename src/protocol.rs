@@ -287,6 +287,17 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// A channel name as typed, normalised ([`crate::types::channel_name`]),
+    /// or the refusal that says what is wrong with it.
+    pub fn channel(raw: &str) -> Result<String, Refusal> {
+        crate::types::channel_name(raw).map_err(|cause| Refusal::BadChannel {
+            raw: raw.to_string(),
+            cause,
+        })
+    }
+}
+
 /// Where a file offer stands that is past what was asked of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OfferPast {

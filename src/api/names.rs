@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::protocol::{CoreEvent, Refusal, Target};
-use crate::types::{Chat, NodeId, channel_name, label};
+use crate::types::{Chat, NodeId, label};
 
 /// The people heard of, online or not.
 #[derive(Clone, Debug)]
@@ -116,14 +116,7 @@ impl Names {
     /// label, `nick#abcd` or nick.
     pub fn resolve(&self, target: &Target) -> Result<Chat, Refusal> {
         let who = match target {
-            Target::Channel(name) => {
-                return channel_name(name).map(Chat::Channel).map_err(|cause| {
-                    Refusal::BadChannel {
-                        raw: name.clone(),
-                        cause,
-                    }
-                });
-            }
+            Target::Channel(name) => return Refusal::channel(name).map(Chat::Channel),
             Target::Node(id) => return Ok(Chat::Direct(*id)),
             Target::Person(who) => who,
         };

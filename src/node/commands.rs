@@ -87,17 +87,10 @@ impl Node {
         let mut chats = Vec::new();
         for target in &to {
             let chat = match target {
-                Target::Channel(name) => match channel_name(name) {
+                Target::Channel(name) => match Refusal::channel(name) {
                     Ok(name) if self.channels.joined.contains_key(&name) => Chat::Channel(name),
-                    Ok(name) => {
-                        return self.refuse(Refusal::SayNotIn(name));
-                    }
-                    Err(cause) => {
-                        return self.refuse(Refusal::BadChannel {
-                            raw: name.clone(),
-                            cause,
-                        });
-                    }
+                    Ok(name) => return self.refuse(Refusal::SayNotIn(name)),
+                    Err(refusal) => return self.refuse(refusal),
                 },
                 person => match self.peers.resolve(person, self.me()) {
                     Ok(id) if id == self.id => return self.refuse(Refusal::ThatIsYou),
@@ -267,14 +260,9 @@ impl Node {
     }
 
     pub(super) fn join(&mut self, now: Instant, raw: &str, secret: Option<Secret>) {
-        let name = match channel_name(raw) {
+        let name = match Refusal::channel(raw) {
             Ok(n) => n,
-            Err(cause) => {
-                return self.refuse(Refusal::BadChannel {
-                    raw: raw.to_string(),
-                    cause,
-                });
-            }
+            Err(refusal) => return self.refuse(refusal),
         };
         if self.channels.joined.contains_key(&name) {
             return self.refuse(Refusal::AlreadyIn(name));
@@ -363,14 +351,9 @@ impl Node {
     }
 
     pub(super) fn part(&mut self, now: Instant, raw: &str) {
-        let name = match channel_name(raw) {
+        let name = match Refusal::channel(raw) {
             Ok(n) => n,
-            Err(cause) => {
-                return self.refuse(Refusal::BadChannel {
-                    raw: raw.to_string(),
-                    cause,
-                });
-            }
+            Err(refusal) => return self.refuse(refusal),
         };
         if name == MAIN_CHANNEL {
             return self.refuse(Refusal::MainCannotBeLeft);
@@ -390,14 +373,9 @@ impl Node {
     }
 
     pub(super) fn set_topic(&mut self, now: Instant, raw: &str, text: String) {
-        let name = match channel_name(raw) {
+        let name = match Refusal::channel(raw) {
             Ok(n) => n,
-            Err(cause) => {
-                return self.refuse(Refusal::BadChannel {
-                    raw: raw.to_string(),
-                    cause,
-                });
-            }
+            Err(refusal) => return self.refuse(refusal),
         };
         let Some(current) = self.channels.joined.get(&name).map(Joined::topic_stamp) else {
             return self.refuse(Refusal::NotIn(name));
