@@ -39,7 +39,7 @@ pub use reach::MAX_STATIC;
 pub use stats::Stats;
 pub use sync::SYNC_RATE;
 
-use crate::catchup::{Kept, Recent, Share};
+use crate::catchup::Kept;
 use crate::channels::{Arrival, Channels, Joined};
 use crate::direct::{Draft, Inbox, Outbox, OutboxNews};
 use crate::discovery::{Liveness, PeerTable, Standing};
@@ -151,13 +151,9 @@ pub struct Node {
     claims: BTreeMap<NodeId, PendingClaim>,
     beeps: BTreeMap<NodeId, Instant>,
     typing: TypingLimit,
-    /// Recent channel messages, for catch-up and to drop repeats.
-    recent: Recent,
-    /// When to compare with whom, and what came.
+    /// Catch-up: recent channel messages (which also drop repeats), when
+    /// to compare them with whom, and what came.
     sync: sync::SyncState,
-    share: Option<Share>,
-    /// [`Config::history_lost`].
-    refill: bool,
     /// My password channels' keys, and the ones heard of.
     protected: protected::Protected,
     /// Reaching peers the group does not reach.
@@ -239,10 +235,7 @@ impl Node {
             claims: BTreeMap::new(),
             beeps: BTreeMap::new(),
             typing: TypingLimit::default(),
-            recent: Recent::default(),
-            sync: sync::SyncState::new(now),
-            share: config.share,
-            refill: config.history_lost,
+            sync: sync::SyncState::new(now, config.share, config.history_lost),
             protected: protected::Protected::default(),
             reach: reach::Reach::new(&config.peers),
             way_in: envelope::Way::default(),
@@ -250,9 +243,9 @@ impl Node {
             stopped: false,
             stats: Stats::default(),
         };
-        node.sync_join(now, MAIN_CHANNEL);
+        node.catch_up(now, |sync, cx| sync.join(cx, MAIN_CHANNEL));
         // The window lists the addresses it reaches by hand from the start.
-        let statics = node.statics();
+        let statics = node.reach.statics();
         if !statics.is_empty() {
             node.events.push_back(CoreEvent::StaticPeers(statics));
             node.run_reach(now);
@@ -345,7 +338,7 @@ impl Node {
             self.channels.next_deadline(),
             self.outbox.next_deadline(online),
             self.sync.deadline(),
-            self.reach_deadline(),
+            self.reach.deadline(),
             (!self.backlog.is_empty()).then(|| self.pacer.ready_at(pace::GROUP_COPIES)),
             self.claims
                 .values()
@@ -419,11 +412,13 @@ impl Node {
     fn push_out(&mut self, dest: Dest, bytes: Vec<u8>) {
         if dest == Dest::Group {
             self.pacer.spend(self.last_now, pace::GROUP_COPIES);
-        } else if Node::is_group(dest) {
+        } else if !matches!(dest, Dest::Unicast(_)) {
             self.pacer.spend(self.last_now, 1.0);
         }
-        if Node::is_group(dest) {
-            for addr in self.relay_targets() {
+        if !matches!(dest, Dest::Unicast(_)) {
+            let (relays, capped) = self.reach.relay_targets(self.last_now, &self.peers);
+            self.stats.relays_capped += capped;
+            for addr in relays {
                 self.transmits.push_back(Transmit {
                     dest: Dest::Unicast(addr),
                     bytes: bytes.clone(),
@@ -470,15 +465,9 @@ impl Node {
         self.run_claims(now);
         self.run_nacks(now);
         self.run_outbox(now);
-        self.run_sync(now);
+        self.catch_up(now, |sync, cx| sync.run(cx));
         self.run_reach(now);
         self.run_topics(now);
         self.release(now);
     }
-
-    // ----- peers ----------------------------------------------------------
-
-    // ----- datagrams ------------------------------------------------------
-
-    // ----- commands -------------------------------------------------------
 }

@@ -193,7 +193,7 @@ impl Node {
                 arrived_ms: 0,
                 author,
             };
-            if !self.keep(now, name, kept) {
+            if !self.catch_up(now, |sync, cx| sync.keep(cx, name, kept)) {
                 self.stats.duplicates += 1;
                 return;
             }

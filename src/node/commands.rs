@@ -38,7 +38,10 @@ impl Node {
                 hlc,
             } => self.resend(now, id, to, &text, kind, hlc),
             CoreCommand::Typing(target) => self.typing(now, &target),
-            CoreCommand::Recall(messages) => self.recall(messages),
+            CoreCommand::Recall(messages) => {
+                let wall = self.wall_ms(self.last_now);
+                self.sync.recall(wall, messages);
+            }
             CoreCommand::Who => {
                 let list = self.peers();
                 self.events.push_back(CoreEvent::Who(list));
@@ -48,18 +51,18 @@ impl Node {
                 self.events.push_back(CoreEvent::Channels(list));
             }
             CoreCommand::AddPeer(addr) => {
-                if self.add_static(addr) {
+                if self.reach.add_static(addr, now) {
                     self.events
-                        .push_back(CoreEvent::StaticPeers(self.statics()));
+                        .push_back(CoreEvent::StaticPeers(self.reach.statics()));
                     self.run_reach(now);
                 } else {
                     self.refuse(Refusal::TooManyAddresses(MAX_STATIC));
                 }
             }
             CoreCommand::ForgetPeer(addr) => {
-                self.forget_static(addr);
+                self.reach.forget_static(addr);
                 self.events
-                    .push_back(CoreEvent::StaticPeers(self.statics()));
+                    .push_back(CoreEvent::StaticPeers(self.reach.statics()));
             }
             CoreCommand::Quit => {
                 for _ in 0..LEAVE_COPIES {
@@ -248,7 +251,7 @@ impl Node {
             };
             let msg = joined.record(msg);
             if let Some((channel, kept)) = unsent {
-                self.keep(now, &channel, kept);
+                self.catch_up(now, |sync, cx| sync.keep(cx, &channel, kept));
             }
             self.send(Dest::Group, Body::Channel(msg));
             released = true;
@@ -288,7 +291,7 @@ impl Node {
                 key,
             });
         }
-        self.sync_join(now, &name);
+        self.catch_up(now, |sync, cx| sync.join(cx, &name));
         self.events.push_back(CoreEvent::Joined {
             channel: name.clone(),
             id: self.id,
@@ -363,7 +366,7 @@ impl Node {
         }
         self.channels.forget_channel(&name);
         self.protected.remove(&name, &mut self.peers);
-        self.sync_part(&name);
+        self.sync.part(&name);
         self.events.push_back(CoreEvent::Parted {
             channel: name,
             id: self.id,

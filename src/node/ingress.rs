@@ -55,10 +55,10 @@ impl Node {
                 // that the group reaches me from this peer.
                 let id = unverified.packet.from;
                 if unverified.way.is_group()
-                    && self.reach_doubts(id, now)
+                    && self.reach.doubts(id, now)
                     && unverified.verify().is_ok()
                 {
-                    self.reach_heard(id, envelope::Way::Multicast, now);
+                    self.reach.heard(id, envelope::Way::Multicast, now);
                 }
             }
             guard::Replay::OldLife => self.stats.stale += 1,
@@ -127,7 +127,7 @@ impl Node {
         } = opened;
         if packet.from == self.id {
             // Our own multicast or broadcast, looped back.
-            self.reach_own(way, now);
+            self.reach.own(way, now);
             return;
         }
         self.way_in = way;
@@ -208,7 +208,7 @@ impl Node {
             // about whether it still runs.
             Standing::Known if self.peers.get(id).is_some_and(|p| p.is_at(from)) => {
                 self.peers.heard(id, from, now);
-                self.reach_heard(id, way, now);
+                self.reach.heard(id, way, now);
             }
             Standing::Known => {}
             Standing::Restarted | Standing::Returning | Standing::New => {
@@ -234,12 +234,14 @@ impl Node {
             }
             Body::Down { .. } => {}
             Body::Probe { nonce, reply_to } => self.on_probe(now, from, nonce, reply_to),
-            Body::ProbeAck { nonce } => self.reach_ack(id, nonce),
-            Body::Ping { nonce } => self.on_ping(from, nonce),
-            Body::Peers { peers } if standing == Standing::Known => self.on_peers(now, &peers),
+            Body::ProbeAck { nonce } => self.reach.acked(id, nonce),
+            Body::Ping { nonce } => self.send(Dest::Unicast(from), Body::ProbeAck { nonce }),
+            Body::Peers { peers } if standing == Standing::Known => {
+                self.stats.over_capacity += self.reach.learn(now, self.id, &self.peers, &peers);
+            }
             Body::Peers { .. } => {}
             Body::Unheard { peers } if standing == Standing::Known => {
-                self.on_unheard(now, id, &peers);
+                self.reach.listed(now, id, wire::short_id(self.id), &peers);
             }
             Body::Unheard { .. } => {}
             Body::ProbeRequest {
@@ -302,10 +304,10 @@ impl Node {
             Body::Typing { chat } => self.on_typing(id, from, standing, chat),
             // Catch-up is between peers that know each other.
             Body::Sync(sync) if self.is_at(id, standing, from) => {
-                self.on_sync(now, id, from, sync);
+                self.catch_up(now, |s, cx| s.on_sync(cx, id, from, sync));
             }
             Body::Want { channel, ids } if self.is_at(id, standing, from) => {
-                self.on_want(now, id, from, &channel, &ids);
+                self.catch_up(now, |s, cx| s.on_want(cx, id, from, &channel, &ids));
             }
             Body::Recalled(r) if self.is_at(id, standing, from) => self.on_recalled(now, r),
             Body::Sync(_) | Body::Want { .. } | Body::Recalled(_) => {}

@@ -100,7 +100,7 @@ impl Node {
     ) {
         if lean.tag == chain::tag(self.id, self.epoch) && self.own_disclosed == Some(lean.key) {
             // My own, looped back.
-            self.reach_own(lean.way, now);
+            self.reach.own(lean.way, now);
             return;
         }
         let period = self.timing.heartbeat;
@@ -124,8 +124,8 @@ impl Node {
                     self.stats.replayed += 1;
                     // The group copy of what came by unicast first still
                     // shows that the group reaches me from this peer.
-                    if lean.way.is_group() && self.reach_doubts(*id, now) {
-                        self.reach_heard(*id, Way::Multicast, now);
+                    if lean.way.is_group() && self.reach.doubts(*id, now) {
+                        self.reach.heard(*id, Way::Multicast, now);
                     }
                     return;
                 }
@@ -145,7 +145,7 @@ impl Node {
             // beat of about now (a copy held back says nothing of now).
             if timely && at_home {
                 self.peers.heard(*id, from, now);
-                self.reach_heard(*id, lean.way, now);
+                self.reach.heard(*id, lean.way, now);
                 if let Some(peer) = self.peers.get_mut(*id) {
                     peer.last_lean = Some((now, raw.to_vec()));
                 }

@@ -196,8 +196,8 @@ impl Node {
         for msg in self.outbox.peer_offline(id) {
             self.events.push_back(CoreEvent::Queued { id: msg, to: id });
         }
-        self.sync_gone(id);
-        self.reach_gone(id);
+        self.sync.gone(id);
+        self.reach.gone(id, self.last_now);
     }
 
     pub(super) fn peer_info_event(&mut self, id: NodeId) {
@@ -242,7 +242,8 @@ impl Node {
         match change {
             None => {
                 debug!(peer = %id, nick = %p.nick, "peer online");
-                self.reach_online(id, self.way_in, now);
+                let nonce = self.rng.u64(..);
+                self.reach.online(id, self.way_in, now, nonce);
                 self.peer_info_event(id);
                 if !p.hello {
                     // Found by its heartbeat or a reply: it may have missed
@@ -252,7 +253,7 @@ impl Node {
                 self.outbox.peer_online(id, now, &self.timing);
                 self.run_outbox(now);
                 let channels: Vec<String> = p.channels.iter().map(|c| c.name.clone()).collect();
-                self.sync_appeared(now, id, addr, &channels);
+                self.catch_up(now, |sync, cx| sync.appeared(cx, id, addr, &channels));
             }
             Some(change) => {
                 if let Some(old) = change.old_nick {
@@ -270,7 +271,8 @@ impl Node {
                         text: p.status_text.clone(),
                     });
                 }
-                self.sync_heard_in(now, id, &change.joined);
+                let wall = self.wall_ms(now);
+                self.sync.heard_in(wall, id, &change.joined);
                 for channel in change
                     .joined
                     .into_iter()

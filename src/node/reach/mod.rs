@@ -23,16 +23,21 @@
 //! Duplicates (the group copy and the unicast copy both arriving) are
 //! dropped by the replay window like any other copy.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, SocketAddr};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::Node;
+use crate::discovery::PeerTable;
 use crate::envelope::Way;
 use crate::protocol::Dest;
 use crate::protocol::{CoreReport, PeerReport};
 use crate::types::NodeId;
 use crate::wire::{self, Body, KnownPeer, MAX_KNOWN_PEERS, MAX_UNHEARD};
+use seeds::{Seeds, learnable};
+
+mod seeds;
+pub use seeds::MAX_STATIC;
 
 /// A peer never heard by the group is unheard after this long online.
 const NEVER_HEARD_AFTER: Duration = Duration::from_secs(3);
@@ -46,15 +51,6 @@ const GROUP_SILENCE: Duration = Duration::from_secs(15);
 const UNHEARD_FOR: Duration = Duration::from_secs(30);
 /// My own multicast or broadcast "comes back" if heard within this.
 const OWN_BACK_WITHIN: Duration = Duration::from_secs(15);
-/// First greeting of a seed, and the longest wait between two.
-const SEED_FIRST: Duration = Duration::from_millis(500);
-const SEED_MAX_WAIT: Duration = Duration::from_secs(30);
-/// A learned address is forgotten when no peer told it for this long.
-const LEARNED_FOR: Duration = Duration::from_secs(120);
-/// Most addresses learned from peers.
-const MAX_LEARNED: usize = 128;
-/// Most addresses added by hand.
-pub const MAX_STATIC: usize = 64;
 /// A peer's count of peers is compared with mine once it has been online
 /// this long.
 const SETTLE: Duration = Duration::from_secs(5);
@@ -106,26 +102,15 @@ impl PeerReach {
     }
 }
 
-/// A seed: an address to greet until a peer answers from it.
-#[derive(Clone, Debug)]
-struct Seed {
-    next: Instant,
-    wait: Duration,
-}
-
 /// The reach state of a node.
 #[derive(Debug, Default)]
 pub(crate) struct Reach {
     peers: BTreeMap<NodeId, PeerReach>,
-    /// Addresses added by hand.
-    statics: BTreeSet<SocketAddr>,
-    /// Addresses learned from peers, and when last told.
-    learned: BTreeMap<SocketAddr, Instant>,
-    /// Greeting schedule of every seed.
-    seeds: BTreeMap<SocketAddr, Seed>,
+    /// Addresses to greet until a peer answers from there.
+    seeds: Seeds,
     own_multicast: Option<Instant>,
     own_broadcast: Option<Instant>,
-    /// When [`Node::run_reach`] has something to do next.
+    /// When [`Reach::due`] has something to do next.
     next: Option<Instant>,
     /// The peers I told are unheard, and until when I go on telling after
     /// the list emptied.
@@ -138,11 +123,30 @@ pub(crate) struct Reach {
     relay_turn: usize,
 }
 
+/// What [`Reach::due`] asks the node to send.
+#[derive(Debug, Default)]
+pub(super) struct Due {
+    /// My unheard list changed: sent twice to the group at once.
+    pub tell: Option<Vec<u32>>,
+    /// Seeds to greet with a full presence.
+    pub greet: Vec<SocketAddr>,
+    /// Pings to send, to each address with its nonce.
+    pub pings: Vec<(SocketAddr, u64)>,
+}
+
+/// How one online peer is reached, for the doctor.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Reached {
+    pub by_group: bool,
+    pub hears_me: Option<bool>,
+    pub relayed: bool,
+}
+
 impl Reach {
     /// Starts with the addresses given by hand.
     pub(crate) fn new(statics: &[SocketAddr]) -> Reach {
         Reach {
-            statics: statics.iter().copied().take(MAX_STATIC).collect(),
+            seeds: Seeds::new(statics),
             ..Reach::default()
         }
     }
@@ -160,54 +164,39 @@ impl Reach {
         self.peers.get(&id).is_some_and(|r| r.unheard(now))
     }
 
-    /// Whether `addr` is a private, link-local or shared (CGNAT) address:
-    /// the only kind learned from peers, so nobody can make the LAN send
-    /// greetings to the internet.
-    fn learnable(addr: &SocketAddr) -> bool {
-        match addr.ip() {
-            IpAddr::V4(ip) => {
-                let [a, b, ..] = ip.octets();
-                ip.is_private() || (a == 100 && (64..128).contains(&b))
-            }
-            IpAddr::V6(ip) => (ip.segments()[0] & 0xfe00) == 0xfc00,
-        }
-    }
-}
-
-impl Node {
     /// A datagram from an online peer came by `way`.
-    pub(super) fn reach_heard(&mut self, id: NodeId, way: Way, now: Instant) {
+    pub(super) fn heard(&mut self, id: NodeId, way: Way, now: Instant) {
         if way.is_group()
-            && let Some(r) = self.reach.peers.get_mut(&id)
+            && let Some(r) = self.peers.get_mut(&id)
         {
             let was_unheard = r.unheard(now);
             r.group = Some(now);
             // Back to the group at once: my list changes.
             if was_unheard {
-                self.reach_by(now);
+                self.due_by(now);
             }
         }
     }
 
     /// Whether the group has not reached me from this online peer lately
     /// (so a group copy of what came by unicast first is worth a look).
-    pub(super) fn reach_doubts(&self, id: NodeId, now: Instant) -> bool {
-        self.reach.unheard(id, now)
+    pub(super) fn doubts(&self, id: NodeId, now: Instant) -> bool {
+        self.unheard(id, now)
     }
 
     /// My own datagram came back by `way`.
-    pub(super) fn reach_own(&mut self, way: Way, now: Instant) {
+    pub(super) fn own(&mut self, way: Way, now: Instant) {
         match way {
-            Way::Multicast => self.reach.own_multicast = Some(now),
-            Way::Broadcast => self.reach.own_broadcast = Some(now),
+            Way::Multicast => self.own_multicast = Some(now),
+            Way::Broadcast => self.own_broadcast = Some(now),
             Way::Unicast => {}
         }
     }
 
-    /// A peer came online (its first datagram came by `way`).
-    pub(super) fn reach_online(&mut self, id: NodeId, way: Way, now: Instant) {
-        let nonce = self.rng.u64(..);
-        self.reach.peers.insert(
+    /// A peer came online (its first datagram came by `way`); `nonce`
+    /// answers its pings.
+    pub(super) fn online(&mut self, id: NodeId, way: Way, now: Instant, nonce: u64) {
+        self.peers.insert(
             id,
             PeerReach {
                 since: now,
@@ -220,22 +209,20 @@ impl Node {
                 lists_me: None,
             },
         );
-        self.reach_by(now + PING_FIRST.min(NEVER_HEARD_AFTER));
+        self.due_by(now + PING_FIRST.min(NEVER_HEARD_AFTER));
     }
 
     /// A peer went offline.
-    pub(super) fn reach_gone(&mut self, id: NodeId) {
-        if self.reach.peers.remove(&id).is_some()
-            && self.reach.unheard.contains(&wire::short_id(id))
-        {
-            self.reach_by(self.last_now);
+    pub(super) fn gone(&mut self, id: NodeId, now: Instant) {
+        if self.peers.remove(&id).is_some() && self.unheard.contains(&wire::short_id(id)) {
+            self.due_by(now);
         }
     }
 
     /// A `ProbeAck` came from an online peer: if it answers my ping, the
     /// peer hears me.
-    pub(super) fn reach_ack(&mut self, id: NodeId, nonce: u64) {
-        if let Some(r) = self.reach.peers.get_mut(&id)
+    pub(super) fn acked(&mut self, id: NodeId, nonce: u64) {
+        if let Some(r) = self.peers.get_mut(&id)
             && r.ping_nonce == nonce
         {
             r.hears_me = Some(true);
@@ -243,91 +230,77 @@ impl Node {
     }
 
     /// Adds an address to reach by unicast; false when the list is full.
-    pub(super) fn add_static(&mut self, addr: SocketAddr) -> bool {
-        if !self.reach.statics.contains(&addr) && self.reach.statics.len() >= MAX_STATIC {
-            return false;
+    pub(super) fn add_static(&mut self, addr: SocketAddr, now: Instant) -> bool {
+        let added = self.seeds.add_static(addr);
+        if added {
+            self.due_by(now);
         }
-        self.reach.statics.insert(addr);
-        self.reach.seeds.remove(&addr);
-        self.reach_by(self.last_now);
-        true
+        added
     }
 
     /// Stops trying an address added by hand.
     pub(super) fn forget_static(&mut self, addr: SocketAddr) {
-        self.reach.statics.remove(&addr);
-        self.reach.seeds.remove(&addr);
+        self.seeds.forget_static(addr);
     }
 
     /// The addresses added by hand.
     pub(super) fn statics(&self) -> Vec<SocketAddr> {
-        self.reach.statics.iter().copied().collect()
+        self.seeds.statics()
     }
 
     /// Where group traffic goes by unicast too: the address in use of each
     /// online peer that the group does not reach (as I see it, or as its
     /// presence says), as many as [`RELAY_RATE`] allows, starting where the
-    /// last datagram's copies ended.
-    pub(super) fn relay_targets(&mut self) -> Vec<SocketAddr> {
-        let now = self.last_now;
-        let mut all: Vec<SocketAddr> = self
-            .peers
+    /// last datagram's copies ended. Also how many were left out.
+    pub(super) fn relay_targets(
+        &mut self,
+        now: Instant,
+        peers: &PeerTable,
+    ) -> (Vec<SocketAddr>, u64) {
+        let mut all: Vec<SocketAddr> = peers
             .iter()
-            .filter(|(id, _)| self.reach.unheard(**id, now) || self.reach.lists_me(**id, now))
+            .filter(|(id, _)| self.unheard(**id, now) || self.lists_me(**id, now))
             .map(|(_, p)| p.addr)
             .collect();
         if all.is_empty() {
-            return all;
+            return (all, 0);
         }
-        let reach = &mut self.reach;
-        let since = reach
+        let since = self
             .relay_filled
             .map_or(Duration::MAX, |t| now.saturating_duration_since(t));
-        reach.relay_tokens =
-            (reach.relay_tokens + since.as_secs_f64() * RELAY_RATE).min(RELAY_BURST);
-        reach.relay_filled = Some(now);
+        self.relay_tokens = (self.relay_tokens + since.as_secs_f64() * RELAY_RATE).min(RELAY_BURST);
+        self.relay_filled = Some(now);
         // Whole tokens only; the fraction stays for later.
-        let allowed = (reach.relay_tokens as usize).min(all.len());
-        reach.relay_tokens -= allowed as f64;
+        let allowed = (self.relay_tokens as usize).min(all.len());
+        self.relay_tokens -= allowed as f64;
         let capped = all.len() - allowed;
         if capped > 0 {
-            self.stats.relays_capped += capped as u64;
-            let turn = reach.relay_turn % all.len();
+            let turn = self.relay_turn % all.len();
             all.rotate_left(turn);
             all.truncate(allowed);
-            reach.relay_turn = turn + allowed;
+            self.relay_turn = turn + allowed;
         }
-        all
+        (all, capped as u64)
     }
 
-    /// Whether a transmit to `dest` is copied to the relay targets.
-    pub(super) fn is_group(dest: Dest) -> bool {
-        !matches!(dest, Dest::Unicast(_))
-    }
-
-    /// A peer's list of peers whose group traffic does not reach it.
-    pub(super) fn on_unheard(&mut self, now: Instant, id: NodeId, peers: &[u32]) {
-        let me = wire::short_id(self.id);
-        if let Some(r) = self.reach.peers.get_mut(&id) {
+    /// A peer's list of peers whose group traffic does not reach it
+    /// (`me` is my short id).
+    pub(super) fn listed(&mut self, now: Instant, id: NodeId, me: u32, peers: &[u32]) {
+        if let Some(r) = self.peers.get_mut(&id) {
             r.lists_me = peers.contains(&me).then_some(now);
         }
     }
 
-    /// Sends my list of unheard peers with a full presence, while it is not
-    /// empty and for a while after.
-    pub(super) fn tell_unheard(&mut self, dest: Dest) {
-        let now = self.last_now;
-        let recent = self.reach.unheard_until.is_some_and(|t| now < t);
-        if !self.reach.unheard.is_empty() || recent {
-            let peers = self.reach.unheard.clone();
-            self.send(dest, Body::Unheard { peers });
-        }
+    /// My list of unheard peers, to send with a full presence while it is
+    /// not empty and for a while after.
+    pub(super) fn to_tell(&self, now: Instant) -> Option<Vec<u32>> {
+        let recent = self.unheard_until.is_some_and(|t| now < t);
+        (!self.unheard.is_empty() || recent).then(|| self.unheard.clone())
     }
 
     /// The peers I list as unheard.
     fn unheard_list(&self, now: Instant) -> Vec<u32> {
         let mut list: Vec<u32> = self
-            .reach
             .peers
             .iter()
             .filter(|(_, r)| r.unheard(now))
@@ -338,82 +311,37 @@ impl Node {
         list
     }
 
-    /// The periodic part, when [`Node::reach_deadline`] is due: my
-    /// presence's unheard list kept up to date, seeds greeted, pings sent.
-    /// It looks at every peer, so it runs only when something is due, not
-    /// at every timeout.
-    pub(super) fn run_reach(&mut self, now: Instant) {
-        // Not worth a presence of its own: the next full one says it
-        // (under the same version, which receivers take in).
-        self.presence.knows = u16::try_from(self.peers.len()).unwrap_or(u16::MAX);
-        if self.reach.next.is_some_and(|t| t > now) {
-            return;
+    /// The periodic part, when [`Reach::deadline`] is due: my unheard
+    /// list kept up to date, seeds greeted, pings sent. It looks at every
+    /// peer, so it runs only when something is due, not at every timeout.
+    pub(super) fn due(&mut self, now: Instant, peers: &PeerTable) -> Option<Due> {
+        if self.next.is_some_and(|t| t > now) {
+            return None;
         }
+        let mut due = Due::default();
         let unheard = self.unheard_list(now);
-        if unheard != self.reach.unheard {
+        if unheard != self.unheard {
             if unheard.is_empty() {
-                self.reach.unheard_until = Some(now + UNHEARD_FOR);
+                self.unheard_until = Some(now + UNHEARD_FOR);
             }
-            self.reach.unheard = unheard;
-            // At once, twice (full presences repeat it later).
-            for _ in 0..2 {
-                self.tell_unheard(Dest::Group);
-            }
+            self.unheard = unheard.clone();
+            due.tell = Some(unheard);
         }
-        self.greet_seeds(now);
-        self.send_pings(now);
-        self.plan_reach();
+        due.greet = self.seeds.due(now, peers);
+        due.pings = self.pings_due(now, peers);
+        self.plan(now);
+        Some(due)
     }
 
-    fn greet_seeds(&mut self, now: Instant) {
-        if self.reach.statics.is_empty() && self.reach.learned.is_empty() {
-            self.reach.seeds.clear();
-            return;
-        }
-        self.reach
-            .learned
-            .retain(|_, told| now.saturating_duration_since(*told) < LEARNED_FOR);
-        let answered: BTreeSet<IpAddr> = self
-            .peers
-            .iter()
-            .flat_map(|(_, p)| p.addrs())
-            .map(|a| a.ip())
-            .collect();
-        let wanted: Vec<SocketAddr> = self
-            .reach
-            .statics
-            .iter()
-            .chain(self.reach.learned.keys())
-            .filter(|a| !answered.contains(&a.ip()))
-            .copied()
-            .collect();
-        self.reach.seeds.retain(|a, _| wanted.contains(a));
+    fn pings_due(&mut self, now: Instant, peers: &PeerTable) -> Vec<(SocketAddr, u64)> {
         let mut due = Vec::new();
-        for addr in wanted {
-            let seed = self.reach.seeds.entry(addr).or_insert(Seed {
-                next: now,
-                wait: SEED_FIRST,
-            });
-            if seed.next <= now {
-                seed.next = now + seed.wait;
-                seed.wait = (seed.wait * 2).min(SEED_MAX_WAIT);
-                due.push(addr);
-            }
-        }
-        for addr in due {
-            self.beat(Dest::Unicast(addr), true);
-        }
-    }
-
-    fn send_pings(&mut self, now: Instant) {
-        let mut due = Vec::new();
-        for (id, r) in &mut self.reach.peers {
+        for (id, r) in &mut self.peers {
             if r.hears_me == Some(true) || r.next_ping > now {
                 continue;
             }
             // A peer made up by a flood (one presence, never more) gets no
             // pings: they would multiply the flood.
-            if !self.peers.get(*id).is_some_and(|p| p.established()) {
+            if !peers.get(*id).is_some_and(|p| p.established()) {
                 r.next_ping = now + PING_AGAIN;
                 continue;
             }
@@ -429,62 +357,59 @@ impl Node {
                 } else {
                     PING_AGAIN
                 };
-            if let Some(p) = self.peers.get(*id) {
+            if let Some(p) = peers.get(*id) {
                 due.push((p.addr, r.ping_nonce));
             }
         }
-        for (addr, nonce) in due {
-            self.send(Dest::Unicast(addr), Body::Ping { nonce });
-        }
+        due
     }
 
-    /// When [`Node::run_reach`] next has something to do (kept, so that
-    /// asking costs nothing with a thousand peers).
-    pub(super) fn reach_deadline(&self) -> Option<Instant> {
-        self.reach.next
+    /// When [`Reach::due`] next has something to do (kept, so that asking
+    /// costs nothing with a thousand peers).
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.next
     }
 
-    /// Works out [`Node::reach_deadline`] again (after [`Node::run_reach`]).
-    fn plan_reach(&mut self) {
+    /// Works out [`Reach::deadline`] again (after [`Reach::due`]).
+    fn plan(&mut self, now: Instant) {
         let pings = self
-            .reach
             .peers
             .values()
             .filter(|r| r.hears_me != Some(true))
             .map(|r| r.next_ping);
-        let seeds = self.reach.seeds.values().map(|s| s.next);
+        let seeds = self.seeds.times();
         // The unheard list changes on its own as silences grow.
-        let silences = self.reach.peers.values().map(|r| match r.group {
+        let silences = self.peers.values().map(|r| match r.group {
             None => r.since + NEVER_HEARD_AFTER,
             Some(t) => t + GROUP_SILENCE,
         });
-        let learned = self.reach.learned.values().map(|t| *t + LEARNED_FOR);
-        self.reach.next = pings
+        self.next = pings
             .chain(seeds)
-            .chain(silences.filter(|t| *t > self.last_now))
-            .chain(learned)
+            .chain(silences.filter(|t| *t > now))
             .min();
     }
 
-    /// Asks for [`Node::run_reach`] by `at` at the latest.
-    fn reach_by(&mut self, at: Instant) {
-        self.reach.next = Some(self.reach.next.map_or(at, |t| t.min(at)));
+    /// Asks for [`Reach::due`] by `at` at the latest.
+    fn due_by(&mut self, at: Instant) {
+        self.next = Some(self.next.map_or(at, |t| t.min(at)));
     }
 
-    /// A peer's presence says how many peers it knows: if I know more, I
-    /// tell it where mine are (at most every [`TELL_PEERS_SPACING`], and
-    /// not while it answers none of my pings).
-    pub(super) fn maybe_tell_peers(&mut self, now: Instant, id: NodeId, knows: u16) {
+    /// A peer's presence says how many peers it knows: if I know more, the
+    /// peers to tell it of, and where (at most every [`TELL_PEERS_SPACING`],
+    /// and not while it answers none of my pings).
+    pub(super) fn tell_peers(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        knows: u16,
+        peers: &PeerTable,
+    ) -> Option<(SocketAddr, Vec<KnownPeer>)> {
         // In step, it knows me instead of itself: as many as I know. A
         // peer made up by a flood gets nothing (it would multiply it).
-        if usize::from(knows) >= self.peers.len()
-            || !self.peers.get(id).is_some_and(|p| p.established())
-        {
-            return;
+        if usize::from(knows) >= peers.len() || !peers.get(id).is_some_and(|p| p.established()) {
+            return None;
         }
-        let Some(r) = self.reach.peers.get_mut(&id) else {
-            return;
-        };
+        let r = self.peers.get_mut(&id)?;
         // Counts differ for a moment whenever someone comes or goes. A
         // peer that answers none of my pings would not hear the list
         // either.
@@ -493,21 +418,102 @@ impl Node {
             || r.told_peers
                 .is_some_and(|t| now.saturating_duration_since(t) < TELL_PEERS_SPACING)
         {
-            return;
+            return None;
         }
         r.told_peers = Some(now);
-        let Some(to) = self.peers.get(id).map(|p| p.addr) else {
-            return;
-        };
-        let known: Vec<KnownPeer> = self
-            .peers
+        let to = peers.get(id).map(|p| p.addr)?;
+        let known = peers
             .iter()
-            .filter(|(other, p)| **other != id && Reach::learnable(&p.addr))
+            .filter(|(other, p)| **other != id && learnable(&p.addr))
             .map(|(other, p)| KnownPeer {
                 id: *other,
                 addr: p.addr,
             })
             .collect();
+        Some((to, known))
+    }
+
+    /// Addresses an online peer told me: those of peers I do not have
+    /// online become seeds for a while. Gives how many did not fit.
+    pub(super) fn learn(
+        &mut self,
+        now: Instant,
+        me: NodeId,
+        peers: &PeerTable,
+        known: &[KnownPeer],
+    ) -> u64 {
+        let (learned, over) = self.seeds.learn(now, me, peers, known);
+        if learned {
+            self.due_by(now);
+        }
+        over
+    }
+
+    /// How an online peer is reached.
+    pub(super) fn reached(&self, id: NodeId, now: Instant) -> Reached {
+        Reached {
+            by_group: !self.unheard(id, now),
+            hears_me: self.peers.get(&id).and_then(|r| r.hears_me),
+            relayed: self.unheard(id, now) || self.lists_me(id, now),
+        }
+    }
+
+    /// Whether my own multicast and broadcast came back lately.
+    pub(super) fn own_back(&self, now: Instant) -> (bool, bool) {
+        let back = |t: Option<Instant>| {
+            t.is_some_and(|t| now.saturating_duration_since(t) < OWN_BACK_WITHIN)
+        };
+        (back(self.own_multicast), back(self.own_broadcast))
+    }
+
+    /// The seeds that no peer answered from yet.
+    pub(super) fn unanswered(&self) -> Vec<SocketAddr> {
+        self.seeds.unanswered()
+    }
+}
+
+/// The node's side: what reaching peers sends, and its report.
+impl Node {
+    /// Runs [`Reach::due`] and sends what it asks.
+    pub(super) fn run_reach(&mut self, now: Instant) {
+        // Not worth a presence of its own: the next full one says it
+        // (under the same version, which receivers take in).
+        self.presence.knows = u16::try_from(self.peers.len()).unwrap_or(u16::MAX);
+        let Some(due) = self.reach.due(now, &self.peers) else {
+            return;
+        };
+        if let Some(peers) = due.tell {
+            // At once, twice (full presences repeat it later).
+            for _ in 0..2 {
+                self.send(
+                    Dest::Group,
+                    Body::Unheard {
+                        peers: peers.clone(),
+                    },
+                );
+            }
+        }
+        for addr in due.greet {
+            self.beat(Dest::Unicast(addr), true);
+        }
+        for (addr, nonce) in due.pings {
+            self.send(Dest::Unicast(addr), Body::Ping { nonce });
+        }
+    }
+
+    /// Sends my list of unheard peers with a full presence, while it is not
+    /// empty and for a while after.
+    pub(super) fn tell_unheard(&mut self, dest: Dest) {
+        if let Some(peers) = self.reach.to_tell(self.last_now) {
+            self.send(dest, Body::Unheard { peers });
+        }
+    }
+
+    /// Tells a peer that knows fewer peers than I do where mine are.
+    pub(super) fn maybe_tell_peers(&mut self, now: Instant, id: NodeId, knows: u16) {
+        let Some((to, known)) = self.reach.tell_peers(now, id, knows, &self.peers) else {
+            return;
+        };
         for chunk in known.chunks(MAX_KNOWN_PEERS).take(3) {
             self.send(
                 Dest::Unicast(to),
@@ -518,60 +524,32 @@ impl Node {
         }
     }
 
-    /// Addresses an online peer told me: those of peers I do not have
-    /// online become seeds for a while.
-    pub(super) fn on_peers(&mut self, now: Instant, peers: &[KnownPeer]) {
-        for known in peers {
-            if known.id == self.id
-                || self.peers.get(known.id).is_some()
-                || !Reach::learnable(&known.addr)
-            {
-                continue;
-            }
-            if !self.reach.learned.contains_key(&known.addr)
-                && self.reach.learned.len() >= MAX_LEARNED
-            {
-                self.stats.over_capacity += 1;
-                continue;
-            }
-            self.reach.learned.insert(known.addr, now);
-            self.reach_by(now);
-        }
-    }
-
-    /// Answers a ping.
-    pub(super) fn on_ping(&mut self, from: SocketAddr, nonce: u64) {
-        self.send(Dest::Unicast(from), Body::ProbeAck { nonce });
-    }
-
     /// What the core knows of the network, for the doctor.
     pub fn network(&self, now: Instant) -> CoreReport {
         // One sort of every peer's clock, not one per peer.
         let lan = self.lan_offset_now();
-        let back = |t: Option<Instant>| {
-            t.is_some_and(|t| now.saturating_duration_since(t) < OWN_BACK_WITHIN)
-        };
         let peers = self
             .peers
             .iter()
             .map(|(id, p)| {
-                let r = self.reach.peers.get(id);
+                let reached = self.reach.reached(*id, now);
                 PeerReport {
                     id: *id,
                     label: self.peers.label(*id, self.me()),
                     addrs: p.addrs(),
-                    by_group: !self.reach.unheard(*id, now),
-                    hears_me: r.and_then(|r| r.hears_me),
-                    relayed: self.reach.unheard(*id, now) || self.reach.lists_me(*id, now),
+                    by_group: reached.by_group,
+                    hears_me: reached.hears_me,
+                    relayed: reached.relayed,
                     clock_off_ms: self.clock_off(*id, lan),
                 }
             })
             .collect();
+        let (own_multicast_back, own_broadcast_back) = self.reach.own_back(now);
         CoreReport {
-            own_multicast_back: back(self.reach.own_multicast),
-            own_broadcast_back: back(self.reach.own_broadcast),
+            own_multicast_back,
+            own_broadcast_back,
             peers,
-            unanswered: self.reach.seeds.keys().copied().collect(),
+            unanswered: self.reach.unanswered(),
             malformed: self.stats.malformed,
             forged: self.stats.forged,
             foreign: self.stats.foreign,
@@ -586,8 +564,45 @@ impl Node {
 mod tests {
     use std::time::Duration;
 
+    use std::time::Instant;
+
     use super::super::testing::Lan;
-    use crate::protocol::{CoreCommand, CoreEvent, Dest};
+    use super::*;
+    use crate::protocol::{CoreCommand, CoreEvent, Dest, Timing};
+
+    #[test]
+    fn a_peer_the_group_goes_quiet_from_is_listed_then_taken_back() {
+        let me = NodeId([1; 16]);
+        let bob = NodeId([2; 16]);
+        let peers = PeerTable::new(Timing::default(), me);
+        let mut reach = Reach::default();
+        let t0 = Instant::now();
+        // Bob came by unicast only: after a while he is unheard, and the
+        // group is told at once.
+        reach.online(bob, Way::Unicast, t0, 7);
+        assert!(!reach.doubts(bob, t0));
+        let later = t0 + NEVER_HEARD_AFTER;
+        assert!(reach.deadline().is_some_and(|t| t <= later));
+        let due = reach.due(later, &peers).expect("due");
+        assert_eq!(due.tell, Some(vec![wire::short_id(bob)]));
+        assert!(reach.doubts(bob, later));
+        assert!(reach.reached(bob, later).relayed);
+        // His multicast comes through again: the list empties, and the
+        // empty list is still told for a while so peers stop relaying.
+        reach.heard(bob, Way::Multicast, later);
+        let due = reach.due(later, &peers).expect("due at once");
+        assert_eq!(due.tell, Some(vec![]));
+        assert_eq!(reach.to_tell(later), Some(vec![]));
+        assert_eq!(reach.to_tell(later + UNHEARD_FOR), None);
+        assert!(reach.reached(bob, later).by_group);
+        // He says my group traffic does not reach him: I relay to him.
+        reach.listed(later, bob, wire::short_id(me), &[wire::short_id(me)]);
+        assert!(reach.reached(bob, later).relayed);
+        // Until he stops saying so.
+        let quiet = later + UNHEARD_FOR;
+        reach.heard(bob, Way::Multicast, quiet);
+        assert!(!reach.reached(bob, quiet).relayed);
+    }
 
     #[test]
     fn a_peer_the_group_does_not_reach_is_met_by_its_address() {
