@@ -571,7 +571,7 @@ fn an_offer_to_me_counts_as_unread_with_attention_and_alerts_like_a_private_mess
     let row = model.chat(&dev).and_then(|c| c.rows.last()).cloned();
     assert!(matches!(
         row,
-        Some(super::model::Row::Message(m)) if !m.mention && m.offer == Some(report)
+        Some(super::model::Row::Message(m)) if !m.mention && m.offer() == Some(&report)
     ));
 }
 

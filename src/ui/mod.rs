@@ -639,7 +639,7 @@ impl LanchatApp {
         let workgroup = self.workgroup();
         let old = std::mem::replace(&mut self.settings, new);
         if let Some(nick) = &self.settings.nick
-            && *nick != self.model.my_nick
+            && *nick != self.model.my_nick()
             && !nick.is_empty()
         {
             self.command(Command::Core(CoreCommand::Nick(nick.clone())));

@@ -67,8 +67,6 @@ pub enum Alert {
 pub struct Model {
     /// My node id.
     pub me: NodeId,
-    /// My nick.
-    pub my_nick: String,
     /// My status.
     pub my_status: Status,
     /// My status text.
@@ -102,7 +100,6 @@ impl Model {
     pub fn new(me: NodeId, nick: String) -> Model {
         Model {
             me,
-            my_nick: nick.clone(),
             my_status: Status::Available,
             my_status_text: String::new(),
             ready: None,
@@ -172,6 +169,11 @@ impl Model {
             Chat::Channel(name) => name.clone(),
             Chat::Direct(id) => self.label(id),
         }
+    }
+
+    /// My nick.
+    pub fn my_nick(&self) -> &str {
+        self.names.my_nick()
     }
 
     /// What a person is called: their label when online, else the last nick
@@ -275,8 +277,7 @@ impl Model {
             state: None,
             history,
             mention,
-            offer: FileMessage::read(msg.kind, &msg.text).and_then(FileMessage::offer),
-            withdrawal: FileMessage::read(msg.kind, &msg.text).and_then(FileMessage::withdrawal),
+            file: FileMessage::read(msg.kind, &msg.text),
         }
     }
 
@@ -325,12 +326,8 @@ impl Model {
                 None
             }
             Event::Core(CoreEvent::NickChanged { id, old, new }) => {
-                if *id == self.me {
-                    self.my_nick = new.clone();
-                } else {
-                    if let Some(peer) = self.peers.get_mut(id) {
-                        peer.nick = new.clone();
-                    }
+                if let Some(peer) = self.peers.get_mut(id) {
+                    peer.nick = new.clone();
                 }
                 let line = SystemLine::Nick(old.clone(), new.clone());
                 let member_of: Vec<String> = self
@@ -375,9 +372,9 @@ impl Model {
                 let mention = !from_me
                     && msg.kind != MessageKind::File
                     && matches!(msg.chat, Chat::Channel(_))
-                    && Model::mentions(&msg.text, &self.my_nick);
+                    && Model::mentions(&msg.text, self.names.my_nick());
                 let row = self.row(msg, event.history, mention);
-                let offer = row.offer.clone();
+                let offer = row.offer().cloned();
                 self.typing.remove(&(msg.chat.clone(), msg.from));
                 let seen = seen_now(&msg.chat);
                 let view = self.open(&msg.chat);
@@ -442,7 +439,7 @@ impl Model {
                 let row = MessageRow {
                     id: *id,
                     from: self.me,
-                    nick: self.my_nick.clone(),
+                    nick: self.names.my_nick().to_string(),
                     kind: *kind,
                     text: text.clone(),
                     time_ms: now_ms,
@@ -451,8 +448,7 @@ impl Model {
                     state: matches!(chat, Chat::Direct(_)).then_some(DmState::Sending),
                     history: false,
                     mention: false,
-                    offer: FileMessage::read(*kind, text).and_then(FileMessage::offer),
-                    withdrawal: FileMessage::read(*kind, text).and_then(FileMessage::withdrawal),
+                    file: FileMessage::read(*kind, text),
                 };
                 self.open(chat).push(Row::Message(row));
                 None

@@ -80,7 +80,7 @@ fn a_locked_nick_beats_the_settings_and_the_flag_and_is_greyed_out_in_the_settin
         .expect("save settings");
     let mut harness = window(&dir, "from-flag", &policy);
     wait(&mut harness, "the locked nick", |a| {
-        a.model().my_nick == "kiosk-3"
+        a.model().my_nick() == "kiosk-3"
     });
     let app = harness.state();
     assert_eq!(app.settings().nick.as_deref(), Some("kiosk-3"));
@@ -145,7 +145,7 @@ fn a_locked_nick_beats_the_settings_and_the_flag_and_is_greyed_out_in_the_settin
     harness.get_by_label("Your nick is set by your administrator");
     std::thread::sleep(Duration::from_millis(200));
     harness.run_steps(3);
-    assert_eq!(harness.state().model().my_nick, "kiosk-3");
+    assert_eq!(harness.state().model().my_nick(), "kiosk-3");
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn a_workgroup_passphrase_set_in_the_window_is_saved_and_hidden() {
     );
     // The network restarted with it and runs.
     wait(&mut harness, "the node back", |a| {
-        a.problem().is_none() && a.model().my_nick == "alice"
+        a.problem().is_none() && a.model().my_nick() == "alice"
     });
 }
 
@@ -192,7 +192,7 @@ fn a_broken_policy_file_is_shown_and_the_window_starts_without_it() {
     let policy = write_policy(&dir, "[locked]\nnick = kiosk\n");
     let mut harness = window(&dir, "alice", &policy);
     wait(&mut harness, "the flag's nick", |a| {
-        a.model().my_nick == "alice"
+        a.model().my_nick() == "alice"
     });
     let notices = harness.state().notices().to_vec();
     assert!(

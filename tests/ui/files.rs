@@ -20,7 +20,7 @@ fn last_offer(app: &lanchat::ui::LanchatApp, chat: &Chat) -> Option<lanchat::fil
         .iter()
         .rev()
         .find_map(|r| match r {
-            Row::Message(m) if m.kind == MessageKind::File => m.offer.as_ref().map(|o| o.id),
+            Row::Message(m) if m.kind == MessageKind::File => m.offer().map(|o| o.id),
             _ => None,
         })
 }
@@ -125,7 +125,7 @@ fn my_offer_shown(app: &lanchat::ui::LanchatApp, chat: &Chat, id: &str) -> bool 
     };
     let shown = app.model().chat(chat).is_some_and(|c| {
         c.rows.iter().any(
-            |r| matches!(r, Row::Message(m) if m.mine && m.offer.as_ref().is_some_and(|o| o.id == fid)),
+            |r| matches!(r, Row::Message(m) if m.mine && m.offer().is_some_and(|o| o.id == fid)),
         )
     });
     shown && app.model().transfers.get(&fid).is_some()

@@ -292,7 +292,9 @@ fn slash_commands_work_in_the_window() {
     let dir = TempDir::create();
     let (_lan, mut harness, mut bob) = pair(&dir);
     say(&mut harness, "/nick alice2");
-    wait(&mut harness, "new nick", |a| a.model().my_nick == "alice2");
+    wait(&mut harness, "new nick", |a| {
+        a.model().my_nick() == "alice2"
+    });
     bob.expect(
         &mut harness,
         "the nick change",

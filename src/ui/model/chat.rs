@@ -50,11 +50,27 @@ pub struct MessageRow {
     pub history: bool,
     /// It mentions my nick.
     pub mention: bool,
-    /// For a file message: the offer its text makes (`None` when the text
-    /// is no sound offer).
-    pub offer: Option<Offer>,
+    /// For a file message: what its text says, read once (`None` when the
+    /// text is neither a sound offer nor a withdrawal).
+    pub file: Option<FileMessage>,
+}
+
+impl MessageRow {
+    /// For a file message: the offer its text makes.
+    pub fn offer(&self) -> Option<&Offer> {
+        match &self.file {
+            Some(FileMessage::Offer(offer)) => Some(offer),
+            _ => None,
+        }
+    }
+
     /// For a file message: the withdrawal its text makes, if it is one.
-    pub withdrawal: Option<Withdrawal>,
+    pub fn withdrawal(&self) -> Option<&Withdrawal> {
+        match &self.file {
+            Some(FileMessage::Withdrawal(w)) => Some(w),
+            _ => None,
+        }
+    }
 }
 
 /// A line that is not a message: something happened.

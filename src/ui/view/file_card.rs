@@ -139,7 +139,7 @@ fn card(
     colour: Color32,
     clicks: &mut Clicks,
 ) {
-    let Some(offer) = &m.offer else {
+    let Some(offer) = m.offer() else {
         ui.label(RichText::new(fill(t.file_unreadable, &[("nick", name)])).italics());
         return;
     };

@@ -357,7 +357,7 @@ fn message(
     let colour = nick_colour(&m.from, dark);
     if m.kind == MessageKind::File {
         let name = author(model, m);
-        if let Some(withdrawal) = &m.withdrawal {
+        if let Some(withdrawal) = m.withdrawal() {
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 ui.label(RichText::new(clock(m.time_ms)).weak().monospace());
@@ -458,7 +458,7 @@ fn message(
 /// while online, else the nick they had then.
 fn author(model: &Model, m: &MessageRow) -> String {
     if m.mine {
-        model.my_nick.clone()
+        model.my_nick().to_string()
     } else if model.peers.contains_key(&m.from) {
         model.label(&m.from)
     } else {

@@ -106,7 +106,7 @@ fn menu_bar(app: &mut LanchatApp, ui: &mut egui::Ui) {
         });
         ui.menu_button(t.menu_me, |ui| {
             if ui.button(t.change_nick).clicked() {
-                app.dialogs.nick = Some(app.model.my_nick.clone());
+                app.dialogs.nick = Some(app.model.my_nick().to_string());
             }
             ui.separator();
             for status in [Status::Available, Status::Away, Status::DoNotDisturb] {

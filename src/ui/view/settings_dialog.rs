@@ -29,7 +29,7 @@ pub(super) fn show(app: &mut LanchatApp, ctx: &egui::Context) {
             let mut nick = draft
                 .nick
                 .clone()
-                .unwrap_or_else(|| app.model.my_nick.clone());
+                .unwrap_or_else(|| app.model.my_nick().to_string());
             let edit = egui::TextEdit::singleline(&mut nick);
             if lockable(ui, locks.nick, t, edit, label.id).changed() {
                 draft.nick = Some(nick.trim().to_string());

@@ -127,7 +127,7 @@ pub(super) fn people(app: &mut LanchatApp, ui: &mut egui::Ui) {
         let me = app.model.me;
         person(
             ui,
-            &format!("{} {}", app.model.my_nick, t.you),
+            &format!("{} {}", app.model.my_nick(), t.you),
             &app.model.my_status_text,
             app.model.my_status,
             nick_colour(&me, dark),
