@@ -6,14 +6,15 @@
 //! `longest_wakeup_us`) over the rounds, each measured from just before
 //! the join to the moment it is done.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lanchat::api::{Command, Event, Secret};
-use lanchat::net::{Events, MemoryLan, NetOptions, NodeHandle};
+use lanchat::net::{Events, MemoryLan, NodeHandle};
 use lanchat::protocol::{CoreCommand, CoreEvent};
 use lanchat::{MessageKind, Target};
 
 use crate::common::{Row, quit};
+use crate::util::memory::{self, wait_for as wait};
 
 /// Joins measured.
 const ROUNDS: usize = 10;
@@ -21,36 +22,8 @@ const ROUNDS: usize = 10;
 const GOAL: Duration = Duration::from_millis(5);
 
 fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
-    let options = NetOptions {
-        data_dir: Some(dir.join(nick)),
-        nick: Some(nick.into()),
-        lan: Some(lan.clone()),
-        ..NetOptions::default()
-    };
-    let (handle, events, _) = NodeHandle::start(options, Box::new(|| {})).expect("start a node");
+    let (handle, events, _) = memory::start(lan, dir, nick);
     (handle, events)
-}
-
-/// Waits (at most 10 s) for an event `want` matches, returning it.
-fn wait(events: &mut Events, what: &str, want: impl Fn(&Event) -> Option<u64>) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        match events.try_recv() {
-            Ok(e) => {
-                if let Some(v) = want(&e.event) {
-                    return v;
-                }
-                if let Event::Trouble(text) = &e.event {
-                    panic!("waiting for {what}: {text}");
-                }
-                if let Event::Core(CoreEvent::Error(refusal)) = &e.event {
-                    panic!("waiting for {what}: {refusal}");
-                }
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(1)),
-        }
-    }
-    panic!("{what} did not come");
 }
 
 /// Asks for the network report and returns its longest wake-up (µs),

@@ -4,39 +4,15 @@
 use std::time::{Duration, Instant};
 
 use lanchat::api::{Event, Secret};
-use lanchat::net::{Events, MemoryLan, NetOptions, NodeHandle};
+use lanchat::net::{Events, MemoryLan, NodeHandle};
 use lanchat::protocol::{CoreCommand, CoreEvent, OfflineReason, Refusal};
 use lanchat::{MessageKind, Target};
 
-fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
-    let options = NetOptions {
-        data_dir: Some(dir.join(nick)),
-        nick: Some(nick.into()),
-        lan: Some(lan.clone()),
-        ..NetOptions::default()
-    };
-    let (handle, events, _) = NodeHandle::start(options, Box::new(|| {})).expect("start");
-    (handle, events)
-}
+use crate::util::memory::{self, expect};
 
-/// Waits (at most 10 s) for an event `want` accepts; fails on an error.
-fn expect(events: &mut Events, what: &str, want: impl Fn(&Event) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        match events.try_recv() {
-            Ok(e) if want(&e.event) => return,
-            Ok(e) => {
-                if let Event::Trouble(text) = &e.event {
-                    panic!("waiting for {what}: {text}");
-                }
-                if let Event::Core(CoreEvent::Error(refusal)) = &e.event {
-                    panic!("waiting for {what}: {refusal}");
-                }
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(2)),
-        }
-    }
-    panic!("{what} did not come");
+fn start(lan: &MemoryLan, dir: &std::path::Path, nick: &str) -> (NodeHandle, Events) {
+    let (handle, events, _) = memory::start(lan, dir, nick);
+    (handle, events)
 }
 
 fn join(channel: &str) -> CoreCommand {

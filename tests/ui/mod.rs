@@ -17,6 +17,7 @@ use lanchat::types::{Chat, MAIN_CHANNEL, MessageKind, MsgId, NodeId, Status};
 use lanchat::ui::model::{HISTORY_PAGE, Paging, Row, SystemLine};
 use lanchat::ui::{AppOptions, LanchatApp};
 
+use crate::util::memory;
 use crate::util::{Netns, Peer, TempDir, event};
 use lanchat::protocol::{CoreCommand, CoreEvent};
 
@@ -33,19 +34,8 @@ struct Buddy {
 
 impl Buddy {
     fn start(lan: &MemoryLan, dir: &TempDir, nick: &str) -> Buddy {
-        let options = NetOptions {
-            data_dir: Some(dir.0.join(nick)),
-            nick: Some(nick.into()),
-            lan: Some(lan.clone()),
-            ..NetOptions::default()
-        };
-        let (handle, events, ready) =
-            NodeHandle::start(options, Box::new(|| {})).expect("start buddy");
-        Buddy {
-            handle,
-            events,
-            id: ready.id,
-        }
+        let (handle, events, id) = memory::start(lan, &dir.0, nick);
+        Buddy { handle, events, id }
     }
 
     fn send(&self, command: Command) {

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a network namespace that is
-//! deleted on drop, and a `lanchat headless --json` child whose events can
-//! be awaited.
+//! deleted on drop, a `lanchat headless --json` child whose events can
+//! be awaited, and nodes in this process on an in-memory LAN ([`memory`]).
+
+pub(crate) mod memory;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
