@@ -1,4 +1,10 @@
-//! What a node counts of what it received and dropped.
+//! What a node counts of what it received and dropped, and what it
+//! reports of the network to the doctor.
+
+use std::time::Instant;
+
+use super::Node;
+use crate::protocol::{CoreReport, PeerReport};
 
 /// Counters of what the node received and dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,4 +66,41 @@ pub struct Stats {
     /// Datagrams of another wire version (a node not updated, or updated
     /// before this one): heard, told, not read.
     pub other_version: u64,
+}
+
+impl Node {
+    /// What the core knows of the network, for the doctor.
+    pub fn network(&self, now: Instant) -> CoreReport {
+        // One sort of every peer's clock, not one per peer.
+        let lan = self.lan_offset_now();
+        let peers = self
+            .peers
+            .iter()
+            .map(|(id, p)| {
+                let reached = self.reach.reached(*id, now);
+                PeerReport {
+                    id: *id,
+                    label: self.peers.label(*id, self.me()),
+                    addrs: p.addrs(),
+                    by_group: reached.by_group,
+                    hears_me: reached.hears_me,
+                    relayed: reached.relayed,
+                    clock_off_ms: self.clock_off(*id, lan),
+                }
+            })
+            .collect();
+        let (own_multicast_back, own_broadcast_back) = self.reach.own_back(now);
+        CoreReport {
+            own_multicast_back,
+            own_broadcast_back,
+            peers,
+            unanswered: self.reach.unanswered(),
+            malformed: self.stats.malformed,
+            forged: self.stats.forged,
+            foreign: self.stats.foreign,
+            rate_limited: self.stats.rate_limited,
+            other_versions: self.versions.recent(now),
+            clock_off_ms: -lan,
+        }
+    }
 }

@@ -31,7 +31,6 @@ use super::Node;
 use crate::discovery::PeerTable;
 use crate::envelope::Way;
 use crate::protocol::Dest;
-use crate::protocol::{CoreReport, PeerReport};
 use crate::types::NodeId;
 use crate::wire::{self, Body, KnownPeer, MAX_KNOWN_PEERS, MAX_UNHEARD};
 use seeds::{Seeds, learnable};
@@ -472,7 +471,7 @@ impl Reach {
     }
 }
 
-/// The node's side: what reaching peers sends, and its report.
+/// The node's side: what reaching peers sends.
 impl Node {
     /// Runs [`Reach::due`] and sends what it asks.
     pub(super) fn run_reach(&mut self, now: Instant) {
@@ -521,41 +520,6 @@ impl Node {
                     peers: chunk.to_vec(),
                 },
             );
-        }
-    }
-
-    /// What the core knows of the network, for the doctor.
-    pub fn network(&self, now: Instant) -> CoreReport {
-        // One sort of every peer's clock, not one per peer.
-        let lan = self.lan_offset_now();
-        let peers = self
-            .peers
-            .iter()
-            .map(|(id, p)| {
-                let reached = self.reach.reached(*id, now);
-                PeerReport {
-                    id: *id,
-                    label: self.peers.label(*id, self.me()),
-                    addrs: p.addrs(),
-                    by_group: reached.by_group,
-                    hears_me: reached.hears_me,
-                    relayed: reached.relayed,
-                    clock_off_ms: self.clock_off(*id, lan),
-                }
-            })
-            .collect();
-        let (own_multicast_back, own_broadcast_back) = self.reach.own_back(now);
-        CoreReport {
-            own_multicast_back,
-            own_broadcast_back,
-            peers,
-            unanswered: self.reach.unanswered(),
-            malformed: self.stats.malformed,
-            forged: self.stats.forged,
-            foreign: self.stats.foreign,
-            rate_limited: self.stats.rate_limited,
-            other_versions: self.versions.recent(now),
-            clock_off_ms: -lan,
         }
     }
 }
