@@ -14,3 +14,4 @@ mod security;
 mod sim;
 mod ui;
 mod util;
+mod windows;

@@ -126,12 +126,12 @@ fn find_players(names: &[&str], path_var: Option<&OsStr>) -> Vec<PathBuf> {
         found.push(PathBuf::from("/usr/bin/afplay"));
     }
     #[cfg(windows)]
-    if found.is_empty() {
-        if let Some(root) = std::env::var_os("SystemRoot") {
-            let ps = PathBuf::from(root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe");
-            if ps.is_file() {
-                found.push(ps);
-            }
+    if found.is_empty()
+        && let Some(root) = std::env::var_os("SystemRoot")
+    {
+        let ps = PathBuf::from(root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe");
+        if ps.is_file() {
+            found.push(ps);
         }
     }
     found.dedup();

@@ -203,14 +203,33 @@ impl Peer {
         env: &[(&str, &std::path::Path)],
     ) -> Peer {
         let dir = TempDir::create();
-        let stderr = dir.0.join("stderr.log");
         let data = data.map_or_else(|| dir.0.join("data"), std::path::Path::to_path_buf);
+        let mut args: Vec<std::ffi::OsString> =
+            ["headless", "--json", "--nick", nick, "--data-dir"]
+                .iter()
+                .map(Into::into)
+                .collect();
+        args.push(data.into());
+        args.extend(extra.iter().map(Into::into));
+        Peer::spawn_command(dir, netns, nick, program, &args, env)
+    }
+
+    /// Runs `program args` in the network namespace `netns` as a node
+    /// called `nick` whose stdout is `--json` events; `dir` is its own
+    /// folder (its stderr log goes there), deleted with it.
+    pub(crate) fn spawn_command(
+        dir: TempDir,
+        netns: &str,
+        nick: &str,
+        program: &std::path::Path,
+        args: &[std::ffi::OsString],
+        env: &[(&str, &std::path::Path)],
+    ) -> Peer {
+        let stderr = dir.0.join("stderr.log");
         let mut child = Command::new("ip")
             .args(["netns", "exec", netns])
             .arg(program)
-            .args(["headless", "--json", "--nick", nick, "--data-dir"])
-            .arg(&data)
-            .args(extra)
+            .args(args)
             .env("RUST_LOG", "lanchat=debug")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
