@@ -115,6 +115,12 @@ pub fn group_socket(
     interfaces: &mut [NetInterface],
 ) -> Result<UdpSocket, SocketError> {
     let socket = shared_socket(Domain::IPV4, port, "group")?;
+    // On Windows a receiving socket chooses whether it hears multicast
+    // looped back from this host (elsewhere the sender does, and this is
+    // a no-op): other nodes on this PC must be heard.
+    if let Err(err) = socket.set_multicast_loop_v4(true) {
+        tracing::debug!(cause = %err, "could not turn multicast loop on for the group socket");
+    }
     for iface in interfaces.iter_mut().filter(|i| !i.is_v6()) {
         iface.multicast = join(SockRef::from(&socket), group, iface);
     }
@@ -129,6 +135,9 @@ pub fn group_socket_v6(
     interfaces: &mut [NetInterface],
 ) -> Result<UdpSocket, SocketError> {
     let socket = shared_socket(Domain::IPV6, port, "IPv6 group")?;
+    if let Err(err) = socket.set_multicast_loop_v6(true) {
+        tracing::debug!(cause = %err, "could not turn IPv6 multicast loop on for the group socket");
+    }
     for iface in interfaces.iter_mut().filter(|i| i.is_v6()) {
         iface.multicast = join(SockRef::from(&socket), Ipv4Addr::UNSPECIFIED, iface);
     }
@@ -200,6 +209,44 @@ fn bind_first(
     })
 }
 
+/// Keeps the port `socket` binds to its own, before the bind. Elsewhere a
+/// port bound without SO_REUSEADDR is that already; on Windows another
+/// program's socket with SO_REUSEADDR may bind it too and take its traffic,
+/// unless this one asked for SO_EXCLUSIVEADDRUSE. (Wine accepts the
+/// option; beneath it, Linux lets no second socket share a port bound
+/// without SO_REUSEADDR, so under Wine the difference cannot show.) A
+/// failure is logged: the port works, only less well guarded.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn exclusive(socket: &Socket, what: &str) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{
+        SO_EXCLUSIVEADDRUSE, SOCKET, SOL_SOCKET, setsockopt,
+    };
+    let on: i32 = 1;
+    // SAFETY: the handle is the open socket `socket` owns, and the option
+    // value is a live i32 whose size is passed with it.
+    let failed = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as SOCKET,
+            SOL_SOCKET,
+            SO_EXCLUSIVEADDRUSE,
+            std::ptr::from_ref(&on).cast(),
+            std::mem::size_of::<i32>() as i32,
+        )
+    } != 0;
+    if failed {
+        tracing::warn!(
+            cause = %io::Error::last_os_error(),
+            "could not keep the {what} port to this node (SO_EXCLUSIVEADDRUSE)"
+        );
+    }
+}
+
+/// Elsewhere a port bound without SO_REUSEADDR is exclusive already.
+#[cfg(not(windows))]
+fn exclusive(_socket: &Socket, _what: &str) {}
+
 /// Opens the node's own IPv4 unicast socket: on `port` (the group port's
 /// neighbour, a predictable port to open in a firewall) or any port when
 /// that one is taken (another node on this host has it); no SO_REUSEADDR,
@@ -223,6 +270,7 @@ pub fn unicast_socket(port: u16, ttl: u32) -> Result<UdpSocket, SocketError> {
         || "making the unicast socket non-blocking".into(),
         socket.set_nonblocking(true),
     )?;
+    exclusive(&socket, "unicast");
     bind_first(&socket, Domain::IPV4, &[port, 0], "unicast")?;
     Ok(socket.into())
 }
@@ -246,6 +294,7 @@ pub fn unicast_socket_v6(port: u16, ttl: u32) -> Result<UdpSocket, SocketError> 
         || "making the IPv6 unicast socket non-blocking".into(),
         socket.set_nonblocking(true),
     )?;
+    exclusive(&socket, "IPv6 unicast");
     bind_first(&socket, Domain::IPV6, &[port, 0], "IPv6 unicast")?;
     Ok(socket.into())
 }
