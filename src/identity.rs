@@ -157,11 +157,10 @@ impl DirLock {
     }
 }
 
-/// The default data directory (`ProjectDirs` data dir of "lanchat").
+/// The default data directory ([`crate::places::data_dir`]: the system's,
+/// or beside the program in portable mode).
 pub fn default_data_dir() -> Result<PathBuf, IdentityError> {
-    directories::ProjectDirs::from("", "", "lanchat")
-        .map(|dirs| dirs.data_dir().to_path_buf())
-        .ok_or(IdentityError::NoDataDir)
+    crate::places::data_dir().ok_or(IdentityError::NoDataDir)
 }
 
 impl Identity {

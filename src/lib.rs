@@ -45,6 +45,7 @@ pub mod identity;
 pub mod input;
 pub mod net;
 pub mod node;
+pub mod places;
 pub mod policy;
 pub mod protocol;
 pub mod settings;

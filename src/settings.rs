@@ -175,7 +175,7 @@ pub struct Unreadable {
 impl Settings {
     /// The default settings file, if the system has a config directory.
     pub fn default_path() -> Option<PathBuf> {
-        directories::ProjectDirs::from("", "", "lanchat").map(|d| d.config_dir().join(FILE_NAME))
+        crate::places::config_dir().map(|d| d.join(FILE_NAME))
     }
 
     /// Reads settings from `path`; defaults when it is missing or broken

@@ -146,8 +146,8 @@ pub struct TrayLabels {
 /// file is already there, and returns its path. External programs (sound
 /// players, notification daemons) need a file, not bytes.
 fn cache_file(name: &str, bytes: &[u8]) -> Result<PathBuf, DesktopError> {
-    let dirs = directories::ProjectDirs::from("", "", "lanchat").ok_or(DesktopError::NoHome)?;
-    cache_file_in(dirs.cache_dir(), name, bytes)
+    let dir = crate::places::cache_dir().ok_or(DesktopError::NoHome)?;
+    cache_file_in(&dir, name, bytes)
 }
 
 /// [`cache_file`] in a given directory.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::{Netns, Peer, event};
+use crate::util::{Netns, Peer, TempDir, event};
 
 const START: Duration = Duration::from_secs(10);
 
@@ -157,4 +157,67 @@ fn three_nodes_find_each_other_chat_and_leave() {
         );
     }
     assert!(peers[2].wait_exit(START).success());
+}
+
+/// Portable mode: with a `portable` file beside the program, everything it
+/// keeps (keys, history, settings) goes into the `data` folder beside it,
+/// and nothing into the user's home.
+#[test]
+fn a_portable_copy_keeps_everything_beside_itself() {
+    let Some(ns) = Netns::create() else { return };
+    let stick = TempDir::create();
+    let app = stick.0.join("lanchat");
+    std::fs::create_dir_all(&app).expect("app folder");
+    let exe = app.join("lanchat");
+    std::fs::copy(env!("CARGO_BIN_EXE_lanchat"), &exe).expect("copy the program");
+    std::fs::write(app.join(lanchat::places::PORTABLE_MARKER), b"").expect("marker");
+    // A home of its own, empty, where the system's places would be.
+    let home = stick.0.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let env: Vec<(&str, std::path::PathBuf)> = vec![
+        ("HOME", home.clone()),
+        ("XDG_DATA_HOME", home.join(".local/share")),
+        ("XDG_CONFIG_HOME", home.join(".config")),
+        ("XDG_CACHE_HOME", home.join(".cache")),
+    ];
+    let env: Vec<(&str, &std::path::Path)> = env.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    let args: Vec<std::ffi::OsString> = ["headless", "--json", "--nick", "usb"]
+        .iter()
+        .map(Into::into)
+        .collect();
+    let mut usb = Peer::spawn_command(TempDir::create(), &ns.name, "usb", &exe, &args, &env);
+    let (_, ready) = usb.expect_event("ready", event("ready", &[]), START);
+    assert_eq!(
+        ready["data_dir"].as_str().map(std::path::PathBuf::from),
+        Some(app.join("data")),
+        "{ready}"
+    );
+    usb.send("kept beside the program");
+    usb.expect_event("sent", event("sent", &[]), START);
+    usb.send("/quit");
+    assert!(usb.wait_exit(START).success());
+    let kept: Vec<String> = std::fs::read_dir(app.join("data"))
+        .expect("the data folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert!(
+        kept.iter().any(|f| f.starts_with("history")),
+        "no history beside the program: {kept:?}"
+    );
+    let left: Vec<_> = walk(&home);
+    assert!(left.is_empty(), "written into the home folder: {left:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -331,3 +331,42 @@ fn the_windows_build_under_wine_chats_with_a_linux_node_and_keeps_its_history() 
     winnie.send("/quit");
     assert!(winnie.wait_exit(PATIENCE).success());
 }
+
+/// The portable ZIP's promise on Windows: with a `portable` file beside
+/// `lanchat.exe`, its keys and history go to the `data` folder beside it,
+/// and nothing to the user's AppData.
+#[test]
+fn a_portable_windows_copy_keeps_everything_beside_itself() {
+    let Some(lan) = Lan::new(1) else { return };
+    let Some(wine) = Wine::prepare(&lan, 0) else {
+        return;
+    };
+    let app = wine.exe.parent().expect("app folder").to_path_buf();
+    std::fs::write(app.join(lanchat::places::PORTABLE_MARKER), b"").expect("marker");
+    let mut usb = wine.spawn("usb");
+    let (_, ready) = usb.expect_event("ready", event("ready", &[]), WINE_START);
+    let data_dir = ready["data_dir"].as_str().expect("data_dir").to_string();
+    // Wine shows the Unix folder as drive Z:.
+    let beside = format!("Z:{}", app.join("data").display()).replace('/', "\\");
+    assert_eq!(data_dir, beside);
+    usb.send("kept beside the program");
+    usb.expect_event("sent", event("sent", &[]), PATIENCE);
+    usb.send("/quit");
+    assert!(usb.wait_exit(PATIENCE).success());
+    let kept: Vec<String> = std::fs::read_dir(app.join("data"))
+        .expect("the data folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert!(
+        kept.iter().any(|f| f.starts_with("history")),
+        "no history beside lanchat.exe: {kept:?}"
+    );
+    let roaming = wine.unix_path(r"C:\users");
+    let in_appdata: Vec<PathBuf> = std::fs::read_dir(&roaming)
+        .expect("users")
+        .flatten()
+        .map(|user| user.path().join("AppData/Roaming/lanchat"))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(in_appdata.is_empty(), "written to AppData: {in_appdata:?}");
+}
