@@ -191,12 +191,15 @@ fn doctor_run(net: NetOptions, json: bool) -> Result<(), HeadlessError> {
 /// The administrator's policy; none (after an `error` event) when its file
 /// cannot be used.
 fn policy(options: &HeadlessOptions, out: &Output) -> Policy {
-    let path = options.policy_path.clone().unwrap_or_else(Policy::path);
-    match Policy::load(&path) {
+    let loaded = match &options.policy_path {
+        Some(path) => Policy::load(path),
+        None => Policy::load_system(),
+    };
+    match loaded {
         Ok(policy) => {
             if !policy.ignored.is_empty() {
                 let keys = policy.ignored.join(", ");
-                tracing::warn!(path = %path.display(), %keys, "unknown keys in the policy file ignored");
+                tracing::warn!(path = %policy.from.display(), %keys, "unknown keys in the policy ignored");
             }
             policy
         }

@@ -62,6 +62,9 @@ pub struct Policy {
     /// were ignored.
     #[serde(skip)]
     pub ignored: Vec<String>,
+    /// Where it was read: the file, or the registry key.
+    #[serde(skip)]
+    pub from: PathBuf,
 }
 
 /// The settings a policy section may set; `None` leaves one alone.
@@ -237,6 +240,22 @@ impl Policy {
         PathBuf::from("lanchat-policy.toml")
     }
 
+    /// The policy of this PC when no file is named: the file
+    /// `LANCHAT_POLICY` names, else on Windows the one Group Policy wrote
+    /// into the registry ([`registry`]), else the system file
+    /// ([`Policy::system_path`]). Where the registry holds a policy, the
+    /// file is not read: one place decides.
+    pub fn load_system() -> Result<Policy, PolicyError> {
+        if std::env::var_os(ENV_VAR).is_some_and(|p| !p.is_empty()) {
+            return Policy::load(&Policy::path());
+        }
+        #[cfg(windows)]
+        if let Some(text) = registry::read() {
+            return Policy::parse(&text, Path::new(registry::WHERE));
+        }
+        Policy::load(&Policy::system_path())
+    }
+
     /// Reads the policy at `path`: no policy when the file is missing.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         match std::fs::read_to_string(path) {
@@ -276,6 +295,7 @@ impl Policy {
         policy.locked.check(path, "locked")?;
         policy.defaults.check(path, "defaults")?;
         policy.ignored = ignored;
+        policy.from = path.to_path_buf();
         Ok(policy)
     }
 
@@ -538,5 +558,6 @@ fn share(n: usize, given: Option<Share>) -> Option<Share> {
     })
 }
 
+pub mod registry;
 #[cfg(test)]
 mod tests;

@@ -227,8 +227,10 @@ impl LanchatApp {
         view::style(&ctx);
         let mut options = options;
         let settings_path = settings_path(&options);
-        let policy_path = options.policy_path.clone().unwrap_or_else(Policy::path);
-        let loaded = Policy::load(&policy_path);
+        let loaded = match &options.policy_path {
+            Some(path) => Policy::load(path),
+            None => Policy::load_system(),
+        };
         let policy = loaded.as_ref().cloned().unwrap_or_default();
         let (loaded_settings, settings_problem) = Settings::load_checked(&settings_path);
         let effective = policy.apply(loaded_settings, options.net.clone());
@@ -256,8 +258,8 @@ impl LanchatApp {
             }
             Ok(policy) if !policy.ignored.is_empty() => {
                 let keys = policy.ignored.join(", ");
-                tracing::warn!(path = %policy_path.display(), %keys, "unknown keys in the policy file ignored");
-                let path = policy_path.display().to_string();
+                tracing::warn!(path = %policy.from.display(), %keys, "unknown keys in the policy ignored");
+                let path = policy.from.display().to_string();
                 notices.push(Notice::plain(fill(
                     t.policy_ignored,
                     &[("path", &path), ("keys", &keys)],

@@ -370,3 +370,37 @@ fn a_portable_windows_copy_keeps_everything_beside_itself() {
         .collect();
     assert!(in_appdata.is_empty(), "written to AppData: {in_appdata:?}");
 }
+
+/// Group Policy's place: a nick locked in
+/// `HKLM\Software\Policies\lanchat\Locked` (as the ADMX template writes it)
+/// beats `--nick`, and a default in `…\Defaults` is taken.
+#[test]
+fn a_policy_in_the_registry_applies_under_wine() {
+    let Some(lan) = Lan::new(1) else { return };
+    let Some(wine) = Wine::prepare(&lan, 0) else {
+        return;
+    };
+    for (section, name, kind, data) in [
+        ("Locked", "nick", "REG_SZ", "kiosk-7"),
+        ("Locked", "keep_days", "REG_DWORD", "30"),
+        ("Defaults", "port", "REG_DWORD", "47100"),
+    ] {
+        let key = format!(r"HKLM\Software\Policies\lanchat\{section}");
+        let status = wine
+            .command(
+                "wine",
+                &["reg", "add", &key, "/v", name, "/t", kind, "/d", data, "/f"],
+            )
+            .status()
+            .expect("run reg");
+        assert!(status.success(), "reg add {key} {name}");
+    }
+    let mut kiosk = wine.spawn("winnie");
+    let (_, ready) = kiosk.expect_event("ready", event("ready", &[]), WINE_START);
+    assert_eq!(ready["nick"].as_str(), Some("kiosk-7"), "{ready}");
+    assert_eq!(ready["port"].as_u64(), Some(47100), "{ready}");
+    kiosk.send("/nick other");
+    kiosk.expect_event("the refusal", event("error", &[]), PATIENCE);
+    kiosk.send("/quit");
+    assert!(kiosk.wait_exit(PATIENCE).success());
+}
