@@ -3,7 +3,12 @@
 //! On Linux the icon is a StatusNotifierItem (`ksni`, over D-Bus). ksni's
 //! update call waits for its service, so the [`Tray`] handle only queues
 //! commands; a worker thread applies them (coalescing bursts) and removes the
-//! icon when the handle is dropped. Other platforms have no tray yet.
+//! icon when the handle is dropped.
+//!
+//! On Windows the icon is a notification-area icon (`tray-icon`). It must
+//! live on the thread that runs the window's message loop, which is the
+//! one that calls [`Tray::start`]; its menu and clicks come back through
+//! that loop. macOS has no tray yet.
 
 use std::sync::Arc;
 
@@ -16,7 +21,9 @@ type OnAction = Arc<dyn Fn(TrayAction) + Send + Sync>;
 pub struct Tray {
     #[cfg(target_os = "linux")]
     commands: std::sync::mpsc::Sender<linux::Command>,
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    icon: windows::Icon,
+    #[cfg(not(any(target_os = "linux", windows)))]
     never: std::convert::Infallible,
 }
 
@@ -27,7 +34,7 @@ impl std::fmt::Debug for Tray {
 }
 
 /// The tooltip title: the labels' tooltip with the unread count appended.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))]
 fn tooltip_title(tooltip: &str, unread: usize) -> String {
     if unread == 0 {
         tooltip.to_owned()
@@ -42,15 +49,20 @@ impl Tray {
     /// ("Show"/"Quit"). Keep it short: send a message and request a repaint.
     ///
     /// Fails with [`DesktopError::NoService`] when the desktop has no tray (no
-    /// StatusNotifierWatcher on the session bus, no session bus at all), and
-    /// with [`DesktopError::Unsupported`] on Windows and macOS. Returns within
-    /// about 2 s in every case.
+    /// StatusNotifierWatcher on the session bus, no session bus at all), or
+    /// no notification area on Windows, and with
+    /// [`DesktopError::Unsupported`] on macOS. Returns within about 2 s in
+    /// every case. On Windows, call it on the window's thread.
     pub fn start(labels: TrayLabels, on_action: OnAction) -> Result<Tray, DesktopError> {
         #[cfg(target_os = "linux")]
         {
             linux::start(labels, on_action).map(|commands| Tray { commands })
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        {
+            windows::Icon::start(labels, on_action).map(|icon| Tray { icon })
+        }
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = (labels, on_action);
             Err(DesktopError::Unsupported("the tray icon"))
@@ -64,7 +76,9 @@ impl Tray {
     pub fn set_unread(&self, unread: usize, attention: bool) {
         #[cfg(target_os = "linux")]
         self.send(linux::Command::Unread { unread, attention });
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        self.icon.set_unread(unread, attention);
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = (unread, attention);
             let never = self.never;
@@ -76,7 +90,9 @@ impl Tray {
     pub fn set_labels(&self, labels: TrayLabels) {
         #[cfg(target_os = "linux")]
         self.send(linux::Command::Labels(labels));
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        self.icon.set_labels(labels);
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = labels;
             let never = self.never;
@@ -297,6 +313,139 @@ mod linux {
     }
 }
 
+#[cfg(windows)]
+mod windows {
+    //! The notification-area icon, its menu and its clicks.
+
+    use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+    use tray_icon::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+
+    use super::super::tray_icon::{Badge, pixmaps};
+    use super::{DesktopError, OnAction, TrayAction, TrayLabels, tooltip_title};
+
+    /// The side of the pixmap given to Windows, which scales it to the
+    /// notification area (16 px at 100 %, 32 at 200 %).
+    const SIDE: usize = 32;
+
+    /// The icon and what it shows.
+    pub(super) struct Icon {
+        tray: TrayIcon,
+        show: MenuItem,
+        quit: MenuItem,
+        tooltip: std::cell::RefCell<String>,
+        unread: std::cell::Cell<usize>,
+        images: [tray_icon::Icon; 3],
+    }
+
+    /// The icon with `badge`, as tray-icon takes it (RGBA; the pixmaps
+    /// are ARGB).
+    fn image(badge: Badge) -> Result<tray_icon::Icon, DesktopError> {
+        let pixmap = pixmaps(badge)
+            .into_iter()
+            .find(|p| p.side == SIDE)
+            .ok_or_else(|| DesktopError::NoService(format!("no {SIDE} px icon")))?;
+        let rgba = pixmap
+            .argb
+            .chunks_exact(4)
+            .flat_map(|p| [p[1], p[2], p[3], p[0]])
+            .collect();
+        let side = u32::try_from(SIDE).unwrap_or(32);
+        tray_icon::Icon::from_rgba(rgba, side, side)
+            .map_err(|e| DesktopError::NoService(format!("the tray icon's image: {e}")))
+    }
+
+    fn index(badge: Badge) -> usize {
+        match badge {
+            Badge::None => 0,
+            Badge::Unread => 1,
+            Badge::Attention => 2,
+        }
+    }
+
+    impl Icon {
+        pub(super) fn start(labels: TrayLabels, on_action: OnAction) -> Result<Icon, DesktopError> {
+            let images = [
+                image(Badge::None)?,
+                image(Badge::Unread)?,
+                image(Badge::Attention)?,
+            ];
+            let show = MenuItem::new(&labels.show, true, None);
+            let quit = MenuItem::new(&labels.quit, true, None);
+            let menu = Menu::new();
+            menu.append_items(&[&show, &PredefinedMenuItem::separator(), &quit])
+                .map_err(|e| DesktopError::NoService(format!("the tray menu: {e}")))?;
+            let tray = TrayIconBuilder::new()
+                .with_menu(Box::new(menu))
+                .with_menu_on_left_click(false)
+                .with_tooltip(&labels.tooltip)
+                .with_icon(images[0].clone())
+                .build()
+                .map_err(|e| DesktopError::NoService(e.to_string()))?;
+            // Both handlers are called on this thread, from the window's
+            // message loop: the callback sends and asks for a repaint.
+            let (show_id, quit_id) = (show.id().clone(), quit.id().clone());
+            let menu_action = on_action.clone();
+            MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
+                tracing::debug!(id = ?event.id, "tray menu");
+                if event.id == show_id {
+                    menu_action(TrayAction::Show);
+                } else if event.id == quit_id {
+                    menu_action(TrayAction::Quit);
+                }
+            }));
+            TrayIconEvent::set_event_handler(Some(move |event: TrayIconEvent| {
+                tracing::trace!(?event, "tray icon event");
+                let shown = matches!(
+                    event,
+                    TrayIconEvent::Click {
+                        button: MouseButton::Left,
+                        button_state: MouseButtonState::Up,
+                        ..
+                    } | TrayIconEvent::DoubleClick {
+                        button: MouseButton::Left,
+                        ..
+                    }
+                );
+                if shown {
+                    on_action(TrayAction::Show);
+                }
+            }));
+            Ok(Icon {
+                tray,
+                show,
+                quit,
+                tooltip: std::cell::RefCell::new(labels.tooltip),
+                unread: std::cell::Cell::new(0),
+                images,
+            })
+        }
+
+        pub(super) fn set_unread(&self, unread: usize, attention: bool) {
+            let badge = Badge::for_unread(unread, attention);
+            let image = self.images[index(badge)].clone();
+            if let Err(err) = self.tray.set_icon(Some(image)) {
+                tracing::debug!(cause = %err, "tray icon not changed");
+            }
+            self.unread.set(unread);
+            self.show_tooltip();
+        }
+
+        fn show_tooltip(&self) {
+            let title = tooltip_title(&self.tooltip.borrow(), self.unread.get());
+            if let Err(err) = self.tray.set_tooltip(Some(title)) {
+                tracing::debug!(cause = %err, "tray tooltip not changed");
+            }
+        }
+
+        pub(super) fn set_labels(&self, labels: TrayLabels) {
+            self.show.set_text(&labels.show);
+            self.quit.set_text(&labels.quit);
+            *self.tooltip.borrow_mut() = labels.tooltip;
+            self.show_tooltip();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,9 +474,9 @@ mod tests {
         println!("start took {took:?}: {result:?}");
         assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
         match result {
-            #[cfg(target_os = "linux")]
+            #[cfg(any(target_os = "linux", windows))]
             Err(DesktopError::NoService(_)) => {}
-            #[cfg(not(target_os = "linux"))]
+            #[cfg(not(any(target_os = "linux", windows)))]
             Err(DesktopError::Unsupported(_)) => {}
             other => panic!("expected no tray, got {other:?}"),
         }

@@ -5,8 +5,8 @@
 //! StatusNotifierItem sends. The badge is drawn here, so it needs no asset
 //! per size and state.
 
-// Only the Linux tray uses this; the tests run everywhere.
-#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
+// Only the Linux and Windows trays use this; the tests run everywhere.
+#![cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))]
 
 /// The shipped pixmaps: (side in pixels, ARGB32 bytes).
 const SHIPPED: [(usize, &[u8]); 4] = [
