@@ -54,6 +54,7 @@
 //! machine); it is kept small.
 
 pub mod autostart;
+pub mod instance;
 mod notify;
 pub mod sound;
 mod tray;

@@ -13,7 +13,7 @@ impl LanchatApp {
             let _ = tx.send(action);
             ctx.request_repaint();
         });
-        let tray = match Tray::start(self.tray_labels(), on_action) {
+        let tray = match Tray::start(self.tray_labels(), on_action.clone()) {
             Ok(tray) => Some(tray),
             Err(err) => {
                 self.notices
@@ -30,11 +30,21 @@ impl LanchatApp {
         DesktopLink {
             tray,
             actions,
+            act: on_action,
             notifier: Notifier::new("lanchat"),
             shown_unread: (0, false),
             sound_failed: false,
             open_failed,
             tell_open_failed,
+        }
+    }
+
+    /// Brings this window forward whenever the window is started again
+    /// for the same data directory.
+    pub(super) fn serve_later_starts(&self, instance: Instance) {
+        if let Some(desktop) = &self.desktop {
+            let act = desktop.act.clone();
+            instance.serve(move || act(TrayAction::Show));
         }
     }
 
@@ -128,6 +138,7 @@ impl LanchatApp {
         while let Ok(action) = desktop.actions.try_recv() {
             match action {
                 TrayAction::Show => {
+                    tracing::debug!("the window comes forward");
                     self.visible = true;
                     ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
                     ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use crate::api::{Command, Event, Target};
+use crate::desktop::instance::{Claim, Instance};
 use crate::desktop::{self, Notifier, Tray, TrayAction, TrayLabels};
 use crate::identity::unix_ms;
 use crate::input::{self, Action};
@@ -61,6 +62,23 @@ pub struct AppOptions {
 
 /// Opens the window and runs until the user quits.
 pub fn run(options: AppOptions) -> eframe::Result {
+    let mut instance = None;
+    if options.desktop
+        && let Some(dir) = options
+            .net
+            .data_dir
+            .clone()
+            .or_else(crate::places::data_dir)
+    {
+        match desktop::instance::claim(&dir) {
+            Ok(Claim::HandedOver) => {
+                tracing::info!(dir = %dir.display(), "lanchat's window is open already: brought it forward");
+                return Ok(());
+            }
+            Ok(Claim::First(first)) => instance = Some(first),
+            Err(err) => tracing::warn!(cause = %err, "could not look for a window open already"),
+        }
+    }
     let icon = eframe::icon_data::from_png_bytes(desktop::ICON_PNG).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("lanchat")
@@ -78,7 +96,13 @@ pub fn run(options: AppOptions) -> eframe::Result {
     eframe::run_native(
         "lanchat",
         native,
-        Box::new(move |cc| Ok(Box::new(LanchatApp::new(cc, options)))),
+        Box::new(move |cc| {
+            let app = LanchatApp::new(cc, options);
+            if let Some(instance) = instance {
+                app.serve_later_starts(instance);
+            }
+            Ok(Box::new(app))
+        }),
     )
 }
 
@@ -148,6 +172,9 @@ struct Compose {
 struct DesktopLink {
     tray: Option<Tray>,
     actions: std_mpsc::Receiver<TrayAction>,
+    /// Sends to `actions` and wakes the window (the tray's callback; also
+    /// a second start's, through [`desktop::instance`]).
+    act: Arc<dyn Fn(TrayAction) + Send + Sync>,
     notifier: Notifier,
     shown_unread: (usize, bool),
     sound_failed: bool,

@@ -1,6 +1,8 @@
 //! Real `lanchat` processes talking over `lo` inside a fresh network
 //! namespace: discovery, #Main, a direct message, and a graceful quit.
 
+mod window;
+
 use std::time::{Duration, Instant};
 
 use crate::util::{Netns, Peer, TempDir, event};
