@@ -1,10 +1,16 @@
-//! The new-message beep, played by the system's own sound player.
+//! The new-message beep.
 //!
-//! No audio crate: `rodio`/`cpal` need ALSA headers to build on Linux. The
-//! chime (`assets/beep.wav`, made by `assets/make_assets.py`) is written once
-//! to the cache directory and handed to a player program in a child process;
-//! a waiter thread reaps it, and falls back to the next player when one fails
-//! (e.g. `pw-play` installed but PipeWire not running).
+//! On Windows it is played from memory by the system (`PlaySound`, which
+//! is made for just this: a short WAV, asynchronously), no process
+//! started. Elsewhere it is played by the system's own sound player, with
+//! no audio crate (`rodio`/`cpal` need ALSA headers to build on Linux): the
+//! chime (`assets/beep.wav`, made by `assets/make_assets.py`) is written
+//! once to the cache directory and handed to a player program in a child
+//! process; a waiter thread reaps it, and falls back to the next player
+//! when one fails (e.g. `pw-play` installed but PipeWire not running).
+
+// On Windows only the chime itself is used; the players are for the others.
+#![cfg_attr(windows, allow(dead_code))]
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -22,9 +28,7 @@ const BEEP_WAV: &[u8] = include_bytes!("../../assets/beep.wav");
 const PLAYERS: &[&str] = &["pw-play", "paplay", "aplay"];
 #[cfg(target_os = "macos")]
 const PLAYERS: &[&str] = &["afplay"];
-#[cfg(windows)]
-const PLAYERS: &[&str] = &["powershell.exe"];
-#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 const PLAYERS: &[&str] = &[];
 
 /// What [`DesktopError::NoPlayer`] says was looked for.
@@ -32,9 +36,7 @@ const PLAYERS: &[&str] = &[];
 const LOOKED_FOR: &str = "pw-play, paplay, aplay";
 #[cfg(target_os = "macos")]
 const LOOKED_FOR: &str = "afplay";
-#[cfg(windows)]
-const LOOKED_FOR: &str = "powershell.exe";
-#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 const LOOKED_FOR: &str = "a known player for this platform";
 
 /// True while a beep plays; a beep asked for meanwhile is skipped rather than
@@ -46,6 +48,40 @@ static PLAYING: AtomicBool = AtomicBool::new(false);
 /// then stop asking), or with [`DesktopError::Io`] when the sound file cannot
 /// be written or the player cannot be started.
 pub fn play_beep() -> Result<(), DesktopError> {
+    #[cfg(windows)]
+    {
+        play_from_memory(BEEP_WAV)
+    }
+    #[cfg(not(windows))]
+    {
+        play_with_a_player()
+    }
+}
+
+/// Plays a WAV image asynchronously with `PlaySound`; a newer beep cuts
+/// the one playing short, so a burst never stacks. One of the crate's two
+/// `unsafe` calls (see `Cargo.toml`).
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn play_from_memory(wav: &'static [u8]) -> Result<(), DesktopError> {
+    use windows_sys::Win32::Media::Audio::{PlaySoundW, SND_ASYNC, SND_MEMORY, SND_NODEFAULT};
+    // SAFETY: with SND_MEMORY the first argument is the address of a whole
+    // WAV image; it is static, so it outlives the asynchronous playback.
+    let played = unsafe {
+        PlaySoundW(
+            wav.as_ptr().cast(),
+            std::ptr::null_mut(),
+            SND_MEMORY | SND_ASYNC | SND_NODEFAULT,
+        )
+    };
+    if played == 0 {
+        return Err(DesktopError::NoPlayer("a sound device (PlaySound failed)"));
+    }
+    Ok(())
+}
+
+/// Starts a player program on the chime, with a waiter thread.
+fn play_with_a_player() -> Result<(), DesktopError> {
     let players = find_players(PLAYERS, std::env::var_os("PATH").as_deref());
     if players.is_empty() {
         return Err(DesktopError::NoPlayer(LOOKED_FOR));
@@ -125,15 +161,6 @@ fn find_players(names: &[&str], path_var: Option<&OsStr>) -> Vec<PathBuf> {
     if found.is_empty() && is_executable(Path::new("/usr/bin/afplay")) {
         found.push(PathBuf::from("/usr/bin/afplay"));
     }
-    #[cfg(windows)]
-    if found.is_empty()
-        && let Some(root) = std::env::var_os("SystemRoot")
-    {
-        let ps = PathBuf::from(root).join(r"System32\WindowsPowerShell\v1.0\powershell.exe");
-        if ps.is_file() {
-            found.push(ps);
-        }
-    }
     found.dedup();
     found
 }
@@ -174,16 +201,6 @@ fn player_args(player: &Path, wav: &Path) -> Vec<OsString> {
         .unwrap_or_default();
     match name.as_str() {
         "aplay" => vec!["-q".into(), wav.into()],
-        "powershell" => {
-            // A PowerShell single-quoted string: only ' needs escaping, as ''.
-            let quoted = wav.to_string_lossy().replace('\'', "''");
-            vec![
-                "-NoProfile".into(),
-                "-NonInteractive".into(),
-                "-Command".into(),
-                format!("(New-Object Media.SoundPlayer '{quoted}').PlaySync()").into(),
-            ]
-        }
         _ => vec![wav.into()],
     }
 }
@@ -274,11 +291,6 @@ mod tests {
         assert_eq!(
             player_args(Path::new("/usr/bin/pw-play"), wav),
             ["/c/it's.wav"]
-        );
-        let ps = player_args(Path::new("powershell.exe"), wav);
-        assert_eq!(
-            ps.last().unwrap(),
-            "(New-Object Media.SoundPlayer '/c/it''s.wav').PlaySync()"
         );
     }
 
