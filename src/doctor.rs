@@ -62,8 +62,13 @@ pub enum Finding {
     NoMulticastLoop,
     /// My broadcast does not come back to me: broadcast may not work here.
     NoBroadcastLoop,
-    /// Nobody is online.
-    Alone,
+    /// Nobody is online. `firewall`: on Windows, where an inbound
+    /// firewall rule missing on this PC is the usual cause, that is named
+    /// with its fix.
+    Alone {
+        /// Name the Windows firewall.
+        firewall: bool,
+    },
     /// I hear this peer, but it does not answer me: usually a firewall on
     /// its computer that drops what comes in.
     OneWay {
@@ -158,7 +163,9 @@ pub fn findings(report: &NetworkReport) -> Vec<Finding> {
         out.push(Finding::NoBroadcastLoop);
     }
     if core.peers.is_empty() {
-        out.push(Finding::Alone);
+        out.push(Finding::Alone {
+            firewall: cfg!(windows),
+        });
     }
     if !core.unanswered.is_empty() {
         out.push(Finding::Unanswered(core.unanswered.clone()));
@@ -240,7 +247,7 @@ pub fn kind(finding: &Finding) -> &'static str {
         Finding::LoopbackOnly => "loopback_only",
         Finding::NoMulticastLoop => "no_multicast_loop",
         Finding::NoBroadcastLoop => "no_broadcast_loop",
-        Finding::Alone => "alone",
+        Finding::Alone { .. } => "alone",
         Finding::OneWay { .. } => "one_way",
         Finding::UnicastOnly { .. } => "unicast_only",
         Finding::Unanswered(_) => "unanswered",
@@ -398,7 +405,12 @@ pub(crate) mod tests {
         report.core.own_multicast_back = false;
         assert_eq!(
             findings(&report),
-            vec![Finding::NoMulticastLoop, Finding::Alone]
+            vec![
+                Finding::NoMulticastLoop,
+                Finding::Alone {
+                    firewall: cfg!(windows)
+                }
+            ]
         );
     }
 }

@@ -15,6 +15,7 @@ pub struct Doctor {
     pub(super) no_multicast_loop: &'static str,
     pub(super) no_broadcast_loop: &'static str,
     pub(super) alone: &'static str,
+    pub(super) alone_firewall: &'static str,
     pub(super) one_way: &'static str,
     pub(super) unicast_only: &'static str,
     pub(super) unanswered: &'static str,
@@ -44,7 +45,8 @@ impl Strings {
             Finding::LoopbackOnly => w.loopback_only.to_string(),
             Finding::NoMulticastLoop => w.no_multicast_loop.to_string(),
             Finding::NoBroadcastLoop => w.no_broadcast_loop.to_string(),
-            Finding::Alone => w.alone.to_string(),
+            Finding::Alone { firewall: false } => w.alone.to_string(),
+            Finding::Alone { firewall: true } => format!("{} {}", w.alone, w.alone_firewall),
             Finding::OneWay { label, addr, ports } => fill(
                 w.one_way,
                 &[
@@ -225,6 +227,22 @@ mod tests {
         assert!(ru[1].contains("старый"), "{ru:?}");
     }
 
+    /// On Windows, where a missing inbound rule on this PC is the usual
+    /// reason for seeing nobody, "alone" names the firewall and the fix.
+    #[test]
+    fn alone_on_windows_names_the_firewall_and_its_fix() {
+        let plain = EN.finding(&crate::doctor::Finding::Alone { firewall: false });
+        assert!(!plain.contains("Firewall"), "{plain}");
+        let en = EN.finding(&crate::doctor::Finding::Alone { firewall: true });
+        assert!(
+            en.starts_with(&plain) && en.contains("Windows Defender Firewall"),
+            "{en}"
+        );
+        assert!(en.contains("for all users"), "{en}");
+        let ru = RU.finding(&crate::doctor::Finding::Alone { firewall: true });
+        assert!(ru.contains("брандмауэр Защитника Windows"), "{ru}");
+    }
+
     #[test]
     fn both_languages_use_the_same_placeholders() {
         let (en, ru) = (&EN.doctor, &RU.doctor);
@@ -233,6 +251,7 @@ mod tests {
             (en.no_multicast_loop, ru.no_multicast_loop),
             (en.no_broadcast_loop, ru.no_broadcast_loop),
             (en.alone, ru.alone),
+            (en.alone_firewall, ru.alone_firewall),
             (en.one_way, ru.one_way),
             (en.unicast_only, ru.unicast_only),
             (en.unanswered, ru.unanswered),

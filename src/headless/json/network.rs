@@ -145,7 +145,7 @@ impl From<&doctor::Finding> for FindingKind {
             doctor::Finding::LoopbackOnly => FindingKind::LoopbackOnly,
             doctor::Finding::NoMulticastLoop => FindingKind::NoMulticastLoop,
             doctor::Finding::NoBroadcastLoop => FindingKind::NoBroadcastLoop,
-            doctor::Finding::Alone => FindingKind::Alone,
+            doctor::Finding::Alone { .. } => FindingKind::Alone,
             doctor::Finding::OneWay { label, addr, ports } => FindingKind::OneWay {
                 peer: label.clone(),
                 addr: *addr,

@@ -156,7 +156,7 @@ fn words_in_events_are_the_cores_words() {
         doctor::Finding::LoopbackOnly,
         doctor::Finding::NoMulticastLoop,
         doctor::Finding::NoBroadcastLoop,
-        doctor::Finding::Alone,
+        doctor::Finding::Alone { firewall: false },
         doctor::Finding::OneWay {
             label: "bob".into(),
             addr,
