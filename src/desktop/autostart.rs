@@ -336,6 +336,32 @@ mod tests {
         super::set_autostart(false).unwrap();
     }
 
+    /// Windows: the `Run` value is written with the quoted path of this
+    /// program, read back and removed (run under Wine by `tests/windows`;
+    /// a value there before the test is put back).
+    #[cfg(windows)]
+    #[test]
+    fn the_run_key_round_trips() {
+        let before = super::autostart_enabled();
+        super::set_autostart(true).unwrap();
+        assert!(super::autostart_enabled());
+        let out = std::process::Command::new("reg")
+            .args([
+                "query",
+                r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run",
+                "/v",
+                "lanchat",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let exe = std::env::current_exe().unwrap();
+        assert!(text.contains(&format!("\"{}\"", exe.display())), "{text}");
+        super::set_autostart(false).unwrap();
+        assert!(!super::autostart_enabled());
+        super::set_autostart(before).unwrap();
+    }
+
     #[test]
     fn public_api_honours_xdg_config_home() {
         let config = tempfile::tempdir().unwrap();

@@ -404,3 +404,62 @@ fn a_policy_in_the_registry_applies_under_wine() {
     kiosk.send("/quit");
     assert!(kiosk.wait_exit(PATIENCE).success());
 }
+
+/// The library's own tests, built for Windows (`.ci/run`:
+/// `cargo test --target x86_64-pc-windows-gnu --lib --no-run`, its path in
+/// `LANCHAT_WINDOWS_UNIT_TESTS`), run under Wine: the code behind
+/// `cfg(windows)` (the `Run` key, the named pipe of the one-window
+/// hand-over, the registry policy, the tray's image) and the core on
+/// Windows. Those that need Linux are left out by their own `cfg`.
+#[test]
+fn the_library_tests_pass_on_windows() {
+    let Some(exe) = std::env::var_os("LANCHAT_WINDOWS_UNIT_TESTS").map(PathBuf::from) else {
+        let required = std::env::var("LANCHAT_REQUIRE_WINE").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "LANCHAT_REQUIRE_WINE=1 but LANCHAT_WINDOWS_UNIT_TESTS is not set (.ci/run sets it)"
+        );
+        eprintln!("SKIPPED: LANCHAT_WINDOWS_UNIT_TESTS is not set (.ci/run builds them)");
+        return;
+    };
+    let Some(lan) = Lan::new(1) else { return };
+    let Some(wine) = Wine::prepare(&lan, 0) else {
+        return;
+    };
+    let tests = wine.exe.with_file_name("lanchat-tests.exe");
+    std::fs::copy(&exe, &tests).expect("copy the tests");
+    let started = Instant::now();
+    let out = Command::new("ip")
+        .args(["netns", "exec", &wine.netns, "wine"])
+        .arg(&tests)
+        .args(["--test-threads=2"])
+        .envs(wine.env())
+        .output()
+        .expect("run the tests under wine");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout
+        .lines()
+        .rfind(|l| l.starts_with("test result:"))
+        .unwrap_or("no summary")
+        .to_string();
+    assert!(
+        out.status.success() && summary.starts_with("test result: ok"),
+        "{summary}\n{}\n{}",
+        stdout
+            .lines()
+            .filter(|l| l.contains("FAILED") || l.contains("panicked"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for windows_only in [
+        "desktop::autostart::tests::the_run_key_round_trips ... ok",
+        "desktop::instance::tests::a_later_claim_hands_over_to_the_first_and_another_folder_is_apart ... ok",
+    ] {
+        assert!(stdout.contains(windows_only), "not run: {windows_only}");
+    }
+    println!(
+        "LAN figure: windows: the library's tests under Wine: {summary} ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+}
