@@ -3,8 +3,9 @@
 ;   makensis -DVERSION=0.1.0 -DEXE=target/x86_64-pc-windows-gnu/release/lanchat.exe \
 ;            -DOUT=target/package/lanchat-0.1.0-setup.exe packaging/windows/lanchat.nsi
 ;
-; scripts/package.sh runs this. The icon, lanchat.ico, is written by
-; `python3 packaging/windows/make_ico.py`.
+; scripts/package.sh runs this. The icon (lanchat.ico) and the first and last
+; pages' picture (wizard.bmp) are written by
+; `python3 packaging/windows/make_images.py`.
 ;
 ; For the current user (the default, no administrator rights) it installs to
 ; %LOCALAPPDATA%\Programs\lanchat; for all users (administrators) to
@@ -16,6 +17,8 @@
 ; The uninstaller keeps the user's history and settings (%APPDATA%\lanchat)
 ; unless its "Also delete my chat history and settings" is ticked or it is
 ; given `/RemoveData`. It removes only the files it installed.
+;
+; Paths given with -D should be absolute: makensis works in this folder.
 
 Unicode true
 ; 64-bit: C:\Program Files, the 64-bit registry view, and it runs on a
@@ -82,10 +85,16 @@ VIAddVersionKey /LANG=1033 LegalCopyright "MIT OR Apache-2.0"
 !include LogicLib.nsh
 !include FileFunc.nsh
 !include Sections.nsh
+!include nsDialogs.nsh
 
 !define MUI_ICON "lanchat.ico"
 !define MUI_UNICON "lanchat.ico"
 !define MUI_ABORTWARNING
+!define MUI_WELCOMEFINISHPAGE_BITMAP "wizard.bmp"
+; The description under the list, so the list is wide enough for the names.
+!define MUI_COMPONENTSPAGE_SMALLDESC
+; Stay on the details after installing: a firewall rule that failed is said there.
+!define MUI_FINISHPAGE_NOAUTOCLOSE
 
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MULTIUSER_PAGE_INSTALLMODE
@@ -95,7 +104,8 @@ VIAddVersionKey /LANG=1033 LegalCopyright "MIT OR Apache-2.0"
 !insertmacro MUI_PAGE_FINISH
 
 !insertmacro MUI_UNPAGE_CONFIRM
-!insertmacro MUI_UNPAGE_COMPONENTS
+; Keep or delete the history: a page of its own with the whole sentence.
+UninstPage custom un.DataPage un.DataPageLeave
 !insertmacro MUI_UNPAGE_INSTFILES
 
 ; The installer and uninstaller speak the Windows display language when it
@@ -105,6 +115,8 @@ VIAddVersionKey /LANG=1033 LegalCopyright "MIT OR Apache-2.0"
 !include /CHARSET=UTF8 "strings.nsh"
 
 Var UnInstDir
+Var RemoveData
+Var DataCheckbox
 
 ; ---------------------------------------------------------------- install
 
@@ -200,8 +212,7 @@ FunctionEnd
 
 ; ---------------------------------------------------------------- uninstall
 
-Section "un.$(UnSecMainName)" UnSecMain
-  SectionIn RO
+Section "-un.Program"
   ; Only what the installer put there: a data folder a user made beside
   ; the program (a portable marker) stays, and so does the folder then.
   Delete "$INSTDIR\lanchat.exe"
@@ -242,19 +253,44 @@ SectionEnd
 ; running the uninstaller. Kept unless ticked or /RemoveData. An
 ; administrator's policy (%ProgramData%\lanchat) and received files
 ; (Downloads) are never touched.
-Section /o "un.$(UnSecDataName)" UnSecData
-  SetShellVarContext current
-  RMDir /r "$APPDATA\lanchat"
-  RMDir /r "$LOCALAPPDATA\lanchat"
-  ${If} $MultiUser.InstallMode == "AllUsers"
-    SetShellVarContext all
+Section "-un.Data"
+  ${If} $RemoveData == 1
+    SetShellVarContext current
+    RMDir /r "$APPDATA\lanchat"
+    RMDir /r "$LOCALAPPDATA\lanchat"
+    ${If} $MultiUser.InstallMode == "AllUsers"
+      SetShellVarContext all
+    ${EndIf}
   ${EndIf}
 SectionEnd
 
-!insertmacro MUI_UNFUNCTION_DESCRIPTION_BEGIN
-  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecMain} "$(UnSecMainDesc)"
-  !insertmacro MUI_DESCRIPTION_TEXT ${UnSecData} "$(UnSecDataDesc)"
-!insertmacro MUI_UNFUNCTION_DESCRIPTION_END
+Function un.DataPage
+  !insertmacro MUI_HEADER_TEXT "$(UnDataTitle)" "$(UnDataSubtitle)"
+  nsDialogs::Create 1018
+  Pop $0
+  ; $APPDATA in the text: the user's own, also for an all-users uninstall.
+  SetShellVarContext current
+  ${NSD_CreateLabel} 0 0 100% 60u "$(UnDataText)"
+  Pop $0
+  ${If} $MultiUser.InstallMode == "AllUsers"
+    SetShellVarContext all
+  ${EndIf}
+  ${NSD_CreateCheckbox} 0 68u 100% 12u "$(UnDataCheckbox)"
+  Pop $DataCheckbox
+  ${If} $RemoveData == 1
+    ${NSD_Check} $DataCheckbox
+  ${EndIf}
+  nsDialogs::Show
+FunctionEnd
+
+Function un.DataPageLeave
+  ${NSD_GetState} $DataCheckbox $0
+  ${If} $0 == ${BST_CHECKED}
+    StrCpy $RemoveData 1
+  ${Else}
+    StrCpy $RemoveData 0
+  ${EndIf}
+FunctionEnd
 
 Function un.onInit
   SetRegView 64
@@ -286,9 +322,10 @@ Function un.onInit
     ${EndIf}
   ${EndIf}
   StrCpy $INSTDIR $UnInstDir
+  StrCpy $RemoveData 0
   ClearErrors
   ${GetOptions} $R0 "/RemoveData" $R1
   ${IfNot} ${Errors}
-    !insertmacro SelectSection ${UnSecData}
+    StrCpy $RemoveData 1
   ${EndIf}
 FunctionEnd

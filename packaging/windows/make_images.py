@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Writes packaging/windows/lanchat.ico, the Windows icon, with nothing but
-the Python standard library.
+"""Writes the Windows installer's images with nothing but the Python
+standard library.
 
 Run from the crate root:
 
-    python3 packaging/windows/make_ico.py
+    python3 packaging/windows/make_images.py
 
-Four images, drawn from the same geometry as assets/icon.png by
+lanchat.ico, the icon (installer, uninstaller, shortcuts): four images, drawn from the same geometry as assets/icon.png by
 assets/make_assets.py (each size rendered, not downscaled, so 16x16 stays
 crisp): 16, 32 and 48 as 32-bit BMPs with an AND mask (what every Windows
 version and NSIS read), 256 as PNG (Vista and later), which is
-assets/icon.png itself. The output is deterministic.
+assets/icon.png itself.
+
+wizard.bmp, the picture on the installer's first and last pages (164x314,
+24-bit, as NSIS's Modern UI wants): the icon on a light blue panel.
+
+The output is deterministic.
 """
 
 import os
@@ -45,6 +50,30 @@ def bmp_image(size):
     return header + bytes(xor) + bytes(mask)
 
 
+def wizard_bmp(width=164, height=314, icon=96, top=72, background=(232, 240, 252)):
+    """A 24-bit bottom-up BMP: the icon drawn over a plain panel."""
+    pixels = render(icon)
+    left = (width - icon) // 2
+    rows = []
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            r, g, b = background
+            ix, iy = x - left, y - top
+            if 0 <= ix < icon and 0 <= iy < icon:
+                pr, pg, pb, pa = pixels[iy * icon + ix]
+                r = round((pr * pa + r * (255 - pa)) / 255)
+                g = round((pg * pa + g * (255 - pa)) / 255)
+                b = round((pb * pa + b * (255 - pa)) / 255)
+            row += bytes((b, g, r))
+        row += bytes(-len(row) % 4)
+        rows.append(bytes(row))
+    data = b"".join(reversed(rows))
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(data), 2835, 2835, 0, 0)
+    head = struct.pack("<2sIHHI", b"BM", 14 + len(info) + len(data), 0, 0, 14 + len(info))
+    return head + info + data
+
+
 def main():
     with open(os.path.join(ROOT, "assets", "icon.png"), "rb") as f:
         png256 = f.read()
@@ -58,6 +87,8 @@ def main():
     out += b"".join(data for _, data in images)
     with open(os.path.join(HERE, "lanchat.ico"), "wb") as f:
         f.write(out)
+    with open(os.path.join(HERE, "wizard.bmp"), "wb") as f:
+        f.write(wizard_bmp())
 
 
 if __name__ == "__main__":
