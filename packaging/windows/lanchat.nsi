@@ -118,10 +118,32 @@ Var UnInstDir
 Var RemoveData
 Var DataCheckbox
 
+; A running lanchat.exe cannot be replaced or deleted: ask to quit it first.
+; (Opening it for appending fails while it runs; nothing is written.)
+!macro CHECK_NOT_RUNNING UN
+Function ${UN}CheckNotRunning
+  ${IfNot} ${FileExists} "$INSTDIR\lanchat.exe"
+    Return
+  ${EndIf}
+  retry:
+  ClearErrors
+  FileOpen $0 "$INSTDIR\lanchat.exe" a
+  ${If} ${Errors}
+    MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(StillRunning)" /SD IDCANCEL IDRETRY retry
+    DetailPrint "$(StillRunning)"
+    Abort
+  ${EndIf}
+  FileClose $0
+FunctionEnd
+!macroend
+!insertmacro CHECK_NOT_RUNNING ""
+!insertmacro CHECK_NOT_RUNNING "un."
+
 ; ---------------------------------------------------------------- install
 
 Section "$(SecMainName)" SecMain
   SectionIn RO
+  Call CheckNotRunning
   SetOutPath "$INSTDIR"
   File "/oname=lanchat.exe" "${EXE}"
   ; Until lanchat.exe carries the icon as a resource, the shortcuts and
@@ -213,6 +235,7 @@ FunctionEnd
 ; ---------------------------------------------------------------- uninstall
 
 Section "-un.Program"
+  Call un.CheckNotRunning
   ; Only what the installer put there: a data folder a user made beside
   ; the program (a portable marker) stays, and so does the folder then.
   Delete "$INSTDIR\lanchat.exe"

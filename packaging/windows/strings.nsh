@@ -27,6 +27,9 @@ LangString FirewallPerUser ${LANG_RUSSIAN} "Установлено только 
 LangString FirewallRemoving ${LANG_ENGLISH} "Removing lanchat's firewall rules"
 LangString FirewallRemoving ${LANG_RUSSIAN} "Удаление правил брандмауэра для lanchat"
 
+LangString StillRunning ${LANG_ENGLISH} "lanchat is running from $INSTDIR. Quit it (Chat > Quit in its window), then press Retry."
+LangString StillRunning ${LANG_RUSSIAN} "lanchat запущен из $INSTDIR. Закройте его (в окне: «Чат» > «Выход»), затем нажмите «Повторить»."
+
 LangString AllUsersNotPossible ${LANG_ENGLISH} "Installing lanchat for all users needs administrator rights."
 LangString AllUsersNotPossible ${LANG_RUSSIAN} "Для установки lanchat для всех пользователей нужны права администратора."
 LangString UnAllUsersNeedsAdmin ${LANG_ENGLISH} "lanchat was installed for all users: removing it needs administrator rights."
