@@ -110,6 +110,12 @@ maintainer="${DEBFULLNAME:-} <${DEBEMAIL:-}>"
 if [ -z "${DEBFULLNAME:-}" ] || [ -z "${DEBEMAIL:-}" ]; then
     maintainer=$(git log -1 --format='%an <%ae>' 2>/dev/null || echo "lanchat <lanchat@localhost>")
 fi
+# A native package's changelog: one entry, this build.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+printf 'lanchat (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \
+    "$version" "$commit" "$maintainer" "$(date -R -u -d "@$stamp")" |
+    gzip -9n >"$pkg/usr/share/doc/lanchat/changelog.gz"
+chmod 0644 "$pkg/usr/share/doc/lanchat/changelog.gz"
 size=$(du -sk --apparent-size "$pkg/usr" | cut -f1)
 mkdir -p "$pkg/DEBIAN"
 # The window loads its graphics and keyboard libraries at run time
