@@ -217,7 +217,7 @@ pub(super) const DOCTOR: Doctor = Doctor {
     no_multicast_loop: "Our multicast does not come back to us: multicast seems not to work here (peers are found by broadcast or by address).",
     no_broadcast_loop: "Our broadcast does not come back to us: broadcast seems not to work here (peers are found by multicast or by address).",
     alone: "Nobody is online. If a colleague is on another subnet, or the network drops multicast and broadcast, add them by address: /peer <address>.",
-    alone_firewall: "If colleagues see you but you see nobody, Windows Defender Firewall blocks what comes in to lanchat on this PC: allow lanchat for private and domain networks (Windows Security → Firewall → Allow an app), or ask your administrator to install lanchat for all users, which adds the rules.",
+    alone_firewall: "If colleagues see you but you see nobody, Windows Defender Firewall blocks what comes in to lanchat on this PC: allow lanchat for private and domain networks (Windows Security, Firewall, Allow an app through firewall), or ask your administrator to install lanchat for all users, which adds the rules.",
     one_way: "We hear {label} ({addr}), but {label} does not hear us: usually a firewall on {label}'s computer that blocks what comes in. Allow incoming UDP on ports {ports} there (on Windows, installing lanchat for all users adds these rules).",
     unicast_only: "{label}: group traffic does not get through (another subnet, or a switch that drops multicast and broadcast); we talk by unicast.",
     unanswered: "Nobody answers from: {list}. Check the address, that lanchat runs there, and the firewall.",

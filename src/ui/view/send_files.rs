@@ -81,11 +81,15 @@ fn home() -> Option<PathBuf> {
     directories::UserDirs::new().map(|d| d.home_dir().to_path_buf())
 }
 
-/// A path as a line of the dialog: `~/…` under the home folder (shorter,
-/// and [`expand`] reads it back).
+/// A path as a line of the dialog: on Unix `~/…` under the home folder
+/// (shorter, and [`expand`] reads it back); on Windows, where `~` means
+/// nothing to the user, the whole path.
 fn shown(path: &Path) -> String {
-    match home().and_then(|home| path.strip_prefix(home).ok().map(Path::to_path_buf)) {
-        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+    let under_home = home().and_then(|home| path.strip_prefix(home).ok().map(Path::to_path_buf));
+    match under_home {
+        Some(rest) if cfg!(unix) && !rest.as_os_str().is_empty() => {
+            format!("~/{}", rest.display())
+        }
         _ => path.display().to_string(),
     }
 }
@@ -311,8 +315,9 @@ mod tests {
         form.add(std::slice::from_ref(&file));
         form.add(&[file.clone(), dir.path().to_path_buf()]);
         assert_eq!(form.paths.lines().count(), 2);
-        // Under the home folder a path is shown short, and not added twice.
-        if let Some(home) = home() {
+        // Under the home folder a path is shown short (on Unix), and not
+        // added twice.
+        if let Some(home) = home().filter(|_| cfg!(unix)) {
             let notes = home.join("Documents").join("notes.txt");
             form.paths.push_str("\n~/Documents/notes.txt");
             form.add(std::slice::from_ref(&notes));
