@@ -336,10 +336,22 @@ mod tests {
         super::set_autostart(false).unwrap();
     }
 
+    #[test]
+    fn public_api_honours_xdg_config_home() {
+        let config = tempfile::tempdir().unwrap();
+        crate::desktop::tests::run_child(
+            "desktop::autostart::tests::child_autostart_round_trip",
+            &[("XDG_CONFIG_HOME", config.path().as_os_str())],
+            &[],
+        );
+    }
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
     /// Windows: the `Run` value is written with the quoted path of this
     /// program, read back and removed (run under Wine by `tests/windows`;
     /// a value there before the test is put back).
-    #[cfg(windows)]
     #[test]
     fn the_run_key_round_trips() {
         let before = super::autostart_enabled();
@@ -360,15 +372,5 @@ mod tests {
         super::set_autostart(false).unwrap();
         assert!(!super::autostart_enabled());
         super::set_autostart(before).unwrap();
-    }
-
-    #[test]
-    fn public_api_honours_xdg_config_home() {
-        let config = tempfile::tempdir().unwrap();
-        crate::desktop::tests::run_child(
-            "desktop::autostart::tests::child_autostart_round_trip",
-            &[("XDG_CONFIG_HOME", config.path().as_os_str())],
-            &[],
-        );
     }
 }

@@ -453,7 +453,7 @@ fn the_library_tests_pass_on_windows() {
         String::from_utf8_lossy(&out.stderr)
     );
     for windows_only in [
-        "desktop::autostart::tests::the_run_key_round_trips ... ok",
+        "desktop::autostart::windows_tests::the_run_key_round_trips ... ok",
         "desktop::instance::tests::a_later_claim_hands_over_to_the_first_and_another_folder_is_apart ... ok",
     ] {
         assert!(stdout.contains(windows_only), "not run: {windows_only}");
