@@ -175,3 +175,36 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::{Lan, body_name};
+    use crate::protocol::CoreEvent;
+
+    /// Between full presences a node says it is alive with lean beats
+    /// only: a peer that gets nothing else keeps it online, and takes it
+    /// offline once they stop too.
+    #[test]
+    fn lean_beats_alone_keep_a_peer_online() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(2));
+        assert_eq!(lan.nodes[0].peers().len(), 1);
+        let seen = lan.events[0].len();
+        // From bob, only lean beats get through, for 40 s.
+        lan.lose(|from, _, _, bytes| from == 1 && body_name(bytes) != "Lean");
+        lan.run(Duration::from_secs(40));
+        assert_eq!(lan.nodes[0].peers().len(), 1, "bob is kept online");
+        assert!(
+            !lan.since(0, seen)
+                .iter()
+                .any(|e| matches!(e, CoreEvent::PeerOffline { .. })),
+            "never offline meanwhile"
+        );
+        // Nothing at all from bob: he goes.
+        lan.lose(|from, _, _, _| from == 1);
+        lan.run(Duration::from_secs(15));
+        assert!(lan.nodes[0].peers().is_empty(), "bob is offline");
+    }
+}

@@ -104,3 +104,27 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::Lan;
+
+    /// The doctor's report: each online peer by its label and address,
+    /// and what was dropped, counted.
+    #[test]
+    fn the_network_report_names_the_peers_and_counts_what_was_dropped() {
+        let mut lan = Lan::new(&["ann", "bob"]);
+        lan.run(Duration::from_secs(2));
+        let bob = lan.addr(1);
+        lan.inject(0, bob, b"not a datagram");
+        let report = lan.nodes[0].network(lan.now);
+        assert_eq!(report.peers.len(), 1);
+        assert_eq!(report.peers[0].label, "bob");
+        assert_eq!(report.peers[0].addrs, [bob]);
+        assert!(report.peers[0].by_group);
+        assert_eq!(report.malformed, 1);
+        assert_eq!(report.clock_off_ms, 0);
+    }
+}
