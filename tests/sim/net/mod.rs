@@ -554,7 +554,13 @@ impl Sim {
         );
         self.traffic[index].count(t.dest, t.bytes.len());
         if let Some(kinds) = self.kinds.as_mut() {
-            *kinds.entry(traffic::kind(t.dest, &t.bytes)).or_default() += 1;
+            let own = self.hosts[index]
+                .node
+                .as_ref()
+                .map_or(0, |n| lanchat::chain::tag(n.id(), n.epoch()));
+            *kinds
+                .entry(traffic::kind(t.dest, &t.bytes, own))
+                .or_default() += 1;
         }
         if self.sent.len() < 10_000 {
             self.sent.push(t.bytes.clone());

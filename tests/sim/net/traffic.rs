@@ -93,23 +93,24 @@ impl Sub for Traffic {
 
 /// What a datagram is, in two words: how it goes and its body's variant
 /// ("group Presence", "unicast Probe"), read without checking the
-/// signature (cheap).
-pub(crate) fn kind(dest: Dest, bytes: &[u8]) -> String {
+/// signature (cheap). A lean beat says whose it is: the sender's own
+/// (`own_tag`: a unicast one is a relayed copy) or another's (passed on by
+/// a helper).
+pub(crate) fn kind(dest: Dest, bytes: &[u8], own_tag: u32) -> String {
     let way = match dest {
         Dest::Unicast(_) => "unicast",
         Dest::Group | Dest::Multicast | Dest::Broadcast => "group",
     };
     let body = envelope::unwrap(bytes, None).map_or_else(
         |_| "sealed or foreign".to_string(),
-        |u| {
-            let body = match u {
-                envelope::Unwrapped::Signed(u) => format!("{:?}", u.packet.body),
-                envelope::Unwrapped::Lean(_) => "Lean".to_string(),
-            };
-            body.split(|c: char| !c.is_alphanumeric())
+        |u| match u {
+            envelope::Unwrapped::Signed(u) => format!("{:?}", u.packet.body)
+                .split(|c: char| !c.is_alphanumeric())
                 .next()
                 .unwrap_or_default()
-                .to_string()
+                .to_string(),
+            envelope::Unwrapped::Lean(lean) if lean.tag == own_tag => "Lean:own".to_string(),
+            envelope::Unwrapped::Lean(_) => "Lean:passed-on".to_string(),
         },
     );
     format!("{way} {body}")
