@@ -194,18 +194,7 @@ fn a_portable_copy_keeps_everything_beside_itself() {
         Some(app.join("data")),
         "{ready}"
     );
-    usb.send("kept beside the program");
-    usb.expect_event("sent", event("sent", &[]), START);
-    usb.send("/quit");
-    assert!(usb.wait_exit(START).success());
-    let kept: Vec<String> = std::fs::read_dir(app.join("data"))
-        .expect("the data folder")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    assert!(
-        kept.iter().any(|f| f.starts_with("history")),
-        "no history beside the program: {kept:?}"
-    );
+    usb.say_quit_and_find_history_in(&app.join("data"), START);
     let left: Vec<_> = walk(&home);
     assert!(left.is_empty(), "written into the home folder: {left:?}");
 }

@@ -394,6 +394,29 @@ impl Peer {
         self.backlog.iter().filter(|(_, v)| pred(v)).count()
     }
 
+    /// Says a line, quits (waiting at most `wait` for each), and checks
+    /// that its history database is in `data`: where a portable copy keeps
+    /// it.
+    pub(crate) fn say_quit_and_find_history_in(&mut self, data: &std::path::Path, wait: Duration) {
+        self.send("kept beside the program");
+        self.expect_event("sent", event("sent", &[]), wait);
+        self.send("/quit");
+        assert!(
+            self.wait_exit(wait).success(),
+            "{} did not quit cleanly",
+            self.nick
+        );
+        let kept: Vec<String> = std::fs::read_dir(data)
+            .expect("the data folder")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        assert!(
+            kept.iter().any(|f| f.starts_with("history")),
+            "no history in {}: {kept:?}",
+            data.display()
+        );
+    }
+
     /// Closes stdin (end of input).
     pub(crate) fn close_stdin(&mut self) {
         self.stdin = None;

@@ -349,18 +349,7 @@ fn a_portable_windows_copy_keeps_everything_beside_itself() {
     // Wine shows the Unix folder as drive Z:.
     let beside = format!("Z:{}", app.join("data").display()).replace('/', "\\");
     assert_eq!(data_dir, beside);
-    usb.send("kept beside the program");
-    usb.expect_event("sent", event("sent", &[]), PATIENCE);
-    usb.send("/quit");
-    assert!(usb.wait_exit(PATIENCE).success());
-    let kept: Vec<String> = std::fs::read_dir(app.join("data"))
-        .expect("the data folder")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    assert!(
-        kept.iter().any(|f| f.starts_with("history")),
-        "no history beside lanchat.exe: {kept:?}"
-    );
+    usb.say_quit_and_find_history_in(&app.join("data"), PATIENCE);
     let roaming = wine.unix_path(r"C:\users");
     let in_appdata: Vec<PathBuf> = std::fs::read_dir(&roaming)
         .expect("users")
@@ -429,11 +418,11 @@ fn the_library_tests_pass_on_windows() {
     let tests = wine.exe.with_file_name("lanchat-tests.exe");
     std::fs::copy(&exe, &tests).expect("copy the tests");
     let started = Instant::now();
-    let out = Command::new("ip")
-        .args(["netns", "exec", &wine.netns, "wine"])
-        .arg(&tests)
-        .args(["--test-threads=2"])
-        .envs(wine.env())
+    let tests = tests.to_str().expect("a UTF-8 path");
+    let out = wine
+        .command("wine", &[tests, "--test-threads=2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .output()
         .expect("run the tests under wine");
     let stdout = String::from_utf8_lossy(&out.stdout);
